@@ -1,0 +1,216 @@
+package episodes
+
+import "time"
+
+// DocumentVersion is the schema version written into every show and episode
+// document. A reader that finds a newer version refuses the document rather
+// than lose fields it does not know.
+const DocumentVersion = 1
+
+// Show is a podcast: its settings and the identity podcast apps know it by.
+// It is stored as shows/<slug>/show.json.
+type Show struct {
+	Version     int        `json:"version"`
+	Slug        string     `json:"slug"`
+	Title       string     `json:"title"`
+	Description string     `json:"description"`
+	Language    string     `json:"language"` // BCP 47, "fr" by default
+	Author      string     `json:"author"`
+	Owner       Owner      `json:"owner"`
+	Categories  []Category `json:"categories,omitempty"` // Apple's list
+	Explicit    bool       `json:"explicit"`
+	Type        ShowType   `json:"type"`
+	Artwork     *Image     `json:"artwork,omitempty"`
+	Link        string     `json:"link,omitempty"` // website
+	Copyright   string     `json:"copyright,omitempty"`
+	License     string     `json:"license"` // SPDX-like name, "CC BY-SA 4.0" by default
+	LicenseURL  string     `json:"license_url,omitempty"`
+	Funding     *Funding   `json:"funding,omitempty"`
+	AirSlot     *AirSlot   `json:"air_slot,omitempty"`
+	Hosts       []Person   `json:"hosts,omitempty"` // the show's regular hosts
+	// GUID is the podcast:guid, a UUIDv5 of the feed URL computed once at
+	// creation (or kept from an imported feed) and never recomputed.
+	GUID string `json:"guid"`
+	// Locked asks podcast platforms not to import the feed elsewhere
+	// (podcast:locked, with Owner.Email).
+	Locked bool `json:"locked"`
+	// NewFeedURL is set when the show moved away: podcast apps follow it.
+	NewFeedURL string `json:"new_feed_url,omitempty"`
+	// SeasonsAreSemesters numbers seasons by university semester (A20,
+	// P21...) in the feed instead of the episodes' own season numbers.
+	SeasonsAreSemesters bool      `json:"seasons_are_semesters,omitempty"`
+	Created             time.Time `json:"created"`
+	Updated             time.Time `json:"updated"`
+}
+
+// Owner is the contact podcast directories show for a feed (itunes:owner).
+type Owner struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// Category is an Apple Podcasts category, with an optional subcategory.
+type Category struct {
+	Name string `json:"name"`
+	Sub  string `json:"sub,omitempty"`
+}
+
+// ShowType is itunes:type.
+type ShowType string
+
+// Show types.
+const (
+	Episodic ShowType = "episodic"
+	Serial   ShowType = "serial"
+)
+
+// Funding is a link where listeners can support the show (podcast:funding).
+type Funding struct {
+	URL  string `json:"url"`
+	Text string `json:"text"`
+}
+
+// AirSlot is when and where the show goes on air, e.g. Fridays at 9:30 on
+// Graf'hit 94.9 FM. Times are in Location (Europe/Paris by default).
+type AirSlot struct {
+	Weekday  time.Weekday `json:"weekday"`
+	Hour     int          `json:"hour"`
+	Minute   int          `json:"minute"`
+	Station  string       `json:"station,omitempty"`  // "Graf'hit"
+	Location string       `json:"location,omitempty"` // IANA zone, "Europe/Paris" when empty
+}
+
+// Image is stored artwork.
+type Image struct {
+	Key    string `json:"key"`
+	Type   string `json:"type"` // image/jpeg or image/png
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Person is someone who takes part in a show or an episode
+// (podcast:person). Role and Group follow the Podcast Index taxonomy
+// ("host", "guest"...; group "cast" by default).
+type Person struct {
+	Name  string `json:"name"`
+	Role  string `json:"role,omitempty"` // "host" when empty
+	Group string `json:"group,omitempty"`
+	Href  string `json:"href,omitempty"`
+	Img   string `json:"img,omitempty"`
+}
+
+// Roles used by the catalog and the exports.
+const (
+	RoleHost  = "host"
+	RoleGuest = "guest"
+)
+
+// EpisodeType is itunes:episodeType.
+type EpisodeType string
+
+// Episode types.
+const (
+	Full    EpisodeType = "full"
+	Trailer EpisodeType = "trailer"
+	Bonus   EpisodeType = "bonus"
+)
+
+// Status is where an episode stands in its lifecycle. It is derived from
+// PublishAt and the current time, never stored.
+type Status string
+
+// Statuses.
+const (
+	Draft     Status = "draft"     // not planned for publication
+	Scheduled Status = "scheduled" // publishes by itself at PublishAt
+	Published Status = "published" // listed in the feed
+)
+
+// Episode is one recording of a show and what is said of it. It is stored as
+// shows/<show>/episodes/<id>.json, the commit point of every change.
+type Episode struct {
+	Version int    `json:"version"`
+	ID      string `json:"id"`
+	Show    string `json:"show"` // the show's slug
+	Slug    string `json:"slug"` // unique in the show, ASCII
+	// GUID is the RSS item guid, fixed at creation (or kept from an
+	// imported feed) and never changed.
+	GUID  string `json:"guid"`
+	Title string `json:"title"`
+	// Theme is what the semester report lists; Title when empty.
+	Theme string `json:"theme,omitempty"`
+	// Notes are the show notes, in Markdown.
+	Notes string `json:"notes,omitempty"`
+	// AiredAt is when the episode went on air; it decides the semester.
+	AiredAt time.Time `json:"aired_at,omitzero"`
+	// PublishAt is when the episode is (or was) published; zero for a draft.
+	PublishAt  time.Time   `json:"publish_at,omitzero"`
+	Season     int         `json:"season,omitempty"`
+	Number     int         `json:"number,omitempty"`
+	Type       EpisodeType `json:"type"`
+	Persons    []Person    `json:"persons,omitempty"` // hosts and guests
+	Chapters   []Chapter   `json:"chapters,omitempty"`
+	Artwork    *Image      `json:"artwork,omitempty"`
+	Explicit   bool        `json:"explicit"`
+	Media      Media       `json:"media"`
+	Original   *Media      `json:"original,omitempty"` // the upload, when it was transcoded
+	Transcript *Transcript `json:"transcript,omitempty"`
+	Created    time.Time   `json:"created"`
+	Updated    time.Time   `json:"updated"`
+}
+
+// Status tells where the episode stands at now.
+func (e *Episode) Status(now time.Time) Status {
+	switch {
+	case e.PublishAt.IsZero():
+		return Draft
+	case e.PublishAt.After(now):
+		return Scheduled
+	default:
+		return Published
+	}
+}
+
+// ThemeOrTitle is the theme the semester report lists.
+func (e *Episode) ThemeOrTitle() string {
+	if e.Theme != "" {
+		return e.Theme
+	}
+	return e.Title
+}
+
+// Media is a stored recording.
+type Media struct {
+	Key        string        `json:"key"`
+	Type       string        `json:"type"` // MIME type: audio/mpeg, audio/mp4...
+	Size       int64         `json:"size"`
+	Duration   time.Duration `json:"duration"`
+	Bitrate    int           `json:"bitrate,omitempty"` // bits per second
+	SHA256     string        `json:"sha256"`
+	Loudness   *Loudness     `json:"loudness,omitempty"`
+	SourceName string        `json:"source_name,omitempty"` // the file name the host uploaded
+}
+
+// Loudness is an EBU R128 measurement.
+type Loudness struct {
+	Integrated float64 `json:"integrated_lufs"`
+	TruePeak   float64 `json:"true_peak_dbtp"`
+	Range      float64 `json:"range_lu"`
+}
+
+// Chapter marks a point in an episode.
+type Chapter struct {
+	Start time.Duration `json:"start"`
+	End   time.Duration `json:"end,omitempty"`
+	Title string        `json:"title"`
+	URL   string        `json:"url,omitempty"`
+}
+
+// Transcript is a stored transcript of an episode (podcast:transcript).
+type Transcript struct {
+	Key      string `json:"key"`
+	Type     string `json:"type"` // text/vtt, application/x-subrip, text/html...
+	Language string `json:"language,omitempty"`
+}
