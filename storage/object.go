@@ -1,0 +1,106 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ObjectInfo describes one stored object.
+//
+// It is an alias of the same unnamed struct type as episodes.ObjectInfo, so
+// that *Dir and *S3 satisfy episodes.Blobs without either package importing
+// the other. Keep the fields, their order and their types identical to
+// episodes.ObjectInfo.
+type ObjectInfo = struct {
+	Key         string    // full key, slash-separated
+	Size        int64     // bytes
+	ETag        string    // opaque version tag, unquoted; changes on every write
+	ContentType string    // as given to Put
+	ModTime     time.Time // time of the last write
+}
+
+// ErrConflict is returned (wrapped) by PutIf when its condition does not
+// hold: the object exists although absence was asked for, or its current
+// ETag is not the expected one (including when it does not exist at all).
+// It wraps fs.ErrExist, so errors.Is(err, fs.ErrExist) is true as well.
+var ErrConflict = fmt.Errorf("storage: condition failed, the object changed: %w", fs.ErrExist)
+
+// ErrInvalidKey is returned (wrapped) for a key or prefix that the stores
+// refuse: see the package documentation for the rules.
+var ErrInvalidKey = errors.New("storage: invalid key")
+
+// ErrInvalidRange is returned (wrapped) by Get when offset is negative or
+// beyond the end of the object. An offset equal to the size gives an empty
+// reader, and a length reaching past the end is cut at the end.
+var ErrInvalidRange = errors.New("storage: invalid byte range")
+
+// DefaultContentType is recorded when Put is given an empty content type.
+const DefaultContentType = "application/octet-stream"
+
+// maxKeyLen is S3's limit on key length, in bytes; Dir applies it too so that
+// a folder can always be copied into a bucket.
+const maxKeyLen = 1024
+
+// CheckKey reports whether key is acceptable to both stores. The error wraps
+// ErrInvalidKey and says what is wrong.
+func CheckKey(key string) error {
+	if reason := keyProblem(key); reason != "" {
+		return fmt.Errorf("%w %q: %s", ErrInvalidKey, key, reason)
+	}
+	return nil
+}
+
+func keyProblem(key string) string {
+	switch {
+	case key == "":
+		return "empty"
+	case len(key) > maxKeyLen:
+		return fmt.Sprintf("longer than %d bytes", maxKeyLen)
+	case !utf8.ValidString(key):
+		return "not valid UTF-8"
+	case strings.HasPrefix(key, "/"):
+		return "absolute (starts with /)"
+	case strings.ContainsRune(key, '\\'):
+		return "contains a backslash"
+	}
+	for _, r := range key {
+		if r < 0x20 || r == 0x7f {
+			return "contains a control character (NUL, newline...)"
+		}
+	}
+	for elem := range strings.SplitSeq(key, "/") {
+		switch elem {
+		case "":
+			return "has an empty path element (// or a trailing /)"
+		case ".", "..":
+			return "has a . or .. path element"
+		}
+	}
+	return ""
+}
+
+// checkPrefix validates a List prefix: any string prefix of a valid key is
+// accepted, including "" and prefixes ending with "/".
+func checkPrefix(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	// A prefix is fine when some valid key starts with it; appending one
+	// letter turns a trailing "/" or "." into a plain path element.
+	if reason := keyProblem(prefix + "x"); reason != "" {
+		return fmt.Errorf("%w: list prefix %q: %s", ErrInvalidKey, prefix, reason)
+	}
+	return nil
+}
+
+// checkRange validates the offset and length given to Get.
+func checkRange(offset, length int64) error {
+	if offset < 0 {
+		return fmt.Errorf("%w: offset %d, length %d", ErrInvalidRange, offset, length)
+	}
+	return nil
+}
