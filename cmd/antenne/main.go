@@ -48,6 +48,7 @@ type command struct {
 // commands lists every subcommand, in the order `antenne help` shows them.
 func commands() []command {
 	return []command{
+		serveCommand,
 		versionCommand,
 		{
 			name:    "help",
@@ -70,7 +71,12 @@ func run(ctx context.Context, args []string, e *env) error {
 	}
 	for _, c := range commands() {
 		if c.name == name {
-			return c.run(ctx, e, args[1:])
+			err := c.run(ctx, e, args[1:])
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintln(e.stdout, strings.TrimSpace(c.usage))
+				return nil
+			}
+			return err
 		}
 	}
 	return usageErrorf("unknown command %q; run `antenne help` for the list", name)
@@ -92,9 +98,6 @@ func report(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
 	fmt.Fprintf(stderr, "antenne: %v\n", err)
 	var u *usageError
 	if errors.As(err, &u) {
@@ -103,27 +106,60 @@ func report(err error, stderr io.Writer) int {
 	return 1
 }
 
-// newFlags returns a flag set whose errors are returned by parseFlags, not
-// printed and exited on.
-func newFlags(c *command) *flag.FlagSet {
-	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+// newFlags returns a flag set for the named command whose errors are
+// returned by parseFlags, not printed and exited on.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	return fs
 }
 
 // parseFlags parses args with fs and turns flag errors into usage errors.
-// -h and --help print the command's usage and return flag.ErrHelp.
-func parseFlags(fs *flag.FlagSet, c *command, e *env, args []string) error {
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(e.stdout, strings.TrimSpace(c.usage))
-		return err
+// Flags may come after positional arguments (antenne probe FILE --json);
+// "--" ends the flags. fs.Args() holds the positional arguments afterwards.
+// -h and --help return flag.ErrHelp, on which run prints the command's
+// usage.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(flagsFirst(fs, args))
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		return usageErrorf("%s: %v (see `antenne help %s`)", fs.Name(), err, fs.Name())
 	}
-	if err != nil {
-		return usageErrorf("%s: %v (see `antenne help %s`)", c.name, err, c.name)
+	return err
+}
+
+// flagsFirst reorders args so that the flags come before the positional
+// arguments, which the flag package requires.
+func flagsFirst(fs *flag.FlagSet, args []string) []string {
+	var flags, positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			flags = append(flags, args[i+1])
+			i++
+		}
 	}
-	return nil
+	return append(append(flags, "--"), positional...)
 }
 
 var versionCommand = command{

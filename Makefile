@@ -1,0 +1,66 @@
+# antenne's build and test entry points. `make test` installs what the tests
+# need when it is missing, starts MinIO for the run and stops it afterwards.
+
+GO       ?= go
+GOBIN    := $(shell $(GO) env GOPATH)/bin
+PKGS     := ./...
+
+# MinIO for the tests, built from source once and cached in GOPATH/bin.
+MINIO_MODULE  := github.com/minio/minio
+MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
+MINIO         := $(GOBIN)/minio
+
+# Debian packages the tests drive for real.
+DEBIAN_PACKAGES := ffmpeg chromium
+
+export ANTENNE_TEST_MINIO_BIN := $(MINIO)
+
+.PHONY: all build test check fmt vet deps debian-deps minio bench clean
+
+all: build
+
+build:
+	$(GO) build -o antenne ./cmd/antenne
+
+## test: install what is missing, then gofmt, vet and every test with -race against a real MinIO.
+test: deps check
+	./.ci/with-minio $(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+## check: gofmt and go vet.
+check: fmt vet
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+deps: debian-deps minio
+
+## debian-deps: apt-get install the Debian packages the tests use, when missing.
+debian-deps:
+	@missing=""; \
+	for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+## minio: build the pinned MinIO into GOPATH/bin unless that version is there.
+minio:
+	@if ! $(GO) version -m $(MINIO) 2>/dev/null | grep -q "mod[[:space:]]*$(MINIO_MODULE)[[:space:]]*$(MINIO_VERSION)"; then \
+	  echo "building MinIO $(MINIO_VERSION) (first run only, a few minutes)"; \
+	  cd / && GOFLAGS= $(GO) install $(MINIO_MODULE)@$(MINIO_VERSION); \
+	fi
+
+## bench: every Go benchmark, against a real MinIO.
+bench: deps
+	./.ci/with-minio $(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+clean:
+	rm -f antenne

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is antenne's whole configuration, read once from ANTENNE_*
+// environment variables and command-line flags (flags win), then validated.
+type config struct {
+	Addr           string
+	BaseURL        *url.URL
+	DataDir        string
+	S3             s3Config
+	MediaURL       *url.URL // nil: media are served by antenne
+	MaxUpload      int64
+	FFmpeg         string // "" means ffmpeg from PATH
+	LogLevel       slog.Level
+	LogFormat      string // "text" or "json"
+	TrustedProxies []string
+	ShutdownGrace  time.Duration
+}
+
+// s3Config selects the S3 store when Endpoint is set.
+type s3Config struct {
+	Endpoint     string
+	Bucket       string
+	Region       string
+	AccessKey    string
+	SecretKey    string
+	Secure       bool
+	PathStyle    bool
+	CreateBucket bool
+}
+
+// setting is one configuration variable: its environment name, its flag,
+// its default and how it lands in config. The table below drives parsing,
+// flags and the help text, so the three never disagree.
+type setting struct {
+	env   string
+	flag  string
+	def   string
+	help  string
+	apply func(c *config, v string) error
+}
+
+var settings = []setting{
+	{"ANTENNE_ADDR", "addr", ":8080", "listen address, host:port", func(c *config, v string) error {
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return fmt.Errorf("want host:port such as :8080 or 127.0.0.1:8080, got %q", v)
+		}
+		c.Addr = v
+		return nil
+	}},
+	{"ANTENNE_BASE_URL", "base-url", "http://localhost:8080", "public URL of the site, used in the feed and links", func(c *config, v string) error {
+		u, err := parseHTTPURL(v)
+		c.BaseURL = u
+		return err
+	}},
+	{"ANTENNE_DATA_DIR", "data-dir", "./data", "folder of the local store (when no S3 endpoint is set)", func(c *config, v string) error {
+		if v == "" {
+			return fmt.Errorf("must not be empty")
+		}
+		c.DataDir = v
+		return nil
+	}},
+	{"ANTENNE_S3_ENDPOINT", "s3-endpoint", "", "S3 endpoint host:port; setting it selects the S3 store", func(c *config, v string) error {
+		if strings.Contains(v, "://") {
+			return fmt.Errorf("want host:port without a scheme (use ANTENNE_S3_SECURE for TLS), got %q", v)
+		}
+		c.S3.Endpoint = v
+		return nil
+	}},
+	{"ANTENNE_S3_BUCKET", "s3-bucket", "antenne", "S3 bucket", func(c *config, v string) error {
+		if len(v) < 3 || len(v) > 63 || strings.ToLower(v) != v || strings.ContainsAny(v, " /_") {
+			return fmt.Errorf("want a bucket name of 3 to 63 lowercase letters, digits, dots or hyphens, got %q", v)
+		}
+		c.S3.Bucket = v
+		return nil
+	}},
+	{"ANTENNE_S3_REGION", "s3-region", "us-east-1", "S3 region (Garage wants \"garage\")", setString(func(c *config) *string { return &c.S3.Region })},
+	{"ANTENNE_S3_ACCESS_KEY", "s3-access-key", "", "S3 access key", setString(func(c *config) *string { return &c.S3.AccessKey })},
+	{"ANTENNE_S3_SECRET_KEY", "s3-secret-key", "", "S3 secret key", setString(func(c *config) *string { return &c.S3.SecretKey })},
+	{"ANTENNE_S3_SECURE", "s3-secure", "true", "use TLS to reach the S3 endpoint", setBool(func(c *config) *bool { return &c.S3.Secure })},
+	{"ANTENNE_S3_PATH_STYLE", "s3-path-style", "false", "always address the bucket in the path; when false, path style except on AWS", setBool(func(c *config) *bool { return &c.S3.PathStyle })},
+	{"ANTENNE_S3_CREATE_BUCKET", "s3-create-bucket", "false", "create the bucket at start when it does not exist", setBool(func(c *config) *bool { return &c.S3.CreateBucket })},
+	{"ANTENNE_MEDIA_URL", "media-url", "", "public base URL of the media; when set, media requests redirect there", func(c *config, v string) error {
+		if v == "" {
+			return nil
+		}
+		u, err := parseHTTPURL(v)
+		c.MediaURL = u
+		return err
+	}},
+	{"ANTENNE_MAX_UPLOAD", "max-upload", "2GiB", "largest upload accepted, in bytes or with a unit (500MB, 2GiB)", func(c *config, v string) error {
+		n, err := parseSize(v)
+		c.MaxUpload = n
+		return err
+	}},
+	{"ANTENNE_FFMPEG", "ffmpeg", "", "path of ffmpeg (found on PATH when empty)", setString(func(c *config) *string { return &c.FFmpeg })},
+	{"ANTENNE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *config, v string) error {
+		return c.LogLevel.UnmarshalText([]byte(v))
+	}},
+	{"ANTENNE_LOG_FORMAT", "log-format", "text", "text or json", func(c *config, v string) error {
+		if v != "text" && v != "json" {
+			return fmt.Errorf("want text or json, got %q", v)
+		}
+		c.LogFormat = v
+		return nil
+	}},
+	{"ANTENNE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed", func(c *config, v string) error {
+		c.TrustedProxies = nil
+		for p := range strings.SplitSeq(v, ",") {
+			p = strings.TrimSpace(p)
+			if p == "" {
+				continue
+			}
+			if net.ParseIP(p) == nil {
+				if _, _, err := net.ParseCIDR(p); err != nil {
+					return fmt.Errorf("%q is neither an IP address nor a CIDR", p)
+				}
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+		return nil
+	}},
+	{"ANTENNE_SHUTDOWN_GRACE", "shutdown-grace", "30s", "how long a stop waits for requests in flight (uploads included)", func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err == nil && d < 0 {
+			err = fmt.Errorf("must not be negative")
+		}
+		c.ShutdownGrace = d
+		return err
+	}},
+}
+
+// loadConfig reads the configuration from the environment and args, parsed
+// with fs (which may hold the command's own flags; its
+// positional arguments are left in fs.Args()). Flags override environment
+// variables. An invalid value gives a usage error naming the variable (or
+// the flag, when the flag set it).
+func loadConfig(fs *flag.FlagSet, getenv func(string) string, args []string) (*config, error) {
+	values := make([]*string, len(settings))
+	for i, s := range settings {
+		v := s.def
+		if ev, ok := lookup(getenv, s.env); ok {
+			v = ev
+		}
+		values[i] = fs.String(s.flag, v, fmt.Sprintf("%s (%s)", s.help, s.env))
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	cfg := &config{}
+	for i, s := range settings {
+		if err := s.apply(cfg, strings.TrimSpace(*values[i])); err != nil {
+			name := s.env
+			if set[s.flag] {
+				name = "--" + s.flag
+			}
+			return nil, usageErrorf("%s: %v", name, err)
+		}
+	}
+	if cfg.S3.Endpoint != "" && (cfg.S3.AccessKey == "" || cfg.S3.SecretKey == "") {
+		return nil, usageErrorf("ANTENNE_S3_ACCESS_KEY and ANTENNE_S3_SECRET_KEY must be set when ANTENNE_S3_ENDPOINT is")
+	}
+	return cfg, nil
+}
+
+// lookup returns the environment variable's value and whether it is set
+// to something other than blanks.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, strings.TrimSpace(v) != ""
+}
+
+func setString(field func(*config) *string) func(*config, string) error {
+	return func(c *config, v string) error {
+		*field(c) = v
+		return nil
+	}
+}
+
+func setBool(field func(*config) *bool) func(*config, string) error {
+	return func(c *config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		*field(c) = b
+		return nil
+	}
+}
+
+func parseHTTPURL(v string) (*url.URL, error) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("want an absolute http:// or https:// URL such as https://radio.picasoft.net, got %q", v)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("want a URL without query or fragment, got %q", v)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u, nil
+}
+
+var sizeUnits = []struct {
+	suffix string
+	factor int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+	{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1},
+}
+
+// parseSize reads a byte count such as 1048576, 500MB or 2GiB.
+func parseSize(v string) (int64, error) {
+	num, factor := v, int64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(v, u.suffix) {
+			num, factor = strings.TrimSpace(strings.TrimSuffix(v, u.suffix)), u.factor
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/factor {
+		return 0, fmt.Errorf("want a positive size such as 2GiB, 500MB or 1048576, got %q", v)
+	}
+	return n * factor, nil
+}
+
+// settingsHelp lists the configuration variables for `antenne help serve`.
+func settingsHelp() string {
+	var b strings.Builder
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "unset"
+		}
+		fmt.Fprintf(&b, "  %-26s --%-18s %s (default %s)\n", s.env, s.flag, s.help, def)
+	}
+	return b.String()
+}

@@ -1,0 +1,100 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Config is what the web layer needs to know of the deployment.
+type Config struct {
+	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For header is believed. Empty: none is, and the client
+	// address is the connection's.
+	TrustedProxies []string
+	// Ready reports whether the store can be reached; /readyz calls it.
+	Ready func(context.Context) error
+	// Logger receives one line per request and the errors the user does
+	// not see.
+	Logger *slog.Logger
+}
+
+// Server holds the routes and their dependencies. Its Handler is safe for
+// concurrent use.
+type Server struct {
+	engine *gin.Engine
+	log    *slog.Logger
+	ready  func(context.Context) error
+	// storeDown remembers the last /readyz verdict so that a change of
+	// state is logged once, not at every probe.
+	storeDown atomic.Bool
+}
+
+// New builds the server. It fails only on a configuration mistake, such as
+// a trusted proxy that is not an address.
+func New(cfg Config) (*Server, error) {
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{
+		engine: gin.New(),
+		log:    cfg.Logger,
+		ready:  cfg.Ready,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if err := s.engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("set trusted proxies: %w", err)
+	}
+	s.engine.Use(s.logRequests, s.recoverPanics)
+	s.routes()
+	return s, nil
+}
+
+// Handler is the http.Handler to serve.
+func (s *Server) Handler() http.Handler { return s.engine.Handler() }
+
+func (s *Server) routes() {
+	get(s.engine, "/healthz", s.healthz)
+	get(s.engine, "/readyz", s.readyz)
+}
+
+// get registers h for GET and HEAD: gin does not answer HEAD for a GET
+// route by itself.
+func get(r gin.IRoutes, path string, h gin.HandlerFunc) {
+	r.GET(path, h)
+	r.HEAD(path, h)
+}
+
+// healthz answers 200 while the process serves requests.
+func (s *Server) healthz(c *gin.Context) {
+	c.String(http.StatusOK, "ok\n")
+}
+
+// readyzTimeout bounds the store check so that a probe never hangs.
+const readyzTimeout = 3 * time.Second
+
+// readyz answers 200 when the store can be reached, 503 otherwise.
+func (s *Server) readyz(c *gin.Context) {
+	if s.ready == nil {
+		c.String(http.StatusOK, "ok\n")
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), readyzTimeout)
+	defer cancel()
+	if err := s.ready(ctx); err != nil {
+		if !s.storeDown.Swap(true) {
+			s.log.ErrorContext(ctx, "store unreachable", "err", err)
+		}
+		c.String(http.StatusServiceUnavailable, "store unreachable\n")
+		return
+	}
+	if s.storeDown.Swap(false) {
+		s.log.InfoContext(ctx, "store reachable again")
+	}
+	c.String(http.StatusOK, "ok\n")
+}
