@@ -1,6 +1,9 @@
 package episodes
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // DocumentVersion is the schema version written into every show and episode
 // document. A reader that finds a newer version refuses the document rather
@@ -41,6 +44,10 @@ type Show struct {
 	SeasonsAreSemesters bool      `json:"seasons_are_semesters,omitempty"`
 	Created             time.Time `json:"created"`
 	Updated             time.Time `json:"updated"`
+	// Revision identifies the stored version this value was read from.
+	// Pass it back to an update to make sure nobody changed the show
+	// meanwhile. It is not stored.
+	Revision string `json:"-"`
 }
 
 // Owner is the contact podcast directories show for a feed (itunes:owner).
@@ -159,6 +166,10 @@ type Episode struct {
 	Transcript *Transcript `json:"transcript,omitempty"`
 	Created    time.Time   `json:"created"`
 	Updated    time.Time   `json:"updated"`
+	// Revision identifies the stored version this value was read from.
+	// Pass it back to an update to make sure nobody changed the episode
+	// meanwhile. It is not stored.
+	Revision string `json:"-"`
 }
 
 // Status tells where the episode stands at now.
@@ -213,4 +224,43 @@ type Transcript struct {
 	Key      string `json:"key"`
 	Type     string `json:"type"` // text/vtt, application/x-subrip, text/html...
 	Language string `json:"language,omitempty"`
+}
+
+// clone returns a deep copy of sh.
+func (sh *Show) clone() *Show {
+	c := *sh
+	c.Categories = slices.Clone(sh.Categories)
+	c.Hosts = slices.Clone(sh.Hosts)
+	c.Artwork = clonePtr(sh.Artwork)
+	c.Funding = clonePtr(sh.Funding)
+	c.AirSlot = clonePtr(sh.AirSlot)
+	return &c
+}
+
+// clone returns a deep copy of e.
+func (e *Episode) clone() *Episode {
+	c := *e
+	c.Persons = slices.Clone(e.Persons)
+	c.Chapters = slices.Clone(e.Chapters)
+	c.Artwork = clonePtr(e.Artwork)
+	c.Media = e.Media.clone()
+	if e.Original != nil {
+		o := e.Original.clone()
+		c.Original = &o
+	}
+	c.Transcript = clonePtr(e.Transcript)
+	return &c
+}
+
+func (m Media) clone() Media {
+	m.Loudness = clonePtr(m.Loudness)
+	return m
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
 }

@@ -1,0 +1,52 @@
+package episodes
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors of the catalog. Compare with errors.Is.
+var (
+	// ErrNotFound: the show or episode does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the document changed since it was read (another edit,
+	// possibly on another replica, came first), or a new document's key
+	// is taken. Reload and try again.
+	ErrConflict = errors.New("changed by someone else meanwhile")
+	// ErrInvalid: a field has a value the catalog refuses. The error is a
+	// *FieldError telling which field and why.
+	ErrInvalid = errors.New("invalid value")
+	// ErrDuplicate: the upload's bytes are already in the show. The error
+	// is a *DuplicateError naming the existing episode.
+	ErrDuplicate = errors.New("this recording was already uploaded")
+)
+
+// FieldError is a validation failure of one field. It matches ErrInvalid.
+type FieldError struct {
+	Field  string // the JSON name of the field: "title", "publish_at"...
+	Reason string // a sentence for the user, in English
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Reason) }
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(field, format string, args ...any) error {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// DuplicateError reports that an upload is already the recording of an
+// episode of the show. It matches ErrDuplicate.
+type DuplicateError struct {
+	Show      string
+	EpisodeID string
+	Title     string
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("this recording was already uploaded as episode %s (%q)", e.EpisodeID, e.Title)
+}
+
+// Is makes errors.Is(err, ErrDuplicate) true.
+func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }

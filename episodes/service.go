@@ -1,0 +1,552 @@
+package episodes
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/mail"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Options tune a Service. The zero value is usable.
+type Options struct {
+	// Now is the clock; time.Now when nil. Tests inject their own to
+	// check scheduling.
+	Now func() time.Time
+	// FFmpeg is the path of ffmpeg; "" looks "ffmpeg" up on PATH.
+	FFmpeg string
+	// TempDir is where uploads are spooled; os.TempDir() when "".
+	TempDir string
+	// RefreshInterval is how often Run reloads what other processes
+	// changed; 5 s when zero, so a change is seen within 10 s.
+	RefreshInterval time.Duration
+	// SweepInterval is how often Run removes orphan objects; 15 min when
+	// zero.
+	SweepInterval time.Duration
+	// OrphanAge is how old an unreferenced object must be before a sweep
+	// removes it, so that uploads in progress on other replicas are left
+	// alone; 1 h when zero.
+	OrphanAge time.Duration
+}
+
+// Service is the catalog of shows and episodes, kept in a Blobs store and
+// cached in memory. Any number of Services, in one process or many, may
+// share one store: writes are conditional, so a concurrent edit of one
+// document gives ErrConflict to all but one writer, and Refresh (or Run)
+// brings in what the others changed.
+//
+// Values returned by a Service are copies: changing them changes nothing
+// stored. All methods are safe for concurrent use.
+type Service struct {
+	blobs Blobs
+	opts  Options
+	cat   *catalog
+	// creating serialises the choice of new slugs within this process.
+	creating sync.Mutex
+}
+
+// NewService returns a Service over blobs. Call Load before serving.
+func NewService(blobs Blobs, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.RefreshInterval <= 0 {
+		opts.RefreshInterval = 5 * time.Second
+	}
+	if opts.SweepInterval <= 0 {
+		opts.SweepInterval = 15 * time.Minute
+	}
+	if opts.OrphanAge <= 0 {
+		opts.OrphanAge = time.Hour
+	}
+	return &Service{blobs: blobs, opts: opts, cat: newCatalog()}
+}
+
+// Load reads the whole catalog from the store. Documents that cannot be
+// read are reported in the error; the others are loaded.
+func (s *Service) Load(ctx context.Context) error {
+	_, err := s.cat.refresh(ctx, s.blobs)
+	return err
+}
+
+// Refresh brings in the changes other processes made to the store. It
+// reports whether anything changed.
+func (s *Service) Refresh(ctx context.Context) (bool, error) {
+	return s.cat.refresh(ctx, s.blobs)
+}
+
+// Run refreshes the catalog every RefreshInterval and sweeps orphan
+// objects every SweepInterval until ctx ends. Errors go to report (which
+// may be nil); Run keeps going after them.
+func (s *Service) Run(ctx context.Context, report func(error)) {
+	if report == nil {
+		report = func(error) {}
+	}
+	refresh := time.NewTicker(s.opts.RefreshInterval)
+	defer refresh.Stop()
+	sweep := time.NewTicker(s.opts.SweepInterval)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-refresh.C:
+			if _, err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+				report(fmt.Errorf("refresh the catalog: %w", err))
+			}
+		case <-sweep.C:
+			if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+				report(fmt.Errorf("sweep orphans: %w", err))
+			}
+		}
+	}
+}
+
+// Version changes whenever a cached document changes. Together with the
+// count of published episodes (which grows as scheduled ones come due) it
+// identifies the content of a feed, for caches.
+func (s *Service) Version() uint64 { return s.cat.version() }
+
+// Now is the Service's clock.
+func (s *Service) Now() time.Time { return s.opts.Now() }
+
+// ---- Shows ----
+
+// Shows lists the shows, by slug.
+func (s *Service) Shows() []*Show {
+	var shows []*Show
+	for _, slug := range s.cat.showSlugs() {
+		if sh, err := s.Show(slug); err == nil {
+			shows = append(shows, sh)
+		}
+	}
+	return shows
+}
+
+// Show returns the show with this slug, or ErrNotFound.
+func (s *Service) Show(slug string) (*Show, error) {
+	sh, etag, ok := s.cat.show(slug)
+	if !ok {
+		return nil, fmt.Errorf("show %q: %w", slug, ErrNotFound)
+	}
+	c := sh.clone()
+	c.Revision = etag
+	return c, nil
+}
+
+// CreateShow stores a new show. Empty fields get their defaults (language
+// fr, type episodic, license CC BY-SA 4.0). The podcast:guid is computed
+// from feedURL unless sh.GUID is already set (a show imported with its
+// guid). It fails with ErrConflict when the slug is taken.
+func (s *Service) CreateShow(ctx context.Context, sh Show, feedURL string) (*Show, error) {
+	now := s.opts.Now().UTC()
+	sh.Version = DocumentVersion
+	sh.Language = cmp.Or(sh.Language, "fr")
+	sh.Type = cmp.Or(sh.Type, Episodic)
+	sh.License = cmp.Or(sh.License, "CC BY-SA 4.0")
+	if sh.LicenseURL == "" && sh.License == "CC BY-SA 4.0" {
+		sh.LicenseURL = "https://creativecommons.org/licenses/by-sa/4.0/"
+	}
+	if sh.GUID == "" {
+		if feedURL == "" {
+			return nil, invalid("guid", "the feed URL is needed to compute the podcast GUID")
+		}
+		sh.GUID = PodcastGUID(feedURL)
+	}
+	sh.Created, sh.Updated = now, now
+	if err := sh.validate(); err != nil {
+		return nil, err
+	}
+	etag, err := writeDoc(ctx, s.blobs, showKey(sh.Slug), &sh, "")
+	if err != nil {
+		if errors.Is(err, ErrConflict) {
+			return nil, fmt.Errorf("show %q already exists: %w", sh.Slug, ErrConflict)
+		}
+		return nil, err
+	}
+	sh.Revision = ""
+	s.cat.setShow(sh.clone(), etag)
+	return s.Show(sh.Slug)
+}
+
+// UpdateShow applies edit to the show and stores it. revision is the
+// Revision of the show the edit was made on ("" : the current one); the
+// update fails with ErrConflict when the stored show is not that one any
+// more. The slug, GUID and creation time cannot change.
+func (s *Service) UpdateShow(ctx context.Context, slug, revision string, edit func(*Show) error) (*Show, error) {
+	cur, etag, ok := s.cat.show(slug)
+	if !ok {
+		return nil, fmt.Errorf("show %q: %w", slug, ErrNotFound)
+	}
+	if revision != "" && revision != etag {
+		return nil, fmt.Errorf("show %q: %w", slug, ErrConflict)
+	}
+	sh := cur.clone()
+	if err := edit(sh); err != nil {
+		return nil, err
+	}
+	sh.Slug, sh.GUID, sh.Created, sh.Version = cur.Slug, cur.GUID, cur.Created, DocumentVersion
+	sh.Updated = s.opts.Now().UTC()
+	sh.Revision = ""
+	if err := sh.validate(); err != nil {
+		return nil, err
+	}
+	newTag, err := writeDoc(ctx, s.blobs, showKey(slug), sh, etag)
+	if err != nil {
+		return nil, err
+	}
+	s.cat.setShow(sh, newTag)
+	return s.Show(slug)
+}
+
+func (sh *Show) validate() error {
+	switch {
+	case !validSlug(sh.Slug):
+		return invalid("slug", "%q is not a slug: use lowercase letters, digits and single hyphens, like la-voix-est-libre", sh.Slug)
+	case strings.TrimSpace(sh.Title) == "":
+		return invalid("title", "the title is empty")
+	case sh.Type != Episodic && sh.Type != Serial:
+		return invalid("type", "%q is neither episodic nor serial", sh.Type)
+	case sh.Owner.Email != "" && !validEmail(sh.Owner.Email):
+		return invalid("owner.email", "%q is not an e-mail address", sh.Owner.Email)
+	case sh.Language == "" || len(sh.Language) > 35:
+		return invalid("language", "%q is not a language code such as fr or en", sh.Language)
+	}
+	for _, c := range sh.Categories {
+		if err := checkCategory(c); err != nil {
+			return err
+		}
+	}
+	if sh.AirSlot != nil {
+		a := sh.AirSlot
+		if a.Weekday < time.Sunday || a.Weekday > time.Saturday || a.Hour < 0 || a.Hour > 23 || a.Minute < 0 || a.Minute > 59 {
+			return invalid("air_slot", "the day or time is out of range")
+		}
+		if a.Location != "" {
+			if _, err := time.LoadLocation(a.Location); err != nil {
+				return invalid("air_slot.location", "%q is not a time zone such as Europe/Paris", a.Location)
+			}
+		}
+	}
+	return checkText("title", sh.Title, 255)
+}
+
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s
+}
+
+// checkText refuses text longer than max runes or that is not UTF-8.
+func checkText(field, s string, max int) error {
+	if !utf8.ValidString(s) {
+		return invalid(field, "the text is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return invalid(field, "the text has %d characters, more than %d", n, max)
+	}
+	return nil
+}
+
+// ---- Episodes ----
+
+// ListOptions select episodes.
+type ListOptions struct {
+	// Status keeps only the episodes in that status at the Service's
+	// current time; "" keeps all.
+	Status Status
+}
+
+// Episodes lists the episodes of a show, newest first: by publication
+// time, then (drafts, at the top) by creation time.
+func (s *Service) Episodes(show string, opts ListOptions) ([]*Episode, error) {
+	eps, ok := s.cat.episodesOf(show)
+	if !ok {
+		return nil, fmt.Errorf("show %q: %w", show, ErrNotFound)
+	}
+	now := s.opts.Now()
+	out := make([]*Episode, 0, len(eps))
+	for _, e := range eps {
+		if opts.Status != "" && e.Status(now) != opts.Status {
+			continue
+		}
+		out = append(out, e.clone())
+	}
+	slices.SortFunc(out, newestFirst)
+	for _, e := range out {
+		_, e.Revision, _ = s.cat.episode(show, e.ID)
+	}
+	return out, nil
+}
+
+// newestFirst orders drafts first, then by publication time, newest
+// first; ties by creation time then id, so the order is stable.
+func newestFirst(a, b *Episode) int {
+	if a.PublishAt.IsZero() != b.PublishAt.IsZero() {
+		if a.PublishAt.IsZero() {
+			return -1
+		}
+		return 1
+	}
+	if c := b.PublishAt.Compare(a.PublishAt); c != 0 {
+		return c
+	}
+	if c := b.Created.Compare(a.Created); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// Episode returns an episode of a show by id, or ErrNotFound.
+func (s *Service) Episode(show, id string) (*Episode, error) {
+	e, etag, ok := s.cat.episode(show, id)
+	if !ok {
+		return nil, fmt.Errorf("episode %s of show %q: %w", id, show, ErrNotFound)
+	}
+	c := e.clone()
+	c.Revision = etag
+	return c, nil
+}
+
+// EpisodeBySlug returns an episode of a show by slug, or ErrNotFound.
+func (s *Service) EpisodeBySlug(show, slug string) (*Episode, error) {
+	eps, ok := s.cat.episodesOf(show)
+	if !ok {
+		return nil, fmt.Errorf("show %q: %w", show, ErrNotFound)
+	}
+	for _, e := range eps {
+		if e.Slug == slug {
+			return s.Episode(show, e.ID)
+		}
+	}
+	return nil, fmt.Errorf("episode %q of show %q: %w", slug, show, ErrNotFound)
+}
+
+// CreateEpisode stores a new episode whose objects (media, original,
+// artwork) are already stored: the document is the commit point. It fills
+// ID, GUID (when empty), slug (from the title, made unique in the show),
+// type, theme and timestamps.
+func (s *Service) CreateEpisode(ctx context.Context, e *Episode) (*Episode, error) {
+	if _, _, ok := s.cat.show(e.Show); !ok {
+		return nil, fmt.Errorf("show %q: %w", e.Show, ErrNotFound)
+	}
+	now := s.opts.Now().UTC()
+	e = e.clone()
+	e.Version = DocumentVersion
+	if e.ID == "" {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, fmt.Errorf("new episode id: %w", err)
+		}
+		e.ID = id.String()
+	}
+	e.GUID = cmp.Or(e.GUID, e.ID)
+	e.Type = cmp.Or(e.Type, Full)
+	e.Created, e.Updated = now, now
+	e.Revision = ""
+
+	s.creating.Lock()
+	defer s.creating.Unlock()
+	e.Slug = s.uniqueSlug(e.Show, cmp.Or(e.Slug, Slugify(e.Title)), "")
+	if err := e.validate(); err != nil {
+		return nil, err
+	}
+	etag, err := writeDoc(ctx, s.blobs, episodeKey(e.Show, e.ID), e, "")
+	if err != nil {
+		return nil, err
+	}
+	s.cat.setEpisode(e.Show, e.ID, e, etag)
+	return s.Episode(e.Show, e.ID)
+}
+
+// uniqueSlug returns base, or base-2, base-3... so that no other episode
+// of the show (than the one with id self) has it.
+func (s *Service) uniqueSlug(show, base, self string) string {
+	base = cmp.Or(base, "episode")
+	taken := map[string]bool{}
+	eps, _ := s.cat.episodesOf(show)
+	for _, e := range eps {
+		if e.ID != self {
+			taken[e.Slug] = true
+		}
+	}
+	slug := base
+	for i := 2; taken[slug]; i++ {
+		suffix := fmt.Sprintf("-%d", i)
+		slug = strings.TrimRight(base[:min(len(base), maxSlugLen-len(suffix))], "-") + suffix
+	}
+	return slug
+}
+
+// UpdateEpisode applies edit to the episode and stores it. revision is
+// the Revision of the episode the edit was made on ("" : the current one);
+// the update fails with ErrConflict when the stored episode is not that one
+// any more. The id, show, GUID, media and creation time cannot be changed
+// by edit; a changed slug is made unique.
+func (s *Service) UpdateEpisode(ctx context.Context, show, id, revision string, edit func(*Episode) error) (*Episode, error) {
+	cur, etag, ok := s.cat.episode(show, id)
+	if !ok {
+		return nil, fmt.Errorf("episode %s of show %q: %w", id, show, ErrNotFound)
+	}
+	if revision != "" && revision != etag {
+		return nil, fmt.Errorf("episode %s: %w", id, ErrConflict)
+	}
+	e := cur.clone()
+	if err := edit(e); err != nil {
+		return nil, err
+	}
+	e.ID, e.Show, e.GUID, e.Created, e.Version = cur.ID, cur.Show, cur.GUID, cur.Created, DocumentVersion
+	e.Media, e.Original = cur.Media.clone(), cur.clone().Original
+	e.Updated = s.opts.Now().UTC()
+	e.Revision = ""
+	if e.Slug != cur.Slug {
+		s.creating.Lock()
+		defer s.creating.Unlock()
+		e.Slug = s.uniqueSlug(show, Slugify(e.Slug), id)
+	}
+	return s.storeEpisode(ctx, e, etag)
+}
+
+// storeEpisode validates e, writes it over the version etag and caches it.
+func (s *Service) storeEpisode(ctx context.Context, e *Episode, etag string) (*Episode, error) {
+	if err := e.validate(); err != nil {
+		return nil, err
+	}
+	newTag, err := writeDoc(ctx, s.blobs, episodeKey(e.Show, e.ID), e, etag)
+	if err != nil {
+		return nil, err
+	}
+	s.cat.setEpisode(e.Show, e.ID, e, newTag)
+	return s.Episode(e.Show, e.ID)
+}
+
+// Publish publishes the episode now (or keeps its publication time if it
+// is already published).
+func (s *Service) Publish(ctx context.Context, show, id, revision string) (*Episode, error) {
+	now := s.opts.Now().UTC().Truncate(time.Second)
+	return s.UpdateEpisode(ctx, show, id, revision, func(e *Episode) error {
+		if e.Status(now) != Published {
+			e.PublishAt = now
+		}
+		return nil
+	})
+}
+
+// Schedule sets the episode to publish by itself at the given time, which
+// must be in the future.
+func (s *Service) Schedule(ctx context.Context, show, id, revision string, at time.Time) (*Episode, error) {
+	if !at.After(s.opts.Now()) {
+		return nil, invalid("publish_at", "%s is not in the future", at.Format(time.RFC3339))
+	}
+	return s.UpdateEpisode(ctx, show, id, revision, func(e *Episode) error {
+		e.PublishAt = at.UTC().Truncate(time.Second)
+		return nil
+	})
+}
+
+// Unpublish takes the episode out of the feed: it becomes a draft.
+func (s *Service) Unpublish(ctx context.Context, show, id, revision string) (*Episode, error) {
+	return s.UpdateEpisode(ctx, show, id, revision, func(e *Episode) error {
+		e.PublishAt = time.Time{}
+		return nil
+	})
+}
+
+// DeleteEpisode removes the episode and its objects. The document goes
+// first (the commit point); objects left behind by a failure are removed
+// by the next sweep.
+func (s *Service) DeleteEpisode(ctx context.Context, show, id, revision string) error {
+	cur, etag, ok := s.cat.episode(show, id)
+	if !ok {
+		return fmt.Errorf("episode %s of show %q: %w", id, show, ErrNotFound)
+	}
+	if revision != "" && revision != etag {
+		return fmt.Errorf("episode %s: %w", id, ErrConflict)
+	}
+	// Stores have no conditional delete: check the document is still the
+	// one we know, then delete. A write that slips in between is lost
+	// with the episode, which is what deleting asked for.
+	info, err := s.blobs.Stat(ctx, episodeKey(show, id))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		s.cat.setEpisode(show, id, nil, "")
+		return nil
+	case err != nil:
+		return fmt.Errorf("delete episode %s: %w", id, err)
+	case info.ETag != etag:
+		return fmt.Errorf("episode %s: %w", id, ErrConflict)
+	}
+	if err := s.blobs.Delete(ctx, episodeKey(show, id)); err != nil {
+		return fmt.Errorf("delete episode %s: %w", id, err)
+	}
+	s.cat.setEpisode(show, id, nil, "")
+	var errs []error
+	for _, key := range cur.objectKeys() {
+		if err := s.blobs.Delete(ctx, key); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("episode %s deleted, some of its files remain until the next sweep: %w", id, err)
+	}
+	return nil
+}
+
+// objectKeys lists the keys of the objects the episode points to.
+func (e *Episode) objectKeys() []string {
+	var keys []string
+	if e.Media.Key != "" {
+		keys = append(keys, e.Media.Key)
+	}
+	if e.Original != nil && e.Original.Key != "" {
+		keys = append(keys, e.Original.Key)
+	}
+	if e.Artwork != nil && e.Artwork.Key != "" {
+		keys = append(keys, e.Artwork.Key)
+	}
+	if e.Transcript != nil && e.Transcript.Key != "" {
+		keys = append(keys, e.Transcript.Key)
+	}
+	return keys
+}
+
+func (e *Episode) validate() error {
+	switch {
+	case strings.TrimSpace(e.Title) == "":
+		return invalid("title", "the title is empty")
+	case !validSlug(e.Slug):
+		return invalid("slug", "%q is not a slug: use lowercase letters, digits and single hyphens", e.Slug)
+	case e.Type != Full && e.Type != Trailer && e.Type != Bonus:
+		return invalid("type", "%q is not full, trailer or bonus", e.Type)
+	case e.Season < 0:
+		return invalid("season", "the season number is negative")
+	case e.Number < 0:
+		return invalid("number", "the episode number is negative")
+	case e.Media.Key == "" || e.Media.Size <= 0 || e.Media.Type == "":
+		return invalid("media", "the episode has no recording")
+	}
+	for _, p := range e.Persons {
+		if strings.TrimSpace(p.Name) == "" {
+			return invalid("persons", "a person has no name")
+		}
+	}
+	for i, c := range e.Chapters {
+		if c.Start < 0 || (i > 0 && c.Start < e.Chapters[i-1].Start) {
+			return invalid("chapters", "chapter %d starts before the previous one", i+1)
+		}
+	}
+	if err := checkText("title", e.Title, 255); err != nil {
+		return err
+	}
+	if err := checkText("theme", e.Theme, 255); err != nil {
+		return err
+	}
+	return checkText("notes", e.Notes, 100_000)
+}

@@ -1,0 +1,445 @@
+package episodes_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/storage/storagetest"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Date(2021, 3, 5, 9, 30, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// forEachStore runs f against a Dir store and a store on the test MinIO.
+func forEachStore(t *testing.T, f func(t *testing.T, blobs storagetest.Store)) {
+	for _, s := range storagetest.Stores(t) {
+		t.Run(s.Name, func(t *testing.T) { f(t, s.Store) })
+	}
+}
+
+func newShow(t *testing.T, svc *episodes.Service) *episodes.Show {
+	t.Helper()
+	sh, err := svc.CreateShow(t.Context(), episodes.Show{
+		Slug:        "lvel",
+		Title:       "La Voix est Libre",
+		Description: "L'émission de Picasoft sur Graf'hit",
+		Author:      "Picasoft",
+		Owner:       episodes.Owner{Name: "Picasoft", Email: "radio@picasoft.net"},
+		Categories:  []episodes.Category{{Name: "Technology"}, {Name: "Society & Culture", Sub: "Documentary"}},
+	}, "https://radio.picasoft.net/lvel/feed.xml")
+	if err != nil {
+		t.Fatalf("CreateShow: %v", err)
+	}
+	return sh
+}
+
+// storeMedia puts a small object standing for a recording and returns its
+// description.
+func storeMedia(t *testing.T, blobs storagetest.Store, show, name string) episodes.Media {
+	t.Helper()
+	body := "ID3 not really audio: " + name
+	key := "shows/" + show + "/media/" + name + ".mp3"
+	if _, err := blobs.Put(t.Context(), key, strings.NewReader(body), int64(len(body)), "audio/mpeg"); err != nil {
+		t.Fatalf("put media: %v", err)
+	}
+	return episodes.Media{Key: key, Type: "audio/mpeg", Size: int64(len(body)), Duration: 40 * time.Minute, SHA256: fmt.Sprintf("%064x", len(name))}
+}
+
+func newEpisode(t *testing.T, svc *episodes.Service, blobs storagetest.Store, title string) *episodes.Episode {
+	t.Helper()
+	e, err := svc.CreateEpisode(t.Context(), &episodes.Episode{
+		Show:  "lvel",
+		Title: title,
+		Media: storeMedia(t, blobs, "lvel", episodes.Slugify(title)),
+	})
+	if err != nil {
+		t.Fatalf("CreateEpisode(%q): %v", title, err)
+	}
+	return e
+}
+
+func TestShowDefaultsAndGUID(t *testing.T) {
+	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
+		svc := episodes.NewService(blobs, episodes.Options{Now: newClock().Now})
+		sh := newShow(t, svc)
+		if sh.Language != "fr" || sh.Type != episodes.Episodic || sh.License != "CC BY-SA 4.0" {
+			t.Errorf("defaults: got language %q type %q license %q, want fr, episodic, CC BY-SA 4.0", sh.Language, sh.Type, sh.License)
+		}
+		if want := episodes.PodcastGUID("radio.picasoft.net/lvel/feed.xml"); sh.GUID != want {
+			t.Errorf("guid: got %s, want %s", sh.GUID, want)
+		}
+		if _, err := svc.CreateShow(t.Context(), episodes.Show{Slug: "lvel", Title: "Again"}, "https://x/feed.xml"); !errors.Is(err, episodes.ErrConflict) {
+			t.Errorf("second show with the same slug: got %v, want ErrConflict", err)
+		}
+		// The guid never changes, even when an edit tries.
+		sh2, err := svc.UpdateShow(t.Context(), "lvel", sh.Revision, func(s *episodes.Show) error {
+			s.GUID = "something else"
+			s.Title = "La Voix est Libre !"
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sh2.GUID != sh.GUID || sh2.Title != "La Voix est Libre !" {
+			t.Errorf("after edit: got guid %s title %q, want guid kept and title changed", sh2.GUID, sh2.Title)
+		}
+		// A reader with the old revision is refused.
+		if _, err := svc.UpdateShow(t.Context(), "lvel", sh.Revision, func(*episodes.Show) error { return nil }); !errors.Is(err, episodes.ErrConflict) {
+			t.Errorf("edit of a stale revision: got %v, want ErrConflict", err)
+		}
+		// A fresh service reads the same show back.
+		other := episodes.NewService(blobs, episodes.Options{})
+		if err := other.Load(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		got, err := other.Show("lvel")
+		if err != nil || got.GUID != sh.GUID || got.Title != sh2.Title || len(got.Categories) != 2 {
+			t.Errorf("reloaded show: got %+v, %v", got, err)
+		}
+	})
+}
+
+func TestShowValidation(t *testing.T) {
+	svc := episodes.NewService(storagetest.Dir(t), episodes.Options{})
+	tests := []struct {
+		show  episodes.Show
+		field string
+	}{
+		{episodes.Show{Slug: "La Voix", Title: "x"}, "slug"},
+		{episodes.Show{Slug: "lvel"}, "title"},
+		{episodes.Show{Slug: "lvel", Title: "x", Type: "weekly"}, "type"},
+		{episodes.Show{Slug: "lvel", Title: "x", Owner: episodes.Owner{Email: "pas une adresse"}}, "owner.email"},
+		{episodes.Show{Slug: "lvel", Title: "x", Categories: []episodes.Category{{Name: "Tech"}}}, "categories"},
+		{episodes.Show{Slug: "lvel", Title: "x", Categories: []episodes.Category{{Name: "Technology", Sub: "Podcasts"}}}, "categories"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: &episodes.AirSlot{Weekday: time.Friday, Hour: 25}}, "air_slot"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: &episodes.AirSlot{Weekday: time.Friday, Location: "Mars/Olympus"}}, "air_slot.location"},
+	}
+	for _, tt := range tests {
+		_, err := svc.CreateShow(t.Context(), tt.show, "https://radio.picasoft.net/lvel/feed.xml")
+		var fe *episodes.FieldError
+		if !errors.As(err, &fe) || fe.Field != tt.field || !errors.Is(err, episodes.ErrInvalid) {
+			t.Errorf("CreateShow(%+v): got %v, want an invalid %s", tt.show, err, tt.field)
+		}
+	}
+	if len(svc.Shows()) != 0 {
+		t.Errorf("invalid shows were stored: %v", svc.Shows())
+	}
+}
+
+func TestEpisodeLifecycle(t *testing.T) {
+	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
+		clk := newClock()
+		svc := episodes.NewService(blobs, episodes.Options{Now: clk.Now})
+		newShow(t, svc)
+		ctx := t.Context()
+
+		e := newEpisode(t, svc, blobs, "Logiciels libres & vie privée")
+		if e.Slug != "logiciels-libres-vie-privee" || e.GUID == "" || e.Type != episodes.Full {
+			t.Errorf("new episode: got slug %q guid %q type %q", e.Slug, e.GUID, e.Type)
+		}
+		if got := e.Status(clk.Now()); got != episodes.Draft {
+			t.Errorf("new episode status: got %s, want draft", got)
+		}
+		twin := newEpisode(t, svc, blobs, "Logiciels libres & vie privée !")
+		if twin.Slug != "logiciels-libres-vie-privee-2" {
+			t.Errorf("second episode with the same title: got slug %q, want logiciels-libres-vie-privee-2", twin.Slug)
+		}
+
+		// Publish now.
+		pub, err := svc.Publish(ctx, "lvel", e.ID, e.Revision)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !pub.PublishAt.Equal(clk.Now()) || pub.Status(clk.Now()) != episodes.Published {
+			t.Errorf("published: got publish_at %v status %s", pub.PublishAt, pub.Status(clk.Now()))
+		}
+		if pub.GUID != e.GUID {
+			t.Errorf("guid changed on publish: got %s, want %s", pub.GUID, e.GUID)
+		}
+
+		// Schedule the twin for tomorrow: not published until then.
+		if _, err := svc.Schedule(ctx, "lvel", twin.ID, "", clk.Now().Add(-time.Hour)); !errors.Is(err, episodes.ErrInvalid) {
+			t.Errorf("schedule in the past: got %v, want ErrInvalid", err)
+		}
+		if _, err := svc.Schedule(ctx, "lvel", twin.ID, "", clk.Now().Add(24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		published := func() []string {
+			eps, err := svc.Episodes("lvel", episodes.ListOptions{Status: episodes.Published})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, e := range eps {
+				ids = append(ids, e.ID)
+			}
+			return ids
+		}
+		if got := published(); len(got) != 1 || got[0] != e.ID {
+			t.Errorf("published before the scheduled time: got %v, want only %s", got, e.ID)
+		}
+		clk.Add(25 * time.Hour)
+		if got := published(); len(got) != 2 || got[0] != twin.ID {
+			t.Errorf("published after the scheduled time: got %v, want %s first then %s", got, twin.ID, e.ID)
+		}
+
+		// Unpublish, then delete: the objects go too.
+		if _, err := svc.Unpublish(ctx, "lvel", e.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if got := published(); len(got) != 1 {
+			t.Errorf("published after unpublish: got %v, want one", got)
+		}
+		if err := svc.DeleteEpisode(ctx, "lvel", e.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Episode("lvel", e.ID); !errors.Is(err, episodes.ErrNotFound) {
+			t.Errorf("deleted episode: got %v, want ErrNotFound", err)
+		}
+		if _, err := blobs.Stat(ctx, e.Media.Key); err == nil {
+			t.Errorf("the deleted episode's media %s is still stored", e.Media.Key)
+		}
+		reloaded := episodes.NewService(blobs, episodes.Options{Now: clk.Now})
+		if err := reloaded.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		eps, _ := reloaded.Episodes("lvel", episodes.ListOptions{})
+		if len(eps) != 1 || eps[0].ID != twin.ID || eps[0].Slug != twin.Slug {
+			t.Errorf("reloaded catalog: got %d episodes, want only the twin", len(eps))
+		}
+	})
+}
+
+func TestEpisodeEditKeepsIdentity(t *testing.T) {
+	blobs := storagetest.Dir(t)
+	svc := episodes.NewService(blobs, episodes.Options{Now: newClock().Now})
+	newShow(t, svc)
+	e := newEpisode(t, svc, blobs, "Les communs")
+	other := newEpisode(t, svc, blobs, "Autre")
+	got, err := svc.UpdateEpisode(t.Context(), "lvel", e.ID, e.Revision, func(ep *episodes.Episode) error {
+		ep.GUID, ep.ID, ep.Media.Key = "new-guid", "new-id", "elsewhere"
+		ep.Slug = other.Slug
+		ep.Theme = "Les communs numériques"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GUID != e.GUID || got.ID != e.ID || got.Media.Key != e.Media.Key {
+		t.Errorf("identity changed by an edit: got guid %s id %s media %s", got.GUID, got.ID, got.Media.Key)
+	}
+	if got.Slug != "autre-2" || got.Theme != "Les communs numériques" {
+		t.Errorf("after edit: got slug %q theme %q, want autre-2 and the new theme", got.Slug, got.Theme)
+	}
+	if _, err := svc.UpdateEpisode(t.Context(), "lvel", e.ID, "", func(ep *episodes.Episode) error {
+		ep.Title = "  "
+		return nil
+	}); !errors.Is(err, episodes.ErrInvalid) {
+		t.Errorf("empty title: got %v, want ErrInvalid", err)
+	}
+}
+
+// TestTwoServicesOneBucket is two replicas on one bucket: what one creates
+// the other sees after a refresh, and concurrent edits through both lose
+// nothing: each one either lands or gets ErrConflict.
+func TestTwoServicesOneBucket(t *testing.T) {
+	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
+		ctx := t.Context()
+		a := episodes.NewService(blobs, episodes.Options{})
+		b := episodes.NewService(blobs, episodes.Options{})
+		newShow(t, a)
+		e := newEpisode(t, a, blobs, "Partagé")
+		if _, err := b.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := b.Episode("lvel", e.ID); err != nil || got.Title != "Partagé" {
+			t.Fatalf("episode created on a, read on b: got %v, %v", got, err)
+		}
+
+		const editors = 20
+		var (
+			wg        sync.WaitGroup
+			succeeded sync.Map
+			conflicts atomic.Int32
+		)
+		for i := range editors {
+			svc := a
+			if i%2 == 1 {
+				svc = b
+			}
+			wg.Go(func() {
+				mark := fmt.Sprintf("[edit %d]", i)
+				for range 20 {
+					_, err := svc.UpdateEpisode(ctx, "lvel", e.ID, "", func(ep *episodes.Episode) error {
+						ep.Notes += mark
+						return nil
+					})
+					switch {
+					case err == nil:
+						succeeded.Store(mark, true)
+						return
+					case errors.Is(err, episodes.ErrConflict):
+						conflicts.Add(1)
+						// Another replica won: catch up and try again.
+						if _, err := svc.Refresh(ctx); err != nil {
+							t.Error(err)
+							return
+						}
+					default:
+						t.Errorf("edit %d: %v", i, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if conflicts.Load() == 0 {
+			t.Errorf("20 concurrent editors saw no conflict: the writes are not conditional")
+		}
+		check := episodes.NewService(blobs, episodes.Options{})
+		if err := check.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		final, err := check.Episode("lvel", e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		succeeded.Range(func(k, _ any) bool {
+			n++
+			if !strings.Contains(final.Notes, k.(string)) {
+				t.Errorf("successful %s is missing from the stored notes %q", k, final.Notes)
+			}
+			return true
+		})
+		if got := strings.Count(final.Notes, "[edit"); got != n {
+			t.Errorf("stored notes hold %d edits, want the %d that succeeded", got, n)
+		}
+		t.Logf("%d edits landed, %d conflicts retried", n, conflicts.Load())
+	})
+}
+
+func TestRefreshSeesDeletesAndKeepsLocalWrites(t *testing.T) {
+	blobs := storagetest.Dir(t)
+	ctx := t.Context()
+	a := episodes.NewService(blobs, episodes.Options{})
+	b := episodes.NewService(blobs, episodes.Options{})
+	newShow(t, a)
+	e := newEpisode(t, a, blobs, "Éphémère")
+	if err := b.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v := b.Version()
+	if err := a.DeleteEpisode(ctx, "lvel", e.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	changed, err := b.Refresh(ctx)
+	if err != nil || !changed {
+		t.Fatalf("refresh after a delete elsewhere: got changed=%v err=%v, want a change", changed, err)
+	}
+	if b.Version() == v {
+		t.Errorf("version did not change after a delete elsewhere")
+	}
+	if _, err := b.Episode("lvel", e.ID); !errors.Is(err, episodes.ErrNotFound) {
+		t.Errorf("episode deleted elsewhere: got %v, want ErrNotFound", err)
+	}
+	if changed, _ := b.Refresh(ctx); changed {
+		t.Errorf("refresh with nothing new reported a change")
+	}
+}
+
+func TestCorruptDocumentDoesNotBlockLoad(t *testing.T) {
+	blobs := storagetest.Dir(t)
+	ctx := t.Context()
+	a := episodes.NewService(blobs, episodes.Options{})
+	newShow(t, a)
+	good := newEpisode(t, a, blobs, "Bon")
+	bad := "shows/lvel/episodes/0000-broken.json"
+	if _, err := blobs.Put(ctx, bad, strings.NewReader("{not json"), 9, "application/json"); err != nil {
+		t.Fatal(err)
+	}
+	b := episodes.NewService(blobs, episodes.Options{})
+	err := b.Load(ctx)
+	if err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("load with a corrupt document: got %v, want an error naming %s", err, bad)
+	}
+	if _, err := b.Episode("lvel", good.ID); err != nil {
+		t.Errorf("the good episode was not loaded: %v", err)
+	}
+}
+
+func TestSweepRemovesOnlyOldOrphans(t *testing.T) {
+	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
+		ctx := t.Context()
+		clk := &clock{now: time.Now()}
+		svc := episodes.NewService(blobs, episodes.Options{Now: clk.Now, OrphanAge: time.Hour})
+		newShow(t, svc)
+		e := newEpisode(t, svc, blobs, "Gardé")
+		orphan := storeMedia(t, blobs, "lvel", "orphelin")
+		outside := "hosts/alice.json"
+		if _, err := blobs.Put(ctx, outside, strings.NewReader("{}"), 2, "application/json"); err != nil {
+			t.Fatal(err)
+		}
+
+		removed, err := svc.Sweep(ctx)
+		if err != nil || len(removed) != 0 {
+			t.Errorf("sweep of young objects: got %v, %v, want nothing removed", removed, err)
+		}
+		clk.Add(2 * time.Hour)
+		removed, err = svc.Sweep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(removed) != 1 || removed[0] != orphan.Key {
+			t.Errorf("sweep: got %v, want only %s", removed, orphan.Key)
+		}
+		for _, key := range []string{e.Media.Key, outside, "shows/lvel/show.json"} {
+			if _, err := blobs.Stat(ctx, key); err != nil {
+				t.Errorf("%s was swept: %v", key, err)
+			}
+		}
+	})
+}
+
+func TestSweepSeesOtherReplicasDocuments(t *testing.T) {
+	blobs := storagetest.Dir(t)
+	ctx := t.Context()
+	clk := &clock{now: time.Now()}
+	a := episodes.NewService(blobs, episodes.Options{Now: clk.Now})
+	b := episodes.NewService(blobs, episodes.Options{Now: clk.Now})
+	newShow(t, a)
+	if err := b.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := newEpisode(t, a, blobs, "Créé ailleurs")
+	clk.Add(2 * time.Hour)
+	if removed, err := b.Sweep(ctx); err != nil || len(removed) != 0 {
+		t.Errorf("sweep on b of a's fresh episode: got %v, %v, want nothing removed", removed, err)
+	}
+	if _, err := blobs.Stat(ctx, e.Media.Key); err != nil {
+		t.Errorf("media of an episode created on another replica was swept: %v", err)
+	}
+}

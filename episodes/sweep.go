@@ -1,0 +1,83 @@
+package episodes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sweep removes the objects under shows/ that no document references and
+// that are older than OrphanAge: what a failed upload, an interrupted
+// process or a failed delete left behind. Younger objects may belong to an
+// upload in progress, possibly on another replica, and are kept. It
+// returns the keys removed.
+func (s *Service) Sweep(ctx context.Context) ([]string, error) {
+	// Reload first: an object referenced by a document another replica
+	// wrote since the last refresh must not be taken for an orphan.
+	if _, err := s.Refresh(ctx); err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	referenced := s.referencedKeys()
+	cutoff := s.opts.Now().Add(-s.opts.OrphanAge)
+	var removed []string
+	var errs []error
+	for info, err := range s.blobs.List(ctx, showsPrefix) {
+		if err != nil {
+			return removed, fmt.Errorf("sweep: %w", err)
+		}
+		if kind, _, _ := parseKey(info.Key); kind != notADoc || referenced[info.Key] || !isObjectKey(info.Key) {
+			continue
+		}
+		if info.ModTime.After(cutoff) {
+			continue
+		}
+		if err := s.blobs.Delete(ctx, info.Key); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, info.Key)
+	}
+	return removed, errors.Join(errs...)
+}
+
+// objectDirs are the folders of a show that hold objects documents point
+// to; a sweep touches nothing else.
+var objectDirs = []string{"media/", "originals/", "images/", "transcripts/"}
+
+func isObjectKey(key string) bool {
+	rest, _ := strings.CutPrefix(key, showsPrefix)
+	_, rest, ok := strings.Cut(rest, "/")
+	if !ok {
+		return false
+	}
+	for _, d := range objectDirs {
+		if strings.HasPrefix(rest, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// referencedKeys is the set of object keys the cached documents point to.
+func (s *Service) referencedKeys() map[string]bool {
+	refs := map[string]bool{}
+	s.cat.mu.RLock()
+	defer s.cat.mu.RUnlock()
+	for _, st := range s.cat.shows {
+		if a := st.show.doc.Artwork; a != nil {
+			refs[a.Key] = true
+		}
+		for _, e := range st.episodes {
+			for _, k := range e.doc.objectKeys() {
+				refs[k] = true
+			}
+		}
+	}
+	for _, e := range s.cat.orphans {
+		for _, k := range e.doc.objectKeys() {
+			refs[k] = true
+		}
+	}
+	return refs
+}
