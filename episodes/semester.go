@@ -216,6 +216,16 @@ func (s Semester) Compare(o Semester) int {
 	return cmp.Compare(s.ordinal(), o.ordinal())
 }
 
+// Sub is the number of semesters from o to s: P21.Sub(A20) is 1,
+// A20.Sub(P21) is -1. Numbering seasons from the show's first semester
+// gives s.Sub(first) + 1. Either being zero gives 0.
+func (s Semester) Sub(o Semester) int {
+	if s.IsZero() || o.IsZero() {
+		return 0
+	}
+	return s.ordinal() - o.ordinal()
+}
+
 // ordinal numbers semesters in time order: P21 < A21 < P22.
 func (s Semester) ordinal() int {
 	return 2*s.Year + b2i(s.Term == Autumn)

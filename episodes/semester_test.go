@@ -193,6 +193,7 @@ func TestParseSemesterBad(t *testing.T) {
 
 func TestSemesterNextPrev(t *testing.T) {
 	s := mustSemester(t, "A19")
+	want0 := s
 	want := []string{"A19", "P20", "A20", "P21", "A21", "P22"}
 	for i, code := range want {
 		if got := s.String(); got != code {
@@ -211,6 +212,12 @@ func TestSemesterNextPrev(t *testing.T) {
 		if c := s.Next().Compare(s); c != 1 {
 			t.Errorf("%s.Compare(%s) = %d, want 1", s.Next(), s, c)
 		}
+		if got := s.Sub(want0); got != i {
+			t.Errorf("%s.Sub(A19) = %d, want %d", s, got, i)
+		}
+		if got := want0.Sub(s); got != -i {
+			t.Errorf("A19.Sub(%s) = %d, want %d", s, got, -i)
+		}
 		if c := s.Compare(s); c != 0 {
 			t.Errorf("%s.Compare(itself) = %d, want 0", s, c)
 		}
@@ -228,6 +235,9 @@ func TestSemesterZero(t *testing.T) {
 	}
 	if z.Contains(time.Time{}) || z.Contains(paris(t, 2021, time.March, 1, 0, 0, 0, 0)) {
 		t.Error("zero Semester contains an instant")
+	}
+	if d := z.Sub(mustSemester(t, "A20")); d != 0 {
+		t.Errorf("zero.Sub(A20) = %d, want 0", d)
 	}
 	if z.Next() != z || z.Prev() != z {
 		t.Errorf("zero Semester: Next %v, Prev %v", z.Next(), z.Prev())
