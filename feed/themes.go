@@ -1,0 +1,266 @@
+package feed
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/picasoft/antenne/episodes"
+)
+
+// ThemesFormat is a format of the semester export.
+type ThemesFormat string
+
+// Formats of the semester export.
+const (
+	ThemesMarkdown ThemesFormat = "md"    // bullet list of themes
+	ThemesLaTeX    ThemesFormat = "latex" // itemize environment of themes
+	ThemesCSV      ThemesFormat = "csv"   // one row per episode, with a header
+	ThemesJSON     ThemesFormat = "json"  // array of objects, one per episode
+)
+
+// ParseThemesFormat reads a format name as the CLI and the web give it:
+// "md" (or "markdown"), "latex" (or "tex"), "csv", "json", in any case.
+// The empty name is Markdown.
+func ParseThemesFormat(name string) (ThemesFormat, error) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "", "md", "markdown":
+		return ThemesMarkdown, nil
+	case "latex", "tex":
+		return ThemesLaTeX, nil
+	case "csv":
+		return ThemesCSV, nil
+	case "json":
+		return ThemesJSON, nil
+	}
+	return "", fmt.Errorf("unknown themes format %q: use md, latex, csv or json", name)
+}
+
+// ContentType is the media type to serve the format with.
+func (f ThemesFormat) ContentType() string {
+	switch f {
+	case ThemesLaTeX:
+		return "application/x-latex; charset=utf-8"
+	case ThemesCSV:
+		return "text/csv; charset=utf-8"
+	case ThemesJSON:
+		return "application/json"
+	default:
+		return "text/markdown; charset=utf-8"
+	}
+}
+
+// ThemesOptions shape a semester export.
+type ThemesOptions struct {
+	// Format is the output format, Markdown when empty.
+	Format ThemesFormat
+	// Lang is the language of the intro sentence: "fr" (the default, also
+	// when empty) or "en", optionally with a region ("fr-FR").
+	Lang string
+	// Intro puts the standard sentence ("Les thèmes suivants auront été
+	// abordés ce semestre :") before the list, in Markdown and LaTeX.
+	Intro bool
+	// EpisodeURL gives the public page of an episode for the url field of
+	// CSV and JSON; nil leaves the field empty.
+	EpisodeURL func(*episodes.Episode) string
+}
+
+// Intro sentences, by language.
+const (
+	introFR = "Les thèmes suivants auront été abordés ce semestre :"
+	introEN = "The following themes were discussed this semester:"
+)
+
+// Themes writes the semester export of eps, in the order given: pass the
+// result of episodes.InSemester, which selects the published episodes of
+// a semester and sorts them in aired order. No episode gives no bytes (nil)
+// and no error, whatever the options, so that the caller can say so.
+//
+// Markdown and LaTeX list themes (Episode.ThemeOrTitle), one line per
+// theme: episodes whose themes are equal once spaces are trimmed and
+// letter case is ignored give one line, at the first one's place and in
+// its spelling. So the two parts of a subject collapse when they share a
+// theme ("Vie privée" for both), and stay two lines when only their titles
+// tell them apart ("Vie privée (partie 1)", "Vie privée (partie 2)").
+// Markdown escapes the characters that would change the rendering (* _ `
+// [ ] < > \ ~ | and a leading # + - > or number); LaTeX escapes its
+// specials (& % $ # _ { } ~ ^ \, and < > | for the OT1 font encoding) and
+// keeps accents as UTF-8. Spaces and newlines in a theme or title become
+// one space in every format.
+//
+// CSV (with a header row) and JSON (snake_case keys) give one record per
+// episode: aired date and time in Europe/Paris, title, theme, duration,
+// URL, hosts and guests (names from Persons; role "host" or empty, and
+// "guest"). CSV joins several names with "; ".
+//
+// The error is about the options: an unknown format or language.
+func Themes(eps []*episodes.Episode, opts ThemesOptions) ([]byte, error) {
+	format, err := ParseThemesFormat(string(opts.Format))
+	if err != nil {
+		return nil, fmt.Errorf("export themes: %w", err)
+	}
+	intro, err := introSentence(opts.Lang)
+	if err != nil {
+		return nil, fmt.Errorf("export themes: %w", err)
+	}
+	if !opts.Intro {
+		intro = ""
+	}
+	if len(eps) == 0 {
+		return nil, nil
+	}
+	switch format {
+	case ThemesLaTeX:
+		return themesLaTeX(distinctThemes(eps), intro), nil
+	case ThemesCSV:
+		return themesCSV(themeRows(eps, opts.EpisodeURL))
+	case ThemesJSON:
+		return themesJSON(themeRows(eps, opts.EpisodeURL))
+	default:
+		return themesMarkdown(distinctThemes(eps), intro), nil
+	}
+}
+
+func introSentence(lang string) (string, error) {
+	primary, _, _ := strings.Cut(strings.ToLower(lang), "-")
+	switch primary {
+	case "", "fr":
+		return introFR, nil
+	case "en":
+		return introEN, nil
+	}
+	return "", fmt.Errorf("unsupported language %q: use fr or en", lang)
+}
+
+// distinctThemes lists the themes of eps in order, each once; see Themes.
+func distinctThemes(eps []*episodes.Episode) []string {
+	seen := make(map[string]bool, len(eps))
+	var themes []string
+	for _, e := range eps {
+		theme := oneLine(e.ThemeOrTitle())
+		key := strings.ToLower(theme)
+		if theme == "" || seen[key] {
+			continue
+		}
+		seen[key] = true
+		themes = append(themes, theme)
+	}
+	return themes
+}
+
+// oneLine trims s and turns each run of spaces, tabs and newlines into one
+// space, so that a theme is one list item.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func themesMarkdown(themes []string, intro string) []byte {
+	var b bytes.Buffer
+	if intro != "" {
+		b.WriteString(intro)
+		b.WriteString("\n\n")
+	}
+	for _, t := range themes {
+		b.WriteString("- ")
+		b.WriteString(escapeMarkdown(t))
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+func themesLaTeX(themes []string, intro string) []byte {
+	var b bytes.Buffer
+	if intro != "" {
+		b.WriteString(escapeLaTeX(intro))
+		b.WriteString("\n\n")
+	}
+	b.WriteString("\\begin{itemize}\n")
+	for _, t := range themes {
+		b.WriteString("  \\item ")
+		b.WriteString(escapeLaTeX(t))
+		b.WriteByte('\n')
+	}
+	b.WriteString("\\end{itemize}\n")
+	return b.Bytes()
+}
+
+// themeRow is one episode in the CSV and JSON exports. The JSON keys are
+// the CSV header.
+type themeRow struct {
+	AiredDate       string   `json:"aired_date"` // 2021-02-01, in Paris
+	AiredAt         string   `json:"aired_at"`   // RFC 3339, Paris offset
+	Title           string   `json:"title"`
+	Theme           string   `json:"theme"`
+	Duration        string   `json:"duration"` // H:MM:SS
+	DurationSeconds int64    `json:"duration_seconds"`
+	URL             string   `json:"url"`
+	Hosts           []string `json:"hosts"`
+	Guests          []string `json:"guests"`
+}
+
+var themeHeader = []string{
+	"aired_date", "aired_at", "title", "theme", "duration", "duration_seconds", "url", "hosts", "guests",
+}
+
+func themeRows(eps []*episodes.Episode, url func(*episodes.Episode) string) []themeRow {
+	rows := make([]themeRow, 0, len(eps))
+	for _, e := range eps {
+		aired := e.AiredDate().In(episodes.Paris())
+		secs := int64(e.Media.Duration.Round(time.Second) / time.Second)
+		r := themeRow{
+			AiredDate:       aired.Format(time.DateOnly),
+			AiredAt:         aired.Format(time.RFC3339),
+			Title:           oneLine(e.Title),
+			Theme:           oneLine(e.ThemeOrTitle()),
+			Duration:        fmt.Sprintf("%d:%02d:%02d", secs/3600, secs/60%60, secs%60),
+			DurationSeconds: secs,
+			Hosts:           []string{},
+			Guests:          []string{},
+		}
+		if url != nil {
+			r.URL = url(e)
+		}
+		for _, p := range e.Persons {
+			switch p.Role {
+			case "", episodes.RoleHost:
+				r.Hosts = append(r.Hosts, p.Name)
+			case episodes.RoleGuest:
+				r.Guests = append(r.Guests, p.Name)
+			}
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func themesCSV(rows []themeRow) ([]byte, error) {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write(themeHeader) // errors stick and surface at w.Error
+	for _, r := range rows {
+		_ = w.Write([]string{
+			r.AiredDate, r.AiredAt, r.Title, r.Theme, r.Duration,
+			fmt.Sprint(r.DurationSeconds), r.URL,
+			strings.Join(r.Hosts, "; "), strings.Join(r.Guests, "; "),
+		})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return nil, fmt.Errorf("export themes as CSV: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+func themesJSON(rows []themeRow) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // keep "&" readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rows); err != nil {
+		return nil, fmt.Errorf("export themes as JSON: %w", err)
+	}
+	return b.Bytes(), nil
+}
