@@ -487,14 +487,25 @@ func (s *Service) DeleteEpisode(ctx context.Context, show, id, revision string) 
 		return fmt.Errorf("delete episode %s: %w", id, err)
 	}
 	s.cat.setEpisode(show, id, nil, "")
+	return s.deleteUnreferenced(ctx, cur.objectKeys())
+}
+
+// deleteUnreferenced deletes the objects of keys that no cached document
+// points to any more (artwork, being content-addressed, may be shared by
+// episodes). A failure leaves the object to the next sweep.
+func (s *Service) deleteUnreferenced(ctx context.Context, keys []string) error {
+	refs := s.referencedKeys()
 	var errs []error
-	for _, key := range cur.objectKeys() {
+	for _, key := range keys {
+		if refs[key] {
+			continue
+		}
 		if err := s.blobs.Delete(ctx, key); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("episode %s deleted, some of its files remain until the next sweep: %w", id, err)
+		return fmt.Errorf("some files remain until the next sweep: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,313 @@
+package episodes
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Upload is a recording a host brings, with the fields they already chose.
+// Zero fields are filled from the recording's tags.
+type Upload struct {
+	Show string
+	// Name is the file name the host gave, kept for display only: the
+	// format is read from the bytes.
+	Name string
+	// Body is read to its end and spooled to a temporary file; the
+	// caller bounds its size.
+	Body io.Reader
+
+	Title   string
+	Theme   string
+	Notes   string
+	AiredAt time.Time
+	// PublishAt publishes the episode at that time (now or later); zero
+	// makes a draft.
+	PublishAt time.Time
+	Season    int
+	Number    int
+	Type      EpisodeType
+	Persons   []Person
+
+	// Progress, when set, is told how far the work is: the stage
+	// ("transcode", "store") and the fraction of it done, 0 to 1.
+	Progress func(stage string, done float64)
+}
+
+// Stages reported to Upload.Progress.
+const (
+	StageTranscode = "transcode"
+	StageStore     = "store"
+)
+
+// Ingest turns an upload into a new episode: the bytes are spooled and
+// hashed, sniffed, measured and tagged, transcoded when podcast apps
+// cannot play them, stored (media, original, artwork), then the episode
+// document is written. A failure at any point leaves no document and
+// removes the objects it stored.
+//
+// It fails with a *DuplicateError (ErrDuplicate) when the show already has
+// an episode of these exact bytes, with an *UnsupportedAudioError
+// (ErrUnsupportedAudio) for a file that is no recording, with
+// ErrFFmpegMissing when the recording needs ffmpeg and there is none.
+func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
+	if _, err := s.Show(up.Show); err != nil {
+		return nil, err
+	}
+	work, err := os.MkdirTemp(s.opts.TempDir, "antenne-upload-")
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	defer os.RemoveAll(work)
+
+	path, sum, err := spool(ctx, up.Body, work)
+	if err != nil {
+		return nil, err
+	}
+	if dup := s.findRecording(up.Show, sum, ""); dup != nil {
+		return nil, &DuplicateError{Show: up.Show, EpisodeID: dup.ID, Title: dup.Title}
+	}
+	rec, err := s.prepare(ctx, path, work, up)
+	if err != nil {
+		return nil, err
+	}
+
+	f := FieldsFromTags(rec.prep.Original.Tags, rec.prep.Podcast.Duration, Paris())
+	e := &Episode{
+		Show:      up.Show,
+		Title:     cmp.Or(up.Title, f.Title, titleFromName(up.Name), "Nouvel épisode"),
+		Theme:     up.Theme,
+		Notes:     cmp.Or(up.Notes, f.Notes),
+		AiredAt:   up.AiredAt,
+		PublishAt: up.PublishAt,
+		Season:    up.Season,
+		Number:    cmp.Or(up.Number, f.Number),
+		Type:      up.Type,
+		Persons:   up.Persons,
+		Chapters:  f.Chapters,
+	}
+	if e.AiredAt.IsZero() {
+		e.AiredAt = f.AiredAt
+	}
+	if !e.PublishAt.IsZero() {
+		e.PublishAt = e.PublishAt.UTC().Truncate(time.Second)
+	}
+	keys, err := s.storeRecording(ctx, up, e, rec, f.Artwork)
+	if err != nil {
+		return nil, err
+	}
+	created, err := s.CreateEpisode(ctx, e)
+	if err != nil {
+		s.deleteUnreferenced(context.WithoutCancel(ctx), keys)
+		return nil, err
+	}
+	return created, nil
+}
+
+// ReplaceRecording gives the episode a new recording: the new media (and
+// original) are stored under new keys, the document is updated, then the
+// old objects are removed, so podcast apps never see changed bytes at a
+// known URL. Chapters and other fields are kept.
+func (s *Service) ReplaceRecording(ctx context.Context, show, id, revision string, up Upload) (*Episode, error) {
+	cur, err := s.Episode(show, id)
+	if err != nil {
+		return nil, err
+	}
+	if revision != "" && revision != cur.Revision {
+		return nil, fmt.Errorf("episode %s: %w", id, ErrConflict)
+	}
+	work, err := os.MkdirTemp(s.opts.TempDir, "antenne-upload-")
+	if err != nil {
+		return nil, fmt.Errorf("replace recording: %w", err)
+	}
+	defer os.RemoveAll(work)
+	path, sum, err := spool(ctx, up.Body, work)
+	if err != nil {
+		return nil, err
+	}
+	if dup := s.findRecording(show, sum, id); dup != nil {
+		return nil, &DuplicateError{Show: show, EpisodeID: dup.ID, Title: dup.Title}
+	}
+	up.Show = show
+	rec, err := s.prepare(ctx, path, work, up)
+	if err != nil {
+		return nil, err
+	}
+	next := cur.clone()
+	keys, err := s.storeRecording(ctx, up, next, rec, nil)
+	if err != nil {
+		return nil, err
+	}
+	next.Updated = s.opts.Now().UTC()
+	next.Revision = ""
+	updated, err := s.storeEpisode(ctx, next, cur.Revision)
+	if err != nil {
+		s.deleteUnreferenced(context.WithoutCancel(ctx), keys)
+		return nil, err
+	}
+	s.deleteUnreferenced(ctx, []string{cur.Media.Key})
+	if cur.Original != nil {
+		s.deleteUnreferenced(ctx, []string{cur.Original.Key})
+	}
+	return updated, nil
+}
+
+// recording is an upload made podcast-ready.
+type recording struct {
+	prep *Prepared
+	path string // the upload as received
+}
+
+func (s *Service) prepare(ctx context.Context, path, work string, up Upload) (*recording, error) {
+	tc := Transcoder{FFmpeg: s.opts.FFmpeg}
+	if up.Progress != nil {
+		tc.Progress = func(done float64) { up.Progress(StageTranscode, done) }
+	}
+	prep, err := tc.Prepare(ctx, path, work)
+	if err != nil {
+		return nil, err
+	}
+	return &recording{prep: prep, path: path}, nil
+}
+
+// storeRecording stores the media, the original when it was transcoded and
+// the artwork, sets them on e and returns the keys stored. On failure it
+// removes what it stored.
+func (s *Service) storeRecording(ctx context.Context, up Upload, e *Episode, rec *recording, art *Picture) (keys []string, err error) {
+	defer func() {
+		if err != nil {
+			s.deleteUnreferenced(context.WithoutCancel(ctx), keys)
+			keys = nil
+		}
+	}()
+	prefix := showObjectsPrefix(e.Show)
+	pod := rec.prep.Podcast
+	media := pod.Media()
+	media.Key = prefix + "media/" + cmp.Or(Slugify(e.Title), "episode") + "-" + pod.SHA256[:12] + "." + pod.Format.Ext()
+	media.SourceName = up.Name
+	media.Loudness = rec.prep.LoudnessAfter
+	total := pod.Size
+	var original *Media
+	if rec.prep.Transcoded {
+		o := rec.prep.Original.Media()
+		o.Key = prefix + "originals/" + o.SHA256[:12] + "." + rec.prep.Original.Format.Ext()
+		o.SourceName = up.Name
+		o.Loudness = rec.prep.LoudnessBefore
+		original = &o
+		total += o.Size
+	}
+
+	var done int64
+	report := func(n int64) {
+		done += n
+		if up.Progress != nil && total > 0 {
+			up.Progress(StageStore, float64(done)/float64(total))
+		}
+	}
+	if err := s.putFile(ctx, media.Key, rec.prep.Path, media.Type, report); err != nil {
+		return keys, err
+	}
+	keys = append(keys, media.Key)
+	if original != nil {
+		if err := s.putFile(ctx, original.Key, rec.path, original.Type, report); err != nil {
+			return keys, err
+		}
+		keys = append(keys, original.Key)
+	}
+	if art != nil {
+		if img, err := describeImage(art.Data); err == nil {
+			if err := s.storeImage(ctx, e.Show, img, art.Data); err != nil {
+				return keys, err
+			}
+			keys = append(keys, img.Key)
+			e.Artwork = img
+		}
+		// An unreadable embedded picture is ignored: tags are a
+		// convenience, never a reason to refuse a recording.
+	}
+	e.Media, e.Original = media, original
+	return keys, nil
+}
+
+// putFile stores the file at path under key, reporting bytes sent.
+func (s *Service) putFile(ctx context.Context, key, path, contentType string, report func(int64)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("store %s: %w", key, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("store %s: %w", key, err)
+	}
+	if _, err := s.blobs.Put(ctx, key, &countingReader{r: f, report: report}, st.Size(), contentType); err != nil {
+		return fmt.Errorf("store %s: %w", key, err)
+	}
+	return nil
+}
+
+type countingReader struct {
+	r      io.Reader
+	report func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.report(int64(n))
+	}
+	return n, err
+}
+
+// spool copies body to the file "upload" in dir, hashing it on the way.
+func spool(ctx context.Context, body io.Reader, dir string) (path, sum string, err error) {
+	path = filepath.Join(dir, "upload")
+	f, err := os.Create(path)
+	if err != nil {
+		return "", "", fmt.Errorf("receive the upload: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), &ctxReader{ctx: ctx, r: body})
+	if err != nil {
+		return "", "", fmt.Errorf("receive the upload: %w", err)
+	}
+	if n == 0 {
+		return "", "", &UnsupportedAudioError{Kind: KindEmpty}
+	}
+	if err := f.Close(); err != nil {
+		return "", "", fmt.Errorf("receive the upload: %w", err)
+	}
+	return path, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// findRecording returns the episode of the show (other than the one with
+// id except) whose upload had these bytes, or nil.
+func (s *Service) findRecording(show, sum, except string) *Episode {
+	eps, _ := s.cat.episodesOf(show)
+	for _, e := range eps {
+		if e.ID == except {
+			continue
+		}
+		if e.Media.SHA256 == sum || (e.Original != nil && e.Original.SHA256 == sum) {
+			return e
+		}
+	}
+	return nil
+}
+
+// titleFromName makes a title of an uploaded file's name when the tags
+// have none: "lvel-2021-03-05.mp3" -> "lvel-2021-03-05".
+func titleFromName(name string) string {
+	base := filepath.Base(name)
+	if base == "." || base == "/" {
+		return ""
+	}
+	return base[:len(base)-len(filepath.Ext(base))]
+}

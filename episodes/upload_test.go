@@ -1,0 +1,238 @@
+package episodes_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/episodestest"
+	"github.com/picasoft/antenne/storage/storagetest"
+)
+
+func open(t *testing.T, path string) io.Reader {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// keysUnder lists the keys of the store under prefix.
+func keysUnder(t *testing.T, blobs storagetest.Store, prefix string) []string {
+	t.Helper()
+	var keys []string
+	for info, err := range blobs.List(t.Context(), prefix) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, info.Key)
+	}
+	return keys
+}
+
+func TestIngestMP3(t *testing.T) {
+	mp3 := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 4, Tags: map[string]string{
+		"title": "Les logiciels libres", "date": "2020-10-02", "comment": "Avec **Alice**", "track": "7",
+	}})
+	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
+		clk := newClock()
+		svc := episodes.NewService(blobs, episodes.Options{Now: clk.Now, TempDir: t.TempDir()})
+		newShow(t, svc)
+		var stages []string
+		e, err := svc.Ingest(t.Context(), episodes.Upload{
+			Show: "lvel", Name: "enregistrement.mp3", Body: open(t, mp3),
+			Progress: func(stage string, done float64) {
+				if len(stages) == 0 || stages[len(stages)-1] != stage {
+					stages = append(stages, stage)
+				}
+			},
+		})
+		if err != nil {
+			t.Fatalf("Ingest: %v", err)
+		}
+		st, _ := os.Stat(mp3)
+		checks := []struct {
+			name      string
+			got, want any
+		}{
+			{"title", e.Title, "Les logiciels libres"},
+			{"notes", e.Notes, "Avec **Alice**"},
+			{"number", e.Number, 7},
+			{"aired", e.AiredAt.Format("2006-01-02"), "2020-10-02"},
+			{"status", e.Status(clk.Now()), episodes.Draft},
+			{"media type", e.Media.Type, "audio/mpeg"},
+			{"media size", e.Media.Size, st.Size()},
+			{"source name", e.Media.SourceName, "enregistrement.mp3"},
+			{"original", e.Original == nil, true},
+			{"slug", e.Slug, "les-logiciels-libres"},
+		}
+		for _, c := range checks {
+			if c.got != c.want {
+				t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+			}
+		}
+		if d := e.Media.Duration - 4*time.Second; d < -100*time.Millisecond || d > 100*time.Millisecond {
+			t.Errorf("duration: got %v, want about 4s", e.Media.Duration)
+		}
+		if !strings.HasPrefix(e.Media.Key, "shows/lvel/media/les-logiciels-libres-"+e.Media.SHA256[:12]) || !strings.HasSuffix(e.Media.Key, ".mp3") {
+			t.Errorf("media key: got %s", e.Media.Key)
+		}
+		stored, _, err := blobs.Get(t.Context(), e.Media.Key, 0, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(stored)
+		stored.Close()
+		want, _ := os.ReadFile(mp3)
+		if string(got) != string(want) {
+			t.Errorf("stored media differs from the upload (%d bytes, want %d)", len(got), len(want))
+		}
+		if len(stages) == 0 || stages[len(stages)-1] != episodes.StageStore {
+			t.Errorf("progress stages: got %v, want to end with store", stages)
+		}
+
+		// The same bytes again: the existing episode, not a copy.
+		_, err = svc.Ingest(t.Context(), episodes.Upload{Show: "lvel", Name: "encore.mp3", Body: open(t, mp3)})
+		var dup *episodes.DuplicateError
+		if !errors.As(err, &dup) || dup.EpisodeID != e.ID || !errors.Is(err, episodes.ErrDuplicate) {
+			t.Errorf("second upload of the same file: got %v, want ErrDuplicate naming %s", err, e.ID)
+		}
+		if eps, _ := svc.Episodes("lvel", episodes.ListOptions{}); len(eps) != 1 {
+			t.Errorf("episodes after a duplicate upload: got %d, want 1", len(eps))
+		}
+	})
+}
+
+func TestIngestRefusesNonAudioAndStoresNothing(t *testing.T) {
+	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
+		svc := episodes.NewService(blobs, episodes.Options{TempDir: t.TempDir()})
+		newShow(t, svc)
+		for name, body := range map[string]string{
+			"image.mp3": "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x02\x00\x00\x00",
+			"notes.mp3": "Bonjour, ceci est un fichier texte et pas un enregistrement.\n",
+			"empty.mp3": "",
+		} {
+			_, err := svc.Ingest(t.Context(), episodes.Upload{Show: "lvel", Name: name, Body: strings.NewReader(body)})
+			var ua *episodes.UnsupportedAudioError
+			if !errors.As(err, &ua) || !errors.Is(err, episodes.ErrUnsupportedAudio) {
+				t.Errorf("%s: got %v, want ErrUnsupportedAudio", name, err)
+			}
+		}
+		if keys := keysUnder(t, blobs, "shows/lvel/"); len(keys) != 1 {
+			t.Errorf("objects after refused uploads: got %v, want only show.json", keys)
+		}
+		if _, err := svc.Ingest(t.Context(), episodes.Upload{Show: "nope", Body: strings.NewReader("x")}); !errors.Is(err, episodes.ErrNotFound) {
+			t.Errorf("upload to a missing show: got %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestIngestMumbleWAVIsTranscodedAndKept(t *testing.T) {
+	wav := episodestest.Make(t, episodestest.Recording{Format: "wav", Seconds: 5, Tags: map[string]string{"title": "Mixdown"}})
+	blobs := storagetest.S3(t)
+	svc := episodes.NewService(blobs, episodes.Options{TempDir: t.TempDir()})
+	newShow(t, svc)
+	at := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	e, err := svc.Ingest(t.Context(), episodes.Upload{Show: "lvel", Name: "Mixdown.wav", Body: open(t, wav), Title: "Depuis Mumble", PublishAt: at})
+	if err != nil {
+		t.Fatalf("Ingest: %v", err)
+	}
+	if e.Title != "Depuis Mumble" || !e.PublishAt.Equal(at) || e.Status(time.Now()) != episodes.Scheduled {
+		t.Errorf("fields: got title %q publish_at %v, want the host's title and a schedule at %v", e.Title, e.PublishAt, at)
+	}
+	if e.Media.Type != "audio/mpeg" || !strings.HasSuffix(e.Media.Key, ".mp3") {
+		t.Errorf("media: got %s %s, want an MP3", e.Media.Type, e.Media.Key)
+	}
+	if e.Original == nil || e.Original.Type != "audio/wav" && e.Original.Type != "audio/x-wav" || !strings.HasPrefix(e.Original.Key, "shows/lvel/originals/") {
+		t.Fatalf("original: got %+v, want the WAV kept under originals/", e.Original)
+	}
+	if e.Media.Loudness == nil || e.Original.Loudness == nil {
+		t.Errorf("loudness: got after %v before %v, want both measured", e.Media.Loudness, e.Original.Loudness)
+	}
+	st, _ := os.Stat(wav)
+	info, err := blobs.Stat(t.Context(), e.Original.Key)
+	if err != nil || info.Size != st.Size() {
+		t.Errorf("stored original: got %v, %v, want %d bytes", info.Size, err, st.Size())
+	}
+	// The same WAV again is a duplicate, though the stored media differ
+	// from it.
+	if _, err := svc.Ingest(t.Context(), episodes.Upload{Show: "lvel", Body: open(t, wav)}); !errors.Is(err, episodes.ErrDuplicate) {
+		t.Errorf("same WAV again: got %v, want ErrDuplicate", err)
+	}
+}
+
+func TestReplaceRecording(t *testing.T) {
+	first := episodestest.Make(t, episodestest.Recording{Format: "mp3", Frequency: 440, Tags: map[string]string{"title": "Première"}})
+	second := episodestest.Make(t, episodestest.Recording{Format: "mp3", Frequency: 880, Seconds: 5})
+	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
+		svc := episodes.NewService(blobs, episodes.Options{TempDir: t.TempDir()})
+		newShow(t, svc)
+		e, err := svc.Ingest(t.Context(), episodes.Upload{Show: "lvel", Body: open(t, first)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err = svc.UpdateEpisode(t.Context(), "lvel", e.ID, "", func(ep *episodes.Episode) error {
+			ep.Theme = "Gardé"
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := svc.ReplaceRecording(t.Context(), "lvel", e.ID, e.Revision, episodes.Upload{Body: open(t, second)})
+		if err != nil {
+			t.Fatalf("ReplaceRecording: %v", err)
+		}
+		if r.Media.Key == e.Media.Key || r.GUID != e.GUID || r.Theme != "Gardé" || r.Title != "Première" {
+			t.Errorf("replaced: got key %s guid %s theme %q title %q", r.Media.Key, r.GUID, r.Theme, r.Title)
+		}
+		if d := r.Media.Duration; d < 4900*time.Millisecond || d > 5100*time.Millisecond {
+			t.Errorf("new duration: got %v, want about 5s", d)
+		}
+		if _, err := blobs.Stat(t.Context(), e.Media.Key); err == nil {
+			t.Errorf("old media %s still stored", e.Media.Key)
+		}
+		if _, err := blobs.Stat(t.Context(), r.Media.Key); err != nil {
+			t.Errorf("new media: %v", err)
+		}
+		// A stale revision is refused and stores nothing.
+		if _, err := svc.ReplaceRecording(t.Context(), "lvel", e.ID, e.Revision, episodes.Upload{Body: open(t, first)}); !errors.Is(err, episodes.ErrConflict) {
+			t.Errorf("replace with a stale revision: got %v, want ErrConflict", err)
+		}
+		if keys := keysUnder(t, blobs, "shows/lvel/media/"); len(keys) != 1 {
+			t.Errorf("media objects: got %v, want only the new one", keys)
+		}
+	})
+}
+
+// failingDocs is a real store whose episode document writes fail, as when
+// the store goes away between the objects and the document.
+type failingDocs struct {
+	storagetest.Store
+}
+
+func (f failingDocs) PutIf(ctx context.Context, key string, r io.Reader, size int64, contentType, ifMatch string) (episodes.ObjectInfo, error) {
+	if strings.Contains(key, "/episodes/") {
+		return episodes.ObjectInfo{}, errors.New("connection reset by peer")
+	}
+	return f.Store.PutIf(ctx, key, r, size, contentType, ifMatch)
+}
+
+func TestIngestFailureLeavesNothing(t *testing.T) {
+	mp3 := episodestest.Make(t, episodestest.Recording{Format: "mp3"})
+	blobs := storagetest.Dir(t)
+	svc := episodes.NewService(failingDocs{blobs}, episodes.Options{TempDir: t.TempDir()})
+	newShow(t, svc)
+	if _, err := svc.Ingest(t.Context(), episodes.Upload{Show: "lvel", Body: open(t, mp3)}); err == nil {
+		t.Fatal("Ingest with a failing document write: got no error")
+	}
+	if keys := keysUnder(t, blobs, "shows/lvel/"); len(keys) != 1 {
+		t.Errorf("objects after a failed ingest: got %v, want only show.json", keys)
+	}
+}
