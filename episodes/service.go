@@ -355,6 +355,7 @@ func (s *Service) CreateEpisode(ctx context.Context, e *Episode) (*Episode, erro
 	s.creating.Lock()
 	defer s.creating.Unlock()
 	e.Slug = s.uniqueSlug(e.Show, cmp.Or(e.Slug, Slugify(e.Title)), "")
+	e.normalize()
 	if err := e.validate(); err != nil {
 		return nil, err
 	}
@@ -416,6 +417,7 @@ func (s *Service) UpdateEpisode(ctx context.Context, show, id, revision string, 
 
 // storeEpisode validates e, writes it over the version etag and caches it.
 func (s *Service) storeEpisode(ctx context.Context, e *Episode, etag string) (*Episode, error) {
+	e.normalize()
 	if err := e.validate(); err != nil {
 		return nil, err
 	}
@@ -526,6 +528,16 @@ func (e *Episode) objectKeys() []string {
 		keys = append(keys, e.Transcript.Key)
 	}
 	return keys
+}
+
+// normalize stores times in UTC, to the second for publication.
+func (e *Episode) normalize() {
+	if !e.AiredAt.IsZero() {
+		e.AiredAt = e.AiredAt.UTC()
+	}
+	if !e.PublishAt.IsZero() {
+		e.PublishAt = e.PublishAt.UTC().Truncate(time.Second)
+	}
 }
 
 func (e *Episode) validate() error {

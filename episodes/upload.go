@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -171,6 +172,10 @@ func (s *Service) prepare(ctx context.Context, path, work string, up Upload) (*r
 	}
 	prep, err := tc.Prepare(ctx, path, work)
 	if err != nil {
+		var ua *UnsupportedAudioError
+		if errors.As(err, &ua) {
+			return nil, ua // the temporary path in err means nothing to the host
+		}
 		return nil, err
 	}
 	return &recording{prep: prep, path: path}, nil

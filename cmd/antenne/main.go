@@ -49,6 +49,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		serveCommand,
+		publishCommand,
+		showsCommand,
+		episodesCommand,
 		versionCommand,
 		{
 			name:    "help",

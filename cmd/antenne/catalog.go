@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/picasoft/antenne/episodes"
+)
+
+// catalogCmd is a command working on the catalog of the configured store.
+type catalogCmd struct {
+	cfg *config
+	svc *episodes.Service
+}
+
+// openCatalog parses args with fs (the command's own flags plus the
+// configuration's), opens the configured store and loads the catalog.
+func openCatalog(ctx context.Context, e *env, fs *flag.FlagSet, args []string) (*catalogCmd, error) {
+	cfg, err := loadConfig(fs, e.getenv, args)
+	if err != nil {
+		return nil, err
+	}
+	store, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	svc := episodes.NewService(store, episodes.Options{FFmpeg: cfg.FFmpeg})
+	if err := svc.Load(ctx); err != nil {
+		return nil, fmt.Errorf("load the catalog: %w", err)
+	}
+	return &catalogCmd{cfg: cfg, svc: svc}, nil
+}
+
+// showSlug returns the show named by flag (or the only one).
+func (c *catalogCmd) showSlug(flagValue string) (string, error) {
+	if flagValue != "" {
+		if _, err := c.svc.Show(flagValue); err != nil {
+			return "", fmt.Errorf("no show %q (see `antenne shows list`)", flagValue)
+		}
+		return flagValue, nil
+	}
+	shows := c.svc.Shows()
+	switch len(shows) {
+	case 0:
+		return "", errors.New("there is no show yet: create one with `antenne shows create SLUG --title TITLE`")
+	case 1:
+		return shows[0].Slug, nil
+	}
+	var slugs []string
+	for _, sh := range shows {
+		slugs = append(slugs, sh.Slug)
+	}
+	return "", usageErrorf("there are several shows (%s): say which with --show", strings.Join(slugs, ", "))
+}
+
+// episode finds an episode of show by id or slug.
+func (c *catalogCmd) episode(show, ref string) (*episodes.Episode, error) {
+	if e, err := c.svc.Episode(show, ref); err == nil {
+		return e, nil
+	}
+	e, err := c.svc.EpisodeBySlug(show, ref)
+	if err != nil {
+		return nil, fmt.Errorf("no episode %q in show %q (see `antenne episodes list`)", ref, show)
+	}
+	return e, nil
+}
+
+// feedURL is the public URL of a show's feed.
+func (c *catalogCmd) feedURL(show string) string {
+	return c.cfg.BaseURL.String() + "/" + show + "/feed.xml"
+}
+
+// episodeURL is the public URL of an episode's page.
+func (c *catalogCmd) episodeURL(e *episodes.Episode) string {
+	return c.cfg.BaseURL.String() + "/" + e.Show + "/" + e.Slug
+}
+
+// parseParisTime reads a date or date-time in Europe/Paris time
+// (2020-10-02, 2020-10-02T09:30, 2020-10-02 09:30) or an RFC 3339 time.
+func parseParisTime(v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, v, episodes.Paris()); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date: use 2020-10-02 or 2020-10-02T09:30 (Paris time)", v)
+}
+
+// isTerminal reports whether w is a terminal, for progress bars.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// subcommand dispatches `antenne NAME SUB ...` to the named function.
+func subcommand(ctx context.Context, e *env, name string, args []string, subs map[string]func(context.Context, *env, []string) error) error {
+	if len(args) == 0 {
+		return usageErrorf("%s: missing subcommand (see `antenne help %s`)", name, name)
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		return flag.ErrHelp
+	}
+	f, ok := subs[args[0]]
+	if !ok {
+		return usageErrorf("%s: unknown subcommand %q (see `antenne help %s`)", name, args[0], name)
+	}
+	return f(ctx, e, args[1:])
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ", ") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// formatDuration prints 1:02:03 or 42:05.
+func formatDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
+	}
+	return fmt.Sprintf("%d:%02d", m, s)
+}

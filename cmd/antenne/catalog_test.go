@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/picasoft/antenne/episodes/episodestest"
+)
+
+// cli runs antenne commands in-process on one local data folder.
+type cli struct {
+	t    *testing.T
+	vars map[string]string
+}
+
+func newCLI(t *testing.T) *cli {
+	return &cli{t: t, vars: map[string]string{
+		"ANTENNE_DATA_DIR": t.TempDir(),
+		"ANTENNE_BASE_URL": "https://radio.picasoft.net",
+	}}
+}
+
+// run returns the exit status, stdout and stderr of `antenne args...`.
+func (c *cli) run(args ...string) (int, string, string) {
+	c.t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := run(c.t.Context(), args, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: envFrom(c.vars)})
+	code := report(err, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// ok runs args and fails the test unless it exits 0.
+func (c *cli) ok(args ...string) string {
+	c.t.Helper()
+	code, out, errOut := c.run(args...)
+	if code != 0 {
+		c.t.Fatalf("antenne %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+func TestCLIPublishLifecycle(t *testing.T) {
+	c := newCLI(t)
+	studio := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 3, Tags: map[string]string{"title": "Les communs", "date": "2021-02-05"}})
+	mumble := episodestest.Make(t, episodestest.Recording{Format: "wav", Seconds: 3, Frequency: 600})
+
+	if code, _, errOut := c.run("publish", studio); code != 1 || !strings.Contains(errOut, "shows create") {
+		t.Errorf("publish with no show: got exit %d %q, want 1 telling how to create a show", code, errOut)
+	}
+	c.ok("shows", "create", "lvel", "--title", "La Voix est Libre", "--email", "radio@picasoft.net",
+		"--category", "Society & Culture/Documentary", "--air-day", "vendredi", "--air-time", "09:30")
+
+	out := c.ok("publish", studio, "--host", "Alice")
+	if got := strings.TrimSpace(out); got != "https://radio.picasoft.net/lvel/les-communs" {
+		t.Errorf("publish printed %q, want the episode URL", got)
+	}
+	out = c.ok("publish", mumble, "--title", "Depuis Mumble", "--draft", "--aired", "2021-02-12T09:30")
+	if !strings.HasSuffix(strings.TrimSpace(out), "/lvel/depuis-mumble") {
+		t.Errorf("publish --draft printed %q", out)
+	}
+	if code, _, errOut := c.run("publish", studio); code != 1 || !strings.Contains(errOut, "already uploaded") {
+		t.Errorf("same file again: got exit %d %q, want 1 saying it was already uploaded", code, errOut)
+	}
+
+	var list []struct {
+		Slug            string  `json:"slug"`
+		Title           string  `json:"title"`
+		Status          string  `json:"status"`
+		DurationSeconds float64 `json:"duration_seconds"`
+		AiredAt         string  `json:"aired_at"`
+		Persons         []struct {
+			Name, Role string
+		} `json:"persons"`
+		Original *struct {
+			Type string `json:"type"`
+		} `json:"original"`
+	}
+	if err := json.Unmarshal([]byte(c.ok("episodes", "list", "--json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 {
+		t.Fatalf("episodes list: got %d episodes, want 2", len(list))
+	}
+	draft, pub := list[0], list[1]
+	if draft.Slug != "depuis-mumble" || draft.Status != "draft" || draft.Original == nil || draft.AiredAt != "2021-02-12T08:30:00Z" {
+		t.Errorf("draft: got %+v", draft)
+	}
+	if pub.Slug != "les-communs" || pub.Status != "published" || len(pub.Persons) != 1 || pub.Persons[0].Role != "host" {
+		t.Errorf("published: got %+v", pub)
+	}
+	if pub.DurationSeconds < 2.9 || pub.DurationSeconds > 3.1 {
+		t.Errorf("duration: got %v s, want 3", pub.DurationSeconds)
+	}
+
+	c.ok("episodes", "schedule", "depuis-mumble", "--at", "2099-01-01T09:30")
+	if out := c.ok("episodes", "list", "--status", "scheduled"); !strings.Contains(out, "depuis-mumble") {
+		t.Errorf("scheduled list:\n%s", out)
+	}
+	c.ok("episodes", "publish", "depuis-mumble")
+	c.ok("episodes", "unpublish", "les-communs")
+	if out := c.ok("episodes", "show", "les-communs"); !strings.Contains(out, "draft") {
+		t.Errorf("after unpublish:\n%s", out)
+	}
+	c.ok("episodes", "delete", "les-communs")
+	if code, _, _ := c.run("episodes", "show", "les-communs"); code != 1 {
+		t.Errorf("show a deleted episode: got exit %d, want 1", code)
+	}
+}
+
+func TestCLIUsageErrorsExit2(t *testing.T) {
+	c := newCLI(t)
+	c.ok("shows", "create", "lvel", "--title", "La Voix est Libre")
+	for _, args := range [][]string{
+		{"shows"},
+		{"shows", "frobnicate"},
+		{"shows", "create", "--title", "No slug"},
+		{"shows", "create", "other"},
+		{"shows", "edit", "lvel", "--air-day", "someday"},
+		{"episodes", "list", "--status", "gone"},
+		{"episodes", "schedule", "x"},
+		{"publish"},
+		{"publish", "a.mp3", "--draft", "--at", "2099-01-01"},
+		{"publish", "a.mp3", "--aired", "yesterday"},
+		{"publish", "a.mp3", "--at", "2001-01-01"},
+	} {
+		if code, _, errOut := c.run(args...); code != 2 {
+			t.Errorf("antenne %s: got exit %d (%s), want 2", strings.Join(args, " "), code, strings.TrimSpace(errOut))
+		}
+	}
+	if code, _, errOut := c.run("shows", "create", "Bad Slug", "--title", "x"); code != 1 || !strings.Contains(errOut, "slug") {
+		t.Errorf("bad slug: got exit %d %q, want 1 naming the slug", code, errOut)
+	}
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/picasoft/antenne/episodes"
+)
+
+var publishCommand = command{
+	name:    "publish",
+	summary: "upload a recording and publish it (now, later, or as a draft)",
+	usage: `usage: antenne publish FILE [--show S] [--title T] [--theme T] [--aired DATE]
+                       [--at TIME | --draft] [--season N] [--number N]
+                       [--host NAME]... [--guest NAME]...
+
+Reads the recording (MP3, M4A, or a Mumble WAV, FLAC, Ogg Vorbis or Opus,
+which are converted to MP3), fills the episode from its tags and from the
+flags (the flags win), stores it and publishes it now, at --at, or keeps it
+as a draft with --draft. Prints the episode's public URL.
+
+  --show S        the show; may be left out when there is one
+  --title T       title (default: the recording's title tag, else the file name)
+  --theme T       theme for the semester report (default: the title)
+  --aired DATE    when it went on air: 2020-10-02 or 2020-10-02T09:30 (Paris time)
+  --at TIME       publish later, at that time (Paris time unless a zone is given)
+  --draft         do not publish yet
+  --season N, --number N   season and episode numbers
+  --host NAME, --guest NAME   people of the episode; repeatable
+
+The same file twice is refused with the existing episode's id. The store is
+the one ANTENNE_* names (see antenne help serve).`,
+	run: runPublish,
+}
+
+func runPublish(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("publish")
+	var (
+		show           = fs.String("show", "", "")
+		title          = fs.String("title", "", "")
+		theme          = fs.String("theme", "", "")
+		aired          = fs.String("aired", "", "")
+		at             = fs.String("at", "", "")
+		draft          = fs.Bool("draft", false, "")
+		season, number int
+		hosts, guests  stringList
+	)
+	fs.IntVar(&season, "season", 0, "")
+	fs.IntVar(&number, "number", 0, "")
+	fs.Var(&hosts, "host", "")
+	fs.Var(&guests, "guest", "")
+	c, err := openCatalog(ctx, e, fs, args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageErrorf("publish: want one FILE (see `antenne help publish`)")
+	}
+	if *draft && *at != "" {
+		return usageErrorf("publish: --draft and --at exclude each other")
+	}
+	up := episodes.Upload{Title: *title, Theme: *theme, Season: season, Number: number}
+	if *aired != "" {
+		if up.AiredAt, err = parseParisTime(*aired); err != nil {
+			return usageErrorf("--aired: %v", err)
+		}
+	}
+	switch {
+	case *at != "":
+		if up.PublishAt, err = parseParisTime(*at); err != nil {
+			return usageErrorf("--at: %v", err)
+		}
+		if !up.PublishAt.After(c.svc.Now()) {
+			return usageErrorf("--at: %s is not in the future (leave --at out to publish now)", *at)
+		}
+	case !*draft:
+		up.PublishAt = c.svc.Now()
+	}
+	for _, h := range hosts {
+		up.Persons = append(up.Persons, episodes.Person{Name: h, Role: episodes.RoleHost})
+	}
+	for _, g := range guests {
+		up.Persons = append(up.Persons, episodes.Person{Name: g, Role: episodes.RoleGuest})
+	}
+	if up.Show, err = c.showSlug(*show); err != nil {
+		return err
+	}
+
+	path := fs.Arg(0)
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	if st.IsDir() {
+		return fmt.Errorf("publish: %s is a folder, not a recording", path)
+	}
+	bar := newProgressBar(e.stderr, isTerminal(e.stderr))
+	defer bar.finish()
+	up.Name = filepath.Base(path)
+	up.Body = &progressReader{r: f, size: st.Size(), stage: "reading", bar: bar}
+	up.Progress = bar.update
+
+	ep, err := c.svc.Ingest(ctx, up)
+	bar.finish()
+	var dup *episodes.DuplicateError
+	if errors.As(err, &dup) {
+		return fmt.Errorf("%s was already uploaded as episode %s (%q): nothing done", path, dup.EpisodeID, dup.Title)
+	}
+	if err != nil {
+		return fmt.Errorf("publish %s: %w", path, err)
+	}
+	status := ep.Status(c.svc.Now())
+	switch status {
+	case episodes.Published:
+		fmt.Fprintf(e.stderr, "published %q (%s)\n", ep.Title, formatDuration(ep.Media.Duration))
+	case episodes.Scheduled:
+		fmt.Fprintf(e.stderr, "%q will be published on %s\n", ep.Title, ep.PublishAt.In(episodes.Paris()).Format(time.DateTime+" MST"))
+	default:
+		fmt.Fprintf(e.stderr, "draft %q saved; publish it with `antenne episodes publish %s`\n", ep.Title, ep.Slug)
+	}
+	fmt.Fprintln(e.stdout, c.episodeURL(ep))
+	return nil
+}
