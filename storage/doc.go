@@ -6,7 +6,7 @@
 //
 // Contract, common to both stores:
 //   - Keys are slash-separated UTF-8 paths relative to the store's root, at
-//     most 1024 bytes. Empty keys, absolute keys, keys with a "." or ".."
+//     most 1024 bytes, 255 per element. Empty keys, absolute keys, keys with a "." or ".."
 //     element, an empty element (// or a trailing /), a backslash, a NUL
 //     byte or another control character are refused with ErrInvalidKey
 //     (see CheckKey). Dir also reserves the top-level name ".antenne" and

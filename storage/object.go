@@ -50,6 +50,9 @@ const DefaultContentType = "application/octet-stream"
 // a folder can always be copied into a bucket.
 const maxKeyLen = 1024
 
+// maxElemLen is the longest file name most file systems (and MinIO) take.
+const maxElemLen = 255
+
 // CheckKey reports whether key is acceptable to both stores. The error wraps
 // ErrInvalidKey and says what is wrong.
 func CheckKey(key string) error {
@@ -83,6 +86,9 @@ func keyProblem(key string) string {
 			return "has an empty path element (// or a trailing /)"
 		case ".", "..":
 			return "has a . or .. path element"
+		}
+		if len(elem) > maxElemLen {
+			return fmt.Sprintf("has a path element longer than %d bytes", maxElemLen)
 		}
 	}
 	return ""
