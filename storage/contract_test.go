@@ -215,7 +215,8 @@ func testSizes(t *testing.T, s storagetest.Store) {
 }
 
 func testShortBody(t *testing.T, s storagetest.Store) {
-	_, err := s.Put(t.Context(), "short", strings.NewReader("12345"), 10, "text/plain")
+	// Not seekable: minio-go retries a seekable body ten times first.
+	_, err := s.Put(t.Context(), "short", io.MultiReader(strings.NewReader("12345")), 10, "text/plain")
 	if err == nil {
 		t.Fatal("Put of 5 bytes announced as 10: got nil error")
 	}
@@ -398,6 +399,7 @@ func testAccents(t *testing.T, s storagetest.Store) {
 		"émissions/été 2021/épisode 1.mp3",
 		"émissions/été 2021/Ça va + 100% ?#&=.json",
 		"émissions/hiver/「ラジオ」 🎙.txt",
+		"émissions/long/" + strings.Repeat("é", 125) + ".mp3", // 254 bytes
 	}
 	for i, key := range keys {
 		body := fmt.Sprintf("contenu %d", i)
@@ -433,7 +435,7 @@ func testInvalidKeys(t *testing.T, s storagetest.Store) {
 	ctx := t.Context()
 	bad := []string{
 		"", "/etc/passwd", "../escape", "a/../../b", "a/./b", ".", "..", "a//b", "a/",
-		`a\b`, `..\..\x`, "a\x00b", "a\nb", "\xff\xfe", strings.Repeat("k", 1025),
+		`a\b`, `..\..\x`, "a\x00b", "a\nb", "\xff\xfe", strings.Repeat("k", 1025), "a/" + strings.Repeat("é", 128),
 	}
 	for _, key := range bad {
 		if _, err := s.Put(ctx, key, strings.NewReader("x"), 1, ""); !errors.Is(err, storage.ErrInvalidKey) {

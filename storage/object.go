@@ -18,7 +18,7 @@ import (
 type ObjectInfo = struct {
 	Key         string    // full key, slash-separated
 	Size        int64     // bytes
-	ETag        string    // opaque version tag, unquoted; changes on every write
+	ETag        string    // opaque version tag, unquoted; changes when the bytes change
 	ContentType string    // as given to Put
 	ModTime     time.Time // time of the last write
 }
@@ -27,7 +27,12 @@ type ObjectInfo = struct {
 // hold: the object exists although absence was asked for, or its current
 // ETag is not the expected one (including when it does not exist at all).
 // It wraps fs.ErrExist, so errors.Is(err, fs.ErrExist) is true as well.
-var ErrConflict = fmt.Errorf("storage: condition failed, the object changed: %w", fs.ErrExist)
+var ErrConflict error = conflictError{}
+
+type conflictError struct{}
+
+func (conflictError) Error() string { return "storage: condition failed" }
+func (conflictError) Unwrap() error { return fs.ErrExist }
 
 // ErrInvalidKey is returned (wrapped) for a key or prefix that the stores
 // refuse: see the package documentation for the rules.
@@ -44,6 +49,9 @@ const DefaultContentType = "application/octet-stream"
 // maxKeyLen is S3's limit on key length, in bytes; Dir applies it too so that
 // a folder can always be copied into a bucket.
 const maxKeyLen = 1024
+
+// maxElemLen is the longest file name most file systems (and MinIO) take.
+const maxElemLen = 255
 
 // CheckKey reports whether key is acceptable to both stores. The error wraps
 // ErrInvalidKey and says what is wrong.
@@ -78,6 +86,9 @@ func keyProblem(key string) string {
 			return "has an empty path element (// or a trailing /)"
 		case ".", "..":
 			return "has a . or .. path element"
+		}
+		if len(elem) > maxElemLen {
+			return fmt.Sprintf("has a path element longer than %d bytes", maxElemLen)
 		}
 	}
 	return ""

@@ -255,7 +255,12 @@ func (s *S3) putIf(ctx context.Context, key string, r io.Reader, size int64, con
 	}
 	up, err := s.client.PutObject(ctx, s.bucket, key, r, size, opts)
 	if err != nil {
-		return ObjectInfo{}, translate(err)
+		err = translate(err)
+		if ifMatch != "" && errors.Is(err, fs.ErrNotExist) {
+			// MinIO answers If-Match on a missing key with NoSuchKey.
+			return ObjectInfo{}, fmt.Errorf("%w: want ETag %q, the object does not exist", ErrConflict, ifMatch)
+		}
+		return ObjectInfo{}, err
 	}
 	return s.uploaded(ctx, key, up, contentType), nil
 }
