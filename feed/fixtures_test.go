@@ -180,9 +180,9 @@ func specialShow() (*episodes.Show, []*episodes.Episode) {
 			"Code : `a < b && c > d` et ]]> fin de CDATA.\n",
 		PublishAt: time.Date(2021, 3, 5, 11, 30, 0, 0, time.UTC),
 		Season:    2, Number: 7,
-		Persons:   []episodes.Person{{Name: "Zoé & Anaïs 👩‍💻", Role: "guest"}},
-		Chapters:  []episodes.Chapter{{Start: 0, Title: "Début & <fin> 🎬" + ctrl}},
-		Media:     episodes.Media{Key: "shows/special/media/été & hiver.mp3", Type: "audio/mpeg", Size: 987654, Duration: 62 * time.Second},
+		Persons:  []episodes.Person{{Name: "Zoé & Anaïs 👩‍💻", Role: "guest"}},
+		Chapters: []episodes.Chapter{{Start: 0, Title: "Début & <fin> 🎬" + ctrl}},
+		Media:    episodes.Media{Key: "shows/special/media/été & hiver.mp3", Type: "audio/mpeg", Size: 987654, Duration: 62 * time.Second},
 	}
 	return show, []*episodes.Episode{ep}
 }

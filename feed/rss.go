@@ -315,6 +315,7 @@ func build(show *episodes.Show, eps []*episodes.Episode, opts Options) (*rss, er
 		ch.UpdateFrequency = uf
 	}
 
+	renderAll(published)
 	ch.Items = make([]*item, 0, len(published))
 	for _, ep := range published {
 		it, err := buildItem(&p, show, ep, opts)
@@ -356,8 +357,8 @@ func buildItem(p *podcast.Podcast, show *episodes.Show, ep *episodes.Episode, op
 	if strings.TrimSpace(title) == "" {
 		title = ep.Slug
 	}
-	notes := RenderNotes(ep.Notes)
-	description := truncate(htmlToText(notes), maxDescription)
+	rn := notes(ep.Notes)
+	description := rn.text
 	if description == "" {
 		description = title // the library, and some apps, want one
 	}
@@ -399,8 +400,8 @@ func buildItem(p *podcast.Podcast, show *episodes.Show, ep *episodes.Episode, op
 		IType:   string(cmp.Or(ep.Type, episodes.Full)),
 		Persons: persons(ep.Persons),
 	}
-	if notes != "" {
-		it.Content = &cdata{Text: notes}
+	if rn.html != "" {
+		it.Content = &cdata{Text: rn.html}
 	}
 	if ep.Number > 0 {
 		it.IEpisode, it.Episode = ep.Number, ep.Number
