@@ -28,7 +28,9 @@ func TestWriteErrors(t *testing.T) {
 		{"private media key", show, func(e *episodes.Episode, _ *Options, _ *episodes.Show) { e.Media.Key = "shows/mini/episodes/e1.json" }, "not public"},
 		{"bad artwork key", show, func(e *episodes.Episode, _ *Options, _ *episodes.Show) { e.Artwork = &episodes.Image{Key: "../x.jpg"} }, "artwork"},
 		{"bad original key", show, func(e *episodes.Episode, _ *Options, _ *episodes.Show) { e.Original = &episodes.Media{Key: "x.wav"} }, "original"},
-		{"bad transcript key", show, func(e *episodes.Episode, _ *Options, _ *episodes.Show) { e.Transcript = &episodes.Transcript{Key: "x.vtt"} }, "transcript"},
+		{"bad transcript key", show, func(e *episodes.Episode, _ *Options, _ *episodes.Show) {
+			e.Transcript = &episodes.Transcript{Key: "x.vtt"}
+		}, "transcript"},
 		{"bad show artwork", show, func(_ *episodes.Episode, _ *Options, s *episodes.Show) { s.Artwork = &episodes.Image{Key: "x"} }, "artwork"},
 		{"air slot out of range", show, func(_ *episodes.Episode, _ *Options, s *episodes.Show) {
 			s.AirSlot = &episodes.AirSlot{Weekday: 9, Hour: 9}
