@@ -52,7 +52,7 @@ func ChaptersJSON(show *episodes.Show, ep *episodes.Episode) ([]byte, error) {
 		if c.Start < 0 {
 			return nil, fmt.Errorf("chapters of episode %q: chapter %q starts at %v", ep.ID, c.Title, c.Start)
 		}
-		jc := jsonChapter{StartTime: millis(c.Start.Seconds()), Title: xmlText(c.Title), URL: c.URL}
+		jc := jsonChapter{StartTime: millis(c.Start.Seconds()), Title: xmlText(c.Title), URL: webURL(c.URL)}
 		if c.End > c.Start {
 			jc.EndTime = millis(c.End.Seconds())
 		}

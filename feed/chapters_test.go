@@ -18,7 +18,7 @@ func TestChaptersJSON(t *testing.T) {
 	}
 	ep.Chapters = []episodes.Chapter{
 		{Start: 95*time.Second + 250*time.Millisecond, End: 10 * time.Minute, Title: "Les communs & <vous>", URL: "https://fr.wikipedia.org/wiki/Communs"},
-		{Start: 0, Title: "Générique 🎵\x01"},
+		{Start: 0, Title: "Générique 🎵\x01", URL: "javascript:alert(1)"},
 	}
 	got, err := ChaptersJSON(show, ep)
 	if err != nil {

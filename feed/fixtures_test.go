@@ -165,8 +165,14 @@ func specialShow() (*episodes.Show, []*episodes.Episode) {
 		Author:      "Pïcà & Soft <radio@picasoft.net>",
 		Owner:       episodes.Owner{Name: "Zoé " + nonChar + "O'Brien", Email: "zoe@example.org"},
 		Categories:  []episodes.Category{{Name: "Society & Culture", Sub: "Places & Travel"}},
-		Hosts:       []episodes.Person{{Name: "Zoé & Anaïs 👩‍💻" + ctrl}},
-		Copyright:   "© Zoé & co " + ctrl,
+		Hosts:       []episodes.Person{{Name: "Zoé & Anaïs 👩‍💻" + ctrl, Href: "javascript:alert(7)", Img: "data:image/png;base64,AAAA"}},
+		// Links of other schemes than http(s) are dropped.
+		Link:       "javascript:alert(8)",
+		Funding:    &episodes.Funding{URL: "JavaScript:alert(9)", Text: "Donner"},
+		LicenseURL: "javascript:alert(10)",
+		License:    "CC BY 4.0",
+		NewFeedURL: "vbscript:x",
+		Copyright:  "© Zoé & co " + ctrl,
 	}
 	ep := &episodes.Episode{
 		ID: "s1", Show: "special", Slug: "ete-et-emoji", GUID: "special-1&2<3>",

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -246,7 +247,7 @@ func build(show *episodes.Show, eps []*episodes.Episode, opts Options) (*rss, er
 	published := Published(eps, now)
 
 	title := line(show.Title)
-	link := show.Link
+	link := webURL(show.Link)
 	if link == "" {
 		link = l.Show(show.Slug)
 	}
@@ -276,7 +277,7 @@ func build(show *episodes.Show, eps []*episodes.Episode, opts Options) (*rss, er
 	// Set directly: AddAuthor would put the e-mail into itunes:author.
 	p.IAuthor = line(cmp.Or(show.Author, show.Owner.Name))
 	p.IExplicit = strconv.FormatBool(show.Explicit)
-	p.INewFeedURL = line(show.NewFeedURL)
+	p.INewFeedURL = webURL(show.NewFeedURL)
 	if show.Owner.Name != "" || show.Owner.Email != "" {
 		p.IOwner = &podcast.Author{Name: line(show.Owner.Name), Email: line(show.Owner.Email)}
 	}
@@ -301,8 +302,8 @@ func build(show *episodes.Show, eps []*episodes.Episode, opts Options) (*rss, er
 		Medium:  "podcast",
 		Persons: persons(show.Hosts),
 	}
-	if show.Funding != nil && show.Funding.URL != "" {
-		ch.Funding = &funding{URL: line(show.Funding.URL), Text: line(cmp.Or(show.Funding.Text, show.Funding.URL))}
+	if f := show.Funding; f != nil && webURL(f.URL) != "" {
+		ch.Funding = &funding{URL: webURL(f.URL), Text: cmp.Or(line(f.Text), webURL(f.URL))}
 	}
 	if show.License != "" {
 		ch.License = licenseOf(show.License, show.LicenseURL)
@@ -451,8 +452,8 @@ func persons(ps []episodes.Person) []person {
 		out = append(out, person{
 			Role:  line(cmp.Or(p.Role, episodes.RoleHost)),
 			Group: line(p.Group),
-			Href:  line(p.Href),
-			Img:   line(p.Img),
+			Href:  webURL(p.Href),
+			Img:   webURL(p.Img),
 			Name:  name,
 		})
 	}
@@ -490,12 +491,13 @@ var ccLicenses = map[string]string{
 // licenseOf is podcast:license: the node value is the lower-case SPDX
 // identifier ("CC BY-SA 4.0" -> "cc-by-sa-4.0"); the url is the show's, or
 // the Creative Commons deed for those licenses.
-func licenseOf(name, url string) *license {
+func licenseOf(name, licenseURL string) *license {
 	id := strings.ToLower(strings.Join(strings.Fields(line(name)), "-"))
-	if url == "" {
-		url = ccLicenses[id]
+	u := webURL(licenseURL)
+	if u == "" {
+		u = ccLicenses[id]
 	}
-	return &license{Name: id, URL: line(url)}
+	return &license{Name: id, URL: u}
 }
 
 var rruleDays = [...]string{"SU", "MO", "TU", "WE", "TH", "FR", "SA"}
@@ -531,3 +533,15 @@ func frequency(a *episodes.AirSlot, lang string) (*updateFrequency, error) {
 // line is s without the characters XML forbids and without leading and
 // trailing white space.
 func line(s string) string { return strings.TrimSpace(xmlText(s)) }
+
+// webURL is s when it is an absolute http or https URL, else "": links
+// typed by hosts (website, funding, persons) never carry another scheme
+// (javascript:, data:...) into podcast apps.
+func webURL(s string) string {
+	s = line(s)
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || !strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https") {
+		return ""
+	}
+	return s
+}
