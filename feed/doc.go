@@ -78,8 +78,8 @@
 // # Errors
 //
 // Write refuses, with an error naming the show and the episode, a missing
-// show, Links or BuildTime, an air slot out of range, and a published
-// episode without GUID, media type, positive media size, or with an object
-// key that has no public URL. Nothing is written to w then. Drafts and
+// show, show title, Links or BuildTime, an unknown show or episode type, an
+// air slot out of range, and a published episode without GUID, media type,
+// positive media size, or with an object key that has no public URL. Nothing is written to w then. Drafts and
 // scheduled episodes are not checked.
 package feed

@@ -62,10 +62,11 @@ type Options struct {
 // w untouched. The output depends on its inputs only: the same show,
 // episodes and options give the same bytes.
 //
-// Write returns an error when show is nil, opts.Links or opts.BuildTime is
-// zero, the show's air slot is out of range, or a published episode lacks
-// a GUID, a media key with a public URL, a media type or a positive media
-// size; and when w fails. Write is safe for concurrent use.
+// Write returns an error when show is nil or has no title or an unknown
+// type, opts.Links or opts.BuildTime is zero, the show's air slot is out of
+// range, or a published episode has an unknown type or lacks a GUID, a
+// media key with a public URL, a media type or a positive media size; and
+// when w fails. Write is safe for concurrent use.
 func Write(w io.Writer, show *episodes.Show, eps []*episodes.Episode, opts Options) error {
 	b, err := Build(show, eps, opts)
 	if err != nil {
@@ -247,6 +248,13 @@ func build(show *episodes.Show, eps []*episodes.Episode, opts Options) (*rss, er
 	published := Published(eps, now)
 
 	title := line(show.Title)
+	if title == "" {
+		return nil, errors.New("no title")
+	}
+	showType := cmp.Or(show.Type, episodes.Episodic)
+	if showType != episodes.Episodic && showType != episodes.Serial {
+		return nil, fmt.Errorf("show type %q is neither %q nor %q", show.Type, episodes.Episodic, episodes.Serial)
+	}
 	link := webURL(show.Link)
 	if link == "" {
 		link = l.Show(show.Slug)
@@ -296,7 +304,7 @@ func build(show *episodes.Show, eps []*episodes.Episode, opts Options) (*rss, er
 
 	ch := &channel{
 		Podcast: &p,
-		IType:   string(cmp.Or(show.Type, episodes.Episodic)),
+		IType:   string(showType),
 		GUID:    line(show.GUID),
 		Locked:  &locked{Owner: line(show.Owner.Email), Value: yesNo(show.Locked)},
 		Medium:  "podcast",
@@ -341,6 +349,10 @@ func buildItem(p *podcast.Podcast, show *episodes.Show, ep *episodes.Episode, op
 	l := opts.Links
 	if ep.GUID == "" {
 		return nil, errors.New("no GUID")
+	}
+	epType := cmp.Or(ep.Type, episodes.Full)
+	if epType != episodes.Full && epType != episodes.Trailer && epType != episodes.Bonus {
+		return nil, fmt.Errorf("episode type %q is not full, trailer or bonus", ep.Type)
 	}
 	m := ep.Media
 	if m.Type == "" {
@@ -398,7 +410,7 @@ func buildItem(p *podcast.Podcast, show *episodes.Show, ep *episodes.Episode, op
 		Item:    added,
 		GUID:    guid{IsPermaLink: "false", Value: line(ep.GUID)},
 		ITitle:  title,
-		IType:   string(cmp.Or(ep.Type, episodes.Full)),
+		IType:   string(epType),
 		Persons: persons(ep.Persons),
 	}
 	if rn.html != "" {
