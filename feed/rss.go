@@ -551,6 +551,9 @@ func line(s string) string { return strings.TrimSpace(xmlText(s)) }
 // (javascript:, data:...) into podcast apps.
 func webURL(s string) string {
 	s = line(s)
+	if s == "" {
+		return ""
+	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || !strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https") {
 		return ""
