@@ -88,7 +88,7 @@ func Build(show *episodes.Show, eps []*episodes.Episode, opts Options) ([]byte, 
 		return nil, fmt.Errorf("build feed of show %q: %w", show.Slug, err)
 	}
 	var buf bytes.Buffer
-	buf.Grow(2048 + 3072*len(doc.Channel.Items))
+	buf.Grow(2048 + 2560*len(doc.Channel.Items))
 	buf.WriteString(xml.Header)
 	enc := xml.NewEncoder(&buf)
 	enc.Indent("", "  ")
