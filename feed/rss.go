@@ -383,11 +383,10 @@ func buildItem(p *podcast.Podcast, show *episodes.Show, ep *episodes.Episode, op
 		PubDate:     &pub,
 		IAuthor:     p.IAuthor, // else AddItem may copy an e-mail here
 		IExplicit:   strconv.FormatBool(ep.Explicit),
-		// Whole seconds, rounded: Apple's recommended form.
-		IDuration: strconv.FormatInt(int64(m.Duration.Round(time.Second)/time.Second), 10),
 	}
-	if m.Duration <= 0 {
-		li.IDuration = ""
+	if m.Duration > 0 {
+		// Whole seconds, rounded (at least 1): Apple's recommended form.
+		li.IDuration = strconv.FormatInt(max(int64(m.Duration.Round(time.Second)/time.Second), 1), 10)
 	}
 	// The enclosure type enum has no audio/mp4 and its zero value means
 	// audio/x-m4a: give AddItem a valid placeholder, then write the
@@ -401,7 +400,7 @@ func buildItem(p *podcast.Podcast, show *episodes.Show, ep *episodes.Episode, op
 		li.AddImage(u)
 	}
 	if _, err := p.AddItem(li); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("podcast.AddItem: %w", err)
 	}
 	added := p.Items[len(p.Items)-1]
 	added.Enclosure.TypeFormatted = line(m.Type)
