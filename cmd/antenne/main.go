@@ -49,6 +49,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		versionCommand,
+		probeCommand,
 		{
 			name:    "help",
 			summary: "show the commands, or the usage of one",
