@@ -243,7 +243,7 @@ func ParseMP3(r io.ReaderAt, size int64) (AudioInfo, error) {
 		info.MP3Header = vbr.kind
 		// Trust the header only when the file holds the bytes it announces
 		// (give or take a frame): a truncated file plays less.
-		if vbr.bytes > 0 && end-first+int64(f.length) >= vbr.bytes {
+		if vbr.bytes > 0 && end-first+int64(f.length) >= vbr.bytes && framesToEnd(r, audioStart, end, f) {
 			samples := vbr.frames*int64(f.samples) - int64(vbr.startPad+vbr.endPad)
 			info.Duration = samplesDuration(samples, f.sampleRate)
 			info.VBR = vbr.kind != "info"
@@ -279,6 +279,34 @@ func ParseMP3(r io.ReaderAt, size int64) (AudioInfo, error) {
 		info.Bitrate = bitrateOf(bytes, info.Duration)
 	}
 	return info, nil
+}
+
+// framesToEnd reports whether the last bytes of the audio (before end)
+// are MPEG frames of the stream of f that end exactly at end: a file with
+// garbage appended, or cut, gets its frames counted instead.
+func framesToEnd(r io.ReaderAt, start, end int64, f mp3Frame) bool {
+	from := max(start, end-8<<10)
+	b, err := readAtMost(r, from, int(end-from), end)
+	if err != nil {
+		return false
+	}
+	for i := 0; i+4 <= len(b); i++ {
+		g, ok := parseMP3Frame(b[i:])
+		if !ok || !g.sameStream(f) {
+			continue
+		}
+		// Walk the frames from i: they must land exactly on the end.
+		p, n := i, 0
+		for ok && g.sameStream(f) && p+g.length <= len(b) {
+			p += g.length
+			n++
+			if p == len(b) {
+				return n >= 2 || from == start
+			}
+			g, ok = parseMP3Frame(b[p:])
+		}
+	}
+	return false
 }
 
 // scanMP3 counts the whole frames of the stream of f between start and end.

@@ -183,6 +183,15 @@ func Sniff(r io.ReaderAt, size int64) (Format, error) {
 	if _, _, ok := findMP3Sync(r, 0, size); ok {
 		return FormatMP3, nil
 	}
+	// A file cut within its first bytes still shows the start of a magic.
+	for magic, f := range map[string]Format{"ID3": FormatMP3, "fLaC": FormatFLAC, "OggS": FormatOgg, "RIFF": FormatWAV} {
+		if len(head) < len(magic) && bytes.HasPrefix([]byte(magic), head) {
+			return "", damaged(f, "the file is cut after %d bytes", len(head))
+		}
+	}
+	if len(head) >= 4 && len(head) < 12 && string(head[:4]) == "RIFF" {
+		return "", damaged(FormatWAV, "the file is cut after %d bytes", len(head))
+	}
 	return "", &UnsupportedAudioError{Kind: lookalike(head)}
 }
 

@@ -43,7 +43,7 @@ func ebur128(t testing.TB, path string) (lufs, peak float64) {
 }
 
 // checkPodcastMP3 checks a transcoded recording against its source.
-func checkPodcastMP3(t *testing.T, src string, orig *ProbeResult, got *Prepared) {
+func checkPodcastMP3(t testing.TB, src string, orig *ProbeResult, got *Prepared) {
 	t.Helper()
 	if !got.Transcoded || got.Podcast.Format != FormatMP3 {
 		t.Fatalf("got transcoded %v to %s, want an MP3", got.Transcoded, got.Podcast.Format)
@@ -165,4 +165,47 @@ func TestPrepareCancel(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("got %d files left in the output folder, want none", len(entries))
 	}
+}
+
+// speechLike is an ffmpeg source whose loudness varies like a voice over
+// a noise floor, seconds long, at 48 kHz.
+func speechLike(seconds int) string {
+	return "aevalsrc=0.4*sin(2*PI*220*t)*(0.5+0.5*sin(2*PI*0.3*t))+0.05*random(0):s=48000:d=" + strconv.Itoa(seconds)
+}
+
+// mumbleMixdown writes a Mumble-like recording: plain PCM WAV, 24-bit
+// mono 48 kHz.
+func mumbleMixdown(t testing.TB, path string, seconds int) {
+	t.Helper()
+	raw := path + ".raw"
+	ffmpeg(t, "-f", "lavfi", "-i", speechLike(seconds), "-f", "s24le", "-c:a", "pcm_s24le", raw)
+	data, err := os.ReadFile(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(raw)
+	if err := os.WriteFile(path, wavFile(1, 48000, 24, data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTranscodeMixdown transcodes three minutes of a Mumble-like
+// recording; BenchmarkTranscode45Min does the same with 45 minutes.
+func TestTranscodeMixdown(t *testing.T) {
+	needTool(t, "ffmpeg")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "Mixdown.wav")
+	mumbleMixdown(t, src, 180)
+	orig, err := Probe(t.Context(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := (&Transcoder{}).Prepare(t.Context(), src, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(got.Path) != dir {
+		t.Errorf("output: got %s, want it beside the original in %s", got.Path, dir)
+	}
+	checkPodcastMP3(t, src, orig, got)
 }

@@ -53,6 +53,7 @@ func commands() []command {
 		showsCommand,
 		episodesCommand,
 		versionCommand,
+		probeCommand,
 		{
 			name:    "help",
 			summary: "show the commands, or the usage of one",
