@@ -33,27 +33,12 @@ The format comes from the bytes, never from the file name.
 Exits with status 1 when a file is refused, after printing the others.`
 
 func runProbe(ctx context.Context, e *env, args []string) error {
-	// probeCommand itself would make an initialisation cycle.
-	c := &command{name: "probe", usage: probeUsage}
-	fs := newFlags(c)
+	fs := newFlags("probe")
 	asJSON := fs.Bool("json", false, "print JSON")
-	// Flags may come after the files: parse the arguments in turns.
-	var files []string
-	for {
-		if err := parseFlags(fs, c, e, args); err != nil {
-			return err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		if len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
-			files = append(files, rest...)
-			break
-		}
-		files = append(files, rest[0])
-		args = rest[1:]
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
+	files := fs.Args()
 	if len(files) == 0 {
 		return usageErrorf("probe: no file given (see `antenne help probe`)")
 	}
