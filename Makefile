@@ -10,12 +10,19 @@ MINIO_MODULE  := github.com/minio/minio
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO         := $(GOBIN)/minio
 
-# Debian packages the tests drive for real.
-DEBIAN_PACKAGES := ffmpeg chromium
+# Debian packages the tests drive for real: ffmpeg for audio, chromium for
+# the browser tests, two feed parsers podcast apps use. Node.js (for a third
+# parser) comes from Debian only when the machine has no npm of its own.
+DEBIAN_PACKAGES := ffmpeg chromium python3-feedparser python3-podcastparser
+
+# The Podcast Index's feed parser, from npm, kept outside the tree.
+PARTYTIME_VERSION := 5.0.0
+NODE_DIR          := $(shell $(GO) env GOPATH)/pkg/antenne-node
+export NODE_PATH  := $(NODE_DIR)/node_modules
 
 export ANTENNE_TEST_MINIO_BIN := $(MINIO)
 
-.PHONY: all build test check fmt vet deps debian-deps minio bench clean
+.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench clean
 
 all: build
 
@@ -36,7 +43,7 @@ fmt:
 vet:
 	$(GO) vet $(PKGS)
 
-deps: debian-deps minio
+deps: debian-deps node-deps minio
 
 ## debian-deps: apt-get install the Debian packages the tests use, when missing.
 debian-deps:
@@ -44,11 +51,20 @@ debian-deps:
 	for p in $(DEBIAN_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+## node-deps: npm install the feed parser of the Podcast Index, when missing.
+node-deps: debian-deps
+	@if [ ! -f "$(NODE_PATH)/podcast-partytime/package.json" ] || \
+	    ! grep -q '"version": "$(PARTYTIME_VERSION)"' "$(NODE_PATH)/podcast-partytime/package.json"; then \
+	  echo "installing podcast-partytime $(PARTYTIME_VERSION) into $(NODE_DIR)"; \
+	  mkdir -p "$(NODE_DIR)" && npm install --silent --no-audit --no-fund --prefix "$(NODE_DIR)" podcast-partytime@$(PARTYTIME_VERSION) >/dev/null; \
 	fi
 
 ## minio: build the pinned MinIO into GOPATH/bin unless that version is there.

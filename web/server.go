@@ -3,16 +3,43 @@ package web
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/feed"
 )
 
-// Config is what the web layer needs to know of the deployment.
+// Objects is what web reads of the store: objects by key, whole or a byte
+// range, to serve media and artwork. storage.Dir and storage.S3 satisfy
+// it; web never imports storage.
+type Objects interface {
+	Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, episodes.ObjectInfo, error)
+	Stat(ctx context.Context, key string) (episodes.ObjectInfo, error)
+}
+
+// Config is what the web layer needs to know of the deployment and the
+// services it serves.
 type Config struct {
+	// Catalog is the catalog of shows and episodes (required to serve
+	// anything but the health checks).
+	Catalog *episodes.Service
+	// Store reads the objects (media, artwork) to serve them.
+	Store Objects
+	// Links builds every public URL (ANTENNE_BASE_URL, ANTENNE_MEDIA_URL).
+	Links feed.Links
+	// RedirectMedia sends media requests to the media base URL
+	// (ANTENNE_MEDIA_URL) with a 302 instead of serving them.
+	RedirectMedia bool
+	// MaxUpload is the largest upload accepted, in bytes.
+	MaxUpload int64
+	// Version is antenne's version, for the feed's generator.
+	Version string
 	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
 	// X-Forwarded-For header is believed. Empty: none is, and the client
 	// address is the connection's.
@@ -27,6 +54,7 @@ type Config struct {
 // Server holds the routes and their dependencies. Its Handler is safe for
 // concurrent use.
 type Server struct {
+	cfg    Config
 	engine *gin.Engine
 	log    *slog.Logger
 	ready  func(context.Context) error
@@ -40,6 +68,7 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{
+		cfg:    cfg,
 		engine: gin.New(),
 		log:    cfg.Logger,
 		ready:  cfg.Ready,
@@ -58,6 +87,9 @@ func New(cfg Config) (*Server, error) {
 // Handler is the http.Handler to serve.
 func (s *Server) Handler() http.Handler { return s.engine.Handler() }
 
+// routes registers every route. The public site (pages, feeds, media,
+// exports) is in public.go, the hosts' studio in studio.go, the JSON API in
+// api.go.
 func (s *Server) routes() {
 	get(s.engine, "/healthz", s.healthz)
 	get(s.engine, "/readyz", s.readyz)

@@ -12,12 +12,14 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/feed"
 )
 
 // catalogCmd is a command working on the catalog of the configured store.
 type catalogCmd struct {
-	cfg *config
-	svc *episodes.Service
+	cfg   *config
+	svc   *episodes.Service
+	links feed.Links
 }
 
 // openCatalog parses args with fs (the command's own flags plus the
@@ -31,11 +33,15 @@ func openCatalog(ctx context.Context, e *env, fs *flag.FlagSet, args []string) (
 	if err != nil {
 		return nil, err
 	}
+	l, err := links(cfg)
+	if err != nil {
+		return nil, err
+	}
 	svc := episodes.NewService(store, episodes.Options{FFmpeg: cfg.FFmpeg})
 	if err := svc.Load(ctx); err != nil {
 		return nil, fmt.Errorf("load the catalog: %w", err)
 	}
-	return &catalogCmd{cfg: cfg, svc: svc}, nil
+	return &catalogCmd{cfg: cfg, svc: svc, links: l}, nil
 }
 
 // showSlug returns the show named by flag (or the only one).
@@ -74,12 +80,12 @@ func (c *catalogCmd) episode(show, ref string) (*episodes.Episode, error) {
 
 // feedURL is the public URL of a show's feed.
 func (c *catalogCmd) feedURL(show string) string {
-	return c.cfg.BaseURL.String() + "/" + show + "/feed.xml"
+	return c.links.Feed(show)
 }
 
 // episodeURL is the public URL of an episode's page.
 func (c *catalogCmd) episodeURL(e *episodes.Episode) string {
-	return c.cfg.BaseURL.String() + "/" + e.Show + "/" + e.Slug
+	return c.links.Episode(e.Show, e.Slug)
 }
 
 // parseParisTime reads a date or date-time in Europe/Paris time

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/storage"
 	"github.com/picasoft/antenne/web"
 )
@@ -55,7 +56,25 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	links, err := links(cfg)
+	if err != nil {
+		return err
+	}
+	catalog := episodes.NewService(store, episodes.Options{FFmpeg: cfg.FFmpeg})
+	// A store that is away at start is no reason not to serve: /readyz
+	// says so and the refresh loop loads the catalog when it comes back.
+	if err := catalog.Load(ctx); err != nil {
+		log.Error("load the catalog", "err", err)
+	}
+	go catalog.Run(ctx, func(err error) { log.Warn("catalog upkeep", "err", err) })
+
 	srv, err := web.New(web.Config{
+		Catalog:        catalog,
+		Store:          store,
+		Links:          links,
+		RedirectMedia:  cfg.MediaURL != nil,
+		MaxUpload:      cfg.MaxUpload,
+		Version:        version(),
 		TrustedProxies: cfg.TrustedProxies,
 		Ready:          store.Ping,
 		Logger:         log,
@@ -139,6 +158,19 @@ func openStore(ctx context.Context, cfg *config, log *slog.Logger) (blobStore, e
 	}
 	log.Info("store: S3", "endpoint", cfg.S3.Endpoint, "bucket", cfg.S3.Bucket, "secure", cfg.S3.Secure)
 	return s3, nil
+}
+
+// links is the public URL scheme the configuration gives.
+func links(cfg *config) (feed.Links, error) {
+	media := ""
+	if cfg.MediaURL != nil {
+		media = cfg.MediaURL.String()
+	}
+	l, err := feed.NewLinks(cfg.BaseURL.String(), media)
+	if err != nil {
+		return l, usageErrorf("ANTENNE_BASE_URL or ANTENNE_MEDIA_URL: %v", err)
+	}
+	return l, nil
 }
 
 // newLogger builds the process logger from the configuration.
