@@ -52,6 +52,7 @@ func commands() []command {
 		publishCommand,
 		showsCommand,
 		episodesCommand,
+		themesCommand,
 		versionCommand,
 		probeCommand,
 		{
