@@ -2,10 +2,10 @@ package web
 
 import (
 	"bytes"
-	"fmt"
 	"compress/gzip"
 	"context"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
