@@ -10,6 +10,8 @@
 # DURATION each (10s by default):
 #   feed, 200 with gzip:   antenne vs nginx     (target >= 0.7x)
 #   feed, 304:             antenne vs nginx     (target >= 0.7x)
+#   the same two against a bare Go net/http server (bench/goref), to tell
+#   what antenne's code costs from what Go's HTTP server costs
 #   media download (8 MiB): antenne proxying MinIO vs MinIO directly
 #                           (a presigned URL)   (target >= 0.7x)
 # and prints requests/s, throughput and the ratios. Everything it starts is
@@ -58,6 +60,7 @@ wait_http() { # URL
 echo "building antenne and the catalog generator" >&2
 go build -o "$tmp/antenne" ./cmd/antenne
 go build -o "$tmp/gencatalog" ./bench/gencatalog
+go build -o "$tmp/goref" ./bench/goref
 
 aport=$(free_port)
 export ANTENNE_S3_ENDPOINT=$ANTENNE_TEST_S3_ENDPOINT
@@ -125,6 +128,13 @@ pids+=($!)
 wait_http "http://127.0.0.1:$nport/lvel/feed.xml"
 nginx_url="http://127.0.0.1:$nport/lvel/feed.xml"
 
+# The ceiling of Go's HTTP server here: the same gzipped bytes from memory.
+gport=$(free_port)
+"$tmp/goref" "127.0.0.1:$gport" "$tmp/www/lvel/feed.xml.gz" &
+pids+=($!)
+wait_http "http://127.0.0.1:$gport/"
+goref_url="http://127.0.0.1:$gport/"
+
 etag() { curl -fsS -o /dev/null -D - "$@" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p'; }
 a_etag=$(etag -H 'Accept-Encoding: gzip' "$feed_url")
 n_etag=$(etag -H 'Accept-Encoding: gzip' "$nginx_url")
@@ -163,12 +173,15 @@ ratio() { echo "scale=2; $1 / $2" | bc -l; }
 echo "wrk: $THREADS threads, $CONNECTIONS connections, $DURATION per run, on $(nproc) cores" >&2
 read -r n200 _ < <(run "nginx feed 200 gzip" "$nginx_url" "Accept-Encoding: gzip")
 read -r a200 _ < <(run "antenne feed 200 gzip" "$feed_url" "Accept-Encoding: gzip")
+read -r g200 _ < <(run "bare Go net/http 200 gzip" "$goref_url" "Accept-Encoding: gzip")
 read -r n304 _ < <(run "nginx feed 304" "$nginx_url" "Accept-Encoding: gzip" "If-None-Match: $n_etag")
 read -r a304 _ < <(run "antenne feed 304" "$feed_url" "Accept-Encoding: gzip" "If-None-Match: $a_etag")
+read -r g304 _ < <(run "bare Go net/http 304" "$goref_url" "If-None-Match: x")
 read -r _ mtp < <(run "MinIO media (direct)" "$presigned")
 read -r _ atp < <(run "antenne media (proxying MinIO)" "$media_url")
 
 echo
 echo "feed 200 gzip: antenne/nginx = $(ratio "$a200" "$n200")  (target >= 0.7)"
 echo "feed 304:      antenne/nginx = $(ratio "$a304" "$n304")  (target >= 0.7)"
+echo "               (the ceiling of Go's net/http here: antenne/bare Go = $(ratio "$a200" "$g200") for 200, $(ratio "$a304" "$g304") for 304)"
 echo "media:         antenne/MinIO = $(ratio "$atp" "$mtp")  (throughput, target >= 0.7)"

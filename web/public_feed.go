@@ -53,8 +53,7 @@ func (s *Server) serveFeed(c *gin.Context) {
 	// they are. Preconditions as RFC 9110 section 13.2.2 orders them.
 	h.Set("Last-Modified", fb.modified.Format(http.TimeFormat))
 	if notModified(c.Request, etag, fb.modified) {
-		h.Del("Content-Type")
-		c.Writer.WriteHeader(http.StatusNotModified)
+		writeNotModified(c.Writer)
 		return
 	}
 	h.Set("Accept-Ranges", "bytes")
@@ -100,4 +99,21 @@ func acceptsGzip(header string) bool {
 		return true
 	}
 	return false
+}
+
+// notModifiedHeaders are the fields a 304 carries (RFC 9110, section
+// 15.4.5): the cache keeps the other headers of the response it holds.
+var notModifiedHeaders = map[string]bool{"Cache-Control": true, "Etag": true, "Vary": true, "Expires": true, "Content-Location": true, "Date": true}
+
+// writeNotModified answers 304 with only the fields RFC 9110 lists, so
+// that the most frequent answer of all (podcast apps polling a feed that
+// did not change) is also the smallest.
+func writeNotModified(w http.ResponseWriter) {
+	h := w.Header()
+	for k := range h {
+		if !notModifiedHeaders[k] {
+			delete(h, k)
+		}
+	}
+	w.WriteHeader(http.StatusNotModified)
 }

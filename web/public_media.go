@@ -114,8 +114,7 @@ func (s *Server) streamObject(c *gin.Context, key string, hint int64) {
 		hdr.Set("Last-Modified", info.ModTime.UTC().Format(http.TimeFormat))
 	}
 	if notModified(req, hdr.Get("ETag"), info.ModTime) {
-		hdr.Del("Content-Type")
-		c.Writer.WriteHeader(http.StatusNotModified)
+		writeNotModified(c.Writer)
 		return
 	}
 	hdr.Set("Accept-Ranges", "bytes")
