@@ -22,7 +22,7 @@ export NODE_PATH  := $(NODE_DIR)/node_modules
 
 export ANTENNE_TEST_MINIO_BIN := $(MINIO)
 
-.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench clean
+.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench bench-http clean
 
 all: build
 
@@ -77,6 +77,10 @@ minio:
 ## bench: every Go benchmark, against a real MinIO.
 bench: deps
 	./.ci/with-minio $(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## bench-http: antenne's feed and media against nginx and MinIO with wrk (bench/feed.sh).
+bench-http: minio
+	./.ci/with-minio bench/feed.sh
 
 clean:
 	rm -f antenne
