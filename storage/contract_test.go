@@ -149,6 +149,9 @@ func testBasics(t *testing.T, s storagetest.Store) {
 	if len(listed) != 1 {
 		t.Fatalf("List: got %d objects, want 1", len(listed))
 	}
+	if listed[0].ContentType == "" {
+		listed[0].ContentType = want.ContentType // allowed to be left out
+	}
 	sameInfo(t, "List", listed[0], want)
 
 	// An empty content type is recorded as the default.
@@ -522,7 +525,7 @@ func testListOrder(t *testing.T, s storagetest.Store) {
 
 // testListMany lists more keys than one S3 page (1000) holds.
 func testListMany(t *testing.T, s storagetest.Store) {
-	const n = 1100
+	const n = 1010 // two pages of S3 listing
 	keys := make([]string, n)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("many/%02d/%04d.json", i%17, i)

@@ -246,6 +246,7 @@ func (m *MinIO) Start() {
 	)
 	cmd.Stdout = m.log
 	cmd.Stderr = m.log
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		m.t.Fatalf("start minio: %v", err)
 	}
