@@ -253,18 +253,22 @@ func (d *Dir) commit(key, tmp, metaTmp string) error {
 	}
 	metaKey := dirMeta + "/" + key
 	var err error
+	metaDone := false
 	for range 5 {
-		if err = d.mkdirs(path.Dir(metaKey)); err != nil {
-			return err
-		}
 		if err = d.mkdirs(path.Dir(key)); err != nil {
 			return err
 		}
-		if err = d.root.Rename(metaTmp, metaKey); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
+		if !metaDone {
+			if err = d.mkdirs(path.Dir(metaKey)); err != nil {
+				return err
 			}
-			return err
+			if err = d.root.Rename(metaTmp, metaKey); err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					continue
+				}
+				return err
+			}
+			metaDone = true
 		}
 		if err = d.root.Rename(tmp, key); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -708,6 +712,17 @@ func (d *Dir) mkdirs(dir string) error {
 	if dir == "." {
 		return nil
 	}
+	var err error
+	for range 10 {
+		// A Delete may prune a parent made a moment ago: start again.
+		if err = d.mkdirsOnce(dir); !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return err
+}
+
+func (d *Dir) mkdirsOnce(dir string) error {
 	elems := strings.Split(dir, "/")
 	for i := range elems {
 		p := strings.Join(elems[:i+1], "/")
