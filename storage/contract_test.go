@@ -44,6 +44,21 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// TestRun checks the helper other packages use: one fresh store per subtest.
+func TestRun(t *testing.T) {
+	var names []string
+	storagetest.Run(t, func(t *testing.T, s storagetest.Store) {
+		names = append(names, t.Name())
+		if got := listKeys(t, s, ""); len(got) != 0 {
+			t.Errorf("fresh store: got %q, want nothing", got)
+		}
+		put(t, s, "k", "v")
+	})
+	if len(names) == 0 {
+		t.Error("Run ran no subtest")
+	}
+}
+
 func testContract(t *testing.T, newStore func(t *testing.T) storagetest.Store) {
 	tests := []struct {
 		name string

@@ -206,6 +206,10 @@ func (s *S3) put(ctx context.Context, key string, r io.Reader, size int64, conte
 // PutIf stores r under key only if the object's current ETag is ifMatch,
 // or, when ifMatch is empty, only if no object has that key. When the
 // condition fails the error wraps ErrConflict. Bodies are limited to 5 GiB.
+//
+// minio-go retries a request whose connection failed: if the first attempt
+// was stored but its answer lost, the retry reports ErrConflict for a write
+// that happened. A caller that must know re-reads the object.
 func (s *S3) PutIf(ctx context.Context, key string, r io.Reader, size int64, contentType, ifMatch string) (ObjectInfo, error) {
 	info, err := s.putIf(ctx, key, r, size, contentType, ifMatch)
 	if err != nil {
