@@ -651,7 +651,7 @@ func testBig(t *testing.T, s storagetest.Store) {
 		if err != nil {
 			t.Fatalf("Put 200 MiB (known size %v): %v", known, err)
 		}
-		t.Logf("Put 200 MiB, known size %v: heap peak %.1f MiB above the start", known, float64(peak)/(1<<20))
+		t.Logf("Put 200 MiB, known size %v: heap peak %.2f MiB above the start", known, float64(peak)/(1<<20))
 		if peak > limit {
 			t.Errorf("Put 200 MiB (known size %v): heap grew by %d MiB, want < %d MiB", known, peak>>20, limit>>20)
 		}
