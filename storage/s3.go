@@ -56,11 +56,12 @@ const (
 // Ceph, AWS) over minio-go.
 //
 // PutIf sends If-Match or If-None-Match: * on a single PUT, which MinIO and
-// Ceph honour (AWS honours only If-None-Match: *, Garage neither). It is
-// therefore limited to 5 GiB, and a body of unknown size over 1 MiB is
-// spooled to a temporary file first. Put uses multipart uploads of
-// PartSize parts for large or unknown-size bodies; an io.ReaderAt body of
-// known size (a file) is uploaded in parallel parts without buffering.
+// Ceph honour; Garage ignores them, so there PutIf is a plain Put and
+// concurrent writers can lose updates. PutIf is limited to 5 GiB, and a
+// body of unknown size over 1 MiB is spooled to a temporary file first.
+// Put uses multipart uploads of PartSize parts for large or unknown-size
+// bodies; an io.ReaderAt body of known size (a file) is uploaded in
+// parallel parts without buffering.
 //
 // ETags are the server's: for a single PUT the MD5 of the bytes, so
 // rewriting identical bytes may keep the ETag.
