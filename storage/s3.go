@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"iter"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -40,6 +41,8 @@ type S3Config struct {
 }
 
 const (
+	dialTimeout = 5 * time.Second
+	maxRetries  = 4
 	// DefaultPartSize is the multipart part size when S3Config.PartSize is
 	// zero. minio-go's own default for unknown sizes buffers ~0.5 GiB.
 	DefaultPartSize = 16 << 20
@@ -95,12 +98,25 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	case cfg.PartSize < minPartSize || cfg.PartSize > maxPartSize:
 		return nil, fmt.Errorf("S3 store: part size %d is out of range [5 MiB, 5 GiB]", cfg.PartSize)
 	}
+	transport, err := minio.DefaultTransport(cfg.Secure)
+	if err != nil {
+		return nil, fmt.Errorf("S3 store %s: %w", cfg.Endpoint, err)
+	}
+	// An unreachable store must fail calls fast, not after minio-go's
+	// 30 s dial timeout; and media proxying keeps many connections busy.
+	transport.DialContext = (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	transport.MaxIdleConnsPerHost = 128
 	opts := minio.Options{
-		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
-		Secure: cfg.Secure,
+		Creds:     credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure:    cfg.Secure,
+		Transport: transport,
 		// An explicit region spares a location request (and presigning
 		// from doing network calls).
 		Region: cfg.Region,
+		// A few retries with backoff (0.2 s, 0.4 s, 0.8 s, jittered) ride
+		// over a store restart without holding requests for the ~8 s of
+		// minio-go's default 10.
+		MaxRetries: maxRetries,
 	}
 	if cfg.PathStyle {
 		opts.BucketLookup = minio.BucketLookupPath
