@@ -1,6 +1,7 @@
 package episodes_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -482,5 +483,29 @@ func TestDeleteKeepsSharedObjects(t *testing.T) {
 	}
 	if _, err := blobs.Stat(ctx, art.Key); err == nil {
 		t.Errorf("artwork of no remaining episode is still stored")
+	}
+}
+
+// TestRunSeesOtherReplicaWithin10s: the refresh loop alone brings in an
+// episode another replica created, within the 10 s the issue allows.
+func TestRunSeesOtherReplicaWithin10s(t *testing.T) {
+	blobs := storagetest.S3(t)
+	a := episodes.NewService(blobs, episodes.Options{})
+	b := episodes.NewService(blobs, episodes.Options{RefreshInterval: 2 * time.Second})
+	newShow(t, a)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go b.Run(ctx, func(err error) { t.Errorf("refresh: %v", err) })
+	e := newEpisode(t, a, blobs, "Vu ailleurs")
+	created := time.Now()
+	for {
+		if _, err := b.Episode("lvel", e.ID); err == nil {
+			t.Logf("seen by the other replica after %v", time.Since(created).Round(time.Millisecond))
+			return
+		}
+		if time.Since(created) > 10*time.Second {
+			t.Fatal("the other replica did not see the episode within 10 s")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
