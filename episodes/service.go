@@ -83,7 +83,11 @@ func (s *Service) Refresh(ctx context.Context) (bool, error) {
 	return s.cat.refresh(ctx, s.blobs)
 }
 
-// Run refreshes the catalog every RefreshInterval and sweeps orphan
+// indexInterval is how often Run rewrites the indexes that changed.
+const indexInterval = 30 * time.Second
+
+// Run refreshes the catalog every RefreshInterval, rewrites the shows'
+// indexes that changed (see index.go) every 30 s, and sweeps orphan
 // objects every SweepInterval until ctx ends. Errors go to report (which
 // may be nil); Run keeps going after them.
 func (s *Service) Run(ctx context.Context, report func(error)) {
@@ -94,6 +98,8 @@ func (s *Service) Run(ctx context.Context, report func(error)) {
 	defer refresh.Stop()
 	sweep := time.NewTicker(s.opts.SweepInterval)
 	defer sweep.Stop()
+	index := time.NewTicker(indexInterval)
+	defer index.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -101,6 +107,10 @@ func (s *Service) Run(ctx context.Context, report func(error)) {
 		case <-refresh.C:
 			if _, err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
 				report(fmt.Errorf("refresh the catalog: %w", err))
+			}
+		case <-index.C:
+			if err := s.WriteIndexes(ctx); err != nil && ctx.Err() == nil {
+				report(err)
 			}
 		case <-sweep.C:
 			if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
@@ -129,6 +139,17 @@ func (s *Service) Shows() []*Show {
 		}
 	}
 	return shows
+}
+
+// EpisodeCount is the number of episodes of every show, all statuses.
+func (s *Service) EpisodeCount() int {
+	s.cat.mu.RLock()
+	defer s.cat.mu.RUnlock()
+	n := 0
+	for _, st := range s.cat.shows {
+		n += len(st.episodes)
+	}
+	return n
 }
 
 // Show returns the show with this slug, or ErrNotFound.

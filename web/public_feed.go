@@ -28,7 +28,14 @@ func (s *Server) serveFeed(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	fb, err := s.feedOf(p)
+	fb, built, err := s.feedOf(p)
+	if s.metrics != nil {
+		result := "hit"
+		if built {
+			result = "miss"
+		}
+		s.metrics.feedCache.WithLabelValues(result).Inc()
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
