@@ -203,7 +203,8 @@ func (s *Server) buildFeed(p *publicShow) (*feedBytes, error) {
 }
 
 // semesterSeasons numbers seasons by university semester, from the
-// semester of the show's first aired episode (season 1) on, in order:
+// semester of the show's first aired published episode (season 1) on, in
+// order, counting semesters without episodes too:
 // itunes:season 3 and podcast:season name "A20" for an episode aired in
 // autumn 2020 when the first one aired in autumn 2019.
 func semesterSeasons(eps []*episodes.Episode) func(*episodes.Episode) (int, string) {

@@ -132,6 +132,7 @@ func TestPublicPages(t *testing.T) {
 			"La Voix est Libre", "Vie privée &amp; &lt;script&gt;alert(1)&lt;/script&gt;", "Les communs", "Enregistrement Mumble",
 			`href="` + f.links.Feed("lvel") + `"`, "antennapod-subscribe://", "pktc://subscribe/", "overcast://x-callback-url/add?url=",
 			"vendredis à 9h30 sur Graf&#39;hit 94.9 FM", "S&#39;abonner",
+			`<link rel="alternate" type="application/rss+xml" title="La Voix est Libre" href="` + f.links.Feed("lvel") + `">`,
 		}},
 		{"/lvel/" + f.mp3.Slug, 200, []string{
 			`<audio id="player" controls preload="metadata" src="` + objectPath(f.mp3.Media.Key) + `"`,
