@@ -123,6 +123,13 @@ func TestPublicPages(t *testing.T) {
 		}
 	})
 
+	t.Run("show without trailing slash", func(t *testing.T) {
+		resp, _ := f.do("GET", "/lvel")
+		if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/lvel/" {
+			t.Errorf("got %d to %q, want 301 to /lvel/", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+
 	pages := []struct {
 		path   string
 		status int
