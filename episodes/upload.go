@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -23,6 +24,10 @@ type Upload struct {
 	// Body is read to its end and spooled to a temporary file; the
 	// caller bounds its size.
 	Body io.Reader
+	// Path, when set, is a local file ingested in place instead of Body
+	// (the CLI publishing a file it can read): no copy is made. The file
+	// must not change until Ingest returns.
+	Path string
 
 	Title   string
 	Theme   string
@@ -67,7 +72,7 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 	}
 	defer os.RemoveAll(work)
 
-	path, sum, err := spool(ctx, up.Body, work)
+	path, sum, err := receive(ctx, up, work)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +133,7 @@ func (s *Service) ReplaceRecording(ctx context.Context, show, id, revision strin
 		return nil, fmt.Errorf("replace recording: %w", err)
 	}
 	defer os.RemoveAll(work)
-	path, sum, err := spool(ctx, up.Body, work)
+	path, sum, err := receive(ctx, up, work)
 	if err != nil {
 		return nil, err
 	}
@@ -251,23 +256,64 @@ func (s *Service) putFile(ctx context.Context, key, path, contentType string, re
 	if err != nil {
 		return fmt.Errorf("store %s: %w", key, err)
 	}
-	if _, err := s.blobs.Put(ctx, key, &countingReader{r: f, report: report}, st.Size(), contentType); err != nil {
+	if _, err := s.blobs.Put(ctx, key, &countingFile{f: f, report: report}, st.Size(), contentType); err != nil {
 		return fmt.Errorf("store %s: %w", key, err)
 	}
 	return nil
 }
 
-type countingReader struct {
-	r      io.Reader
+// countingFile reports the bytes read from f. It keeps f's ReaderAt and
+// Seeker, so an S3 store can upload parts in parallel.
+type countingFile struct {
+	f      *os.File
+	mu     sync.Mutex
 	report func(int64)
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
+func (c *countingFile) count(n int) {
 	if n > 0 {
+		c.mu.Lock()
 		c.report(int64(n))
+		c.mu.Unlock()
 	}
+}
+
+func (c *countingFile) Read(p []byte) (int, error) {
+	n, err := c.f.Read(p)
+	c.count(n)
 	return n, err
+}
+
+func (c *countingFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.f.ReadAt(p, off)
+	c.count(n)
+	return n, err
+}
+
+func (c *countingFile) Seek(offset int64, whence int) (int64, error) {
+	return c.f.Seek(offset, whence)
+}
+
+// receive returns the path of the upload and its SHA-256: up.Path itself,
+// or Body spooled into dir.
+func receive(ctx context.Context, up Upload, dir string) (path, sum string, err error) {
+	if up.Path == "" {
+		return spool(ctx, up.Body, dir)
+	}
+	f, err := os.Open(up.Path)
+	if err != nil {
+		return "", "", fmt.Errorf("receive the upload: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, &ctxReader{ctx: ctx, r: f})
+	if err != nil {
+		return "", "", fmt.Errorf("receive the upload: %w", err)
+	}
+	if n == 0 {
+		return "", "", &UnsupportedAudioError{Kind: KindEmpty}
+	}
+	return up.Path, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // spool copies body to the file "upload" in dir, hashing it on the way.
