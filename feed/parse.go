@@ -315,7 +315,6 @@ func parseTree(r io.Reader) (*node, error) {
 	d := xml.NewDecoder(br)
 	d.Strict = false // unknown HTML entities (&nbsp;) and sloppy markup are common
 	d.Entity = xml.HTMLEntity
-	d.AutoClose = xml.HTMLAutoClose
 	d.CharsetReader = charsetReader
 	var root *node
 	var stack []*node
