@@ -256,7 +256,7 @@ func TestImportDryRunWritesNothing(t *testing.T) {
 		t.Errorf("dry run wrote %v", got)
 	}
 	for p, n := range h.hits {
-		if strings.HasSuffix(p, ".mp3") && n > 0 {
+		if strings.HasPrefix(p, "GET ") && strings.HasSuffix(p, ".mp3") && n > 0 {
 			t.Errorf("dry run downloaded %s", p)
 		}
 	}

@@ -78,7 +78,8 @@ type Options struct {
 	// relative URLs of a file source.
 	FeedURL string
 	// DryRun reads the feed and reports what would be imported, skipped
-	// or refused without downloading media or writing anything.
+	// or refused without downloading media (it only asks the server, with
+	// HEAD, whether each one is there) or writing anything.
 	DryRun bool
 	// Client makes the HTTP requests; NewClient("") when nil.
 	Client *http.Client
@@ -241,7 +242,14 @@ func Import(ctx context.Context, svc *episodes.Service, source string, opts Opti
 		case it.Enclosure.URL == "":
 			ir.Outcome, ir.Reason = Failed, "the item has no enclosure (no media)"
 		case opts.DryRun:
-			ir.Outcome = WouldImport
+			if err := im.head(ctx, it.Enclosure.URL); err != nil {
+				if ctx.Err() != nil {
+					return rep, fmt.Errorf("import interrupted: %w", ctx.Err())
+				}
+				ir.Outcome, ir.Reason = Failed, err.Error()
+			} else {
+				ir.Outcome = WouldImport
+			}
 		default:
 			e, notes, err := im.item(ctx, show.Slug, it)
 			ir.Notes = notes
@@ -633,6 +641,33 @@ func (im *importer) get(ctx context.Context, u, what string) (*http.Response, er
 		return nil, fmt.Errorf("download %s %s: the server answered %s", what, u, resp.Status)
 	}
 	return resp, nil
+}
+
+// head checks, on a dry run, that the media at u can be downloaded: the
+// server answers a HEAD request and the declared size is allowed. A server
+// that refuses HEAD (405, 501) gets the benefit of the doubt.
+func (im *importer) head(ctx context.Context, u string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, u, nil)
+	if err != nil {
+		return fmt.Errorf("check the media %s: %w", u, err)
+	}
+	if im.opts.UserAgent != "" {
+		req.Header.Set("User-Agent", im.opts.UserAgent)
+	}
+	resp, err := im.opts.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("check the media: %w", err)
+	}
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented:
+		return nil
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("check the media %s: the server answered %s", u, resp.Status)
+	case resp.ContentLength > im.opts.MaxMediaSize:
+		return fmt.Errorf("check the media %s: %d bytes, more than the %d allowed (ANTENNE_MAX_UPLOAD)", u, resp.ContentLength, im.opts.MaxMediaSize)
+	}
+	return nil
 }
 
 // fetch downloads a small document, at most limit bytes.

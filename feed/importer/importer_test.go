@@ -163,7 +163,7 @@ func (h *host) url(p string) string { return h.srv.URL + p }
 
 func (h *host) serve(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
-	h.hits[r.URL.Path]++
+	h.hits[r.Method+" "+r.URL.Path]++
 	block := h.block[r.URL.Path]
 	h.mu.Unlock()
 	if block != nil {
