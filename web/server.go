@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
@@ -49,15 +50,20 @@ type Config struct {
 	// Logger receives one line per request and the errors the user does
 	// not see.
 	Logger *slog.Logger
+	// Metrics receives web's metrics and is served at /metrics with what
+	// else was registered on it (store errors, Go runtime...). A private
+	// registry when nil.
+	Metrics *prometheus.Registry
 }
 
 // Server holds the routes and their dependencies. Its Handler is safe for
 // concurrent use.
 type Server struct {
-	cfg    Config
-	engine *gin.Engine
-	log    *slog.Logger
-	ready  func(context.Context) error
+	cfg     Config
+	engine  *gin.Engine
+	log     *slog.Logger
+	ready   func(context.Context) error
+	metrics *metrics
 	// storeDown remembers the last /readyz verdict so that a change of
 	// state is logged once, not at every probe.
 	storeDown atomic.Bool
@@ -76,11 +82,18 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.log = slog.New(requestIDHandler{s.log.Handler()})
+	reg := cfg.Metrics
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s.metrics = newMetrics(reg, cfg.Catalog)
 	if err := s.engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("set trusted proxies: %w", err)
 	}
 	s.engine.Use(s.logRequests, s.recoverPanics)
 	s.routes()
+	get(s.engine, "/metrics", s.serveMetrics(reg))
 	return s, nil
 }
 

@@ -54,6 +54,7 @@ func commands() []command {
 		showsCommand,
 		episodesCommand,
 		themesCommand,
+		checkCommand,
 		versionCommand,
 		probeCommand,
 		{
