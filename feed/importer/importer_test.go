@@ -457,3 +457,68 @@ func TestImportInterruptedThenResumed(t *testing.T) {
 		})
 	}
 }
+
+// cancelAtDoc is a store that cancels the import as the n-th episode
+// document is about to be written, after the episode's media were stored:
+// the worst moment to be interrupted.
+type cancelAtDoc struct {
+	storagetest.Store
+	n      int
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	docs   int
+}
+
+func (c *cancelAtDoc) PutIf(ctx context.Context, key string, r io.Reader, size int64, contentType, ifMatch string) (episodes.ObjectInfo, error) {
+	if strings.Contains(key, "/episodes/") {
+		c.mu.Lock()
+		c.docs++
+		hit := c.docs == c.n
+		c.mu.Unlock()
+		if hit {
+			c.cancel()
+			return episodes.ObjectInfo{}, context.Canceled
+		}
+	}
+	return c.Store.PutIf(ctx, key, r, size, contentType, ifMatch)
+}
+
+func TestImportInterruptedBeforeTheDocumentLeavesNoHalfEpisode(t *testing.T) {
+	h := castopod(t)
+	blobs := storagetest.Dir(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	svc := episodes.NewService(&cancelAtDoc{Store: blobs, n: 3, cancel: cancel}, episodes.Options{TempDir: t.TempDir()})
+	if _, err := importer.Import(ctx, svc, h.url(h.feedPath), importer.Options{TempDir: t.TempDir()}); err == nil {
+		t.Fatal("Import: got no error, want the interruption")
+	}
+	var keys []string
+	for info, err := range blobs.List(t.Context(), "shows/la-voix-est-libre/") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(info.Key, "/images/") { // show artwork, episode 3's picture may be shared
+			keys = append(keys, info.Key)
+		}
+	}
+	var media, docs int
+	for _, k := range keys {
+		switch {
+		case strings.Contains(k, "/media/"):
+			media++
+		case strings.Contains(k, "/episodes/"):
+			docs++
+		case strings.Contains(k, "/transcripts/"):
+			t.Errorf("transcript of the interrupted episode left: %s", k)
+		}
+	}
+	if media != 2 || docs != 2 {
+		t.Errorf("after the interruption: got %d media and %d documents, want 2 and 2: %v", media, docs, keys)
+	}
+	svc = newService(t, blobs)
+	rep := run(t, t.Context(), svc, h.url(h.feedPath), importer.Options{})
+	if got := rep.Count(importer.Imported); got != 1 {
+		t.Errorf("resumed: got %d imported, want 1 (%+v)", got, rep.Items)
+	}
+	checkSameFeed(t, h, svc, blobs, "la-voix-est-libre")
+}
