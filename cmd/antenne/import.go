@@ -66,6 +66,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		MaxMediaSize: c.cfg.MaxUpload,
 		Progress: func(i, n int, it importer.ItemReport) {
 			if it.Outcome == "" {
+				fmt.Fprintf(out, "[%d/%d] downloading  %s\n", i, n, it.Title)
 				return
 			}
 			line := fmt.Sprintf("[%d/%d] %-12s %s", i, n, it.Outcome, it.Title)

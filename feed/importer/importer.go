@@ -90,9 +90,9 @@ type Options struct {
 	MaxMediaSize int64
 	// TempDir holds the downloads; os.TempDir() when "".
 	TempDir string
-	// Progress, when set, is called as each item starts (Outcome "")
-	// and ends (with its report). Calls come from the importing
-	// goroutine, one at a time.
+	// Progress, when set, is called when each item ends, with its
+	// report, and also before an item is downloaded (with Outcome "").
+	// Calls come from the importing goroutine, one at a time.
 	Progress func(index, total int, item ItemReport)
 }
 
@@ -227,9 +227,6 @@ func Import(ctx context.Context, svc *episodes.Service, source string, opts Opti
 			return rep, fmt.Errorf("import interrupted: %w", err)
 		}
 		ir := ItemReport{GUID: it.GUID, Title: it.Title}
-		if opts.Progress != nil {
-			opts.Progress(i+1, len(items), ir)
-		}
 		switch e := have[it.GUID]; {
 		case it.GUID == "":
 			ir.Outcome, ir.Reason = Failed, "the item has neither guid nor enclosure"
@@ -251,6 +248,9 @@ func Import(ctx context.Context, svc *episodes.Service, source string, opts Opti
 				ir.Outcome = WouldImport
 			}
 		default:
+			if opts.Progress != nil {
+				opts.Progress(i+1, len(items), ir)
+			}
 			e, notes, err := im.item(ctx, show.Slug, it)
 			ir.Notes = notes
 			if err != nil {
@@ -377,7 +377,7 @@ func (im *importer) newShow(f *feed.Foreign, slug, guid string, rep *Report) epi
 	sh := episodes.Show{
 		Slug:        slug,
 		Title:       cmp.Or(strings.TrimSpace(f.Title), slug),
-		Description: f.Description,
+		Description: showDescription(f.Description),
 		Language:    f.Language,
 		Author:      f.Author,
 		Owner:       f.Owner,
@@ -421,6 +421,15 @@ func (im *importer) newShow(f *feed.Foreign, slug, guid string, rep *Report) epi
 		}
 	}
 	return sh
+}
+
+// showDescription is the feed's description as the plain text a show's
+// description is: HTML (Castopod, Anchor) is turned into text.
+func showDescription(d string) string {
+	if looksLikeHTML(d) {
+		return feed.PlainNotes(d)
+	}
+	return strings.TrimSpace(d)
 }
 
 // item downloads and ingests one item.

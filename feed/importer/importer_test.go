@@ -353,6 +353,9 @@ func TestImportThenAgainChangesNothing(t *testing.T) {
 			if want := []episodes.Category{{Name: "Technology"}, {Name: "Society & Culture", Sub: "Documentary"}}; !slices.Equal(sh.Categories, want) {
 				t.Errorf("categories: got %v, want %v", sh.Categories, want)
 			}
+			if want := "L'émission de Picasoft sur les libertés numériques."; sh.Description != want {
+				t.Errorf("description: got %q, want %q", sh.Description, want)
+			}
 			if sh.Owner.Email != "radio@picasoft.net" || sh.Author != "Picasoft" || len(sh.Hosts) != 1 {
 				t.Errorf("owner, author, hosts: got %+v, %q, %+v", sh.Owner, sh.Author, sh.Hosts)
 			}
