@@ -79,13 +79,18 @@ func runImport(ctx context.Context, e *env, args []string) error {
 			}
 		},
 	}
+	opts.ShowReady = func(rep *importer.Report) {
+		switch {
+		case rep.Show != nil && rep.ShowCreated:
+			fmt.Fprintf(out, "created the show %s (podcast:guid %s)\n", rep.Show.Slug, rep.Show.GUID)
+		case rep.Show != nil:
+			fmt.Fprintf(out, "importing into the existing show %s\n", rep.Show.Slug)
+		}
+		for _, w := range rep.Warnings {
+			fmt.Fprintln(out, "warning: "+w)
+		}
+	}
 	rep, err := importer.Import(ctx, c.svc, fs.Arg(0), opts)
-	if rep.Show != nil && rep.ShowCreated {
-		fmt.Fprintf(out, "created the show %s (podcast:guid %s)\n", rep.Show.Slug, rep.Show.GUID)
-	}
-	for _, w := range rep.Warnings {
-		fmt.Fprintln(out, "warning: "+w)
-	}
 	if err != nil {
 		if len(rep.Items) > 0 {
 			fmt.Fprintf(out, "stopped: %d imported; run the same command again to go on\n", rep.Count(importer.Imported))

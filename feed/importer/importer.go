@@ -94,6 +94,10 @@ type Options struct {
 	// report, and also before an item is downloaded (with Outcome "").
 	// Calls come from the importing goroutine, one at a time.
 	Progress func(index, total int, item ItemReport)
+	// ShowReady, when set, is called once the show is found or created
+	// (Report.Show nil on a dry run of a new show), before the items,
+	// with the report so far (ShowCreated, Warnings).
+	ShowReady func(rep *Report)
 }
 
 // NewClient returns an HTTP client with the timeouts an import needs:
@@ -199,6 +203,9 @@ func Import(ctx context.Context, svc *episodes.Service, source string, opts Opti
 	show, err := im.show(ctx, f, oldURL, rep)
 	if err != nil {
 		return rep, err
+	}
+	if opts.ShowReady != nil {
+		opts.ShowReady(rep)
 	}
 	items := slices.Clone(f.Items)
 	// Oldest first: episodes are created in the order they aired.
