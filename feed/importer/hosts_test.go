@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed/importer"
@@ -273,5 +274,30 @@ func TestImportRefusesWhatIsNoFeed(t *testing.T) {
 	}
 	if _, err := importer.Import(t.Context(), svc, h.url("/page"), importer.Options{}); !strings.Contains(err.Error(), "not an RSS feed") {
 		t.Errorf("HTML page: got %v, want not an RSS feed", err)
+	}
+}
+
+func TestImportStalledServer(t *testing.T) {
+	h := newHost(t, "minimal.xml", "/podcast/feed.xml", map[string]string{
+		"/podcast/files/un.mp3":    "ep1",
+		"/podcast/files/trois.mp3": "ep3",
+	}, nil)
+	// deux.mp3 sends its headers and part of the body, then nothing.
+	h.mu.Lock()
+	h.stall = "/podcast/files/deux.mp3"
+	h.mu.Unlock()
+	svc := newService(t, storagetest.Dir(t))
+	rep := run(t, t.Context(), svc, h.url(h.feedPath), importer.Options{IdleTimeout: 300 * time.Millisecond})
+	for _, it := range rep.Items {
+		want := importer.Imported
+		if it.Title == "Deux" {
+			want = importer.Failed
+			if !strings.Contains(it.Reason, "stopped sending") {
+				t.Errorf("Deux: got reason %q, want the stall", it.Reason)
+			}
+		}
+		if it.Outcome != want {
+			t.Errorf("%s: got %s (%s), want %s", it.Title, it.Outcome, it.Reason, want)
+		}
 	}
 }

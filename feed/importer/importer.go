@@ -88,6 +88,9 @@ type Options struct {
 	// MaxMediaSize is the largest media downloaded, in bytes;
 	// DefaultMaxMediaSize when zero.
 	MaxMediaSize int64
+	// IdleTimeout ends a download that receives nothing for that long
+	// (a stalled server); 60 s when zero.
+	IdleTimeout time.Duration
 	// TempDir holds the downloads; os.TempDir() when "".
 	TempDir string
 	// Progress, when set, is called when each item ends, with its
@@ -188,6 +191,9 @@ func Import(ctx context.Context, svc *episodes.Service, source string, opts Opti
 	}
 	if opts.MaxMediaSize <= 0 {
 		opts.MaxMediaSize = DefaultMaxMediaSize
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 60 * time.Second
 	}
 	im := &importer{svc: svc, opts: opts}
 	rep := &Report{}
@@ -639,10 +645,15 @@ func seconds(s float64) time.Duration {
 	return time.Duration(s * float64(time.Second)).Round(time.Millisecond)
 }
 
-// get starts a GET of u.
+// get starts a GET of u. The response body fails with errStalled when
+// nothing arrives for IdleTimeout.
 func (im *importer) get(ctx context.Context, u, what string) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	idle := time.AfterFunc(im.opts.IdleTimeout, func() { cancel(errStalled) })
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
+		idle.Stop()
+		cancel(nil)
 		return nil, fmt.Errorf("download %s %s: %w", what, u, err)
 	}
 	if im.opts.UserAgent != "" {
@@ -650,13 +661,53 @@ func (im *importer) get(ctx context.Context, u, what string) (*http.Response, er
 	}
 	resp, err := im.opts.Client.Do(req)
 	if err != nil {
+		idle.Stop()
+		if c := context.Cause(ctx); errors.Is(c, errStalled) {
+			err = c
+		}
+		cancel(nil)
 		return nil, fmt.Errorf("download %s: %w", what, err)
 	}
 	if resp.StatusCode != http.StatusOK {
+		idle.Stop()
 		resp.Body.Close()
+		cancel(nil)
 		return nil, fmt.Errorf("download %s %s: the server answered %s", what, u, resp.Status)
 	}
+	resp.Body = &idleBody{rc: resp.Body, ctx: ctx, cancel: cancel, timer: idle, idle: im.opts.IdleTimeout}
 	return resp, nil
+}
+
+// errStalled ends a download that receives nothing for IdleTimeout.
+var errStalled = errors.New("the server stopped sending")
+
+// idleBody restarts the idle timer at every read that brings bytes.
+type idleBody struct {
+	rc     io.ReadCloser
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	timer  *time.Timer
+	idle   time.Duration
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		b.timer.Reset(b.idle)
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		if c := context.Cause(b.ctx); errors.Is(c, errStalled) {
+			err = fmt.Errorf("%w for %s", c, b.idle)
+		}
+	}
+	return n, err
+}
+
+func (b *idleBody) Close() error {
+	b.timer.Stop()
+	err := b.rc.Close()
+	b.cancel(nil)
+	return err
 }
 
 // head checks, on a dry run, that the media at u can be downloaded: the

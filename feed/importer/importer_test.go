@@ -105,6 +105,7 @@ type host struct {
 	media    map[string]string // path -> recording file
 	block    map[string]func() // path -> called before answering
 	hits     map[string]int
+	stall    string // a path whose body stops after a few bytes
 	mu       sync.Mutex
 }
 
@@ -166,6 +167,13 @@ func (h *host) serve(w http.ResponseWriter, r *http.Request) {
 	h.hits[r.Method+" "+r.URL.Path]++
 	block := h.block[r.URL.Path]
 	h.mu.Unlock()
+	if r.URL.Path == h.stall {
+		w.Header().Set("Content-Length", "100000")
+		w.Write(make([]byte, 1000))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+		return
+	}
 	if block != nil {
 		block()
 		<-r.Context().Done()
