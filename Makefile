@@ -22,7 +22,7 @@ export NODE_PATH  := $(NODE_DIR)/node_modules
 
 export ANTENNE_TEST_MINIO_BIN := $(MINIO)
 
-.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench clean
+.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench loadtest clean
 
 all: build
 
@@ -79,6 +79,11 @@ minio:
 bench: deps
 	./.ci/with-minio $(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
 	./.ci/with-minio bench/publish.sh
+
+## loadtest: 60 s of feed readers, media downloaders and uploading hosts
+## against antenne over MinIO on 127.0.0.1; fails when anything is lost.
+loadtest: deps
+	./.ci/with-minio bench/loadtest.sh 60s
 
 clean:
 	rm -f antenne
