@@ -24,6 +24,9 @@ type AudioInfo struct {
 	// MP3Header names the MP3 header the duration came from: "xing",
 	// "info", "vbri", or "" when every frame was counted.
 	MP3Header string
+	// Video is true for an MP4 file with a video track: only its sound
+	// is published, converted to MP3.
+	Video bool
 	// Truncated is true when the file holds less audio than its headers
 	// announce; Duration is then what the file holds.
 	Truncated bool
