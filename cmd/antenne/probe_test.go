@@ -131,4 +131,3 @@ func TestProbeCommandErrors(t *testing.T) {
 		})
 	}
 }
-
