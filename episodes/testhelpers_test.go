@@ -85,6 +85,11 @@ type fixture struct {
 	cover      bool
 	chapters   bool
 	transcode  bool
+	// bitrate is the exact bitrate (CBR, PCM) or, when approx, the
+	// nominal one, within 25%; 0 skips the check (FLAC).
+	bitrate int
+	approx  bool
+	bits    int // bits per sample of lossless formats
 }
 
 var (
@@ -204,11 +209,11 @@ func makeFixtures(t testing.TB) (list []fixture, err error) {
 	mp3 := fixture{format: FormatMP3, codec: "mp3", sampleRate: 44100, tagged: true, cover: true, chapters: true}
 
 	f := mp3
-	f.name, f.channels, f.mp3Header = "cbr-info.mp3", 2, "info"
+	f.name, f.channels, f.mp3Header, f.bitrate = "cbr-info.mp3", 2, "info", 128000
 	add(f, tagged(stereo, true, "-c:a", "libmp3lame", "-b:a", "128k", "-id3v2_version", "3")...)
 
 	f = mp3
-	f.name, f.channels, f.mp3Header = "cbr-noxing.mp3", 1, ""
+	f.name, f.channels, f.mp3Header, f.bitrate = "cbr-noxing.mp3", 1, "", 64000
 	add(f, tagged(mono, true, "-c:a", "libmp3lame", "-b:a", "64k", "-write_xing", "0")...)
 
 	f = mp3
@@ -219,7 +224,7 @@ func makeFixtures(t testing.TB) (list []fixture, err error) {
 	f.name, f.channels, f.mp3Header, f.vbr = "vbr-noheader.mp3", 2, "", true
 	add(f, tagged(stereo, true, "-c:a", "libmp3lame", "-q:a", "4", "-write_xing", "0")...)
 
-	f = fixture{name: "bare.mp3", format: FormatMP3, codec: "mp3", sampleRate: 22050, channels: 1}
+	f = fixture{name: "bare.mp3", format: FormatMP3, codec: "mp3", sampleRate: 22050, channels: 1, bitrate: 32000}
 	add(f, append(append([]string{}, mono...), "-ar", "22050", "-map_metadata", "-1", "-c:a", "libmp3lame", "-b:a", "32k", "-id3v2_version", "0", "-write_xing", "0", "-fflags", "+bitexact")...)
 
 	// ID3v1 only: ffmpeg 5.1 does not write one without ID3v2, so append it.
@@ -233,7 +238,7 @@ func makeFixtures(t testing.TB) (list []fixture, err error) {
 	copy(v1[33:], "Picasoft")
 	copy(v1[93:], "2019")
 	v1[126] = 7 // track
-	f = fixture{name: "id3v1.mp3", format: FormatMP3, codec: "mp3", sampleRate: 22050, channels: 1, path: p("id3v1.mp3")}
+	f = fixture{name: "id3v1.mp3", format: FormatMP3, codec: "mp3", sampleRate: 22050, channels: 1, bitrate: 32000, path: p("id3v1.mp3")}
 	if err := os.WriteFile(f.path, append(bare, v1...), 0o644); err != nil {
 		return nil, err
 	}
@@ -241,29 +246,30 @@ func makeFixtures(t testing.TB) (list []fixture, err error) {
 
 	m4a := fixture{format: FormatM4A, codec: "aac", sampleRate: 44100, channels: 2, tagged: true, cover: true, chapters: true}
 	f = m4a
-	f.name = "faststart.m4a"
+	f.name, f.bitrate, f.approx = "faststart.m4a", 96000, true
 	add(f, tagged(stereo, true, "-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart")...)
 	f = m4a
-	f.name, f.channels = "moov-at-end.m4a", 1
+	f.name, f.channels, f.bitrate, f.approx = "moov-at-end.m4a", 1, 64000, true
 	add(f, tagged(mono, true, "-c:a", "aac", "-b:a", "64k")...)
 
-	f = fixture{name: "tagged.flac", format: FormatFLAC, codec: "flac", sampleRate: 44100, channels: 2, tagged: true, cover: true, transcode: true}
+	// aevalsrc gives floats, which ffmpeg encodes as 24-bit FLAC.
+	f = fixture{name: "tagged.flac", format: FormatFLAC, codec: "flac", sampleRate: 44100, channels: 2, bits: 24, tagged: true, cover: true, transcode: true}
 	add(f, tagged(stereo, true, "-c:a", "flac")...)
 
 	f = fixture{name: "tagged.ogg", format: FormatOgg, codec: "vorbis", sampleRate: 44100, channels: 2, tagged: true, transcode: true}
 	add(f, tagged(stereo, false, "-c:a", "libvorbis")...)
 
-	f = fixture{name: "tagged.opus", format: FormatOpus, codec: "opus", sampleRate: 48000, channels: 1, tagged: true, chapters: true, transcode: true}
+	f = fixture{name: "tagged.opus", format: FormatOpus, codec: "opus", sampleRate: 48000, channels: 1, bitrate: 48000, approx: true, tagged: true, chapters: true, transcode: true}
 	add(f, tagged(mono, false, "-c:a", "libopus", "-b:a", "48k")...)
 
-	f = fixture{name: "pcm16.wav", format: FormatWAV, codec: "pcm_s16le", sampleRate: 44100, channels: 2, tagged: true, transcode: true}
+	f = fixture{name: "pcm16.wav", format: FormatWAV, codec: "pcm_s16le", sampleRate: 44100, channels: 2, bits: 16, bitrate: 1411200, tagged: true, transcode: true}
 	add(f, tagged(stereo, false, "-c:a", "pcm_s16le")...)
 
-	f = fixture{name: "extensible24.wav", format: FormatWAV, codec: "pcm_s24le", sampleRate: 48000, channels: 2, tagged: true, transcode: true}
+	f = fixture{name: "extensible24.wav", format: FormatWAV, codec: "pcm_s24le", sampleRate: 48000, channels: 2, bits: 24, bitrate: 2304000, tagged: true, transcode: true}
 	add(f, tagged(stereo, false, "-c:a", "pcm_s24le", "-ar", "48000")...)
 
 	// Mumble's recorder (libsndfile) writes plain PCM, 24-bit mono 48 kHz.
-	f = fixture{name: "Mixdown.wav", format: FormatWAV, codec: "pcm_s24le", sampleRate: 48000, channels: 1, transcode: true}
+	f = fixture{name: "Mixdown.wav", format: FormatWAV, codec: "pcm_s24le", sampleRate: 48000, channels: 1, bits: 24, bitrate: 1152000, transcode: true}
 	ffmpeg(t, append(append([]string{}, mono...), "-ar", "48000", "-f", "s24le", "-c:a", "pcm_s24le", p("mixdown.raw"))...)
 	raw, err := os.ReadFile(p("mixdown.raw"))
 	if err != nil {
