@@ -2,6 +2,7 @@ package episodes
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"testing"
 )
@@ -10,6 +11,11 @@ import (
 // last 4 KiB, for the parsers that read the end; small seeds keep the
 // fuzzer fast) and the bad-input corpus's hostile headers.
 func addSeeds(f *testing.F, formats ...Format) {
+	if isFuzzWorker() {
+		// Seeds are read by the coordinating process only: a worker,
+		// which the fuzzer restarts often, need not run ffmpeg.
+		return
+	}
 	for _, fx := range fixtures(f) {
 		if len(formats) > 0 && !bytes.Contains([]byte(joinFormats(formats)), []byte("|"+string(fx.format)+"|")) {
 			continue
@@ -28,6 +34,12 @@ func addSeeds(f *testing.F, formats ...Format) {
 	f.Add([]byte("fLaC\x86\xff\xff\xff"))
 	f.Add([]byte("\x00\x00\x00\x14ftypM4A \x00\x00\x00\x00M4A \xff\xff\xff\xffmoov"))
 	f.Add(wavFile(1, 48000, 24, make([]byte, 30)))
+}
+
+// isFuzzWorker reports whether this process is a worker of `go test -fuzz`.
+func isFuzzWorker() bool {
+	w := flag.Lookup("test.fuzzworker")
+	return w != nil && w.Value.String() == "true"
 }
 
 func joinFormats(fs []Format) string {
