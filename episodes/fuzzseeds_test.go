@@ -137,5 +137,6 @@ func FuzzID3Chapters(f *testing.F) {
 		if ok && c.Start < 0 {
 			t.Fatalf("negative start %v", c.Start)
 		}
+		parseCTOC(b)
 	})
 }

@@ -119,6 +119,29 @@ func TestParseCHAP(t *testing.T) {
 	}
 }
 
+func TestID3ChaptersTOC(t *testing.T) {
+	chap := func(id string, startMS byte, title string) []byte {
+		b := []byte(id + "\x00\x00\x00\x00" + string([]byte{startMS}) + "\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff")
+		sub := append([]byte{3}, title...)
+		return append(append(b, "TIT2\x00\x00\x00"+string([]byte{byte(len(sub))})+"\x00\x00"...), sub...)
+	}
+	raw := map[string]any{
+		"CHAP":   chap("b", 200, "Deux"),
+		"CHAP_0": chap("a", 100, "Un"),
+		"CHAP_1": chap("x", 50, "Hors table"),
+		"CTOC":   []byte("toc\x00\x03\x02a\x00b\x00"),
+	}
+	got := id3Chapters(raw, true)
+	want := []Chapter{{Start: 100 * time.Millisecond, Title: "Un"}, {Start: 200 * time.Millisecond, Title: "Deux"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+	delete(raw, "CTOC")
+	if got := id3Chapters(raw, true); len(got) != 3 {
+		t.Errorf("without CTOC: got %d chapters, want 3", len(got))
+	}
+}
+
 func TestParseMP3Frame(t *testing.T) {
 	tests := []struct {
 		hdr  []byte
