@@ -317,7 +317,8 @@ func framesToEnd(r io.ReaderAt, start, end int64, f mp3Frame) bool {
 // them only when it chains to two more. It returns the frame count, their
 // bytes, and the common bitrate, or 0 when the bitrate varies.
 func scanMP3(r io.ReaderAt, start, end int64, f mp3Frame) (frames, bytes int64, cbr int, err error) {
-	br := bufio.NewReaderSize(io.NewSectionReader(r, start, end-start), int(min(max(end-start, 4<<10), 256<<10)))
+	// The buffer holds at least the three frames a resync peeks at.
+	br := bufio.NewReaderSize(io.NewSectionReader(r, start, end-start), int(min(max(end-start, 16<<10), 256<<10)))
 	pos := start
 	cbr = -1
 	synced := true // start is a frame boundary
