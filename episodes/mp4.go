@@ -11,7 +11,7 @@ import (
 // few hundred KiB of sample tables plus its cover art.
 const maxMoov = 32 << 20
 
-// box calls fn for each ISO BMFF box in b, with its type and payload, until
+// boxes calls fn for each ISO BMFF box in b, with its type and payload, until
 // fn returns false. A box that claims more than b holds stops the walk.
 // See ISO/IEC 14496-12, 4.2.
 func boxes(b []byte, fn func(typ string, payload []byte) bool) {
