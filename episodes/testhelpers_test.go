@@ -2,6 +2,7 @@ package episodes
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -143,7 +144,8 @@ var wantChapters = []Chapter{
 }
 
 // ffmpeg 5.1 writes chapters as ID3 CHAP frames, MP4 chpl boxes and Opus
-// comments, not in FLAC or Ogg Vorbis files.
+// comments, not in FLAC or Ogg Vorbis files: those get CHAPTERxxx comments
+// (vorbisChapterArgs).
 
 // fixtures generates, once per test binary, three-second recordings in
 // every format antenne reads.
@@ -253,11 +255,18 @@ func makeFixtures(t testing.TB) (list []fixture, err error) {
 	add(f, tagged(mono, true, "-c:a", "aac", "-b:a", "64k")...)
 
 	// aevalsrc gives floats, which ffmpeg encodes as 24-bit FLAC.
-	f = fixture{name: "tagged.flac", format: FormatFLAC, codec: "flac", sampleRate: 44100, channels: 2, bits: 24, tagged: true, cover: true, transcode: true}
-	add(f, tagged(stereo, true, "-c:a", "flac")...)
+	f = fixture{name: "tagged.flac", format: FormatFLAC, codec: "flac", sampleRate: 44100, channels: 2, bits: 24, tagged: true, cover: true, chapters: true, transcode: true}
+	add(f, append(tagged(stereo, true, "-c:a", "flac"), vorbisChapterArgs...)...)
 
-	f = fixture{name: "tagged.ogg", format: FormatOgg, codec: "vorbis", sampleRate: 44100, channels: 2, tagged: true, transcode: true}
-	add(f, tagged(stereo, false, "-c:a", "libvorbis")...)
+	// Ogg Vorbis carries its cover as a METADATA_BLOCK_PICTURE comment,
+	// which ffmpeg 5.1 writes only when given as text.
+	png, err := os.ReadFile(p("cover.png"))
+	if err != nil {
+		return nil, err
+	}
+	f = fixture{name: "tagged.ogg", format: FormatOgg, codec: "vorbis", sampleRate: 44100, channels: 2, tagged: true, cover: true, chapters: true, transcode: true}
+	add(f, append(tagged(stereo, false, "-c:a", "libvorbis"), append(vorbisChapterArgs,
+		"-metadata", "METADATA_BLOCK_PICTURE="+base64.StdEncoding.EncodeToString(flacPicture("image/png", png)))...)...)
 
 	f = fixture{name: "tagged.opus", format: FormatOpus, codec: "opus", sampleRate: 48000, channels: 1, bitrate: 48000, approx: true, tagged: true, chapters: true, transcode: true}
 	add(f, tagged(mono, false, "-c:a", "libopus", "-b:a", "48k")...)
@@ -298,6 +307,32 @@ func makeFixtures(t testing.TB) (list []fixture, err error) {
 	}
 	list = append(list, f)
 	return list, nil
+}
+
+// vorbisChapterArgs write the fixture chapters as Vorbis comments
+// (https://wiki.xiph.org/Chapter_Extension), which ffmpeg 5.1 does not
+// write from chapters into FLAC or Ogg Vorbis files.
+var vorbisChapterArgs = []string{
+	"-metadata", "CHAPTER000=00:00:00.000", "-metadata", "CHAPTER000NAME=Introduction",
+	"-metadata", "CHAPTER001=00:00:01.000", "-metadata", "CHAPTER001NAME=Entretien avec Zoé",
+	"-metadata", "CHAPTER002=00:00:02.400", "-metadata", "CHAPTER002NAME=Fin",
+}
+
+// flacPicture builds a FLAC PICTURE block body (front cover).
+func flacPicture(mime string, data []byte) []byte {
+	var b bytes.Buffer
+	be := func(v uint32) { binary.Write(&b, binary.BigEndian, v) }
+	be(3)
+	be(uint32(len(mime)))
+	b.WriteString(mime)
+	be(0)  // description
+	be(64) // width
+	be(64) // height
+	be(24) // depth
+	be(0)  // colours
+	be(uint32(len(data)))
+	b.Write(data)
+	return b.Bytes()
 }
 
 // wavFile builds a plain PCM RIFF WAVE file.
