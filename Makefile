@@ -22,7 +22,7 @@ export NODE_PATH  := $(NODE_DIR)/node_modules
 
 export ANTENNE_TEST_MINIO_BIN := $(MINIO)
 
-.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench bench-http clean
+.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench bench-http loadtest clean
 
 all: build
 
@@ -74,9 +74,17 @@ minio:
 	  cd / && GOFLAGS= $(GO) install $(MINIO_MODULE)@$(MINIO_VERSION); \
 	fi
 
-## bench: every Go benchmark, against a real MinIO.
+## bench: every Go benchmark, then the scripts of bench/ that compare antenne
+## with a reference tool in one run, each against a throw-away MinIO.
 bench: deps
-	./.ci/with-minio $(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	./.ci/with-minio $(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
+	./.ci/with-minio bench/publish.sh
+	./.ci/with-minio bench/feed.sh
+
+## loadtest: 60 s of feed readers, media downloaders and uploading hosts
+## against antenne over MinIO on 127.0.0.1; fails when anything is lost.
+loadtest: deps
+	./.ci/with-minio bench/loadtest.sh 60s
 
 ## bench-http: antenne's feed and media against nginx and MinIO with wrk (bench/feed.sh).
 bench-http: minio

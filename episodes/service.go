@@ -51,6 +51,8 @@ type Service struct {
 	cat   *catalog
 	// creating serialises the choice of new slugs within this process.
 	creating sync.Mutex
+	// redirects indexes the media URLs imported episodes came from.
+	redirects redirects
 }
 
 // NewService returns a Service over blobs. Call Load before serving.
