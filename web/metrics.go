@@ -2,6 +2,7 @@ package web
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -18,6 +19,23 @@ type metrics struct {
 	bytes     *prometheus.CounterVec
 	uploads   *prometheus.CounterVec
 	feedCache *prometheus.CounterVec
+	feedHits  prometheus.Counter
+	feedMiss  prometheus.Counter
+	// perRoute caches the children of the vectors by route, method and
+	// status: looking them up by label values hashes and locks on every
+	// request, which shows on the feed's hot path.
+	perRoute sync.Map // routeKey -> *routeMetrics
+}
+
+type routeKey struct {
+	route, method string
+	status        int
+}
+
+type routeMetrics struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+	bytes    prometheus.Counter
 }
 
 // newMetrics registers web's metrics on reg, with the catalog's size read
@@ -47,6 +65,7 @@ func newMetrics(reg prometheus.Registerer, catalog *episodes.Service) *metrics {
 		}, []string{"result"}),
 	}
 	reg.MustRegister(m.requests, m.latency, m.bytes, m.uploads, m.feedCache)
+	m.feedHits, m.feedMiss = m.feedCache.WithLabelValues("hit"), m.feedCache.WithLabelValues("miss")
 	if catalog != nil {
 		reg.MustRegister(
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -64,10 +83,20 @@ func newMetrics(reg prometheus.Registerer, catalog *episodes.Service) *metrics {
 
 // observe records one request once it is answered.
 func (m *metrics) observe(c *gin.Context, route string, elapsed time.Duration) {
-	m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
-	m.latency.WithLabelValues(route).Observe(elapsed.Seconds())
+	key := routeKey{route, c.Request.Method, c.Writer.Status()}
+	rm, ok := m.perRoute.Load(key)
+	if !ok {
+		rm, _ = m.perRoute.LoadOrStore(key, &routeMetrics{
+			requests: m.requests.WithLabelValues(route, key.method, strconv.Itoa(key.status)),
+			latency:  m.latency.WithLabelValues(route),
+			bytes:    m.bytes.WithLabelValues(route),
+		})
+	}
+	r := rm.(*routeMetrics)
+	r.requests.Inc()
+	r.latency.Observe(elapsed.Seconds())
 	if n := c.Writer.Size(); n > 0 {
-		m.bytes.WithLabelValues(route).Add(float64(n))
+		r.bytes.Add(float64(n))
 	}
 }
 

@@ -29,12 +29,10 @@ func (s *Server) serveFeed(c *gin.Context) {
 		return
 	}
 	fb, built, err := s.feedOf(p)
-	if s.metrics != nil {
-		result := "hit"
-		if built {
-			result = "miss"
-		}
-		s.metrics.feedCache.WithLabelValues(result).Inc()
+	if built {
+		s.metrics.feedMiss.Inc()
+	} else {
+		s.metrics.feedHits.Inc()
 	}
 	if err != nil {
 		s.fail(c, err)
