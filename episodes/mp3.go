@@ -374,8 +374,16 @@ func samplesDuration(n int64, rate int) time.Duration {
 	}
 	sec := n / int64(rate)
 	rem := n % int64(rate)
+	if sec >= maxSeconds {
+		return maxSeconds * time.Second
+	}
 	return time.Duration(sec)*time.Second + time.Duration(rem)*time.Second/time.Duration(rate)
 }
+
+// maxSeconds caps computed durations (about 272 years) so that absurd
+// header values cannot overflow time.Duration; ProbeReader refuses
+// anything near it.
+const maxSeconds = 1 << 33
 
 // bitrateOf is the average bitrate of n bytes played in d.
 func bitrateOf(n int64, d time.Duration) int {

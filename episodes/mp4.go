@@ -223,6 +223,9 @@ func ticks(n uint64, scale uint32) time.Duration {
 		return 0
 	}
 	s := uint64(scale)
+	if n/s >= maxSeconds {
+		return maxSeconds * time.Second
+	}
 	return time.Duration(n/s)*time.Second + time.Duration(n%s)*time.Second/time.Duration(s)
 }
 

@@ -73,6 +73,10 @@ func Probe(ctx context.Context, path string) (*ProbeResult, error) {
 	return p, nil
 }
 
+// maxRecording is the longest recording accepted: longer ones are header
+// values gone wrong.
+const maxRecording = 1000 * time.Hour
+
 // ProbeReader reads the recording in r (size bytes) like Probe, without
 // the SHA-256. Memory stays bounded whatever the input: headers and tags
 // are read with size caps, audio frames are streamed.
@@ -107,6 +111,12 @@ func ProbeReader(r io.ReaderAt, size int64) (*ProbeResult, error) {
 	}
 	if p.Duration <= 0 {
 		return nil, damaged(format, "no audio")
+	}
+	if p.Duration > maxRecording {
+		return nil, damaged(format, "its headers claim %.0f hours", p.Duration.Hours())
+	}
+	if p.SampleRate < 1000 || p.SampleRate > 768000 {
+		return nil, damaged(format, "a sample rate of %d Hz", p.SampleRate)
 	}
 	p.Tags = readTags(r, size, format, moov, flac, riff)
 	return p, nil
