@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -99,4 +100,32 @@ func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h requestIDHandler) WithGroup(name string) slog.Handler {
 	return requestIDHandler{h.Handler.WithGroup(name)}
+}
+
+// idleBody makes a request body fail when no byte of it arrives for d:
+// a slow client (slowloris) cannot hold a connection and an upload slot
+// for long, while a slow but steady upload of a large recording goes on
+// (each read pushes the connection's read deadline d ahead, past the
+// server's ReadTimeout).
+func idleBody(d time.Duration) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.Body != nil && c.Request.Body != http.NoBody && d > 0 {
+			rc := http.NewResponseController(c.Writer)
+			c.Request.Body = &idleReader{ReadCloser: c.Request.Body, rc: rc, idle: d}
+		}
+		c.Next()
+	}
+}
+
+type idleReader struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	// Not every ResponseWriter supports deadlines (httptest's does not);
+	// then the server's ReadTimeout is the only bound.
+	_ = r.rc.SetReadDeadline(time.Now().Add(r.idle))
+	return r.ReadCloser.Read(p)
 }

@@ -47,6 +47,9 @@ type Config struct {
 	MediaURL string
 	// MaxUpload is the largest upload accepted, in bytes.
 	MaxUpload int64
+	// BodyIdleTimeout fails a request whose body sends nothing for that
+	// long (slow clients); 0 leaves only the server's ReadTimeout.
+	BodyIdleTimeout time.Duration
 	// Version is antenne's version, for the feed's generator.
 	Version string
 	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
@@ -128,7 +131,7 @@ func New(cfg Config) (*Server, error) {
 	s.cspFramable = contentSecurityPolicy(origin(s.mediaURL), "*")
 	s.cspValue = []string{s.csp}
 	s.shows = newShowCache()
-	s.engine.Use(s.logRequests, s.recoverPanics, s.securityHeaders)
+	s.engine.Use(s.logRequests, s.recoverPanics, s.securityHeaders, idleBody(cfg.BodyIdleTimeout))
 	s.engine.NoRoute(s.notFound)
 	s.routes()
 	get(s.engine, "/metrics", s.serveMetrics(reg))

@@ -25,6 +25,7 @@ type config struct {
 	LogFormat      string // "text" or "json"
 	TrustedProxies []string
 	ShutdownGrace  time.Duration
+	BodyIdle       time.Duration
 }
 
 // s3Config selects the S3 store when Endpoint is set.
@@ -129,6 +130,14 @@ var settings = []setting{
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
 		return nil
+	}},
+	{"ANTENNE_BODY_IDLE_TIMEOUT", "body-idle-timeout", "60s", "how long a request body may send nothing before it is dropped (slow clients)", func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err == nil && d <= 0 {
+			err = fmt.Errorf("must be positive")
+		}
+		c.BodyIdle = d
+		return err
 	}},
 	{"ANTENNE_SHUTDOWN_GRACE", "shutdown-grace", "30s", "how long a stop waits for requests in flight (uploads included)", func(c *config, v string) error {
 		d, err := time.ParseDuration(v)

@@ -87,16 +87,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	})
 
 	srv, err := web.New(web.Config{
-		Catalog:        catalog,
-		Store:          store,
-		Links:          links,
-		MediaURL:       mediaURL(cfg),
-		MaxUpload:      cfg.MaxUpload,
-		Version:        version(),
-		TrustedProxies: cfg.TrustedProxies,
-		Ready:          store.Ping,
-		Logger:         log,
-		Metrics:        reg,
+		Catalog:         catalog,
+		Store:           store,
+		Links:           links,
+		MediaURL:        mediaURL(cfg),
+		MaxUpload:       cfg.MaxUpload,
+		BodyIdleTimeout: cfg.BodyIdle,
+		Version:         version(),
+		TrustedProxies:  cfg.TrustedProxies,
+		Ready:           store.Ping,
+		Logger:          log,
+		Metrics:         reg,
 	})
 	if err != nil {
 		return usageErrorf("ANTENNE_TRUSTED_PROXIES: %v", err)
