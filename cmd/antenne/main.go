@@ -53,6 +53,7 @@ func commands() []command {
 		showsCommand,
 		episodesCommand,
 		themesCommand,
+		hostsCommand,
 		versionCommand,
 		probeCommand,
 		{
