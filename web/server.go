@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -31,11 +34,16 @@ type Config struct {
 	Catalog *episodes.Service
 	// Store reads the objects (media, artwork) to serve them.
 	Store Objects
-	// Links builds every public URL (ANTENNE_BASE_URL, ANTENNE_MEDIA_URL).
+	// Links builds every public URL (ANTENNE_BASE_URL). Build it without
+	// a media URL, so that the feed keeps antenne's stable media URLs
+	// whatever the deployment.
 	Links feed.Links
-	// RedirectMedia sends media requests to the media base URL
-	// (ANTENNE_MEDIA_URL) with a 302 instead of serving them.
-	RedirectMedia bool
+	// MediaURL is the public base URL of the bucket (ANTENNE_MEDIA_URL),
+	// e.g. https://s3.example/antenne. When set, requests for objects
+	// (media, originals, images, transcripts) are answered with a 302 to
+	// MediaURL/<key> (the bucket layout: shows/<show>/media/<file>)
+	// instead of being served. Empty: antenne serves them.
+	MediaURL string
 	// MaxUpload is the largest upload accepted, in bytes.
 	MaxUpload int64
 	// Version is antenne's version, for the feed's generator.
@@ -61,6 +69,16 @@ type Server struct {
 	// storeDown remembers the last /readyz verdict so that a change of
 	// state is logged once, not at every probe.
 	storeDown atomic.Bool
+	// pages are the parsed HTML templates (templates.go).
+	pages pages
+	// csp and cspFramable are the Content-Security-Policy values of
+	// ordinary responses and of the embeddable player (security.go).
+	csp, cspFramable string
+	// mediaURL is Config.MediaURL without trailing slash.
+	mediaURL string
+	// shows caches what the public sees of each show, its feed included
+	// (public_cache.go).
+	shows *showCache
 }
 
 // New builds the server. It fails only on a configuration mistake, such as
@@ -79,8 +97,29 @@ func New(cfg Config) (*Server, error) {
 	if err := s.engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("set trusted proxies: %w", err)
 	}
-	s.engine.Use(s.logRequests, s.recoverPanics)
+	tmpl, err := fs.Sub(templateFS, "templates")
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	if s.pages, err = parsePages(tmpl); err != nil {
+		return nil, err
+	}
+	if cfg.MediaURL != "" {
+		u, err := url.Parse(cfg.MediaURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("media URL %q is not an absolute http(s) URL", cfg.MediaURL)
+		}
+		s.mediaURL = strings.TrimRight(cfg.MediaURL, "/")
+	}
+	s.csp = contentSecurityPolicy(origin(s.mediaURL), "'none'")
+	s.cspFramable = contentSecurityPolicy(origin(s.mediaURL), "*")
+	s.shows = newShowCache()
+	s.engine.Use(s.logRequests, s.recoverPanics, s.securityHeaders, s.setLanguage)
+	s.engine.NoRoute(s.notFound)
 	s.routes()
+	if cfg.Catalog != nil {
+		go s.warmFeeds()
+	}
 	return s, nil
 }
 
@@ -93,6 +132,7 @@ func (s *Server) Handler() http.Handler { return s.engine.Handler() }
 func (s *Server) routes() {
 	get(s.engine, "/healthz", s.healthz)
 	get(s.engine, "/readyz", s.readyz)
+	s.publicRoutes()
 }
 
 // get registers h for GET and HEAD: gin does not answer HEAD for a GET

@@ -72,7 +72,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Catalog:        catalog,
 		Store:          store,
 		Links:          links,
-		RedirectMedia:  cfg.MediaURL != nil,
+		MediaURL:       mediaURL(cfg),
 		MaxUpload:      cfg.MaxUpload,
 		Version:        version(),
 		TrustedProxies: cfg.TrustedProxies,
@@ -160,17 +160,25 @@ func openStore(ctx context.Context, cfg *config, log *slog.Logger) (blobStore, e
 	return s3, nil
 }
 
-// links is the public URL scheme the configuration gives.
+// links is the public URL scheme the configuration gives. Media URLs stay
+// under the base URL even when ANTENNE_MEDIA_URL is set: the feed keeps
+// antenne's stable URLs, and antenne redirects them to the media base URL
+// (see web.Config.MediaURL), so that moving the bucket never changes a URL
+// podcast apps know.
 func links(cfg *config) (feed.Links, error) {
-	media := ""
-	if cfg.MediaURL != nil {
-		media = cfg.MediaURL.String()
-	}
-	l, err := feed.NewLinks(cfg.BaseURL.String(), media)
+	l, err := feed.NewLinks(cfg.BaseURL.String(), "")
 	if err != nil {
-		return l, usageErrorf("ANTENNE_BASE_URL or ANTENNE_MEDIA_URL: %v", err)
+		return l, usageErrorf("ANTENNE_BASE_URL: %v", err)
 	}
 	return l, nil
+}
+
+// mediaURL is ANTENNE_MEDIA_URL, "" when unset.
+func mediaURL(cfg *config) string {
+	if cfg.MediaURL == nil {
+		return ""
+	}
+	return cfg.MediaURL.String()
 }
 
 // newLogger builds the process logger from the configuration.

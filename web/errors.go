@@ -1,0 +1,139 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/feed"
+)
+
+// problem is what the user is told of an error: an HTTP status, a stable
+// code for scripts (the JSON API's "code") and a message key of the
+// catalogue (i18n.go) with its arguments.
+type problem struct {
+	Status int
+	Code   string
+	key    string
+	args   []any
+}
+
+// Message is the user's message in lang.
+func (p problem) Message(lang string) string { return tr(lang, p.key, p.args...) }
+
+// badRequest is a 400 whose message is detail, a text safe to show (it
+// names what the user sent, never an internal state).
+func badRequest(detail string) problem {
+	return problem{Status: http.StatusBadRequest, Code: "bad_request", key: "error.badrequest", args: []any{detail}}
+}
+
+// problemOf maps an error to what the user is told. It is the one place
+// where domain, store and HTTP errors become status codes: handlers call
+// s.fail, which uses it; forms may call it to show the message inline.
+// Internal error text is never part of the message, except the reasons
+// the domain writes for users (FieldError.Reason, a duplicate's title).
+func problemOf(err error) problem {
+	var (
+		field    *episodes.FieldError
+		dup      *episodes.DuplicateError
+		audio    *episodes.UnsupportedAudioError
+		tooLarge *http.MaxBytesError
+		netErr   net.Error
+		p        problem
+	)
+	switch {
+	case errors.As(err, &p):
+		return p
+	case errors.Is(err, episodes.ErrNotFound), errors.Is(err, fs.ErrNotExist), errors.Is(err, feed.ErrNotPublic):
+		return problem{Status: http.StatusNotFound, Code: "not_found", key: "error.notfound"}
+	case errors.As(err, &field):
+		return problem{Status: http.StatusBadRequest, Code: "invalid", key: "error.invalid", args: []any{field.Field, field.Reason}}
+	case errors.Is(err, episodes.ErrUnknownSemester):
+		return badRequest(unwrapAll(err))
+	case errors.As(err, &dup):
+		return problem{Status: http.StatusConflict, Code: "duplicate", key: "error.duplicate", args: []any{dup.Title}}
+	case errors.Is(err, episodes.ErrConflict), errors.Is(err, fs.ErrExist):
+		return problem{Status: http.StatusConflict, Code: "conflict", key: "error.conflict"}
+	case errors.As(err, &audio):
+		return problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_audio", key: "error.unsupported", args: []any{audio.Kind.Describe()}}
+	case errors.Is(err, episodes.ErrFFmpegMissing):
+		return problem{Status: http.StatusUnsupportedMediaType, Code: "ffmpeg_missing", key: "error.ffmpeg"}
+	case errors.As(err, &tooLarge):
+		return problem{Status: http.StatusRequestEntityTooLarge, Code: "too_large", key: "error.toolarge", args: []any{humanSize(langFR, tooLarge.Limit)}}
+	case errors.Is(err, context.DeadlineExceeded):
+		return problem{Status: http.StatusServiceUnavailable, Code: "timeout", key: "error.timeout"}
+	case errors.Is(err, syscall.ECONNREFUSED), errors.As(err, &netErr):
+		return problem{Status: http.StatusServiceUnavailable, Code: "store_unavailable", key: "error.unavailable"}
+	}
+	return problem{Status: http.StatusInternalServerError, Code: "internal", key: "error.internal"}
+}
+
+// Error makes a problem usable as an error, so that a handler can pass one
+// to s.fail.
+func (p problem) Error() string { return p.Code }
+
+// unwrapAll is the innermost message of an error chain built with %w by
+// ParseSemester and friends: the part written for the user, without the
+// operation names the callers added.
+func unwrapAll(err error) string {
+	msg := err.Error()
+	// Operation prefixes are "op: "; the user-facing part of a semester
+	// error starts at "unknown semester".
+	if i := strings.Index(msg, episodes.ErrUnknownSemester.Error()); i >= 0 {
+		return msg[i:]
+	}
+	return msg
+}
+
+// fail answers the request with the status and message err maps to (see
+// problemOf) and logs the cause: at error level for a 5xx, at debug level
+// for a 4xx (the user's mistake, not the operator's). A request whose
+// client went away is only logged. Requests under /api/ get JSON
+// {"error": {"code": ..., "message": ...}}; the others an HTML page in the
+// request's language.
+func (s *Server) fail(c *gin.Context, err error) {
+	ctx := c.Request.Context()
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		s.log.DebugContext(ctx, "client went away", "path", c.Request.URL.Path, "err", err)
+		c.Abort()
+		return
+	}
+	p := problemOf(err)
+	level := slog.LevelDebug
+	if p.Status >= 500 {
+		level = slog.LevelError
+	}
+	s.log.Log(ctx, level, "request failed", "path", c.Request.URL.Path, "status", p.Status, "code", p.Code, "err", err)
+	s.answerProblem(c, p)
+}
+
+// answerProblem writes p as JSON under /api/, else as an HTML page.
+func (s *Server) answerProblem(c *gin.Context, p problem) {
+	lang := langOf(c)
+	if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+		c.AbortWithStatusJSON(p.Status, gin.H{"error": gin.H{"code": p.Code, "message": p.Message(lang)}})
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	s.render(c, p.Status, "error", tr(lang, "error.title"), errorPage{Status: p.Status, Message: p.Message(lang)})
+	c.Abort()
+}
+
+// errorPage is the view of templates/error.html.
+type errorPage struct {
+	Status  int
+	Message string
+}
+
+// notFound answers the friendly 404 page.
+func (s *Server) notFound(c *gin.Context) {
+	s.answerProblem(c, problem{Status: http.StatusNotFound, Code: "not_found", key: "error.notfound"})
+}

@@ -1,0 +1,253 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/text/language"
+)
+
+// Languages of the pages. French comes first: it is the language of the
+// hosts and of most listeners.
+const (
+	langFR = "fr"
+	langEN = "en"
+)
+
+// langCookie remembers the language a visitor chose with the switch.
+const langCookie = "lang"
+
+// langKey is where the language middleware leaves the request's language
+// in the gin context.
+const langKey = "antenne.lang"
+
+var langMatcher = language.NewMatcher([]language.Tag{language.French, language.English})
+
+// chooseLang picks the language of a request: ?lang=fr|en first (the
+// switch), then the lang cookie, then Accept-Language; French by default.
+func chooseLang(r *http.Request) string {
+	if l := knownLang(r.URL.Query().Get("lang")); l != "" {
+		return l
+	}
+	if ck, err := r.Cookie(langCookie); err == nil {
+		if l := knownLang(ck.Value); l != "" {
+			return l
+		}
+	}
+	if al := r.Header.Get("Accept-Language"); al != "" {
+		tags, _, err := language.ParseAcceptLanguage(al)
+		if err == nil && len(tags) > 0 {
+			_, i, conf := langMatcher.Match(tags...)
+			if conf != language.No && i == 1 {
+				return langEN
+			}
+		}
+	}
+	return langFR
+}
+
+func knownLang(s string) string {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case langFR:
+		return langFR
+	case langEN:
+		return langEN
+	}
+	return ""
+}
+
+// setLanguage is the middleware that decides the language of the request
+// (see chooseLang) and keeps a choice made with ?lang= in a cookie for a
+// year, so that the next pages follow it.
+func (s *Server) setLanguage(c *gin.Context) {
+	lang := chooseLang(c.Request)
+	if q := knownLang(c.Query("lang")); q != "" {
+		http.SetCookie(c.Writer, &http.Cookie{
+			Name:     langCookie,
+			Value:    q,
+			Path:     "/",
+			MaxAge:   365 * 24 * 3600,
+			HttpOnly: true,
+			SameSite: http.SameSiteLaxMode,
+			Secure:   c.Request.TLS != nil,
+		})
+	}
+	c.Set(langKey, lang)
+	c.Header("Content-Language", lang)
+	c.Next()
+}
+
+// langOf is the language of the request: the one setLanguage chose, else
+// chosen now.
+func langOf(c *gin.Context) string {
+	if v, ok := c.Get(langKey); ok {
+		if l, ok := v.(string); ok {
+			return l
+		}
+	}
+	return chooseLang(c.Request)
+}
+
+// messages is the catalogue: a key, then the French and the English text.
+// Texts with verbs (%s, %d) are fmt formats. Add keys here, French first;
+// a missing English text falls back to French, a missing key shows as
+// itself so that the mistake is visible.
+var messages = map[string][2]string{
+	// Layout.
+	"site.name":      {"antenne", "antenne"},
+	"skip":           {"Aller au contenu", "Skip to content"},
+	"lang.switch":    {"English", "Français"},
+	"lang.label":     {"Langue", "Language"},
+	"footer.powered": {"Propulsé par antenne, logiciel libre (AGPL).", "Powered by antenne, free software (AGPL)."},
+	"nav.home":       {"Accueil", "Home"},
+
+	// Errors (see errors.go).
+	"error.title":       {"Erreur", "Error"},
+	"error.back":        {"Retour à l'accueil", "Back to the home page"},
+	"error.notfound":    {"Cette page n'existe pas, ou plus.", "This page does not exist, or no longer does."},
+	"error.conflict":    {"Quelqu'un d'autre a modifié cet élément entre-temps. Rechargez la page et recommencez.", "Someone else changed this meanwhile. Reload the page and try again."},
+	"error.invalid":     {"Valeur refusée pour « %s » : %s", "Value refused for “%s”: %s"},
+	"error.badrequest":  {"Requête invalide : %s", "Bad request: %s"},
+	"error.duplicate":   {"Cet enregistrement a déjà été envoyé : c'est l'épisode « %s ».", "This recording was already uploaded: it is the episode “%s”."},
+	"error.unsupported": {"Ce fichier n'est pas un enregistrement audio reconnu (il ressemble à %s).", "This file is not a recognised audio recording (it looks like %s)."},
+	"error.ffmpeg":      {"Ce format doit être converti en MP3, mais ffmpeg n'est pas installé sur le serveur. Envoyez un MP3 ou un M4A, ou prévenez l'administrateur.", "This format must be converted to MP3, but ffmpeg is not installed on the server. Upload an MP3 or an M4A, or tell the administrator."},
+	"error.toolarge":    {"Le fichier est trop gros (au plus %s).", "The file is too large (at most %s)."},
+	"error.unavailable": {"Le stockage est indisponible, réessayez dans quelques minutes.", "The storage is unavailable, try again in a few minutes."},
+	"error.internal":    {"Une erreur interne est survenue. Elle a été consignée ; réessayez plus tard.", "An internal error occurred. It was logged; try again later."},
+	"error.timeout":     {"Le serveur a mis trop de temps à répondre. Réessayez.", "The server took too long to answer. Try again."},
+
+	// Home.
+	"home.title": {"Émissions", "Shows"},
+	"home.empty": {"Aucune émission n'est encore publiée.", "No show is published yet."},
+
+	// Show page.
+	"show.episodes":      {"Épisodes", "Episodes"},
+	"show.noepisodes":    {"Aucun épisode publié pour l'instant.", "No episode published yet."},
+	"show.subscribe":     {"S'abonner", "Subscribe"},
+	"show.rss":           {"Flux RSS", "RSS feed"},
+	"show.rss.help":      {"Copiez cette adresse dans votre application de podcasts :", "Copy this address into your podcast app:"},
+	"show.apps":          {"Ouvrir dans une application", "Open in an app"},
+	"show.app.other":     {"Autre application (podcast://)", "Other app (podcast://)"},
+	"show.airslot":       {"À l'antenne le %s à %s", "On air on %s at %s"},
+	"show.airslot.on":    {"sur %s", "on %s"},
+	"show.website":       {"Site web", "Website"},
+	"show.hosts":         {"Animé par", "Hosted by"},
+	"show.artwork":       {"Illustration de l'émission %s", "Artwork of the show %s"},
+	"show.page":          {"Page %d sur %d", "Page %d of %d"},
+	"show.prev":          {"Épisodes plus récents", "Newer episodes"},
+	"show.next":          {"Épisodes plus anciens", "Older episodes"},
+	"show.pagination":    {"Pages d'épisodes", "Episode pages"},
+	"show.license":       {"Licence : %s", "License: %s"},
+	"show.support":       {"Soutenir l'émission", "Support the show"},
+	"show.seasons":       {"Thèmes par semestre", "Themes by semester"},
+	"episode.aired":      {"Diffusé le %s", "Aired on %s"},
+	"episode.published":  {"Publié le %s", "Published on %s"},
+	"episode.duration":   {"Durée : %s", "Duration: %s"},
+	"episode.player":     {"Lecteur audio de l'épisode %s", "Audio player of the episode %s"},
+	"episode.nosupport":  {"Votre navigateur ne lit pas l'audio intégré.", "Your browser cannot play embedded audio."},
+	"episode.download":   {"Télécharger l'épisode (%s, %s)", "Download the episode (%s, %s)"},
+	"episode.original":   {"Télécharger l'enregistrement d'origine", "Download the original recording"},
+	"episode.chapters":   {"Chapitres", "Chapters"},
+	"episode.notes":      {"Notes de l'épisode", "Show notes"},
+	"episode.persons":    {"Participants", "Participants"},
+	"episode.hosts":      {"Animation", "Hosts"},
+	"episode.guests":     {"Invités", "Guests"},
+	"episode.transcript": {"Transcription", "Transcript"},
+	"episode.embed":      {"Intégrer ce lecteur", "Embed this player"},
+	"episode.embed.help": {"Copiez ce code dans votre page :", "Copy this code into your page:"},
+	"episode.back":       {"Tous les épisodes de %s", "All episodes of %s"},
+	"episode.season":     {"Saison %d", "Season %d"},
+	"episode.number":     {"Épisode %d", "Episode %d"},
+	"episode.artwork":    {"Illustration de l'épisode %s", "Artwork of the episode %s"},
+	"episode.listen":     {"Écouter sur %s", "Listen on %s"},
+	"episode.seekto":     {"Aller à %s", "Go to %s"},
+}
+
+// tr translates key into lang, formatting args into it when given.
+func tr(lang, key string, args ...any) string {
+	m, ok := messages[key]
+	if !ok {
+		return key
+	}
+	s := m[0]
+	if lang == langEN && m[1] != "" {
+		s = m[1]
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+var (
+	frenchMonths = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
+	frenchDays   = [...]string{"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"}
+)
+
+// longDate writes a date the way people read it: "vendredi 2 octobre 2020"
+// in French ("1er" for the first of the month), "Friday 2 October 2020" in
+// English. The date is read in loc.
+func longDate(lang string, t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.In(loc)
+	if lang == langEN {
+		return t.Format("Monday 2 January 2006")
+	}
+	day := fmt.Sprint(t.Day())
+	if t.Day() == 1 {
+		day = "1er"
+	}
+	return fmt.Sprintf("%s %s %s %d", frenchDays[t.Weekday()], day, frenchMonths[t.Month()-1], t.Year())
+}
+
+// weekdayName is a day of the week in lang.
+func weekdayName(lang string, d time.Weekday) string {
+	if lang == langEN {
+		return d.String() + "s"
+	}
+	return frenchDays[d] + "s"
+}
+
+// clock writes a duration as a player does: 1:02:03, or 2:03 under an hour.
+func clock(d time.Duration) string {
+	s := int64(d.Round(time.Second) / time.Second)
+	if s < 0 {
+		s = 0
+	}
+	h, m, sec := s/3600, s/60%60, s%60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, m, sec)
+	}
+	return fmt.Sprintf("%d:%02d", m, sec)
+}
+
+// humanSize writes a byte count in the units people read: "12,3 Mo" in
+// French, "12.3 MB" in English (powers of 1000, like file managers).
+func humanSize(lang string, n int64) string {
+	units := [...][2]string{{"o", "B"}, {"ko", "kB"}, {"Mo", "MB"}, {"Go", "GB"}, {"To", "TB"}}
+	u := 0
+	f := float64(n)
+	for f >= 1000 && u < len(units)-1 {
+		f /= 1000
+		u++
+	}
+	unit := units[u][0]
+	if lang == langEN {
+		unit = units[u][1]
+	}
+	var s string
+	if u == 0 {
+		s = fmt.Sprintf("%d", n)
+	} else {
+		s = fmt.Sprintf("%.1f", f)
+		if lang != langEN {
+			s = strings.Replace(s, ".", ",", 1)
+		}
+	}
+	return s + "\u00a0" + unit
+}

@@ -1,0 +1,269 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/feed"
+)
+
+// publicRoutes registers what listeners and podcast apps reach. None needs
+// a login; drafts and scheduled episodes, and their objects, answer 404.
+//
+//	/                                     the shows (302 to the only one)
+//	/<show>/                              the show and its episodes, ?page=N
+//	/<show>/feed.xml                      the RSS feed (public_feed.go)
+//	/<show>/media|originals|images|transcripts/<file>
+//	                                      stored objects (public_media.go)
+//	/<show>/seasons/<code>/themes.<ext>   semester exports (public_themes.go)
+//	/<show>/<episode>                     the episode page (public_episode.go)
+//	/<show>/<episode>/chapters.json       JSON chapters
+//	/<show>/<episode>/embed               the embeddable player
+//	/static/<file>                        stylesheet, script, icon
+//
+// Show slugs "static", "studio" and "api" are shadowed by the site's own
+// routes.
+func (s *Server) publicRoutes() {
+	r := s.engine
+	get(r, "/static/:file", s.static)
+	if s.cfg.Catalog == nil {
+		return
+	}
+	get(r, "/", s.home)
+	get(r, "/:show/", s.showPage)
+	get(r, "/:show/feed.xml", s.serveFeed)
+	for _, dir := range []string{feed.DirMedia, feed.DirOriginals, feed.DirImages, feed.DirTranscripts} {
+		get(r, "/:show/"+dir+"/:file", s.serveObject(dir))
+	}
+	get(r, "/:show/seasons/:code/:file", s.serveThemes)
+	get(r, "/:show/:episode", s.episodePage)
+	get(r, "/:show/:episode/chapters.json", s.serveChapters)
+	get(r, "/:show/:episode/embed", s.embedPage)
+}
+
+// staticFile is a file of static/, read once.
+type staticFile struct {
+	data []byte
+	etag string
+}
+
+var staticFiles = sync.OnceValue(func() map[string]staticFile {
+	out := map[string]staticFile{}
+	entries, _ := fs.ReadDir(staticFS, "static")
+	for _, e := range entries {
+		b, err := fs.ReadFile(staticFS, "static/"+e.Name())
+		if err != nil {
+			continue
+		}
+		sum := sha256.Sum256(b)
+		out[e.Name()] = staticFile{data: b, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+	}
+	return out
+})
+
+// static serves the embedded stylesheet, script and icon, revalidated
+// after an hour (their names do not change with their content).
+func (s *Server) static(c *gin.Context) {
+	f, ok := staticFiles()[c.Param("file")]
+	if !ok {
+		s.notFound(c)
+		return
+	}
+	c.Header("ETag", f.etag)
+	c.Header("Cache-Control", "public, max-age=3600")
+	http.ServeContent(c.Writer, c.Request, c.Param("file"), time.Time{}, bytes.NewReader(f.data))
+}
+
+// showCard is a show in the list of the home page.
+type showCard struct {
+	Title, Description, URL, Artwork string
+}
+
+type homePage struct{ Shows []showCard }
+
+// home lists the shows, or sends to the only one.
+func (s *Server) home(c *gin.Context) {
+	shows := s.cfg.Catalog.Shows()
+	if len(shows) == 1 {
+		c.Redirect(http.StatusFound, showPath(shows[0].Slug))
+		return
+	}
+	var page homePage
+	for _, sh := range shows {
+		page.Shows = append(page.Shows, showCard{
+			Title:       sh.Title,
+			Description: sh.Description,
+			URL:         showPath(sh.Slug),
+			Artwork:     imagePath(sh.Artwork),
+		})
+	}
+	c.Header("Cache-Control", "public, max-age=60")
+	s.render(c, http.StatusOK, "home", tr(langOf(c), "home.title"), page)
+}
+
+// episodesPerPage is the length of a page of the show's episode list.
+const episodesPerPage = 20
+
+// showPage is the view of templates/show.html.
+type showPage struct {
+	Show                      *episodes.Show
+	FeedURL, Artwork, Website string
+	AirSlot, License          string
+	Hosts                     []episodes.Person
+	Apps                      []subscribeApp
+	Episodes                  []episodeCard
+	Page, Pages               int
+	Prev, Next                string
+}
+
+// episodeCard is an episode in a list.
+type episodeCard struct {
+	Title, URL string
+	Aired      time.Time
+	Duration   time.Duration
+}
+
+// showPage shows a show with its published episodes, newest first, 20 a
+// page (?page=N, from 1); a page past the end is a 404.
+func (s *Server) showPage(c *gin.Context) {
+	p, err := s.publicShow(c.Param("show"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	lang := langOf(c)
+	n := 1
+	if q := c.Query("page"); q != "" {
+		if n, err = strconv.Atoi(q); err != nil || n < 1 {
+			s.answerProblem(c, badRequest("page="+q))
+			return
+		}
+	}
+	pages := max(1, (len(p.published)+episodesPerPage-1)/episodesPerPage)
+	if n > pages {
+		s.notFound(c)
+		return
+	}
+	sh := p.show
+	page := showPage{
+		Show:    sh,
+		FeedURL: s.cfg.Links.Feed(sh.Slug),
+		Artwork: imagePath(sh.Artwork),
+		Website: sh.Link,
+		Hosts:   sh.Hosts,
+		Apps:    subscribeApps(s.cfg.Links.Feed(sh.Slug)),
+		Page:    n,
+		Pages:   pages,
+		License: sh.License,
+	}
+	if a := sh.AirSlot; a != nil {
+		page.AirSlot = tr(lang, "show.airslot", weekdayName(lang, a.Weekday), strconv.Itoa(a.Hour)+"h"+twoDigits(a.Minute))
+		if lang == langEN {
+			page.AirSlot = tr(lang, "show.airslot", weekdayName(lang, a.Weekday), strconv.Itoa(a.Hour)+":"+twoDigits(a.Minute))
+		}
+		if a.Station != "" {
+			page.AirSlot += " " + tr(lang, "show.airslot.on", a.Station)
+		}
+	}
+	from := (n - 1) * episodesPerPage
+	for _, e := range p.published[from:min(len(p.published), from+episodesPerPage)] {
+		page.Episodes = append(page.Episodes, episodeCard{
+			Title:    e.Title,
+			URL:      episodePath(sh.Slug, e.Slug),
+			Aired:    e.AiredDate(),
+			Duration: e.Media.Duration,
+		})
+	}
+	if n > 1 {
+		page.Prev = pageURL(sh.Slug, n-1)
+	}
+	if n < pages {
+		page.Next = pageURL(sh.Slug, n+1)
+	}
+	c.Header("Cache-Control", "public, max-age=60")
+	s.render(c, http.StatusOK, "show", sh.Title, page)
+}
+
+func twoDigits(n int) string {
+	if n < 10 {
+		return "0" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
+}
+
+func pageURL(show string, n int) string {
+	if n == 1 {
+		return showPath(show)
+	}
+	return showPath(show) + "?page=" + strconv.Itoa(n)
+}
+
+// subscribeApp is a link that opens the feed in a podcast app.
+type subscribeApp struct {
+	Name string // the app's name, not translated
+	Key  string // a catalogue key instead of Name
+	URL  string
+}
+
+// subscribeApps are the documented subscribe URL schemes of podcast apps,
+// for the feed at feedURL:
+//   - Apple Podcasts: podcasts://host/path (the feed URL, scheme replaced);
+//   - AntennaPod: antennapod-subscribe://host/path;
+//   - Overcast: overcast://x-callback-url/add?url=FEED;
+//   - Pocket Casts: pktc://subscribe/host/path;
+//   - Castro: castros://subscribe/host/path;
+//   - podcast://host/path, which most other apps (gPodder, Podcast
+//     Addict, Podcast Republic...) register.
+//
+// All are custom schemes handled by an installed app: none sends the
+// listener to another web site.
+func subscribeApps(feedURL string) []subscribeApp {
+	rest := feedURL
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
+	}
+	return []subscribeApp{
+		{Name: "Apple Podcasts", URL: "podcasts://" + rest},
+		{Name: "AntennaPod", URL: "antennapod-subscribe://" + rest},
+		{Name: "Overcast", URL: "overcast://x-callback-url/add?url=" + url.QueryEscape(feedURL)},
+		{Name: "Pocket Casts", URL: "pktc://subscribe/" + rest},
+		{Name: "Castro", URL: "castros://subscribe/" + rest},
+		{Key: "show.app.other", URL: "podcast://" + rest},
+	}
+}
+
+// Paths of the site, relative to its root, for links inside pages: a page
+// works whatever host name it is reached by.
+func showPath(show string) string { return "/" + url.PathEscape(show) + "/" }
+
+func episodePath(show, slug string) string {
+	return "/" + url.PathEscape(show) + "/" + url.PathEscape(slug)
+}
+
+// objectPath is the path of a stored object, "" for a key with no public
+// URL.
+func objectPath(key string) string {
+	show, dir, file, err := feed.SplitKey(key)
+	if err != nil {
+		return ""
+	}
+	return "/" + url.PathEscape(show) + "/" + dir + "/" + url.PathEscape(file)
+}
+
+func imagePath(img *episodes.Image) string {
+	if img == nil {
+		return ""
+	}
+	return objectPath(img.Key)
+}

@@ -1,0 +1,236 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/feed"
+)
+
+// publicShow is what the public sees of a show at one moment: the show,
+// its published episodes and the objects they reference. It is immutable
+// once built and stays valid while the catalog's Version is the same and
+// no scheduled episode has come due (see valid). The feed is built from
+// it at most once, on first use.
+type publicShow struct {
+	version uint64
+	// due is the publication time of the next scheduled episode; zero
+	// when none is scheduled. At due the published list changes.
+	due time.Time
+
+	show      *episodes.Show
+	published []*episodes.Episode // newest first, the feed's order
+	bySlug    map[string]*episodes.Episode
+	// objects are the keys anyone may download: the show's artwork and,
+	// of published episodes, media, originals, artwork and transcripts;
+	// each with the size the catalog recorded (0 when unknown).
+	objects map[string]int64
+	// updated is the latest change of the show's public data: the
+	// feed's lastBuildDate and Last-Modified.
+	updated time.Time
+
+	feedOnce sync.Once
+	feed     *feedBytes
+	feedErr  error
+}
+
+// feedBytes is a built feed, plain and gzipped, with its validators.
+type feedBytes struct {
+	plain, gz []byte
+	// etag is the quoted strong ETag of the plain bytes; the gzipped
+	// variant's is etagGz: each representation has its own.
+	etag, etagGz string
+	modified     time.Time
+}
+
+// valid reports whether p still describes the catalog at version v and
+// time now.
+func (p *publicShow) valid(v uint64, now time.Time) bool {
+	return p.version == v && (p.due.IsZero() || now.Before(p.due))
+}
+
+// showCache holds the current publicShow of each show.
+type showCache struct {
+	mu    sync.Mutex
+	shows map[string]*publicShow
+}
+
+func newShowCache() *showCache { return &showCache{shows: map[string]*publicShow{}} }
+
+// publicShow returns the current public view of a show, building it when
+// the catalog changed since the last one. ErrNotFound for an unknown
+// show.
+func (s *Server) publicShow(slug string) (*publicShow, error) {
+	cat := s.cfg.Catalog
+	// Read the version before the data: a change that lands in between
+	// makes the next call rebuild, never keeps stale data.
+	v := cat.Version()
+	now := cat.Now()
+	s.shows.mu.Lock()
+	p := s.shows.shows[slug]
+	s.shows.mu.Unlock()
+	if p != nil && p.valid(v, now) {
+		return p, nil
+	}
+	p, err := buildPublicShow(cat, slug, v, now)
+	if err != nil {
+		return nil, err
+	}
+	s.shows.mu.Lock()
+	// Keep whichever is newer if two requests rebuilt at once, so that
+	// the feed built by the other is not thrown away for nothing.
+	if cur := s.shows.shows[slug]; cur == nil || !cur.valid(v, now) {
+		s.shows.shows[slug] = p
+	} else {
+		p = cur
+	}
+	s.shows.mu.Unlock()
+	return p, nil
+}
+
+func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time) (*publicShow, error) {
+	show, err := cat.Show(slug)
+	if err != nil {
+		return nil, err
+	}
+	all, err := cat.Episodes(slug, episodes.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	p := &publicShow{
+		version: v,
+		show:    show,
+		bySlug:  map[string]*episodes.Episode{},
+		objects: map[string]int64{},
+		updated: show.Updated,
+	}
+	if show.Artwork != nil {
+		p.objects[show.Artwork.Key] = show.Artwork.Size
+	}
+	for _, e := range all {
+		switch e.Status(now) {
+		case episodes.Scheduled:
+			if p.due.IsZero() || e.PublishAt.Before(p.due) {
+				p.due = e.PublishAt
+			}
+			continue
+		case episodes.Draft:
+			continue
+		}
+		p.bySlug[e.Slug] = e
+		p.objects[e.Media.Key] = e.Media.Size
+		if e.Original != nil {
+			p.objects[e.Original.Key] = e.Original.Size
+		}
+		if e.Artwork != nil {
+			p.objects[e.Artwork.Key] = e.Artwork.Size
+		}
+		if e.Transcript != nil {
+			p.objects[e.Transcript.Key] = 0
+		}
+		p.updated = latest(p.updated, e.Updated, e.PublishAt)
+	}
+	p.published = feed.Published(all, now)
+	if p.updated.IsZero() {
+		p.updated = latest(show.Created, time.Unix(0, 0).UTC())
+	}
+	return p, nil
+}
+
+func latest(ts ...time.Time) time.Time {
+	var m time.Time
+	for _, t := range ts {
+		if t.After(m) {
+			m = t
+		}
+	}
+	return m
+}
+
+// feedOf returns the show's feed, built on first use.
+func (s *Server) feedOf(p *publicShow) (*feedBytes, error) {
+	p.feedOnce.Do(func() { p.feed, p.feedErr = s.buildFeed(p) })
+	return p.feed, p.feedErr
+}
+
+// buildFeed renders the feed of p and its gzipped copy.
+func (s *Server) buildFeed(p *publicShow) (*feedBytes, error) {
+	opts := feed.Options{
+		Links:     s.cfg.Links,
+		BuildTime: p.updated,
+		Generator: "antenne " + s.cfg.Version,
+	}
+	if p.show.SeasonsAreSemesters {
+		opts.Season = semesterSeasons(p.published)
+	}
+	// Only published episodes are passed, and BuildTime is at or after
+	// every one's PublishAt: the catalog, not the clock, decides what the
+	// feed holds.
+	plain, err := feed.Build(p.show, p.published, opts)
+	if err != nil {
+		return nil, err
+	}
+	var gz bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	if err != nil {
+		return nil, fmt.Errorf("gzip feed: %w", err)
+	}
+	if _, err := zw.Write(plain); err != nil {
+		return nil, fmt.Errorf("gzip feed: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("gzip feed: %w", err)
+	}
+	sum := sha256.Sum256(plain)
+	tag := base64.RawURLEncoding.EncodeToString(sum[:18])
+	return &feedBytes{
+		plain:    plain,
+		gz:       gz.Bytes(),
+		etag:     `"` + tag + `"`,
+		etagGz:   `"` + tag + `-gz"`,
+		modified: p.updated.UTC().Truncate(time.Second),
+	}, nil
+}
+
+// semesterSeasons numbers seasons by university semester, from the
+// semester of the show's first aired episode (season 1) on, in order:
+// itunes:season 3 and podcast:season name "A20" for an episode aired in
+// autumn 2020 when the first one aired in autumn 2019.
+func semesterSeasons(eps []*episodes.Episode) func(*episodes.Episode) (int, string) {
+	var first episodes.Semester
+	for _, e := range eps {
+		if d := e.AiredDate(); !d.IsZero() {
+			if sem := episodes.SemesterOf(d); first.IsZero() || sem.Compare(first) < 0 {
+				first = sem
+			}
+		}
+	}
+	return func(e *episodes.Episode) (int, string) {
+		d := e.AiredDate()
+		if d.IsZero() || first.IsZero() {
+			return 0, ""
+		}
+		sem := episodes.SemesterOf(d)
+		return sem.Sub(first) + 1, sem.String()
+	}
+}
+
+// warmFeeds builds the feed of every show once, so that the first podcast
+// app to ask does not wait for the rendering of every show note.
+func (s *Server) warmFeeds() {
+	for _, sh := range s.cfg.Catalog.Shows() {
+		p, err := s.publicShow(sh.Slug)
+		if err != nil {
+			continue
+		}
+		if _, err := s.feedOf(p); err != nil {
+			s.log.Warn("build feed", "show", sh.Slug, "err", err)
+		}
+	}
+}

@@ -1,0 +1,143 @@
+package web
+
+import (
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/feed"
+)
+
+// episodePage is the view of templates/episode.html and embed.html.
+type episodePage struct {
+	Show    *episodes.Show
+	Episode *episodes.Episode
+	// Paths inside the site.
+	ShowURL, MediaURL, OriginalURL, TranscriptURL, Artwork string
+	// EpisodeURL is the absolute URL of the episode page.
+	EpisodeURL  string
+	MediaFormat string // "MP3", "M4A"...
+	Aired       time.Time
+	Chapters    []chapterView
+	Hosts       []episodes.Person
+	Guests      []episodes.Person
+	Notes       template.HTML
+	EmbedCode   string
+}
+
+// chapterView is a chapter as the page lists it.
+type chapterView struct {
+	Seconds int64
+	Clock   string
+	Title   string
+}
+
+// publicEpisode finds a published episode of a show, or answers 404.
+func (s *Server) publicEpisode(c *gin.Context) (*publicShow, *episodes.Episode, bool) {
+	p, err := s.publicShow(c.Param("show"))
+	if err != nil {
+		s.fail(c, err)
+		return nil, nil, false
+	}
+	e, ok := p.bySlug[c.Param("episode")]
+	if !ok {
+		s.notFound(c)
+		return nil, nil, false
+	}
+	return p, e, true
+}
+
+func (s *Server) episodeView(p *publicShow, e *episodes.Episode) episodePage {
+	sh := p.show
+	v := episodePage{
+		Show:        sh,
+		Episode:     e,
+		ShowURL:     showPath(sh.Slug),
+		MediaURL:    objectPath(e.Media.Key),
+		EpisodeURL:  s.cfg.Links.Episode(sh.Slug, e.Slug),
+		MediaFormat: mediaFormat(e.Media.Type),
+		Aired:       e.AiredDate(),
+		Notes:       template.HTML(feed.RenderNotes(e.Notes)), // sanitised by feed
+	}
+	if e.Original != nil {
+		v.OriginalURL = objectPath(e.Original.Key)
+	}
+	if e.Transcript != nil {
+		v.TranscriptURL = objectPath(e.Transcript.Key)
+	}
+	v.Artwork = imagePath(e.Artwork)
+	if v.Artwork == "" {
+		v.Artwork = imagePath(sh.Artwork)
+	}
+	for _, ch := range e.Chapters {
+		v.Chapters = append(v.Chapters, chapterView{Seconds: int64(ch.Start.Seconds()), Clock: clock(ch.Start), Title: ch.Title})
+	}
+	for _, person := range e.Persons {
+		if person.Role == episodes.RoleGuest {
+			v.Guests = append(v.Guests, person)
+		} else if person.Role == "" || person.Role == episodes.RoleHost {
+			v.Hosts = append(v.Hosts, person)
+		}
+	}
+	embed := s.cfg.Links.Episode(sh.Slug, e.Slug) + "/embed"
+	v.EmbedCode = `<iframe src="` + template.HTMLEscapeString(embed) + `" title="` + template.HTMLEscapeString(e.Title) +
+		`" width="100%" height="200" style="border:0" loading="lazy"></iframe>`
+	return v
+}
+
+// mediaFormat names a media type for people: "MP3" for audio/mpeg.
+func mediaFormat(mime string) string {
+	switch mime {
+	case "audio/mpeg":
+		return "MP3"
+	case "audio/mp4", "audio/x-m4a", "audio/aac":
+		return "M4A"
+	}
+	_, sub, _ := strings.Cut(mime, "/")
+	return strings.ToUpper(sub)
+}
+
+// episodePage shows a published episode: player, chapters, notes, hosts
+// and guests. A draft or scheduled episode is a 404.
+func (s *Server) episodePage(c *gin.Context) {
+	p, e, ok := s.publicEpisode(c)
+	if !ok {
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=60")
+	s.render(c, http.StatusOK, "episode", e.Title+" · "+p.show.Title, s.episodeView(p, e))
+}
+
+// embedPage is the minimal player other sites may frame.
+func (s *Server) embedPage(c *gin.Context) {
+	p, e, ok := s.publicEpisode(c)
+	if !ok {
+		return
+	}
+	s.allowFraming(c)
+	c.Header("Cache-Control", "public, max-age=60")
+	s.renderView(c, http.StatusOK, "embed", view{Title: e.Title, Embed: true, Data: s.episodeView(p, e)})
+}
+
+// serveChapters answers GET|HEAD /<show>/<episode>/chapters.json with the
+// episode's JSON chapters (feed.ChaptersJSON).
+func (s *Server) serveChapters(c *gin.Context) {
+	p, e, ok := s.publicEpisode(c)
+	if !ok {
+		return
+	}
+	b, err := feed.ChaptersJSON(p.show, e)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=300")
+	c.Header("Access-Control-Allow-Origin", "*")
+	c.Header("Content-Length", strconv.Itoa(len(b)))
+	c.Data(http.StatusOK, feed.ChaptersType, b)
+}
