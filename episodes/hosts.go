@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"regexp"
 	"slices"
 	"strings"
@@ -466,4 +468,51 @@ func (s *Service) HostByToken(ctx context.Context, token string) (*Host, error) 
 // show, others on theirs.
 func (h *Host) CanEdit(show string) bool {
 	return h != nil && (h.Admin || slices.Contains(h.Shows, show))
+}
+
+// sessionKeyKey is where the key that signs studio sessions is kept, so
+// that every replica sharing the store signs and checks alike.
+const sessionKeyKey = "secrets/session-key"
+
+// SessionKey returns the 32-byte key that signs studio sessions, creating
+// it in the store (with a conditional write: the first replica wins) when
+// there is none. Anyone who can read the store can forge sessions: keep
+// the bucket private, or set the key outside the store.
+func (s *Service) SessionKey(ctx context.Context) ([]byte, error) {
+	read := func() ([]byte, error) {
+		rc, _, err := s.blobs.Get(ctx, sessionKeyKey, 0, -1)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(io.LimitReader(rc, 1024))
+		if err != nil {
+			return nil, err
+		}
+		key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(key) < 32 {
+			return nil, fmt.Errorf("%s is not a hex key of 32 bytes or more", sessionKeyKey)
+		}
+		return key, nil
+	}
+	key, err := read()
+	if err == nil {
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read the session key: %w", err)
+	}
+	fresh := make([]byte, 32)
+	rand.Read(fresh)
+	data := hex.EncodeToString(fresh) + "\n"
+	_, err = s.blobs.PutIf(ctx, sessionKeyKey, strings.NewReader(data), int64(len(data)), "text/plain", "")
+	switch {
+	case err == nil:
+		return fresh, nil
+	case errors.Is(err, fs.ErrExist):
+		if key, err = read(); err == nil {
+			return key, nil // another replica made it first
+		}
+	}
+	return nil, fmt.Errorf("create the session key: %w", err)
 }
