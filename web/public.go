@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -213,7 +214,9 @@ func pageURL(show string, n int) string {
 type subscribeApp struct {
 	Name string // the app's name, not translated
 	Key  string // a catalogue key instead of Name
-	URL  string
+	// URL is built by subscribeApps from antenne's own feed URL: a
+	// template.URL, since html/template refuses schemes it does not know.
+	URL template.URL
 }
 
 // subscribeApps are the documented subscribe URL schemes of podcast apps,
@@ -234,12 +237,12 @@ func subscribeApps(feedURL string) []subscribeApp {
 		rest = rest[i+3:]
 	}
 	return []subscribeApp{
-		{Name: "Apple Podcasts", URL: "podcasts://" + rest},
-		{Name: "AntennaPod", URL: "antennapod-subscribe://" + rest},
-		{Name: "Overcast", URL: "overcast://x-callback-url/add?url=" + url.QueryEscape(feedURL)},
-		{Name: "Pocket Casts", URL: "pktc://subscribe/" + rest},
-		{Name: "Castro", URL: "castros://subscribe/" + rest},
-		{Key: "show.app.other", URL: "podcast://" + rest},
+		{Name: "Apple Podcasts", URL: template.URL("podcasts://" + rest)},
+		{Name: "AntennaPod", URL: template.URL("antennapod-subscribe://" + rest)},
+		{Name: "Overcast", URL: template.URL("overcast://x-callback-url/add?url=" + url.QueryEscape(feedURL))},
+		{Name: "Pocket Casts", URL: template.URL("pktc://subscribe/" + rest)},
+		{Name: "Castro", URL: template.URL("castros://subscribe/" + rest)},
+		{Key: "show.app.other", URL: template.URL("podcast://" + rest)},
 	}
 }
 

@@ -16,13 +16,14 @@ import (
 	"github.com/picasoft/antenne/episodes"
 )
 
-// templateFS holds the pages. templates/layout.html defines "layout", the
+// templateFS holds the pages ("all:" keeps the partials, whose names
+// start with "_"). templates/layout.html defines "layout", the
 // frame of every page; files whose name starts with "_" are partials
 // shared by all pages; every other file is a page that defines "content"
 // (and may define "head" for extra <head> elements). A page renders as
 // layout + partials + the page, so pages may reuse block names freely.
 //
-//go:embed templates
+//go:embed all:templates
 var templateFS embed.FS
 
 // staticFS holds the stylesheet, scripts and icons served under /static/.
