@@ -14,11 +14,11 @@ import (
 // unnamed struct types with the same exported fields as one type, so
 // storage.Dir and storage.S3 satisfy Blobs directly. Keep the field list
 // in step with storage.ObjectInfo; the compile-time assertions in
-// cmd/antenne fail when they drift.
+// cmd/antenne and storage's tests fail when they drift.
 type ObjectInfo = struct {
 	Key         string    // full key, slash-separated
 	Size        int64     // bytes
-	ETag        string    // opaque version tag, unquoted; changes on every write
+	ETag        string    // opaque version tag, unquoted; changes whenever the bytes change
 	ContentType string    // as given to Put
 	ModTime     time.Time // time of the last write
 }

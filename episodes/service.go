@@ -134,6 +134,17 @@ func (s *Service) Shows() []*Show {
 	return shows
 }
 
+// EpisodeCount is the number of episodes of every show, all statuses.
+func (s *Service) EpisodeCount() int {
+	s.cat.mu.RLock()
+	defer s.cat.mu.RUnlock()
+	n := 0
+	for _, st := range s.cat.shows {
+		n += len(st.episodes)
+	}
+	return n
+}
+
 // Show returns the show with this slug, or ErrNotFound.
 func (s *Service) Show(slug string) (*Show, error) {
 	sh, etag, ok := s.cat.show(slug)

@@ -1,6 +1,7 @@
 package episodes_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -68,12 +69,15 @@ func storeMedia(t *testing.T, blobs storagetest.Store, show, name string) episod
 	return episodes.Media{Key: key, Type: "audio/mpeg", Size: int64(len(body)), Duration: 40 * time.Minute, SHA256: fmt.Sprintf("%064x", len(name))}
 }
 
+// mediaCount makes media keys unique across a test binary.
+var mediaCount atomic.Int64
+
 func newEpisode(t *testing.T, svc *episodes.Service, blobs storagetest.Store, title string) *episodes.Episode {
 	t.Helper()
 	e, err := svc.CreateEpisode(t.Context(), &episodes.Episode{
 		Show:  "lvel",
 		Title: title,
-		Media: storeMedia(t, blobs, "lvel", episodes.Slugify(title)),
+		Media: storeMedia(t, blobs, "lvel", fmt.Sprintf("%s-%d", episodes.Slugify(title), mediaCount.Add(1))),
 	})
 	if err != nil {
 		t.Fatalf("CreateEpisode(%q): %v", title, err)
@@ -441,5 +445,67 @@ func TestSweepSeesOtherReplicasDocuments(t *testing.T) {
 	}
 	if _, err := blobs.Stat(ctx, e.Media.Key); err != nil {
 		t.Errorf("media of an episode created on another replica was swept: %v", err)
+	}
+}
+
+// TestDeleteKeepsSharedObjects: artwork is content-addressed, so episodes
+// cut from one template share it; deleting one keeps it for the other.
+func TestDeleteKeepsSharedObjects(t *testing.T) {
+	blobs := storagetest.Dir(t)
+	ctx := t.Context()
+	svc := episodes.NewService(blobs, episodes.Options{})
+	newShow(t, svc)
+	art := storeMedia(t, blobs, "lvel", "cover") // any object will do
+	art.Key = strings.Replace(art.Key, "/media/", "/images/", 1)
+	if _, err := blobs.Put(ctx, art.Key, strings.NewReader("jpeg"), 4, "image/jpeg"); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, title := range []string{"Un", "Deux"} {
+		e, err := svc.CreateEpisode(ctx, &episodes.Episode{
+			Show: "lvel", Title: title,
+			Media:   storeMedia(t, blobs, "lvel", fmt.Sprintf("shared-%s", title)),
+			Artwork: &episodes.Image{Key: art.Key, Type: "image/jpeg", Size: 4},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, e.ID)
+	}
+	if err := svc.DeleteEpisode(ctx, "lvel", ids[0], ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := blobs.Stat(ctx, art.Key); err != nil {
+		t.Errorf("artwork shared with a remaining episode was deleted: %v", err)
+	}
+	if err := svc.DeleteEpisode(ctx, "lvel", ids[1], ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := blobs.Stat(ctx, art.Key); err == nil {
+		t.Errorf("artwork of no remaining episode is still stored")
+	}
+}
+
+// TestRunSeesOtherReplicaWithin10s: the refresh loop alone brings in an
+// episode another replica created, within the 10 s the issue allows.
+func TestRunSeesOtherReplicaWithin10s(t *testing.T) {
+	blobs := storagetest.S3(t)
+	a := episodes.NewService(blobs, episodes.Options{})
+	b := episodes.NewService(blobs, episodes.Options{RefreshInterval: 2 * time.Second})
+	newShow(t, a)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go b.Run(ctx, func(err error) { t.Errorf("refresh: %v", err) })
+	e := newEpisode(t, a, blobs, "Vu ailleurs")
+	created := time.Now()
+	for {
+		if _, err := b.Episode("lvel", e.ID); err == nil {
+			t.Logf("seen by the other replica after %v", time.Since(created).Round(time.Millisecond))
+			return
+		}
+		if time.Since(created) > 10*time.Second {
+			t.Fatal("the other replica did not see the episode within 10 s")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -65,7 +65,7 @@ func TestIngestMP3(t *testing.T) {
 			{"title", e.Title, "Les logiciels libres"},
 			{"notes", e.Notes, "Avec **Alice**"},
 			{"number", e.Number, 7},
-			{"aired", e.AiredAt.Format("2006-01-02"), "2020-10-02"},
+			{"aired", e.AiredAt.In(episodes.Paris()).Format("2006-01-02 15:04"), "2020-10-02 00:00"},
 			{"status", e.Status(clk.Now()), episodes.Draft},
 			{"media type", e.Media.Type, "audio/mpeg"},
 			{"media size", e.Media.Size, st.Size()},

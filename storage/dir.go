@@ -253,18 +253,22 @@ func (d *Dir) commit(key, tmp, metaTmp string) error {
 	}
 	metaKey := dirMeta + "/" + key
 	var err error
+	metaDone := false
 	for range 5 {
-		if err = d.mkdirs(path.Dir(metaKey)); err != nil {
-			return err
-		}
 		if err = d.mkdirs(path.Dir(key)); err != nil {
 			return err
 		}
-		if err = d.root.Rename(metaTmp, metaKey); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
+		if !metaDone {
+			if err = d.mkdirs(path.Dir(metaKey)); err != nil {
+				return err
 			}
-			return err
+			if err = d.root.Rename(metaTmp, metaKey); err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					continue
+				}
+				return err
+			}
+			metaDone = true
 		}
 		if err = d.root.Rename(tmp, key); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -405,9 +409,15 @@ func (d *Dir) stat(key string, wait bool) (ObjectInfo, error) {
 // the renames of a write) the ETag is derived from the file itself and the
 // content type from the extension; ok is then false.
 func (d *Dir) describe(key string, fi fs.FileInfo) (ObjectInfo, bool) {
+	b, err := d.root.ReadFile(dirMeta + "/" + key)
+	return describe(key, fi, b, err)
+}
+
+// describe builds the ObjectInfo of the object file fi from the sidecar
+// bytes b (or the error reading them).
+func describe(key string, fi fs.FileInfo, b []byte, err error) (ObjectInfo, bool) {
 	info := ObjectInfo{Key: key, Size: fi.Size(), ModTime: fi.ModTime()}
 	var doc dirMetaDoc
-	b, err := d.root.ReadFile(dirMeta + "/" + key)
 	if err == nil && json.Unmarshal(b, &doc) == nil && doc.Inode == inode(fi) && doc.Size == fi.Size() && doc.ETag != "" {
 		info.ETag = doc.ETag
 		info.ContentType = doc.ContentType
@@ -510,22 +520,43 @@ func (d *Dir) walk(ctx context.Context, dir, prefix string, yield func(ObjectInf
 }
 
 func (d *Dir) walkDir(ctx context.Context, dir, prefix string, yield func(ObjectInfo, error) bool) error {
-	f, err := d.root.Open(dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-			return nil
+	// Sub-roots on the folder and on its sidecars make each entry a
+	// one-component lookup.
+	data, meta := d.root, (*os.Root)(nil)
+	if dir != "." {
+		fi, err := d.root.Stat(dir)
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || (err == nil && !fi.IsDir()) {
+			return nil // gone, or the prefix names an object, not a folder
 		}
+		if err != nil {
+			return err
+		}
+		r, err := d.root.OpenRoot(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // removed meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		data = r
+	}
+	f, err := data.Open(".")
+	if err != nil {
 		return err
 	}
 	entries, err := f.ReadDir(-1)
 	f.Close()
-	if errors.Is(err, syscall.ENOTDIR) {
-		return nil // the prefix names an object, not a folder
-	}
 	if err != nil {
 		return err
 	}
+	if r, err := d.root.OpenRoot(path.Join(dirMeta, dir)); err == nil {
+		defer r.Close()
+		meta = r
+	}
+
 	type entry struct {
+		name  string
 		key   string // key of the file, or of the folder with a trailing "/"
 		isDir bool
 	}
@@ -539,11 +570,11 @@ func (d *Dir) walkDir(ctx context.Context, dir, prefix string, yield func(Object
 		case key == dirInternal:
 		case e.IsDir():
 			if k := key + "/"; strings.HasPrefix(k, prefix) || strings.HasPrefix(prefix, k) {
-				list = append(list, entry{key: k, isDir: true})
+				list = append(list, entry{name: e.Name(), key: k, isDir: true})
 			}
 		case e.Type().IsRegular():
 			if strings.HasPrefix(key, prefix) && keyProblem(key) == "" {
-				list = append(list, entry{key: key})
+				list = append(list, entry{name: e.Name(), key: key})
 			}
 		}
 	}
@@ -560,7 +591,7 @@ func (d *Dir) walkDir(ctx context.Context, dir, prefix string, yield func(Object
 			}
 			continue
 		}
-		info, err := d.stat(e.key, true)
+		info, err := d.listed(e.key, e.name, data, meta)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // deleted meanwhile
 		}
@@ -572,6 +603,28 @@ func (d *Dir) walkDir(ctx context.Context, dir, prefix string, yield func(Object
 		}
 	}
 	return nil
+}
+
+// listed describes the object name of the folder data (sidecars in meta,
+// nil when there are none), falling back to stat's careful path when the
+// sidecar does not match.
+func (d *Dir) listed(key, name string, data, meta *os.Root) (ObjectInfo, error) {
+	fi, err := data.Lstat(name)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if !fi.Mode().IsRegular() {
+		return ObjectInfo{}, fs.ErrNotExist
+	}
+	var b []byte
+	err = fs.ErrNotExist
+	if meta != nil {
+		b, err = meta.ReadFile(name)
+	}
+	if info, ok := describe(key, fi, b, err); ok {
+		return info, nil
+	}
+	return d.stat(key, true)
 }
 
 // checkKey applies the common key rules and Dir's reserved name.
@@ -659,6 +712,17 @@ func (d *Dir) mkdirs(dir string) error {
 	if dir == "." {
 		return nil
 	}
+	var err error
+	for range 10 {
+		// A Delete may prune a parent made a moment ago: start again.
+		if err = d.mkdirsOnce(dir); !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return err
+}
+
+func (d *Dir) mkdirsOnce(dir string) error {
 	elems := strings.Split(dir, "/")
 	for i := range elems {
 		p := strings.Join(elems[:i+1], "/")

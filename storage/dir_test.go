@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -224,10 +225,10 @@ func TestDirProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	sync := t.TempDir()
+	syncDir := t.TempDir()
 	etag := ""
 	for round, phase := range []string{"absent", "if-match", "if-match"} {
-		goFile := filepath.Join(sync, fmt.Sprintf("go-%d", round))
+		goFile := filepath.Join(syncDir, fmt.Sprintf("go-%d", round))
 		cmds := make([]*exec.Cmd, procs)
 		outs := make([]*strings.Builder, procs)
 		for i := range cmds {
@@ -235,7 +236,7 @@ func TestDirProcesses(t *testing.T) {
 			cmd.Env = append(os.Environ(),
 				"ANTENNE_DIR_HELPER=1",
 				"ANTENNE_DIR_HELPER_DIR="+dir,
-				"ANTENNE_DIR_HELPER_READY="+filepath.Join(sync, fmt.Sprintf("ready-%d-%d", round, i)),
+				"ANTENNE_DIR_HELPER_READY="+filepath.Join(syncDir, fmt.Sprintf("ready-%d-%d", round, i)),
 				"ANTENNE_DIR_HELPER_GO="+goFile,
 				"ANTENNE_DIR_HELPER_IFMATCH="+etag,
 				fmt.Sprintf("ANTENNE_DIR_HELPER_BODY=process %d, round %d", i, round),
@@ -251,7 +252,7 @@ func TestDirProcesses(t *testing.T) {
 		deadline := time.Now().Add(30 * time.Second)
 		for i := range procs {
 			for {
-				if _, err := os.Stat(filepath.Join(sync, fmt.Sprintf("ready-%d-%d", round, i))); err == nil {
+				if _, err := os.Stat(filepath.Join(syncDir, fmt.Sprintf("ready-%d-%d", round, i))); err == nil {
 					break
 				}
 				if time.Now().After(deadline) {
@@ -318,4 +319,32 @@ func TestDirHelperProcess(t *testing.T) {
 		fmt.Println("RESULT error", err)
 	}
 	os.Exit(0)
+}
+
+// Deletes prune folders that concurrent puts of neighbours are filling.
+func TestDirPruneRace(t *testing.T) {
+	d := storagetest.Dir(t)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			key := fmt.Sprintf("p/q/r/%d.json", w)
+			for range 100 {
+				if _, err := d.Put(t.Context(), key, strings.NewReader("{}"), 2, ""); err != nil {
+					t.Errorf("Put(%q): %v", key, err)
+					return
+				}
+				if err := d.Delete(t.Context(), key); err != nil {
+					t.Errorf("Delete(%q): %v", key, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := listKeys(t, d, ""); len(got) != 0 {
+		t.Errorf("List: got %q, want nothing", got)
+	}
+	if _, err := os.Stat(filepath.Join(d.Path(), "p")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("folder p: got %v, want it pruned", err)
+	}
 }

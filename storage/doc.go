@@ -24,7 +24,8 @@
 //     reaching past the end is cut; an offset past the end gives
 //     ErrInvalidRange.
 //   - List yields objects in lexical (byte) key order, all pages included,
-//     for any string prefix (not only folder prefixes).
+//     for any string prefix (not only folder prefixes). Listed ObjectInfo
+//     may have an empty ContentType (S3 listings do not carry it).
 //   - ETags are opaque, unquoted, and change whenever the bytes change.
 //     Dir makes a new one on every write; S3 servers hash the content, so
 //     rewriting the very same bytes may keep the ETag (an If-Match made

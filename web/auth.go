@@ -33,12 +33,15 @@ const (
 	hostKey = "antenne.host"
 )
 
-// Login rate limits: each client address and each login gets a bucket of
-// loginBurst attempts, refilled one every loginEvery. A burst of guesses
-// is answered 429 with Retry-After.
+// Login rate limits: each client address gets a bucket of ipBurst
+// attempts refilled one every ipEvery, each login one of accountBurst
+// refilled every accountEvery. A burst of guesses is answered 429 with
+// Retry-After before any password is checked.
 const (
-	loginBurst     = 10
-	loginEvery     = 3 * time.Second
+	ipBurst        = 20
+	ipEvery        = 5 * time.Second
+	accountBurst   = 5
+	accountEvery   = 30 * time.Second
 	limiterIdle    = 15 * time.Minute
 	limiterMaxKeys = 10_000
 )
@@ -79,7 +82,7 @@ func (l *limiters) take(key string) time.Duration {
 		if len(l.m) >= limiterMaxKeys {
 			// Still full of active keys: an attack from many addresses.
 			// Refuse newcomers rather than grow without bound.
-			return loginEvery
+			return ipEvery
 		}
 		e = &limiterEntry{lim: rate.NewLimiter(l.rate, l.size)}
 		l.m[key] = e

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"time"
@@ -8,15 +11,21 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// logRequests writes one line per request: method, route, status, bytes
-// and duration. The query string is left out: it may carry tokens.
+// logRequests gives the request an id (X-Request-Id, echoed in the
+// response and in every log line of the request), then writes one line
+// per request: method, route, status, bytes and duration, and records the
+// request's metrics. The query string is left out: it may carry tokens.
 func (s *Server) logRequests(c *gin.Context) {
 	start := time.Now()
+	id := requestID(c)
+	c.Header("X-Request-Id", id)
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey{}, id))
 	c.Next()
 	route := c.FullPath()
 	if route == "" {
 		route = "unmatched"
 	}
+	s.metrics.observe(c, route, time.Since(start))
 	level := slog.LevelInfo
 	if c.Writer.Status() >= 500 {
 		level = slog.LevelError
@@ -45,4 +54,45 @@ func (s *Server) recoverPanics(c *gin.Context) {
 		}
 	}()
 	c.Next()
+}
+
+type requestIDKey struct{}
+
+// requestID returns the id a trusted proxy gave the request, when it looks
+// like one, or a new random one.
+func requestID(c *gin.Context) string {
+	if id := c.GetHeader("X-Request-Id"); id != "" && len(id) <= 64 && c.ClientIP() != c.RemoteIP() && isToken(id) {
+		return id
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// requestIDHandler adds the request id of the context to every record.
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
 }

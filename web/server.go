@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
@@ -62,15 +63,20 @@ type Config struct {
 	// Logger receives one line per request and the errors the user does
 	// not see.
 	Logger *slog.Logger
+	// Metrics receives web's metrics and is served at /metrics with what
+	// else was registered on it (store errors, Go runtime...). A private
+	// registry when nil.
+	Metrics *prometheus.Registry
 }
 
 // Server holds the routes and their dependencies. Its Handler is safe for
 // concurrent use.
 type Server struct {
-	cfg    Config
-	engine *gin.Engine
-	log    *slog.Logger
-	ready  func(context.Context) error
+	cfg     Config
+	engine  *gin.Engine
+	log     *slog.Logger
+	ready   func(context.Context) error
+	metrics *metrics
 	// storeDown remembers the last /readyz verdict so that a change of
 	// state is logged once, not at every probe.
 	storeDown atomic.Bool
@@ -104,6 +110,12 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.log = slog.New(requestIDHandler{s.log.Handler()})
+	reg := cfg.Metrics
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s.metrics = newMetrics(reg, cfg.Catalog)
 	if err := s.engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("set trusted proxies: %w", err)
 	}
@@ -124,14 +136,15 @@ func New(cfg Config) (*Server, error) {
 	s.csp = contentSecurityPolicy(origin(s.mediaURL), "'none'")
 	s.cspFramable = contentSecurityPolicy(origin(s.mediaURL), "*")
 	s.shows = newShowCache()
-	s.loginByIP = newLimiters(loginEvery, loginBurst)
-	s.loginByAccount = newLimiters(loginEvery, loginBurst)
+	s.loginByIP = newLimiters(ipEvery, ipBurst)
+	s.loginByAccount = newLimiters(accountEvery, accountBurst)
 	s.engine.Use(s.logRequests, s.recoverPanics, s.securityHeaders, s.setLanguage)
 	s.engine.NoRoute(s.notFound)
 	s.routes()
 	if cfg.Catalog != nil {
 		go s.warmFeeds()
 	}
+	get(s.engine, "/metrics", s.serveMetrics(reg))
 	return s, nil
 }
 

@@ -588,8 +588,8 @@ func (s *Server) deleteEpisode(c *gin.Context) {
 
 type settingsForm struct {
 	Title, Description, Author, OwnerName, OwnerEmail, Language, Link, Type, Copyright, License string
-	Explicit                                                                                   bool
-	Revision                                                                                   string
+	Explicit                                                                                    bool
+	Revision                                                                                    string
 }
 
 type settingsPage struct {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/picasoft/antenne/episodes"
@@ -352,20 +353,36 @@ func TestOversizeUpload(t *testing.T) {
 
 func TestLoginBurstIsSlowedDown(t *testing.T) {
 	env := newStudioEnv(t, 0)
-	var limited int
-	var retryAfter string
-	for i := range 50 {
-		body, h := form("login", "alice", "password", fmt.Sprintf("guess %d", i))
-		resp, _ := env.do(nil, "POST", "/studio/login", body, h)
-		switch resp.StatusCode {
-		case http.StatusTooManyRequests:
-			limited++
-			retryAfter = resp.Header.Get("Retry-After")
-		case http.StatusUnauthorized:
-		default:
-			t.Fatalf("attempt %d: got %d, want 401 or 429", i, resp.StatusCode)
-		}
+	var (
+		mu         sync.Mutex
+		limited    int
+		retryAfter string
+		wg         sync.WaitGroup
+		next       = make(chan int)
+	)
+	for range 10 {
+		wg.Go(func() {
+			for i := range next {
+				body, h := form("login", "alice", "password", fmt.Sprintf("guess %d", i))
+				resp, _ := env.do(nil, "POST", "/studio/login", body, h)
+				mu.Lock()
+				switch resp.StatusCode {
+				case http.StatusTooManyRequests:
+					limited++
+					retryAfter = resp.Header.Get("Retry-After")
+				case http.StatusUnauthorized:
+				default:
+					t.Errorf("attempt %d: got %d, want 401 or 429", i, resp.StatusCode)
+				}
+				mu.Unlock()
+			}
+		})
 	}
+	for i := range 50 {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	if limited < 30 || retryAfter == "" {
 		t.Errorf("got %d of 50 wrong passwords answered 429 (Retry-After %q), want most of them with a Retry-After", limited, retryAfter)
 	}
@@ -585,8 +602,8 @@ func TestStudioEpisodeForm(t *testing.T) {
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(out, "Quelqu&#39;un d&#39;autre a modifié cet épisode") || !strings.Contains(out, `value="Titre tapé"`) {
 		t.Errorf("stale form: got %d, want 409 with the conflict message and the typed title\n%.3000s", resp.StatusCode, out)
 	}
-	if resp, out := env.do(nil, "GET", "/lvel/les-communs", nil, nil); resp.StatusCode != http.StatusOK || !strings.Contains(out, "Les communs") {
-		t.Errorf("public page: got %d", resp.StatusCode)
+	if resp, out := env.do(nil, "GET", "/lvel/"+e.Slug, nil, nil); resp.StatusCode != http.StatusOK || !strings.Contains(out, "Les communs") {
+		t.Errorf("public page /lvel/%s: got %d", e.Slug, resp.StatusCode)
 	}
 	// Delete asks first (a page that works without JS), then deletes.
 	resp, out = env.do(alice, "GET", path+"/delete", nil, nil)

@@ -54,6 +54,7 @@ func commands() []command {
 		episodesCommand,
 		themesCommand,
 		hostsCommand,
+		checkCommand,
 		versionCommand,
 		probeCommand,
 		{

@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/storage"
@@ -52,10 +55,22 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	log := newLogger(cfg, e.stderr)
 
-	store, err := openStore(ctx, cfg, log)
+	opened, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
+	reg := newRegistry()
+	storeErrors := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "antenne_store_errors_total",
+		Help: "Failed calls to the store (S3 or local folder), by operation.",
+	}, []string{"op"})
+	refreshErrors := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "antenne_catalog_refresh_errors_total",
+		Help: "Failed refreshes or sweeps of the catalog; meanwhile the last copy is served.",
+	})
+	reg.MustRegister(storeErrors, refreshErrors)
+	store := storage.Observe(opened, func(op string, err error) { storeErrors.WithLabelValues(op).Inc() })
+
 	links, err := links(cfg)
 	if err != nil {
 		return err
@@ -66,7 +81,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := catalog.Load(ctx); err != nil {
 		log.Error("load the catalog", "err", err)
 	}
-	go catalog.Run(ctx, func(err error) { log.Warn("catalog upkeep", "err", err) })
+	go catalog.Run(ctx, func(err error) {
+		refreshErrors.Inc()
+		log.Warn("catalog upkeep failed: serving the last copy", "err", err)
+	})
 
 	srv, err := web.New(web.Config{
 		Catalog:        catalog,
@@ -78,6 +96,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		TrustedProxies: cfg.TrustedProxies,
 		Ready:          store.Ping,
 		Logger:         log,
+		Metrics:        reg,
+		SessionKey:     cfg.SessionKey,
 	})
 	if err != nil {
 		return usageErrorf("ANTENNE_TRUSTED_PROXIES: %v", err)
@@ -120,21 +140,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// blobStore is the store as cmd sees it: what episodes needs, plus a
-// reachability check for /readyz.
-type blobStore interface {
-	episodes.Blobs
-	Ping(ctx context.Context) error
-}
-
+// The stores must satisfy what episodes and web declare they need.
 var (
-	_ blobStore = (*storage.Dir)(nil)
-	_ blobStore = (*storage.S3)(nil)
+	_ episodes.Blobs = storage.Store(nil)
+	_ web.Objects    = storage.Store(nil)
 )
 
 // openStore opens the store the configuration names: S3 when an endpoint
 // is set, else the local folder.
-func openStore(ctx context.Context, cfg *config, log *slog.Logger) (blobStore, error) {
+func openStore(ctx context.Context, cfg *config, log *slog.Logger) (storage.Store, error) {
 	if cfg.S3.Endpoint == "" {
 		dir, err := storage.NewDir(cfg.DataDir)
 		if err != nil {
@@ -158,6 +172,14 @@ func openStore(ctx context.Context, cfg *config, log *slog.Logger) (blobStore, e
 	}
 	log.Info("store: S3", "endpoint", cfg.S3.Endpoint, "bucket", cfg.S3.Bucket, "secure", cfg.S3.Secure)
 	return s3, nil
+}
+
+// newRegistry is the Prometheus registry of the process, with the Go
+// runtime's and the process's metrics.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }
 
 // links is the public URL scheme the configuration gives. Media URLs stay

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -99,6 +100,20 @@ func status(t *testing.T, method, url string) int {
 	return resp.StatusCode
 }
 
+func body(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func TestServeLocalFolderByDefault(t *testing.T) {
 	dir := t.TempDir()
 	s := startServe(t, map[string]string{"ANTENNE_DATA_DIR": dir})
@@ -112,11 +127,22 @@ func TestServeLocalFolderByDefault(t *testing.T) {
 	if got := status(t, http.MethodGet, s.url+"/nothing-here"); got != http.StatusNotFound {
 		t.Errorf("GET /nothing-here: got %d, want 404", got)
 	}
+	metrics := body(t, s.url+"/metrics")
+	for _, want := range []string{
+		`antenne_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
+		`antenne_http_requests_total{method="HEAD",route="/readyz",status="200"} 1`,
+		`antenne_catalog_episodes 0`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 	if err := s.stop(); err != nil {
 		t.Errorf("stop: got %v, want a clean stop", err)
 	}
 	log := s.stderr.String()
-	for _, want := range []string{"store: local folder", `route=/healthz`, "stopped"} {
+	for _, want := range []string{"store: local folder", `route=/healthz`, "request_id=", "stopped"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
@@ -155,6 +181,9 @@ func TestServeReadyzFollowsTheStore(t *testing.T) {
 	m.Stop()
 	waitStatus(http.StatusServiceUnavailable)
 	waitStatus(http.StatusServiceUnavailable)
+	if m := body(t, s.url+"/metrics"); !strings.Contains(m, `antenne_store_errors_total{op="ping"}`) {
+		t.Errorf("/metrics does not count the store's failures:\n%s", m)
+	}
 	if got := strings.Count(s.stderr.String(), "store unreachable"); got != 1 {
 		t.Errorf("log: got %d lines saying the store is unreachable, want 1:\n%s", got, s.stderr)
 	}

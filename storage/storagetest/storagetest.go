@@ -64,6 +64,15 @@ func Stores(t testing.TB) []Named {
 	return stores
 }
 
+// Run runs f as the subtests "Dir" and "S3", each with a fresh store. The
+// S3 subtest is skipped (or fails under CI) when the test MinIO is not
+// configured.
+func Run(t *testing.T, f func(t *testing.T, s Store)) {
+	t.Helper()
+	t.Run("Dir", func(t *testing.T) { f(t, Dir(t)) })
+	t.Run("S3", func(t *testing.T) { f(t, S3(t)) })
+}
+
 // Dir returns a Dir store on a fresh temporary folder.
 func Dir(t testing.TB) *storage.Dir {
 	t.Helper()
@@ -246,6 +255,7 @@ func (m *MinIO) Start() {
 	)
 	cmd.Stdout = m.log
 	cmd.Stderr = m.log
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		m.t.Fatalf("start minio: %v", err)
 	}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/picasoft/antenne/episodes"
+)
+
+var checkCommand = command{
+	name:    "check",
+	summary: "verify the bucket: documents, objects, sizes, hashes, orphans",
+	usage: `usage: antenne check [--repair] [--no-hash]
+
+Reads the whole store that ANTENNE_* names and verifies that every show and
+episode document parses, that every object a document references exists
+with the recorded size and SHA-256, and lists the objects no document
+references (orphans, left by an interrupted upload or a failed delete).
+
+  --repair    remove the orphans older than an hour (younger ones may belong
+              to an upload in progress and are left alone)
+  --no-hash   compare sizes only, without reading every object
+
+Exits 0 when all is well (or was repaired), 1 when a problem remains.`,
+	run: runCheck,
+}
+
+func runCheck(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("check")
+	repair := fs.Bool("repair", false, "")
+	noHash := fs.Bool("no-hash", false, "")
+	c, err := openCatalog(ctx, e, fs, args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("check takes no argument")
+	}
+	bar := newProgressBar(e.stderr, isTerminal(e.stderr))
+	r, err := c.svc.Check(ctx, episodes.CheckOptions{
+		SkipHashes: *noHash,
+		Progress:   func(done, total int) { bar.update("checking", float64(done)/float64(total)) },
+	})
+	bar.finish()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%d shows, %d episodes, %d objects checked\n", r.Shows, r.Episodes, r.Objects)
+	for _, p := range r.Problems {
+		key := p.Key
+		if key == "" {
+			key = "-"
+		}
+		fmt.Fprintf(e.stdout, "PROBLEM %-11s %s: %s\n", p.Kind, key, p.Detail)
+	}
+	for _, o := range r.Orphans {
+		fmt.Fprintf(e.stdout, "ORPHAN  %s (%d bytes, %s)\n", o.Key, o.Size, o.ModTime.Format("2006-01-02 15:04"))
+	}
+	for _, o := range r.RecentOrphans {
+		fmt.Fprintf(e.stdout, "RECENT  %s (%d bytes, %s): maybe an upload in progress, left alone\n", o.Key, o.Size, o.ModTime.Format("2006-01-02 15:04"))
+	}
+	orphans := len(r.Orphans)
+	if *repair && orphans > 0 {
+		removed, err := c.svc.Sweep(ctx)
+		fmt.Fprintf(e.stdout, "repair: %d orphans removed\n", len(removed))
+		if err != nil {
+			return fmt.Errorf("repair: %w", err)
+		}
+		orphans -= len(removed)
+	}
+	switch {
+	case len(r.Problems) > 0:
+		return fmt.Errorf("%d problems found", len(r.Problems))
+	case orphans > 0:
+		return errors.New("orphans found: run antenne check --repair to remove them")
+	}
+	fmt.Fprintln(e.stdout, "ok")
+	return nil
+}
