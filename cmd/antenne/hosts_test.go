@@ -3,8 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/episodestest"
+	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/storage"
+	"github.com/picasoft/antenne/web"
 )
 
 // runIn runs args with stdin as the standard input.
@@ -84,5 +91,59 @@ func TestCLIHosts(t *testing.T) {
 	c.ok("hosts", "remove", "alice")
 	if out := c.ok("hosts", "list"); strings.Contains(out, "alice") {
 		t.Errorf("hosts list after remove: got %q", out)
+	}
+}
+
+func TestCLIPublishRemote(t *testing.T) {
+	c := newCLI(t)
+	c.ok("shows", "create", "lvel", "--title", "La Voix est Libre")
+	c.ok("shows", "create", "other", "--title", "Autre")
+	c.ok("hosts", "add", "alice", "--show", "lvel", "--password", "correct horse")
+	words := strings.Fields(c.ok("hosts", "token", "create", "alice"))
+	token := words[len(words)-1]
+
+	store, err := storage.NewDir(c.vars["ANTENNE_DATA_DIR"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := episodes.NewService(store, episodes.Options{})
+	if err := svc.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	links, _ := feed.NewLinks("https://radio.picasoft.net", "")
+	srv, err := web.New(web.Config{Catalog: svc, Store: store, Links: links, MaxUpload: 10 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+
+	mp3 := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 2, Tags: map[string]string{"title": "Les communs"}})
+	out := c.ok("publish", "--server", ts.URL, "--token", token, mp3, "--theme", "Communs")
+	if got := strings.TrimSpace(out); got != "https://radio.picasoft.net/lvel/les-communs" {
+		t.Errorf("publish --server printed %q, want the episode URL", got)
+	}
+	e, err := svc.EpisodeBySlug("lvel", "les-communs")
+	if err != nil || e.Theme != "Communs" || e.Status(svc.Now()) != episodes.Published {
+		t.Errorf("published episode: got %+v, %v", e, err)
+	}
+	c.vars["ANTENNE_SERVER"], c.vars["ANTENNE_TOKEN"] = ts.URL, token
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"duplicate", []string{"publish", mp3}, 1, "already uploaded"},
+		{"other show", []string{"publish", mp3, "--show", "other"}, 1, "forbidden"},
+		{"bad token", []string{"publish", mp3, "--token", "ant_nope"}, 1, "unauthorized"},
+		{"missing file", []string{"publish", "/nonexistent.mp3"}, 1, "no such file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := c.run(tc.args...)
+			if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+				t.Errorf("got exit %d %q %q, want %d with %q", code, out, errOut, tc.code, tc.want)
+			}
+		})
 	}
 }
