@@ -62,7 +62,11 @@ func newStudioEnv(t *testing.T, maxUpload int64) *studioEnv {
 		}
 		env.tokens[h.Login] = tok
 	}
-	links, err := feed.NewLinks("http://antenne.test", "")
+	// The base URL is the test server's own, so that every link of the
+	// pages (and of the feed) points to it.
+	var handler http.Handler
+	env.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	links, err := feed.NewLinks("http://"+env.srv.Listener.Addr().String(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +74,8 @@ func newStudioEnv(t *testing.T, maxUpload int64) *studioEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.srv = httptest.NewServer(s.Handler())
+	handler = s.Handler()
+	env.srv.Start()
 	t.Cleanup(env.srv.Close)
 	return env
 }
