@@ -22,7 +22,7 @@ export NODE_PATH  := $(NODE_DIR)/node_modules
 
 export ANTENNE_TEST_MINIO_BIN := $(MINIO)
 
-.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench clean
+.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench clean screenshots
 
 all: build
 
@@ -80,3 +80,9 @@ bench: deps
 
 clean:
 	rm -f antenne
+
+## screenshots: PNGs of the studio and the public pages, desktop and phone widths, into ./screenshots/ (needs chromium).
+screenshots:
+	mkdir -p screenshots
+	ANTENNE_SCREENSHOTS=$(CURDIR)/screenshots $(GO) test -count=1 -run TestBrowserPublish ./web
+	@ls screenshots

@@ -128,7 +128,7 @@ func TestBrowserPublish(t *testing.T) {
 					tp.Enabled = size.mobile
 				}),
 				chromedp.Sleep(100*time.Millisecond),
-				chromedp.FullScreenshot(&png, 90),
+				chromedp.FullScreenshot(&png, 100),
 			)
 			if err != nil {
 				t.Fatalf("screenshot %s: %v", name, err)
