@@ -74,9 +74,11 @@ minio:
 	  cd / && GOFLAGS= $(GO) install $(MINIO_MODULE)@$(MINIO_VERSION); \
 	fi
 
-## bench: every Go benchmark, against a real MinIO.
+## bench: every Go benchmark, then the scripts of bench/ that compare antenne
+## with a reference tool in one run, each against a throw-away MinIO.
 bench: deps
-	./.ci/with-minio $(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	./.ci/with-minio $(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
+	./.ci/with-minio bench/publish.sh
 
 clean:
 	rm -f antenne

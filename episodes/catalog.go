@@ -93,10 +93,12 @@ type catalog struct {
 	seq uint64
 	// orphans are episode documents whose show document is missing.
 	orphans map[string]cached[Episode]
+	// dirty are the shows whose index is older than the cache.
+	dirty map[string]bool
 }
 
 func newCatalog() *catalog {
-	return &catalog{shows: map[string]*showState{}, orphans: map[string]cached[Episode]{}}
+	return &catalog{shows: map[string]*showState{}, orphans: map[string]cached[Episode]{}, dirty: map[string]bool{}}
 }
 
 // readDoc reads the JSON document at key into v and returns its ETag.
@@ -184,6 +186,8 @@ type loaded struct {
 	etag     string
 	showDoc  *Show
 	epDoc    *Episode
+	// fromIndex: the document came from the show's index, not read.
+	fromIndex bool
 }
 
 // refresh brings the cache in line with the store: documents whose ETag
@@ -225,6 +229,7 @@ func (c *catalog) refresh(ctx context.Context, blobs Blobs) (changed bool, err e
 	}
 	c.mu.RUnlock()
 
+	useIndexes(ctx, blobs, todo)
 	errs := loadAll(ctx, blobs, todo)
 
 	c.mu.Lock()
@@ -252,7 +257,9 @@ func (c *catalog) refresh(ctx context.Context, blobs Blobs) (changed bool, err e
 		if d.etag == "" || d.kind != episodeDoc {
 			continue
 		}
-		c.putEpisodeLocked(d.show, d.id, d.epDoc, d.etag, startSeq)
+		if c.putEpisodeLocked(d.show, d.id, d.epDoc, d.etag, startSeq) && !d.fromIndex {
+			c.dirty[d.show] = true
+		}
 	}
 	// Drop what the listing no longer has.
 	for show, st := range c.shows {
@@ -288,22 +295,24 @@ func (c *catalog) refresh(ctx context.Context, blobs Blobs) (changed bool, err e
 
 // putEpisodeLocked caches an episode read by a refresh unless a change
 // newer than the refresh (sequence > startSeq) is cached for it.
-func (c *catalog) putEpisodeLocked(show, id string, ep *Episode, etag string, startSeq uint64) {
+// It reports whether it cached it.
+func (c *catalog) putEpisodeLocked(show, id string, ep *Episode, etag string, startSeq uint64) bool {
 	st := c.shows[show]
 	if st == nil {
 		key := show + "/" + id
 		if c.orphans[key].seq > startSeq {
-			return
+			return false
 		}
 		c.seq++
 		c.orphans[key] = cached[Episode]{doc: ep, etag: etag, seq: c.seq}
-		return
+		return true
 	}
 	if st.episodes[id].seq > startSeq {
-		return
+		return false
 	}
 	c.seq++
 	st.episodes[id] = cached[Episode]{doc: ep, etag: etag, seq: c.seq}
+	return true
 }
 
 // loadAll reads the documents of todo in parallel, filling their values
@@ -319,6 +328,9 @@ func loadAll(ctx context.Context, blobs Blobs, todo []loaded) []error {
 		wg.Go(func() {
 			for i := range next {
 				d := &todo[i]
+				if d.fromIndex {
+					continue
+				}
 				var err error
 				switch d.kind {
 				case showDoc:
@@ -383,6 +395,7 @@ func (c *catalog) setEpisode(show, id string, ep *Episode, etag string) {
 	if st == nil {
 		return
 	}
+	c.dirty[show] = true
 	if ep == nil {
 		delete(st.episodes, id)
 		return

@@ -37,3 +37,7 @@ func checkCategory(c Category) error {
 	}
 	return nil
 }
+
+// CheckCategory reports, as a *FieldError (ErrInvalid), a category or
+// subcategory that is not in Apple's list; nil when it is.
+func CheckCategory(c Category) error { return checkCategory(c) }

@@ -202,6 +202,10 @@ type Media struct {
 	SHA256     string        `json:"sha256"`
 	Loudness   *Loudness     `json:"loudness,omitempty"`
 	SourceName string        `json:"source_name,omitempty"` // the file name the host uploaded
+	// SourceURL is the URL the recording was imported from (the enclosure
+	// of the feed the show moved from); Service.Redirect maps its path to
+	// Key.
+	SourceURL string `json:"source_url,omitempty"`
 }
 
 // Loudness is an EBU R128 measurement.

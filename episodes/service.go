@@ -52,6 +52,8 @@ type Service struct {
 	hosts *hostCache
 	// creating serialises the choice of new slugs within this process.
 	creating sync.Mutex
+	// redirects indexes the media URLs imported episodes came from.
+	redirects redirects
 }
 
 // NewService returns a Service over blobs. Call Load before serving.
@@ -86,7 +88,11 @@ func (s *Service) Refresh(ctx context.Context) (bool, error) {
 	return changed, errors.Join(err, s.refreshHosts(ctx))
 }
 
-// Run refreshes the catalog every RefreshInterval and sweeps orphan
+// indexInterval is how often Run rewrites the indexes that changed.
+const indexInterval = 30 * time.Second
+
+// Run refreshes the catalog every RefreshInterval, rewrites the shows'
+// indexes that changed (see index.go) every 30 s, and sweeps orphan
 // objects every SweepInterval until ctx ends. Errors go to report (which
 // may be nil); Run keeps going after them.
 func (s *Service) Run(ctx context.Context, report func(error)) {
@@ -97,6 +103,8 @@ func (s *Service) Run(ctx context.Context, report func(error)) {
 	defer refresh.Stop()
 	sweep := time.NewTicker(s.opts.SweepInterval)
 	defer sweep.Stop()
+	index := time.NewTicker(indexInterval)
+	defer index.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -104,6 +112,10 @@ func (s *Service) Run(ctx context.Context, report func(error)) {
 		case <-refresh.C:
 			if _, err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
 				report(fmt.Errorf("refresh the catalog: %w", err))
+			}
+		case <-index.C:
+			if err := s.WriteIndexes(ctx); err != nil && ctx.Err() == nil {
+				report(err)
 			}
 		case <-sweep.C:
 			if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {

@@ -1,6 +1,7 @@
 package episodes
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -10,6 +11,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -23,6 +26,10 @@ type Upload struct {
 	// Body is read to its end and spooled to a temporary file; the
 	// caller bounds its size.
 	Body io.Reader
+	// Path, when set, is a local file ingested in place instead of Body
+	// (the CLI publishing a file it can read): no copy is made. The file
+	// must not change until Ingest returns.
+	Path string
 
 	Title   string
 	Theme   string
@@ -36,9 +43,44 @@ type Upload struct {
 	Type      EpisodeType
 	Persons   []Person
 
+	// The fields below serve the import of a show from another host; an
+	// upload from a host leaves them zero.
+
+	// GUID is kept exactly as the item guid; the episode's id when empty.
+	GUID string
+	// SourceURL is where the recording was downloaded from (Media.SourceURL).
+	SourceURL string
+	// Artwork is the episode's picture (JPEG or PNG bytes); it replaces
+	// the one in the tags. Anything else fails with ErrInvalid.
+	Artwork []byte
+	// Chapters replace those read from the tags when not empty.
+	Chapters []Chapter
+	// Transcript, when set, is stored under the show's transcripts/.
+	Transcript *TranscriptFile
+
 	// Progress, when set, is told how far the work is: the stage
 	// ("transcode", "store") and the fraction of it done, 0 to 1.
 	Progress func(stage string, done float64)
+}
+
+// TranscriptFile is a transcript to store with an upload.
+type TranscriptFile struct {
+	Data     []byte
+	Type     string // text/vtt, application/x-subrip, application/json, text/html, text/plain
+	Language string
+}
+
+// maxTranscriptBytes bounds a stored transcript.
+const maxTranscriptBytes = 10 << 20
+
+// transcriptExts are the transcript types stored, with their extension.
+var transcriptExts = map[string]string{
+	"text/vtt":             ".vtt",
+	"application/x-subrip": ".srt",
+	"application/srt":      ".srt",
+	"application/json":     ".json",
+	"text/html":            ".html",
+	"text/plain":           ".txt",
 }
 
 // Stages reported to Upload.Progress.
@@ -67,7 +109,7 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 	}
 	defer os.RemoveAll(work)
 
-	path, sum, err := spool(ctx, up.Body, work)
+	path, sum, err := receive(ctx, up, work)
 	if err != nil {
 		return nil, err
 	}
@@ -80,8 +122,19 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 	}
 
 	f := FieldsFromTags(rec.prep.Original.Tags, rec.prep.Podcast.Duration, Paris())
+	art := f.Artwork
+	if up.Artwork != nil {
+		if _, err := describeImage(up.Artwork); err != nil {
+			return nil, err
+		}
+		art = &Picture{Data: up.Artwork}
+	}
+	if len(up.Chapters) > 0 {
+		f.Chapters = up.Chapters
+	}
 	e := &Episode{
 		Show:      up.Show,
+		GUID:      up.GUID,
 		Title:     cmp.Or(up.Title, f.Title, titleFromName(up.Name), "Nouvel épisode"),
 		Theme:     up.Theme,
 		Notes:     cmp.Or(up.Notes, f.Notes),
@@ -99,9 +152,18 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 	if !e.PublishAt.IsZero() {
 		e.PublishAt = e.PublishAt.UTC().Truncate(time.Second)
 	}
-	keys, err := s.storeRecording(ctx, up, e, rec, f.Artwork)
+	keys, err := s.storeRecording(ctx, up, e, rec, art)
 	if err != nil {
 		return nil, err
+	}
+	if up.Transcript != nil {
+		t, err := s.storeTranscript(ctx, up.Show, up.Transcript)
+		if err != nil {
+			s.deleteUnreferenced(context.WithoutCancel(ctx), keys)
+			return nil, err
+		}
+		keys = append(keys, t.Key)
+		e.Transcript = t
 	}
 	created, err := s.CreateEpisode(ctx, e)
 	if err != nil {
@@ -128,7 +190,7 @@ func (s *Service) ReplaceRecording(ctx context.Context, show, id, revision strin
 		return nil, fmt.Errorf("replace recording: %w", err)
 	}
 	defer os.RemoveAll(work)
-	path, sum, err := spool(ctx, up.Body, work)
+	path, sum, err := receive(ctx, up, work)
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +258,7 @@ func (s *Service) storeRecording(ctx context.Context, up Upload, e *Episode, rec
 	media := pod.Media()
 	media.Key = prefix + "media/" + cmp.Or(Slugify(e.Title), "episode") + "-" + pod.SHA256[:12] + "." + pod.Format.Ext()
 	media.SourceName = up.Name
+	media.SourceURL = up.SourceURL
 	media.Loudness = rec.prep.LoudnessAfter
 	total := pod.Size
 	var original *Media
@@ -240,6 +303,32 @@ func (s *Service) storeRecording(ctx context.Context, up Upload, e *Episode, rec
 	return keys, nil
 }
 
+// storeTranscript stores a transcript under the show's transcripts/
+// folder, named by the hash of its bytes.
+func (s *Service) storeTranscript(ctx context.Context, show string, tf *TranscriptFile) (*Transcript, error) {
+	typ, _, _ := strings.Cut(tf.Type, ";")
+	typ = strings.ToLower(strings.TrimSpace(typ))
+	ext, ok := transcriptExts[typ]
+	switch {
+	case !ok:
+		return nil, invalid("transcript", "%q is not a transcript type (WebVTT, SRT, JSON, HTML or text)", tf.Type)
+	case len(tf.Data) == 0:
+		return nil, invalid("transcript", "the transcript is empty")
+	case len(tf.Data) > maxTranscriptBytes:
+		return nil, invalid("transcript", "the transcript is %d bytes, more than %d", len(tf.Data), maxTranscriptBytes)
+	}
+	sum := sha256.Sum256(tf.Data)
+	t := &Transcript{
+		Key:      showObjectsPrefix(show) + "transcripts/" + hex.EncodeToString(sum[:])[:12] + ext,
+		Type:     typ,
+		Language: tf.Language,
+	}
+	if _, err := s.blobs.Put(ctx, t.Key, bytes.NewReader(tf.Data), int64(len(tf.Data)), typ); err != nil {
+		return nil, fmt.Errorf("store transcript: %w", err)
+	}
+	return t, nil
+}
+
 // putFile stores the file at path under key, reporting bytes sent.
 func (s *Service) putFile(ctx context.Context, key, path, contentType string, report func(int64)) error {
 	f, err := os.Open(path)
@@ -251,23 +340,64 @@ func (s *Service) putFile(ctx context.Context, key, path, contentType string, re
 	if err != nil {
 		return fmt.Errorf("store %s: %w", key, err)
 	}
-	if _, err := s.blobs.Put(ctx, key, &countingReader{r: f, report: report}, st.Size(), contentType); err != nil {
+	if _, err := s.blobs.Put(ctx, key, &countingFile{f: f, report: report}, st.Size(), contentType); err != nil {
 		return fmt.Errorf("store %s: %w", key, err)
 	}
 	return nil
 }
 
-type countingReader struct {
-	r      io.Reader
+// countingFile reports the bytes read from f. It keeps f's ReaderAt and
+// Seeker, so an S3 store can upload parts in parallel.
+type countingFile struct {
+	f      *os.File
+	mu     sync.Mutex
 	report func(int64)
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
+func (c *countingFile) count(n int) {
 	if n > 0 {
+		c.mu.Lock()
 		c.report(int64(n))
+		c.mu.Unlock()
 	}
+}
+
+func (c *countingFile) Read(p []byte) (int, error) {
+	n, err := c.f.Read(p)
+	c.count(n)
 	return n, err
+}
+
+func (c *countingFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.f.ReadAt(p, off)
+	c.count(n)
+	return n, err
+}
+
+func (c *countingFile) Seek(offset int64, whence int) (int64, error) {
+	return c.f.Seek(offset, whence)
+}
+
+// receive returns the path of the upload and its SHA-256: up.Path itself,
+// or Body spooled into dir.
+func receive(ctx context.Context, up Upload, dir string) (path, sum string, err error) {
+	if up.Path == "" {
+		return spool(ctx, up.Body, dir)
+	}
+	f, err := os.Open(up.Path)
+	if err != nil {
+		return "", "", fmt.Errorf("receive the upload: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, &ctxReader{ctx: ctx, r: f})
+	if err != nil {
+		return "", "", fmt.Errorf("receive the upload: %w", err)
+	}
+	if n == 0 {
+		return "", "", &UnsupportedAudioError{Kind: KindEmpty}
+	}
+	return up.Path, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // spool copies body to the file "upload" in dir, hashing it on the way.

@@ -75,6 +75,18 @@
 // and ObjectKey maps a request path back to the key; keys of other kinds
 // are refused with ErrNotPublic.
 //
+// # Reading other feeds
+//
+// Parse reads the feed of another host (the way in for a show that moves to
+// antenne, see package feed/importer) into a Foreign value: channel and
+// items as the feed writes them, with the broken forms found in the wild
+// tolerated (undeclared or differently spelled namespaces, HTML entities,
+// ISO-8859-1, RFC 2822 dates with zone names or without seconds, ISO 8601
+// dates, durations in seconds, MM:SS or HH:MM:SS, missing or zero lengths,
+// relative URLs). What cannot be read is left zero (a date keeps its error
+// in DateError); only malformed XML and a document that is no RSS fail.
+// Parse is pure too: it reads only the io.Reader it is given.
+//
 // # Errors
 //
 // Write refuses, with an error naming the show and the episode, a missing

@@ -50,6 +50,7 @@ func commands() []command {
 	return []command{
 		serveCommand,
 		publishCommand,
+		importCommand,
 		showsCommand,
 		episodesCommand,
 		themesCommand,

@@ -134,10 +134,11 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	if st.IsDir() {
 		return fmt.Errorf("publish: %s is a folder, not a recording", path)
 	}
+	f.Close()
 	bar := newProgressBar(e.stderr, isTerminal(e.stderr))
 	defer bar.finish()
 	up.Name = filepath.Base(path)
-	up.Body = &progressReader{r: f, size: st.Size(), stage: "reading", bar: bar}
+	up.Path = path
 	up.Progress = bar.update
 
 	ep, err := c.svc.Ingest(ctx, up)
