@@ -22,7 +22,7 @@ export NODE_PATH  := $(NODE_DIR)/node_modules
 
 export ANTENNE_TEST_MINIO_BIN := $(MINIO)
 
-.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench clean screenshots
+.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench bench-http clean screenshots
 
 all: build
 
@@ -79,6 +79,10 @@ minio:
 bench: deps
 	./.ci/with-minio $(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
 	./.ci/with-minio bench/publish.sh
+
+## bench-http: antenne's feed and media against nginx and MinIO with wrk (bench/feed.sh).
+bench-http: minio
+	./.ci/with-minio bench/feed.sh
 
 clean:
 	rm -f antenne

@@ -20,8 +20,8 @@ const (
 // langCookie remembers the language a visitor chose with the switch.
 const langCookie = "lang"
 
-// langKey is where the language middleware leaves the request's language
-// in the gin context.
+// langKey is where langOf keeps the request's language in the gin
+// context.
 const langKey = "antenne.lang"
 
 var langMatcher = language.NewMatcher([]language.Tag{language.French, language.English})
@@ -59,10 +59,16 @@ func knownLang(s string) string {
 	return ""
 }
 
-// setLanguage is the middleware that decides the language of the request
-// (see chooseLang) and keeps a choice made with ?lang= in a cookie for a
-// year, so that the next pages follow it.
-func (s *Server) setLanguage(c *gin.Context) {
+// langOf is the language of the request (see chooseLang), decided on
+// first use and kept in the gin context: only pages need it, so feeds and
+// media never pay for parsing Accept-Language. A choice made with ?lang=
+// is kept in a cookie for a year, so that the next pages follow it.
+func langOf(c *gin.Context) string {
+	if v, ok := c.Get(langKey); ok {
+		if l, ok := v.(string); ok {
+			return l
+		}
+	}
 	lang := chooseLang(c.Request)
 	if q := knownLang(c.Query("lang")); q != "" {
 		http.SetCookie(c.Writer, &http.Cookie{
@@ -77,18 +83,7 @@ func (s *Server) setLanguage(c *gin.Context) {
 	}
 	c.Set(langKey, lang)
 	c.Header("Content-Language", lang)
-	c.Next()
-}
-
-// langOf is the language of the request: the one setLanguage chose, else
-// chosen now.
-func langOf(c *gin.Context) string {
-	if v, ok := c.Get(langKey); ok {
-		if l, ok := v.(string); ok {
-			return l
-		}
-	}
-	return chooseLang(c.Request)
+	return lang
 }
 
 // messages is the catalogue: a key, then the French and the English text.

@@ -30,6 +30,10 @@ func (s *Server) logRequests(c *gin.Context) {
 	if c.Writer.Status() >= 500 {
 		level = slog.LevelError
 	}
+	if !s.log.Enabled(c.Request.Context(), level) {
+		// Skip building the attributes (ClientIP parses headers).
+		return
+	}
 	s.log.Log(c.Request.Context(), level, "request",
 		"method", c.Request.Method,
 		"route", route,

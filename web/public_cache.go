@@ -153,10 +153,14 @@ func latest(ts ...time.Time) time.Time {
 	return m
 }
 
-// feedOf returns the show's feed, built on first use.
-func (s *Server) feedOf(p *publicShow) (*feedBytes, error) {
-	p.feedOnce.Do(func() { p.feed, p.feedErr = s.buildFeed(p) })
-	return p.feed, p.feedErr
+// feedOf returns the show's feed, built on first use; built tells whether
+// this call built it (a cache miss).
+func (s *Server) feedOf(p *publicShow) (fb *feedBytes, built bool, err error) {
+	p.feedOnce.Do(func() {
+		built = true
+		p.feed, p.feedErr = s.buildFeed(p)
+	})
+	return p.feed, built, p.feedErr
 }
 
 // buildFeed renders the feed of p and its gzipped copy.
@@ -229,7 +233,7 @@ func (s *Server) warmFeeds() {
 		if err != nil {
 			continue
 		}
-		if _, err := s.feedOf(p); err != nil {
+		if _, _, err := s.feedOf(p); err != nil {
 			s.log.Warn("build feed", "show", sh.Slug, "err", err)
 		}
 	}

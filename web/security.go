@@ -50,14 +50,22 @@ func origin(raw string) string {
 // Referrer-Policy that tells other sites nothing of the page a listener
 // came from.
 func (s *Server) securityHeaders(c *gin.Context) {
+	// The keys are canonical and the values shared, read-only slices:
+	// this runs on every request, feeds and media included.
 	h := c.Writer.Header()
-	h.Set("Content-Security-Policy", s.csp)
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h["Content-Security-Policy"] = s.cspValue
+	h["X-Frame-Options"] = deny
+	h["X-Content-Type-Options"] = nosniff
+	h["Referrer-Policy"] = sameOrigin
+	h["Cross-Origin-Opener-Policy"] = sameOrigin
 	c.Next()
 }
+
+var (
+	deny       = []string{"DENY"}
+	nosniff    = []string{"nosniff"}
+	sameOrigin = []string{"same-origin"}
+)
 
 // allowFraming lets any site frame the response: the embeddable player.
 func (s *Server) allowFraming(c *gin.Context) {

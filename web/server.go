@@ -85,6 +85,7 @@ type Server struct {
 	// csp and cspFramable are the Content-Security-Policy values of
 	// ordinary responses and of the embeddable player (security.go).
 	csp, cspFramable string
+	cspValue         []string
 	// mediaURL is Config.MediaURL without trailing slash.
 	mediaURL string
 	// shows caches what the public sees of each show, its feed included
@@ -135,16 +136,17 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.csp = contentSecurityPolicy(origin(s.mediaURL), "'none'")
 	s.cspFramable = contentSecurityPolicy(origin(s.mediaURL), "*")
+	s.cspValue = []string{s.csp}
 	s.shows = newShowCache()
 	s.loginByIP = newLimiters(ipEvery, ipBurst)
 	s.loginByAccount = newLimiters(accountEvery, accountBurst)
-	s.engine.Use(s.logRequests, s.recoverPanics, s.securityHeaders, s.setLanguage)
+	s.engine.Use(s.logRequests, s.recoverPanics, s.securityHeaders)
 	s.engine.NoRoute(s.notFound)
 	s.routes()
+	get(s.engine, "/metrics", s.serveMetrics(reg))
 	if cfg.Catalog != nil {
 		go s.warmFeeds()
 	}
-	get(s.engine, "/metrics", s.serveMetrics(reg))
 	return s, nil
 }
 
