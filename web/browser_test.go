@@ -117,8 +117,8 @@ func TestBrowserPublish(t *testing.T) {
 		}
 		t.Helper()
 		for _, size := range []struct {
-			name string
-			w, h int64
+			name   string
+			w, h   int64
 			mobile bool
 		}{{"desktop", 1280, 900, false}, {"phone", 390, 844, true}} {
 			var png []byte
