@@ -629,3 +629,44 @@ func TestStudioEpisodeForm(t *testing.T) {
 		t.Errorf("English studio page lacks its English title")
 	}
 }
+
+func TestStudioSettingsAndReplace(t *testing.T) {
+	env := newStudioEnv(t, 0)
+	root := env.login("root")
+	_, out := env.do(root, "GET", "/studio/lvel/settings", nil, nil)
+	rev := revisionField.FindStringSubmatch(out)[1]
+	body, h := form("revision", rev, "title", "La Voix est Libre", "owner_email", "pas une adresse", "language", "fr", "type", "episodic")
+	resp, out := env.do(root, "POST", "/studio/lvel/settings", body, h)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(out, `value="pas une adresse"`) || !strings.Contains(out, "owner.email") {
+		t.Errorf("bad e-mail: got %d, want 400 with the typed value kept\n%.2000s", resp.StatusCode, out)
+	}
+	body, h = form("revision", rev, "title", "La Voix est Libre", "owner_email", "radio@picasoft.net", "language", "fr", "type", "episodic")
+	if resp, out := env.do(root, "POST", "/studio/lvel/settings", body, h); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save settings: got %d %.1000s", resp.StatusCode, out)
+	}
+	if sh, _ := env.svc.Show("lvel"); sh.Title != "La Voix est Libre" || sh.Owner.Email != "radio@picasoft.net" {
+		t.Errorf("settings saved: got %+v", sh)
+	}
+	body, h = form("revision", rev, "title", "Périmé", "language", "fr", "type", "episodic")
+	if resp, _ := env.do(root, "POST", "/studio/lvel/settings", body, h); resp.StatusCode != http.StatusConflict {
+		t.Errorf("stale settings: got %d, want 409", resp.StatusCode)
+	}
+
+	id := env.upload(t, "alice", "lvel")
+	before, _ := env.svc.Episode("lvel", id)
+	alice := env.login("alice")
+	other := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 3, Frequency: 880})
+	body, h = multipartBody(t, "v2.mp3", readFile(t, other), "revision", before.Revision)
+	resp, out = env.do(alice, "POST", "/studio/lvel/"+id+"/replace", body, h)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("replace: got %d %.1000s", resp.StatusCode, out)
+	}
+	after, _ := env.svc.Episode("lvel", id)
+	if after.Media.Key == before.Media.Key || after.Media.Duration < before.Media.Duration {
+		t.Errorf("replace: media %s (%v) -> %s (%v), want the new recording", before.Media.Key, before.Media.Duration, after.Media.Key, after.Media.Duration)
+	}
+	body, h = multipartBody(t, "v2.mp3", readFile(t, other), "revision", before.Revision)
+	if resp, _ := env.do(alice, "POST", "/studio/lvel/"+id+"/replace", body, h); resp.StatusCode != http.StatusConflict {
+		t.Errorf("replace with a stale revision: got %d, want 409", resp.StatusCode)
+	}
+}
