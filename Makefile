@@ -22,7 +22,7 @@ export NODE_PATH  := $(NODE_DIR)/node_modules
 
 export ANTENNE_TEST_MINIO_BIN := $(MINIO)
 
-.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench bench-http clean screenshots
+.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench bench-http loadtest clean screenshots
 
 all: build
 
@@ -83,6 +83,11 @@ bench: deps
 ## bench-http: antenne's feed and media against nginx and MinIO with wrk (bench/feed.sh).
 bench-http: minio
 	./.ci/with-minio bench/feed.sh
+
+## loadtest: 60 s of feed readers, media downloaders and uploading hosts
+## against antenne over MinIO on 127.0.0.1; fails when anything is lost.
+loadtest: deps
+	./.ci/with-minio bench/loadtest.sh 60s
 
 clean:
 	rm -f antenne

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"testing"
 	"time"
@@ -122,7 +123,12 @@ func TestBadInput(t *testing.T) {
 				runtime.ReadMemStats(&before)
 				p, err := Probe(t.Context(), path)
 				runtime.ReadMemStats(&after)
-				done <- result{p, err, after.TotalAlloc - before.TotalAlloc}
+				// Allocations, plus stack growth (deep recursion).
+				alloc := after.TotalAlloc - before.TotalAlloc
+				if after.StackSys > before.StackSys {
+					alloc += after.StackSys - before.StackSys
+				}
+				done <- result{p, err, alloc}
 			}()
 			var r result
 			select {
@@ -181,5 +187,35 @@ func TestTruncatedMP3(t *testing.T) {
 	}
 	if !p.Truncated {
 		t.Errorf("truncated: got false, want true")
+	}
+}
+
+// TestMP4NestedTagBoxes feeds the tag reader a moov whose ilst holds a
+// million nested ilst boxes: dhowden/tag would recurse once per box.
+func TestMP4NestedTagBoxes(t *testing.T) {
+	const depth = 1 << 20
+	ilst := make([]byte, 0, 8*depth)
+	for i := range depth {
+		ilst = binary.BigEndian.AppendUint32(ilst, uint32(8*(depth-i)))
+		ilst = append(ilst, "ilst"...)
+	}
+	box := func(typ string, payload []byte) []byte {
+		b := binary.BigEndian.AppendUint32(nil, uint32(8+len(payload)))
+		return append(append(b, typ...), payload...)
+	}
+	moov := box("udta", box("meta", append([]byte{0, 0, 0, 0}, ilst...)))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got := readTags(bytes.NewReader(nil), 0, FormatM4A, moov, flacMeta{}, nil)
+	runtime.ReadMemStats(&after)
+	if !reflect.DeepEqual(got, Tags{}) {
+		t.Errorf("got %+v, want no tags", got)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+		t.Errorf("allocated %d MiB, want at most 64", n>>20)
+	}
+	// Deep recursion shows in stack memory, not in allocations.
+	if n := int64(after.StackSys) - int64(before.StackSys); n > 16<<20 {
+		t.Errorf("stack grew by %d MiB, want at most 16", n>>20)
 	}
 }

@@ -11,7 +11,21 @@ import (
 // (keys "CHAP", "CHAP_0", "CHAP_1"...): the start and end times and the
 // TIT2 subframe. See https://id3.org/id3v2-chapters-1.0. synchsafe is true
 // for ID3v2.4, whose frame sizes are synchsafe integers.
+//
+// When a top-level CTOC frame lists the chapters, only those are kept:
+// other CHAP frames belong to nested tables of contents.
 func id3Chapters(raw map[string]any, synchsafe bool) []Chapter {
+	var toc map[string]bool
+	for k, v := range raw {
+		if b, ok := v.([]byte); ok && (k == "CTOC" || strings.HasPrefix(k, "CTOC_")) {
+			if ids, top := parseCTOC(b); top {
+				toc = make(map[string]bool, len(ids))
+				for _, id := range ids {
+					toc[id] = true
+				}
+			}
+		}
+	}
 	var out []Chapter
 	for k, v := range raw {
 		if k != "CHAP" && !strings.HasPrefix(k, "CHAP_") {
@@ -21,12 +35,46 @@ func id3Chapters(raw map[string]any, synchsafe bool) []Chapter {
 		if !ok {
 			continue
 		}
+		if toc != nil && !toc[cString(b)] {
+			continue
+		}
 		if c, ok := parseCHAP(b, synchsafe); ok {
 			out = append(out, c)
 		}
 	}
 	sortChapters(out)
 	return out
+}
+
+// parseCTOC returns the child element IDs of a CTOC frame and whether it
+// is the top-level table of contents.
+func parseCTOC(b []byte) (ids []string, top bool) {
+	i := len(cString(b)) + 1
+	if i+2 > len(b) {
+		return nil, false
+	}
+	top = b[i]&2 != 0
+	n := int(b[i+1])
+	rest := b[i+2:]
+	for range n {
+		if len(rest) == 0 {
+			break
+		}
+		id := cString(rest)
+		ids = append(ids, id)
+		rest = rest[min(len(rest), len(id)+1):]
+	}
+	return ids, top
+}
+
+// cString is b up to its first NUL.
+func cString(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i])
+		}
+	}
+	return string(b)
 }
 
 // parseCHAP parses the body of a CHAP frame.

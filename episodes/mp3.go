@@ -24,6 +24,9 @@ type AudioInfo struct {
 	// MP3Header names the MP3 header the duration came from: "xing",
 	// "info", "vbri", or "" when every frame was counted.
 	MP3Header string
+	// Video is true for an MP4 file with a video track: only its sound
+	// is published, converted to MP3.
+	Video bool
 	// Truncated is true when the file holds less audio than its headers
 	// announce; Duration is then what the file holds.
 	Truncated bool
@@ -314,7 +317,8 @@ func framesToEnd(r io.ReaderAt, start, end int64, f mp3Frame) bool {
 // them only when it chains to two more. It returns the frame count, their
 // bytes, and the common bitrate, or 0 when the bitrate varies.
 func scanMP3(r io.ReaderAt, start, end int64, f mp3Frame) (frames, bytes int64, cbr int, err error) {
-	br := bufio.NewReaderSize(io.NewSectionReader(r, start, end-start), 256<<10)
+	// The buffer holds at least the three frames a resync peeks at.
+	br := bufio.NewReaderSize(io.NewSectionReader(r, start, end-start), int(min(max(end-start, 16<<10), 256<<10)))
 	pos := start
 	cbr = -1
 	synced := true // start is a frame boundary

@@ -11,7 +11,7 @@ import (
 // few hundred KiB of sample tables plus its cover art.
 const maxMoov = 32 << 20
 
-// box calls fn for each ISO BMFF box in b, with its type and payload, until
+// boxes calls fn for each ISO BMFF box in b, with its type and payload, until
 // fn returns false. A box that claims more than b holds stops the walk.
 // See ISO/IEC 14496-12, 4.2.
 func boxes(b []byte, fn func(typ string, payload []byte) bool) {
@@ -137,14 +137,18 @@ func parseMoov(moov []byte, size int64) (AudioInfo, error) {
 		}
 	}
 	var tr *mp4Track
-	sawTrack := false
+	sawTrack, video := false, false
 	boxes(moov, func(typ string, trak []byte) bool {
 		if typ != "trak" {
 			return true
 		}
 		sawTrack = true
 		mdia := child(trak, "mdia")
-		if hdlr := child(mdia, "hdlr"); len(hdlr) < 12 || string(hdlr[8:12]) != "soun" {
+		hdlr := child(mdia, "hdlr")
+		if len(hdlr) >= 12 && string(hdlr[8:12]) == "vide" {
+			video = true
+		}
+		if len(hdlr) < 12 || string(hdlr[8:12]) != "soun" || tr != nil {
 			return true
 		}
 		t := &mp4Track{stbl: child(mdia, "minf", "stbl"), elst: child(trak, "edts", "elst")}
@@ -159,7 +163,7 @@ func parseMoov(moov []byte, size int64) (AudioInfo, error) {
 		}
 		parseStsd(child(t.stbl, "stsd"), t)
 		tr = t
-		return false
+		return true
 	})
 	if tr == nil {
 		if sawTrack {
@@ -170,7 +174,7 @@ func parseMoov(moov []byte, size int64) (AudioInfo, error) {
 	if tr.timescale == 0 {
 		return AudioInfo{}, damaged(FormatM4A, "the sound track has no time scale")
 	}
-	info := AudioInfo{Codec: tr.codec, Channels: tr.channels, SampleRate: tr.sampleRate}
+	info := AudioInfo{Codec: tr.codec, Channels: tr.channels, SampleRate: tr.sampleRate, Video: video}
 	if info.SampleRate == 0 {
 		info.SampleRate = int(tr.timescale)
 	}

@@ -21,13 +21,14 @@ type ProbeResult struct {
 }
 
 // NeedsTranscode reports whether the recording must be converted to MP3
-// before podcast apps can play it: every format but MP3 and AAC in MP4.
+// before podcast apps can play it: every format but MP3 and AAC in MP4
+// audio (an MP4 video gets its sound extracted).
 func (p *ProbeResult) NeedsTranscode() bool {
 	switch p.Format {
 	case FormatMP3:
 		return false
 	case FormatM4A:
-		return p.Codec != "aac" && p.Codec != "he-aac" && p.Codec != "he-aac-v2"
+		return p.Video || p.Codec != "aac" && p.Codec != "he-aac" && p.Codec != "he-aac-v2"
 	}
 	return true
 }

@@ -37,6 +37,7 @@ func TestProbeFixtures(t *testing.T) {
 				{"needs transcode", p.NeedsTranscode(), f.transcode},
 				{"truncated", p.Truncated, false},
 				{"cover", p.Picture != nil, f.cover},
+				{"bits per sample", p.BitsPerSample, f.bits},
 			}
 			for _, c := range checks {
 				if !reflect.DeepEqual(c.got, c.want) {
@@ -47,8 +48,13 @@ func TestProbeFixtures(t *testing.T) {
 			if d := p.Duration - want; d < -50*time.Millisecond || d > 50*time.Millisecond {
 				t.Errorf("duration: got %v, want %v (ffmpeg's decoded duration) within 50ms", p.Duration, want)
 			}
-			if p.Bitrate <= 0 {
+			switch {
+			case p.Bitrate <= 0:
 				t.Errorf("bitrate: got %d, want > 0", p.Bitrate)
+			case f.bitrate > 0 && !f.approx && p.Bitrate != f.bitrate:
+				t.Errorf("bitrate: got %d, want %d", p.Bitrate, f.bitrate)
+			case f.approx && (p.Bitrate < f.bitrate*3/4 || p.Bitrate > f.bitrate*5/4):
+				t.Errorf("bitrate: got %d, want %d within 25%%", p.Bitrate, f.bitrate)
 			}
 			if f.tagged {
 				got := p.Tags

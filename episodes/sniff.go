@@ -54,8 +54,9 @@ func (f Format) Ext() string {
 	return string(f)
 }
 
-// PodcastReady reports whether podcast apps play the format as it is
-// (MP3 and MP4 audio); other formats are transcoded to MP3.
+// PodcastReady reports whether podcast apps play the container (MP3 and
+// MP4). Whether a recording is published as it is also depends on its
+// codec and tracks: see ProbeResult.NeedsTranscode.
 func (f Format) PodcastReady() bool { return f == FormatMP3 || f == FormatM4A }
 
 // FileKind is what a refused file looks like. The web layer translates it

@@ -92,15 +92,7 @@ func readTags(r io.ReaderAt, size int64, f Format, moov []byte, flac flacMeta, r
 		}
 	case FormatM4A:
 		var t Tags
-		meta := child(moov, "udta", "meta")
-		if meta == nil {
-			meta = child(moov, "meta")
-		}
-		if meta != nil {
-			b := make([]byte, 8, 8+len(meta))
-			binary.BigEndian.PutUint32(b, uint32(8+len(meta)))
-			copy(b[4:], "meta")
-			b = append(b, meta...)
+		if b := mp4MetaForTags(moov); b != nil {
 			if m, err := safeRead(func() (tag.Metadata, error) { return tag.ReadAtoms(bytes.NewReader(b)) }); err == nil {
 				t = tagsFromMetadata(m)
 			}
@@ -113,6 +105,41 @@ func readTags(r io.ReaderAt, size int64, f Format, moov []byte, flac flacMeta, r
 		return tagsFromRIFF(riff)
 	}
 	return Tags{}
+}
+
+// mp4MetaForTags rebuilds the moov/udta/meta/ilst boxes of an MP4 file as
+// a meta box holding only the ilst items, for dhowden/tag. The library
+// recurses into every box named moov, udta, meta or ilst, so a crafted file
+// of nested boxes would grow its stack without bound: such items are left
+// out.
+func mp4MetaForTags(moov []byte) []byte {
+	meta := child(moov, "udta", "meta")
+	if meta == nil {
+		meta = child(moov, "meta")
+	}
+	if len(meta) < 4 {
+		return nil
+	}
+	ilst := child(meta[4:], "ilst")
+	if ilst == nil {
+		return nil
+	}
+	var items []byte
+	boxes(ilst, func(typ string, payload []byte) bool {
+		switch typ {
+		case "moov", "udta", "meta", "ilst":
+			return true
+		}
+		items = binary.BigEndian.AppendUint32(items, uint32(8+len(payload)))
+		items = append(items, typ...)
+		items = append(items, payload...)
+		return true
+	})
+	b := binary.BigEndian.AppendUint32(nil, uint32(8+4+8+len(items)))
+	b = append(b, "meta\x00\x00\x00\x00"...)
+	b = binary.BigEndian.AppendUint32(b, uint32(8+len(items)))
+	b = append(b, "ilst"...)
+	return append(b, items...)
 }
 
 // safeRead calls the tag library and turns a panic on malformed input into

@@ -2,6 +2,7 @@ package episodes
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -85,6 +86,11 @@ type fixture struct {
 	cover      bool
 	chapters   bool
 	transcode  bool
+	// bitrate is the exact bitrate (CBR, PCM) or, when approx, the
+	// nominal one, within 25%; 0 skips the check (FLAC).
+	bitrate int
+	approx  bool
+	bits    int // bits per sample of lossless formats
 }
 
 var (
@@ -138,7 +144,8 @@ var wantChapters = []Chapter{
 }
 
 // ffmpeg 5.1 writes chapters as ID3 CHAP frames, MP4 chpl boxes and Opus
-// comments, not in FLAC or Ogg Vorbis files.
+// comments, not in FLAC or Ogg Vorbis files: those get CHAPTERxxx comments
+// (vorbisChapterArgs).
 
 // fixtures generates, once per test binary, three-second recordings in
 // every format antenne reads.
@@ -204,11 +211,11 @@ func makeFixtures(t testing.TB) (list []fixture, err error) {
 	mp3 := fixture{format: FormatMP3, codec: "mp3", sampleRate: 44100, tagged: true, cover: true, chapters: true}
 
 	f := mp3
-	f.name, f.channels, f.mp3Header = "cbr-info.mp3", 2, "info"
+	f.name, f.channels, f.mp3Header, f.bitrate = "cbr-info.mp3", 2, "info", 128000
 	add(f, tagged(stereo, true, "-c:a", "libmp3lame", "-b:a", "128k", "-id3v2_version", "3")...)
 
 	f = mp3
-	f.name, f.channels, f.mp3Header = "cbr-noxing.mp3", 1, ""
+	f.name, f.channels, f.mp3Header, f.bitrate = "cbr-noxing.mp3", 1, "", 64000
 	add(f, tagged(mono, true, "-c:a", "libmp3lame", "-b:a", "64k", "-write_xing", "0")...)
 
 	f = mp3
@@ -219,7 +226,7 @@ func makeFixtures(t testing.TB) (list []fixture, err error) {
 	f.name, f.channels, f.mp3Header, f.vbr = "vbr-noheader.mp3", 2, "", true
 	add(f, tagged(stereo, true, "-c:a", "libmp3lame", "-q:a", "4", "-write_xing", "0")...)
 
-	f = fixture{name: "bare.mp3", format: FormatMP3, codec: "mp3", sampleRate: 22050, channels: 1}
+	f = fixture{name: "bare.mp3", format: FormatMP3, codec: "mp3", sampleRate: 22050, channels: 1, bitrate: 32000}
 	add(f, append(append([]string{}, mono...), "-ar", "22050", "-map_metadata", "-1", "-c:a", "libmp3lame", "-b:a", "32k", "-id3v2_version", "0", "-write_xing", "0", "-fflags", "+bitexact")...)
 
 	// ID3v1 only: ffmpeg 5.1 does not write one without ID3v2, so append it.
@@ -233,7 +240,7 @@ func makeFixtures(t testing.TB) (list []fixture, err error) {
 	copy(v1[33:], "Picasoft")
 	copy(v1[93:], "2019")
 	v1[126] = 7 // track
-	f = fixture{name: "id3v1.mp3", format: FormatMP3, codec: "mp3", sampleRate: 22050, channels: 1, path: p("id3v1.mp3")}
+	f = fixture{name: "id3v1.mp3", format: FormatMP3, codec: "mp3", sampleRate: 22050, channels: 1, bitrate: 32000, path: p("id3v1.mp3")}
 	if err := os.WriteFile(f.path, append(bare, v1...), 0o644); err != nil {
 		return nil, err
 	}
@@ -241,29 +248,37 @@ func makeFixtures(t testing.TB) (list []fixture, err error) {
 
 	m4a := fixture{format: FormatM4A, codec: "aac", sampleRate: 44100, channels: 2, tagged: true, cover: true, chapters: true}
 	f = m4a
-	f.name = "faststart.m4a"
+	f.name, f.bitrate, f.approx = "faststart.m4a", 96000, true
 	add(f, tagged(stereo, true, "-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart")...)
 	f = m4a
-	f.name, f.channels = "moov-at-end.m4a", 1
+	f.name, f.channels, f.bitrate, f.approx = "moov-at-end.m4a", 1, 64000, true
 	add(f, tagged(mono, true, "-c:a", "aac", "-b:a", "64k")...)
 
-	f = fixture{name: "tagged.flac", format: FormatFLAC, codec: "flac", sampleRate: 44100, channels: 2, tagged: true, cover: true, transcode: true}
-	add(f, tagged(stereo, true, "-c:a", "flac")...)
+	// aevalsrc gives floats, which ffmpeg encodes as 24-bit FLAC.
+	f = fixture{name: "tagged.flac", format: FormatFLAC, codec: "flac", sampleRate: 44100, channels: 2, bits: 24, tagged: true, cover: true, chapters: true, transcode: true}
+	add(f, append(tagged(stereo, true, "-c:a", "flac"), vorbisChapterArgs...)...)
 
-	f = fixture{name: "tagged.ogg", format: FormatOgg, codec: "vorbis", sampleRate: 44100, channels: 2, tagged: true, transcode: true}
-	add(f, tagged(stereo, false, "-c:a", "libvorbis")...)
+	// Ogg Vorbis carries its cover as a METADATA_BLOCK_PICTURE comment,
+	// which ffmpeg 5.1 writes only when given as text.
+	png, err := os.ReadFile(p("cover.png"))
+	if err != nil {
+		return nil, err
+	}
+	f = fixture{name: "tagged.ogg", format: FormatOgg, codec: "vorbis", sampleRate: 44100, channels: 2, tagged: true, cover: true, chapters: true, transcode: true}
+	add(f, append(tagged(stereo, false, "-c:a", "libvorbis"), append(vorbisChapterArgs,
+		"-metadata", "METADATA_BLOCK_PICTURE="+base64.StdEncoding.EncodeToString(flacPicture("image/png", png)))...)...)
 
-	f = fixture{name: "tagged.opus", format: FormatOpus, codec: "opus", sampleRate: 48000, channels: 1, tagged: true, chapters: true, transcode: true}
+	f = fixture{name: "tagged.opus", format: FormatOpus, codec: "opus", sampleRate: 48000, channels: 1, bitrate: 48000, approx: true, tagged: true, chapters: true, transcode: true}
 	add(f, tagged(mono, false, "-c:a", "libopus", "-b:a", "48k")...)
 
-	f = fixture{name: "pcm16.wav", format: FormatWAV, codec: "pcm_s16le", sampleRate: 44100, channels: 2, tagged: true, transcode: true}
+	f = fixture{name: "pcm16.wav", format: FormatWAV, codec: "pcm_s16le", sampleRate: 44100, channels: 2, bits: 16, bitrate: 1411200, tagged: true, transcode: true}
 	add(f, tagged(stereo, false, "-c:a", "pcm_s16le")...)
 
-	f = fixture{name: "extensible24.wav", format: FormatWAV, codec: "pcm_s24le", sampleRate: 48000, channels: 2, tagged: true, transcode: true}
+	f = fixture{name: "extensible24.wav", format: FormatWAV, codec: "pcm_s24le", sampleRate: 48000, channels: 2, bits: 24, bitrate: 2304000, tagged: true, transcode: true}
 	add(f, tagged(stereo, false, "-c:a", "pcm_s24le", "-ar", "48000")...)
 
 	// Mumble's recorder (libsndfile) writes plain PCM, 24-bit mono 48 kHz.
-	f = fixture{name: "Mixdown.wav", format: FormatWAV, codec: "pcm_s24le", sampleRate: 48000, channels: 1, transcode: true}
+	f = fixture{name: "Mixdown.wav", format: FormatWAV, codec: "pcm_s24le", sampleRate: 48000, channels: 1, bits: 24, bitrate: 1152000, transcode: true}
 	ffmpeg(t, append(append([]string{}, mono...), "-ar", "48000", "-f", "s24le", "-c:a", "pcm_s24le", p("mixdown.raw"))...)
 	raw, err := os.ReadFile(p("mixdown.raw"))
 	if err != nil {
@@ -292,6 +307,32 @@ func makeFixtures(t testing.TB) (list []fixture, err error) {
 	}
 	list = append(list, f)
 	return list, nil
+}
+
+// vorbisChapterArgs write the fixture chapters as Vorbis comments
+// (https://wiki.xiph.org/Chapter_Extension), which ffmpeg 5.1 does not
+// write from chapters into FLAC or Ogg Vorbis files.
+var vorbisChapterArgs = []string{
+	"-metadata", "CHAPTER000=00:00:00.000", "-metadata", "CHAPTER000NAME=Introduction",
+	"-metadata", "CHAPTER001=00:00:01.000", "-metadata", "CHAPTER001NAME=Entretien avec Zoé",
+	"-metadata", "CHAPTER002=00:00:02.400", "-metadata", "CHAPTER002NAME=Fin",
+}
+
+// flacPicture builds a FLAC PICTURE block body (front cover).
+func flacPicture(mime string, data []byte) []byte {
+	var b bytes.Buffer
+	be := func(v uint32) { binary.Write(&b, binary.BigEndian, v) }
+	be(3)
+	be(uint32(len(mime)))
+	b.WriteString(mime)
+	be(0)  // description
+	be(64) // width
+	be(64) // height
+	be(24) // depth
+	be(0)  // colours
+	be(uint32(len(data)))
+	b.Write(data)
+	return b.Bytes()
 }
 
 // wavFile builds a plain PCM RIFF WAVE file.

@@ -149,12 +149,15 @@ func (t *Transcoder) Transcode(ctx context.Context, src string, p *ProbeResult, 
 	if p.Format == FormatOgg || p.Format == FormatOpus {
 		metadata = "0:s:a:0"
 	}
-	args := []string{"-i", src,
-		"-map", "0:a:0", "-map", "0:v:0?", "-c:v", "copy", "-disposition:v", "attached_pic",
-		"-map_metadata", metadata, "-map_chapters", "0",
+	args := []string{"-i", src, "-map", "0:a:0"}
+	if !p.Video {
+		// The cover, which ffmpeg shows as a one-picture video stream.
+		args = append(args, "-map", "0:v:0?", "-c:v", "copy", "-disposition:v", "attached_pic")
+	}
+	args = append(args, "-map_metadata", metadata, "-map_chapters", "0",
 		"-af", filter, "-ar", strconv.Itoa(mp3Rate(p.SampleRate)), "-ac", strconv.Itoa(channels),
 		"-c:a", "libmp3lame", "-b:a", strconv.Itoa(bitrate),
-		"-id3v2_version", "3", "-f", "mp3", dst}
+		"-id3v2_version", "3", "-f", "mp3", dst)
 	if _, err := runFFmpeg(ctx, bin, args, step(1)); err != nil {
 		os.Remove(dst)
 		return nil, nil, fmt.Errorf("transcode %s to MP3: %w", src, err)

@@ -209,3 +209,23 @@ func TestTranscodeMixdown(t *testing.T) {
 	}
 	checkPodcastMP3(t, src, orig, got)
 }
+
+// TestPrepareVideo extracts the sound of an MP4 video into an MP3.
+func TestPrepareVideo(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "video.mp4")
+	ffmpeg(t, "-f", "lavfi", "-i", "testsrc=duration=3:size=64x64:rate=10", "-f", "lavfi", "-i", speechLike(3),
+		"-c:v", "mpeg4", "-c:a", "aac", "-ac", "1", src)
+	orig, err := Probe(t.Context(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !orig.Video || !orig.NeedsTranscode() {
+		t.Fatalf("got video %v, needs transcode %v, want both true", orig.Video, orig.NeedsTranscode())
+	}
+	got, err := (&Transcoder{}).Prepare(t.Context(), src, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPodcastMP3(t, src, orig, got)
+}

@@ -133,8 +133,11 @@ func TestKillDuringPublish(t *testing.T) {
 					t.Fatal(err)
 				}
 				eps, _ := svc.Episodes("lvel", episodes.ListOptions{})
-				if len(eps) > 1 || (len(eps) == 1 && !finished) {
-					t.Errorf("after a kill: got %d episodes (publish finished: %v), want none", len(eps), finished)
+				// Killed before the document, no episode; after it (the
+				// process was still exiting), one whole episode, which the
+				// check below verifies object by object.
+				if len(eps) > 1 || (len(eps) == 1 && part >= 0 && part < 0.5) {
+					t.Errorf("after a kill at %v: got %d episodes (publish finished: %v)", delay, len(eps), finished)
 				}
 				r, err := svc.Check(t.Context(), episodes.CheckOptions{SkipHashes: true})
 				if err != nil {

@@ -16,8 +16,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"iter"
 	"net"
 	"net/http"
 	"os"
@@ -34,17 +32,8 @@ import (
 	"github.com/picasoft/antenne/storage"
 )
 
-// Store is what both stores offer: the method set of episodes.Blobs plus
-// Ping.
-type Store interface {
-	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) (storage.ObjectInfo, error)
-	PutIf(ctx context.Context, key string, r io.Reader, size int64, contentType, ifMatch string) (storage.ObjectInfo, error)
-	Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, storage.ObjectInfo, error)
-	Stat(ctx context.Context, key string) (storage.ObjectInfo, error)
-	Delete(ctx context.Context, key string) error
-	List(ctx context.Context, prefix string) iter.Seq2[storage.ObjectInfo, error]
-	Ping(ctx context.Context) error
-}
+// Store is what both stores offer.
+type Store = storage.Store
 
 // Named is a store with a name for subtests ("Dir", "S3").
 type Named struct {
