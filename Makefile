@@ -79,6 +79,7 @@ minio:
 bench: deps
 	./.ci/with-minio $(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
 	./.ci/with-minio bench/publish.sh
+	./.ci/with-minio bench/feed.sh
 
 ## bench-http: antenne's feed and media against nginx and MinIO with wrk (bench/feed.sh).
 bench-http: minio

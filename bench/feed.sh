@@ -129,11 +129,11 @@ wait_http "http://127.0.0.1:$nport/lvel/feed.xml"
 nginx_url="http://127.0.0.1:$nport/lvel/feed.xml"
 
 # The ceiling of Go's HTTP server here: the same gzipped bytes from memory.
-gport=$(free_port)
-"$tmp/goref" "127.0.0.1:$gport" "$tmp/www/lvel/feed.xml.gz" &
+"$tmp/goref" "127.0.0.1:0" "$tmp/www/lvel/feed.xml.gz" >"$tmp/goref.addr" &
 pids+=($!)
-wait_http "http://127.0.0.1:$gport/"
-goref_url="http://127.0.0.1:$gport/"
+for _ in $(seq 50); do [ -s "$tmp/goref.addr" ] && break; sleep 0.1; done
+goref_url="http://$(head -1 "$tmp/goref.addr")/"
+wait_http "$goref_url"
 
 etag() { curl -fsS -o /dev/null -D - "$@" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p'; }
 a_etag=$(etag -H 'Accept-Encoding: gzip' "$feed_url")

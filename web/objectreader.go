@@ -21,6 +21,9 @@ type byteRange struct{ start, length int64 }
 //
 // It is not safe for concurrent use. Close closes the open stream.
 type objectReader struct {
+	// ctx is the request's: io.Reader's Read takes none, so the reader
+	// carries the context of the one request it serves, like
+	// http.Request does.
 	ctx  context.Context
 	get  func(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
 	key  string

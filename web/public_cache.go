@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -47,6 +48,8 @@ type feedBytes struct {
 	// variant's is etagGz: each representation has its own.
 	etag, etagGz string
 	modified     time.Time
+	// The same as header values.
+	etagV, etagGzV, lastModified []string
 }
 
 // valid reports whether p still describes the catalog at version v and
@@ -193,17 +196,21 @@ func (s *Server) buildFeed(p *publicShow) (*feedBytes, error) {
 	}
 	sum := sha256.Sum256(plain)
 	tag := base64.RawURLEncoding.EncodeToString(sum[:18])
-	return &feedBytes{
+	fb := &feedBytes{
 		plain:    plain,
 		gz:       gz.Bytes(),
 		etag:     `"` + tag + `"`,
 		etagGz:   `"` + tag + `-gz"`,
 		modified: p.updated.UTC().Truncate(time.Second),
-	}, nil
+	}
+	fb.etagV, fb.etagGzV = []string{fb.etag}, []string{fb.etagGz}
+	fb.lastModified = []string{fb.modified.Format(http.TimeFormat)}
+	return fb, nil
 }
 
 // semesterSeasons numbers seasons by university semester, from the
-// semester of the show's first aired episode (season 1) on, in order:
+// semester of the show's first aired published episode (season 1) on, in
+// order, counting semesters without episodes too:
 // itunes:season 3 and podcast:season name "A20" for an episode aired in
 // autumn 2020 when the first one aired in autumn 2019.
 func semesterSeasons(eps []*episodes.Episode) func(*episodes.Episode) (int, string) {

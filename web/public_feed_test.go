@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -236,15 +237,25 @@ func BenchmarkFeedHandler(b *testing.B) {
 	s := newSite(b, storagetest.Dir(b), siteOptions{})
 	addEpisodes(b, s, 1000)
 	h := s.web.Handler()
-	for _, enc := range []string{"", "gzip"} {
-		b.Run("encoding="+enc, func(b *testing.B) {
+	probe := httptest.NewRecorder()
+	h.ServeHTTP(probe, httptest.NewRequest("GET", "/lvel/feed.xml", nil))
+	etag := probe.Header().Get("ETag")
+	for _, c := range []struct{ name, enc, inm string }{
+		{"200", "", ""},
+		{"200 gzip", "gzip", ""},
+		{"304", "", etag},
+	} {
+		b.Run(c.name, func(b *testing.B) {
 			req, _ := http.NewRequest("GET", "/lvel/feed.xml", nil)
-			req.Header.Set("Accept-Encoding", enc)
+			req.Header.Set("Accept-Encoding", c.enc)
+			if c.inm != "" {
+				req.Header.Set("If-None-Match", c.inm)
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				w := &discardWriter{h: http.Header{}}
 				h.ServeHTTP(w, req)
-				if w.code != 200 {
+				if w.code != 200 && w.code != 304 {
 					b.Fatalf("got %d", w.code)
 				}
 			}

@@ -123,6 +123,13 @@ func TestPublicPages(t *testing.T) {
 		}
 	})
 
+	t.Run("show without trailing slash", func(t *testing.T) {
+		resp, _ := f.do("GET", "/lvel")
+		if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/lvel/" {
+			t.Errorf("got %d to %q, want 301 to /lvel/", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+
 	pages := []struct {
 		path   string
 		status int
@@ -132,6 +139,7 @@ func TestPublicPages(t *testing.T) {
 			"La Voix est Libre", "Vie privée &amp; &lt;script&gt;alert(1)&lt;/script&gt;", "Les communs", "Enregistrement Mumble",
 			`href="` + f.links.Feed("lvel") + `"`, "antennapod-subscribe://", "pktc://subscribe/", "overcast://x-callback-url/add?url=",
 			"vendredis à 9h30 sur Graf&#39;hit 94.9 FM", "S&#39;abonner",
+			`<link rel="alternate" type="application/rss+xml" title="La Voix est Libre" href="` + f.links.Feed("lvel") + `">`,
 		}},
 		{"/lvel/" + f.mp3.Slug, 200, []string{
 			`<audio id="player" controls preload="metadata" src="` + objectPath(f.mp3.Media.Key) + `"`,

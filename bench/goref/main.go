@@ -5,10 +5,13 @@
 // code leaves, apart from what the HTTP server costs against nginx.
 //
 // usage: goref ADDR FILE.gz
+//
+// ADDR may have port 0: the address listened on is printed on stdout.
 package main
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -25,7 +28,13 @@ func main() {
 		os.Exit(1)
 	}
 	size := strconv.Itoa(len(body))
-	err = http.ListenAndServe(os.Args[1], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ln, err := net.Listen("tcp", os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(ln.Addr().String())
+	err = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("If-None-Match") != "" {
 			w.WriteHeader(http.StatusNotModified)
 			return
