@@ -209,7 +209,7 @@ func ifMatch(c *gin.Context) string {
 // ?name= or Content-Disposition). Without "at" or "draft" the episode is
 // published at once.
 func (s *Server) apiUpload(c *gin.Context) {
-	up, err := s.receiveUpload(c, func(up *episodes.Upload, fields map[string]string) error {
+	err := s.receiveUpload(c, func(up *episodes.Upload, fields map[string]string) error {
 		return uploadFields(up, fields, s.cfg.Catalog.Now())
 	}, func(up episodes.Upload) error {
 		e, err := s.cfg.Catalog.Ingest(c.Request.Context(), up)
@@ -222,9 +222,7 @@ func (s *Server) apiUpload(c *gin.Context) {
 	})
 	if err != nil {
 		s.fail(c, err)
-		return
 	}
-	_ = up
 }
 
 // uploadFields applies the API's upload fields to up.
@@ -278,14 +276,14 @@ const maxField = 64 << 10
 // held in memory. A multipart body gives its fields before the part named
 // "file" (later fields are not read); a raw body takes its fields from
 // the query. prepare turns the fields into the upload's.
-func (s *Server) receiveUpload(c *gin.Context, prepare func(*episodes.Upload, map[string]string) error, ingest func(episodes.Upload) error) (episodes.Upload, error) {
+func (s *Server) receiveUpload(c *gin.Context, prepare func(*episodes.Upload, map[string]string) error, ingest func(episodes.Upload) error) error {
 	up := episodes.Upload{Show: c.Param("show")}
 	limit := s.cfg.MaxUpload
 	if limit <= 0 {
 		limit = 2 << 30
 	}
 	if c.Request.ContentLength > limit {
-		return up, &http.MaxBytesError{Limit: limit}
+		return &http.MaxBytesError{Limit: limit}
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	fields := map[string]string{}
@@ -299,38 +297,38 @@ func (s *Server) receiveUpload(c *gin.Context, prepare func(*episodes.Upload, ma
 			up.Name = params["filename"]
 		}
 		if err := prepare(&up, fields); err != nil {
-			return up, err
+			return err
 		}
 		up.Body = c.Request.Body
-		return up, ingest(up)
+		return ingest(up)
 	}
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
-		return up, badRequest("multipart body")
+		return badRequest("multipart body")
 	}
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return up, badRequest(`no part named "file"`)
+			return badRequest(`no part named "file"`)
 		}
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return up, err
+				return err
 			}
-			return up, badRequest("multipart body")
+			return badRequest("multipart body")
 		}
 		if part.FormName() == "file" {
 			up.Name = part.FileName()
 			if err := prepare(&up, fields); err != nil {
-				return up, err
+				return err
 			}
 			up.Body = part
-			return up, ingest(up)
+			return ingest(up)
 		}
 		v, err := readField(part)
 		if err != nil {
-			return up, err
+			return err
 		}
 		fields[part.FormName()] = v
 	}

@@ -209,7 +209,7 @@ func (s *Server) studioShow(c *gin.Context) {
 // tags. An error shows the upload form again with the message.
 func (s *Server) studioUpload(c *gin.Context) {
 	var created *episodes.Episode
-	_, err := s.receiveUpload(c, func(up *episodes.Upload, f map[string]string) error { return nil },
+	err := s.receiveUpload(c, func(up *episodes.Upload, f map[string]string) error { return nil },
 		func(up episodes.Upload) error {
 			e, err := s.cfg.Catalog.Ingest(c.Request.Context(), up)
 			created = e
@@ -545,7 +545,7 @@ func (s *Server) replaceRecording(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	_, err = s.receiveUpload(c, func(up *episodes.Upload, f map[string]string) error {
+	err = s.receiveUpload(c, func(up *episodes.Upload, f map[string]string) error {
 		cur.Revision = cmp.Or(f["revision"], cur.Revision)
 		return nil
 	}, func(up episodes.Upload) error {
