@@ -33,6 +33,25 @@ type studioEnv struct {
 	svc    *episodes.Service
 	srv    *httptest.Server
 	tokens map[string]string
+	logs   lockedBuffer
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 const testPassword = "correct horse"
@@ -70,13 +89,18 @@ func newStudioEnv(t *testing.T, maxUpload int64) *studioEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := web.New(web.Config{Catalog: svc, Store: store, Links: links, MaxUpload: maxUpload, Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	s, err := web.New(web.Config{Catalog: svc, Store: store, Links: links, MaxUpload: maxUpload, Logger: slog.New(slog.NewTextHandler(&env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	handler = s.Handler()
 	env.srv.Start()
 	t.Cleanup(env.srv.Close)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", env.logs.String())
+		}
+	})
 	return env
 }
 
@@ -668,5 +692,34 @@ func TestStudioSettingsAndReplace(t *testing.T) {
 	body, h = multipartBody(t, "v2.mp3", readFile(t, other), "revision", before.Revision)
 	if resp, _ := env.do(alice, "POST", "/studio/lvel/"+id+"/replace", body, h); resp.StatusCode != http.StatusConflict {
 		t.Errorf("replace with a stale revision: got %d, want 409", resp.StatusCode)
+	}
+}
+
+// TestNoSecretsInLogs checks that passwords, tokens and session cookies
+// never reach the log, even at debug level and on failures.
+func TestNoSecretsInLogs(t *testing.T) {
+	env := newStudioEnv(t, 0)
+	alice := env.login("alice")
+	u, _ := url.Parse(env.srv.URL)
+	var session string
+	for _, c := range alice.Jar.Cookies(u) {
+		session = c.Value
+	}
+	body, h := form("login", "alice", "password", "wrong password secret")
+	env.do(nil, "POST", "/studio/login", body, h)
+	env.do(alice, "GET", "/studio/lvel/", nil, nil)
+	env.do(nil, "GET", "/api/v1/shows?token="+env.tokens["alice"], nil, map[string]string{"Authorization": "Bearer " + env.tokens["alice"]})
+	env.do(nil, "GET", "/api/v1/shows", nil, map[string]string{"Authorization": "Bearer " + env.tokens["bob"] + "x"})
+	logs := env.logs.String()
+	if !strings.Contains(logs, "host signed in") {
+		t.Fatalf("the log lacks the sign-in line:\n%s", logs)
+	}
+	for name, secret := range map[string]string{
+		"password": testPassword, "wrong password": "wrong password secret", "session": session,
+		"alice's token": env.tokens["alice"], "bob's token": env.tokens["bob"],
+	} {
+		if secret != "" && strings.Contains(logs, secret) {
+			t.Errorf("the log contains the %s", name)
+		}
 	}
 }
