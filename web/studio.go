@@ -588,8 +588,49 @@ func (s *Server) deleteEpisode(c *gin.Context) {
 
 type settingsForm struct {
 	Title, Description, Author, OwnerName, OwnerEmail, Language, Link, Type, Copyright, License string
-	Explicit                                                                                    bool
+	Categories, Hosts, FundingURL, FundingText, AirDay, AirTime, Station, NewFeedURL            string
+	Explicit, Locked, Semesters                                                                 bool
 	Revision                                                                                    string
+}
+
+// apply sets the form's values on sh; a value that cannot be read is a
+// *episodes.FieldError.
+func (f settingsForm) apply(sh *episodes.Show) error {
+	sh.Title, sh.Description, sh.Author = strings.TrimSpace(f.Title), f.Description, f.Author
+	sh.Owner = episodes.Owner{Name: f.OwnerName, Email: strings.TrimSpace(f.OwnerEmail)}
+	sh.Language, sh.Link, sh.Type = strings.TrimSpace(f.Language), strings.TrimSpace(f.Link), episodes.ShowType(f.Type)
+	sh.Copyright, sh.License, sh.Explicit = f.Copyright, f.License, f.Explicit
+	sh.Locked, sh.SeasonsAreSemesters, sh.NewFeedURL = f.Locked, f.Semesters, strings.TrimSpace(f.NewFeedURL)
+	sh.Categories = nil
+	for line := range strings.SplitSeq(f.Categories, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			name, sub, _ := strings.Cut(line, "/")
+			sh.Categories = append(sh.Categories, episodes.Category{Name: strings.TrimSpace(name), Sub: strings.TrimSpace(sub)})
+		}
+	}
+	sh.Hosts = nil
+	for name := range strings.SplitSeq(f.Hosts, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			sh.Hosts = append(sh.Hosts, episodes.Person{Name: name, Role: episodes.RoleHost})
+		}
+	}
+	sh.Funding = nil
+	if u := strings.TrimSpace(f.FundingURL); u != "" {
+		sh.Funding = &episodes.Funding{URL: u, Text: strings.TrimSpace(f.FundingText)}
+	}
+	sh.AirSlot = nil
+	if f.AirDay != "" {
+		d, err := strconv.Atoi(f.AirDay)
+		var h, m int
+		if err == nil {
+			_, err = fmt.Sscanf(f.AirTime, "%d:%d", &h, &m)
+		}
+		if err != nil || d < 0 || d > 6 {
+			return &episodes.FieldError{Field: "air_slot", Reason: "pick a day and a time such as 09:30"}
+		}
+		sh.AirSlot = &episodes.AirSlot{Weekday: time.Weekday(d), Hour: h, Minute: m, Station: strings.TrimSpace(f.Station)}
+	}
+	return nil
 }
 
 type settingsPage struct {
@@ -601,11 +642,27 @@ type settingsPage struct {
 }
 
 func settingsOf(sh *episodes.Show) settingsForm {
-	return settingsForm{
+	f := settingsForm{
 		Title: sh.Title, Description: sh.Description, Author: sh.Author, OwnerName: sh.Owner.Name,
 		OwnerEmail: sh.Owner.Email, Language: sh.Language, Link: sh.Link, Type: string(sh.Type),
 		Copyright: sh.Copyright, License: sh.License, Explicit: sh.Explicit, Revision: sh.Revision,
+		Locked: sh.Locked, Semesters: sh.SeasonsAreSemesters, NewFeedURL: sh.NewFeedURL,
 	}
+	var cats, hosts []string
+	for _, c := range sh.Categories {
+		cats = append(cats, strings.TrimSuffix(c.Name+"/"+c.Sub, "/"))
+	}
+	for _, p := range sh.Hosts {
+		hosts = append(hosts, p.Name)
+	}
+	f.Categories, f.Hosts = strings.Join(cats, "\n"), strings.Join(hosts, ", ")
+	if sh.Funding != nil {
+		f.FundingURL, f.FundingText = sh.Funding.URL, sh.Funding.Text
+	}
+	if a := sh.AirSlot; a != nil {
+		f.AirDay, f.AirTime, f.Station = strconv.Itoa(int(a.Weekday)), fmt.Sprintf("%02d:%02d", a.Hour, a.Minute), a.Station
+	}
+	return f
 }
 
 func (s *Server) settingsPage(c *gin.Context) {
@@ -638,6 +695,10 @@ func (s *Server) saveSettings(c *gin.Context) {
 		OwnerName: c.PostForm("owner_name"), OwnerEmail: c.PostForm("owner_email"), Language: c.PostForm("language"),
 		Link: c.PostForm("link"), Type: c.PostForm("type"), Copyright: c.PostForm("copyright"), License: c.PostForm("license"),
 		Explicit: c.PostForm("explicit") != "", Revision: c.PostForm("revision"),
+		Categories: c.PostForm("categories"), Hosts: c.PostForm("hosts"), FundingURL: c.PostForm("funding_url"),
+		FundingText: c.PostForm("funding_text"), AirDay: c.PostForm("air_day"), AirTime: c.PostForm("air_time"),
+		Station: c.PostForm("station"), NewFeedURL: c.PostForm("new_feed_url"),
+		Locked: c.PostForm("locked") != "", Semesters: c.PostForm("semesters") != "",
 	}
 	failed := func(err error) {
 		p := problemOf(err)
@@ -656,13 +717,7 @@ func (s *Server) saveSettings(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	sh, err := s.cfg.Catalog.UpdateShow(ctx, slug, f.Revision, func(sh *episodes.Show) error {
-		sh.Title, sh.Description, sh.Author = strings.TrimSpace(f.Title), f.Description, f.Author
-		sh.Owner = episodes.Owner{Name: f.OwnerName, Email: strings.TrimSpace(f.OwnerEmail)}
-		sh.Language, sh.Link, sh.Type = strings.TrimSpace(f.Language), strings.TrimSpace(f.Link), episodes.ShowType(f.Type)
-		sh.Copyright, sh.License, sh.Explicit = f.Copyright, f.License, f.Explicit
-		return nil
-	})
+	sh, err := s.cfg.Catalog.UpdateShow(ctx, slug, f.Revision, f.apply)
 	if err != nil {
 		failed(err)
 		return

@@ -664,12 +664,24 @@ func TestStudioSettingsAndReplace(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(out, `value="pas une adresse"`) || !strings.Contains(out, "owner.email") {
 		t.Errorf("bad e-mail: got %d, want 400 with the typed value kept\n%.2000s", resp.StatusCode, out)
 	}
-	body, h = form("revision", rev, "title", "La Voix est Libre", "owner_email", "radio@picasoft.net", "language", "fr", "type", "episodic")
+	body, h = form("revision", rev, "title", "La Voix est Libre", "owner_email", "radio@picasoft.net", "language", "fr", "type", "episodic",
+		"categories", "Technology\nSociety & Culture/Documentary", "hosts", "Alice, Quentin", "air_day", "5", "air_time", "09:30",
+		"station", "Graf'hit 94.9 FM", "semesters", "1", "funding_url", "https://picasoft.net/dons")
 	if resp, out := env.do(root, "POST", "/studio/lvel/settings", body, h); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("save settings: got %d %.1000s", resp.StatusCode, out)
 	}
-	if sh, _ := env.svc.Show("lvel"); sh.Title != "La Voix est Libre" || sh.Owner.Email != "radio@picasoft.net" {
+	sh, _ := env.svc.Show("lvel")
+	if sh.Title != "La Voix est Libre" || sh.Owner.Email != "radio@picasoft.net" || len(sh.Categories) != 2 || sh.Categories[1].Sub != "Documentary" ||
+		len(sh.Hosts) != 2 || sh.AirSlot == nil || sh.AirSlot.Weekday != 5 || sh.AirSlot.Minute != 30 || !sh.SeasonsAreSemesters || sh.Funding == nil {
 		t.Errorf("settings saved: got %+v", sh)
+	}
+	_, out = env.do(root, "GET", "/studio/lvel/settings", nil, nil)
+	if !strings.Contains(out, `<option value="5" selected>vendredi</option>`) || !strings.Contains(out, "Society &amp; Culture/Documentary") {
+		t.Errorf("settings page does not show what was saved:\n%.3000s", out)
+	}
+	body, h = form("revision", sh.Revision, "title", "La Voix est Libre", "language", "fr", "type", "episodic", "categories", "Cuisine")
+	if resp, out := env.do(root, "POST", "/studio/lvel/settings", body, h); resp.StatusCode != http.StatusBadRequest || !strings.Contains(out, "Cuisine") {
+		t.Errorf("unknown category: got %d, want 400 naming it", resp.StatusCode)
 	}
 	body, h = form("revision", rev, "title", "Périmé", "language", "fr", "type", "episodic")
 	if resp, _ := env.do(root, "POST", "/studio/lvel/settings", body, h); resp.StatusCode != http.StatusConflict {
