@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/mail"
 	"slices"
 	"strings"
@@ -237,6 +238,8 @@ func (sh *Show) validate() error {
 	switch {
 	case !validSlug(sh.Slug):
 		return invalid("slug", "%q is not a slug: use lowercase letters, digits and single hyphens, like la-voix-est-libre", sh.Slug)
+	case reservedShowSlugs[sh.Slug]:
+		return invalid("slug", "%q is reserved for antenne's own pages: choose another", sh.Slug)
 	case strings.TrimSpace(sh.Title) == "":
 		return invalid("title", "the title is empty")
 	case sh.Type != Episodic && sh.Type != Serial:
@@ -397,7 +400,7 @@ func (s *Service) CreateEpisode(ctx context.Context, e *Episode) (*Episode, erro
 // of the show (than the one with id self) has it.
 func (s *Service) uniqueSlug(show, base, self string) string {
 	base = cmp.Or(base, "episode")
-	taken := map[string]bool{}
+	taken := maps.Clone(reservedEpisodeSlugs)
 	eps, _ := s.cat.episodesOf(show)
 	for _, e := range eps {
 		if e.ID != self {

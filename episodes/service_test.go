@@ -133,6 +133,7 @@ func TestShowValidation(t *testing.T) {
 		field string
 	}{
 		{episodes.Show{Slug: "La Voix", Title: "x"}, "slug"},
+		{episodes.Show{Slug: "studio", Title: "x"}, "slug"},
 		{episodes.Show{Slug: "lvel"}, "title"},
 		{episodes.Show{Slug: "lvel", Title: "x", Type: "weekly"}, "type"},
 		{episodes.Show{Slug: "lvel", Title: "x", Owner: episodes.Owner{Email: "pas une adresse"}}, "owner.email"},
@@ -168,6 +169,7 @@ func TestEpisodeLifecycle(t *testing.T) {
 			t.Errorf("new episode status: got %s, want draft", got)
 		}
 		twin := newEpisode(t, svc, blobs, "Logiciels libres & vie privée !")
+
 		if twin.Slug != "logiciels-libres-vie-privee-2" {
 			t.Errorf("second episode with the same title: got slug %q, want logiciels-libres-vie-privee-2", twin.Slug)
 		}
@@ -243,6 +245,9 @@ func TestEpisodeEditKeepsIdentity(t *testing.T) {
 	newShow(t, svc)
 	e := newEpisode(t, svc, blobs, "Les communs")
 	other := newEpisode(t, svc, blobs, "Autre")
+	if media := newEpisode(t, svc, blobs, "Média"); media.Slug != "media-2" {
+		t.Errorf("episode titled Média: got slug %q, want media-2 (media is a route)", media.Slug)
+	}
 	got, err := svc.UpdateEpisode(t.Context(), "lvel", e.ID, e.Revision, func(ep *episodes.Episode) error {
 		ep.GUID, ep.ID, ep.Media.Key = "new-guid", "new-id", "elsewhere"
 		ep.Slug = other.Slug

@@ -53,6 +53,13 @@ func isSlugText(s string) bool {
 	return true
 }
 
+// Slugs the web routes use for themselves: a show or an episode with one
+// of them would be hidden by the route.
+var (
+	reservedShowSlugs    = map[string]bool{"static": true, "studio": true, "api": true, "healthz": true, "readyz": true, "metrics": true}
+	reservedEpisodeSlugs = map[string]bool{"media": true, "originals": true, "images": true, "transcripts": true, "seasons": true, "feed": true}
+)
+
 // validSlug reports whether s is a slug as Slugify makes them.
 func validSlug(s string) bool {
 	if s == "" || len(s) > maxSlugLen || s[0] == '-' || s[len(s)-1] == '-' {

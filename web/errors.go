@@ -155,7 +155,26 @@ type errorPage struct {
 	Message string
 }
 
-// notFound answers the friendly 404 page.
+// notFound answers the friendly 404 page, unless the path is the old URL
+// of an imported episode's media (episodes.Service.Redirect): then a 301
+// to its URL here, so that links and downloads from the old host keep
+// working once its name points to antenne. Only published media are
+// redirected.
 func (s *Server) notFound(c *gin.Context) {
+	if m := c.Request.Method; (m == http.MethodGet || m == http.MethodHead) && s.cfg.Catalog != nil {
+		if key, ok := s.cfg.Catalog.Redirect(c.Request.URL.Path); ok {
+			if show, _, _, err := feed.SplitKey(key); err == nil {
+				if p, err := s.publicShow(show); err == nil {
+					if _, public := p.objects[key]; public {
+						if u, err := s.cfg.Links.Object(key); err == nil {
+							c.Redirect(http.StatusMovedPermanently, u)
+							c.Abort()
+							return
+						}
+					}
+				}
+			}
+		}
+	}
 	s.answerProblem(c, problem{Status: http.StatusNotFound, Code: "not_found", key: "error.notfound"})
 }

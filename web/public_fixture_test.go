@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -36,9 +37,15 @@ func newFixture(t testing.TB, store storagetest.Store, o siteOptions) *fixture {
 			{Name: "Bob <b>", Role: episodes.RoleGuest},
 		},
 	})
+	vtt := []byte("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nBonjour et bienvenue.\n")
+	const vttKey = "shows/lvel/transcripts/vie-privee.vtt"
+	if _, err := store.Put(ctx, vttKey, bytes.NewReader(vtt), int64(len(vtt)), "text/vtt"); err != nil {
+		t.Fatal(err)
+	}
 	var err error
 	f.mp3, err = s.svc.UpdateEpisode(ctx, s.show, f.mp3.ID, "", func(e *episodes.Episode) error {
 		e.Chapters = []episodes.Chapter{{Start: 0, Title: "Intro"}, {Start: time.Second, Title: "Sujet"}}
+		e.Transcript = &episodes.Transcript{Key: vttKey, Type: "text/vtt", Language: "fr"}
 		return nil
 	})
 	if err != nil {

@@ -29,6 +29,7 @@ func TestObjectRoutes(t *testing.T) {
 			{"media m4a", f.m4a.Media.Key},
 			{"originals", f.wav.Original.Key},
 			{"images", sh.Artwork.Key},
+			{"transcripts", f.mp3.Transcript.Key},
 		}
 		for _, r := range routes {
 			t.Run(r.name, func(t *testing.T) {

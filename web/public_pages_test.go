@@ -291,3 +291,30 @@ func TestStatic(t *testing.T) {
 		t.Errorf("missing static file: got %d, want 404", resp.StatusCode)
 	}
 }
+
+// TestImportedRedirects: the old media URLs of an imported show answer a
+// 301 to the media here, once published.
+func TestImportedRedirects(t *testing.T) {
+	s := newSite(t, storagetest.Dir(t), siteOptions{})
+	ctx := context.Background()
+	key := "shows/lvel/media/old.mp3"
+	body := []byte("not really audio, but stored")
+	if _, err := s.store.Put(ctx, key, bytes.NewReader(body), int64(len(body)), "audio/mpeg"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.CreateEpisode(ctx, &episodes.Episode{
+		Show:      "lvel",
+		Title:     "Les communs",
+		PublishAt: s.clock.Now(),
+		Media:     episodes.Media{Key: key, Type: "audio/mpeg", Size: int64(len(body)), SourceURL: "https://old.example.org/audio/@lvel/episodes/les-communs.mp3"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := s.do("GET", "/audio/@lvel/episodes/les-communs.mp3")
+	if want := s.links.Base() + "/lvel/media/old.mp3"; resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != want {
+		t.Errorf("old media URL: got %d to %q, want 301 to %q", resp.StatusCode, resp.Header.Get("Location"), want)
+	}
+	if resp, _ := s.do("GET", "/audio/@lvel/episodes/other.mp3"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown old URL: got %d, want 404", resp.StatusCode)
+	}
+}
