@@ -22,7 +22,7 @@ export NODE_PATH  := $(NODE_DIR)/node_modules
 
 export ANTENNE_TEST_MINIO_BIN := $(MINIO)
 
-.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench bench-http loadtest clean
+.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench bench-http loadtest clean screenshots
 
 all: build
 
@@ -81,14 +81,20 @@ bench: deps
 	./.ci/with-minio bench/publish.sh
 	./.ci/with-minio bench/feed.sh
 
+## bench-http: antenne's feed and media against nginx and MinIO with wrk (bench/feed.sh).
+bench-http: minio
+	./.ci/with-minio bench/feed.sh
+
 ## loadtest: 60 s of feed readers, media downloaders and uploading hosts
 ## against antenne over MinIO on 127.0.0.1; fails when anything is lost.
 loadtest: deps
 	./.ci/with-minio bench/loadtest.sh 60s
 
-## bench-http: antenne's feed and media against nginx and MinIO with wrk (bench/feed.sh).
-bench-http: minio
-	./.ci/with-minio bench/feed.sh
-
 clean:
 	rm -f antenne
+
+## screenshots: PNGs of the studio and the public pages, desktop and phone widths, into ./screenshots/ (needs chromium).
+screenshots:
+	mkdir -p screenshots
+	ANTENNE_SCREENSHOTS=$(CURDIR)/screenshots $(GO) test -count=1 -run TestBrowserPublish ./web
+	@ls screenshots

@@ -95,3 +95,38 @@ func (s *Service) SetShowArtwork(ctx context.Context, slug, revision string, dat
 	}
 	return sh, nil
 }
+
+// SetEpisodeArtwork stores data (a JPEG or PNG) as the episode's artwork
+// and applies edit, if not nil, in the same update, so that a form that
+// changes fields and the artwork makes one revision. The previous artwork
+// is removed once the episode is saved.
+func (s *Service) SetEpisodeArtwork(ctx context.Context, show, id, revision string, data []byte, edit func(*Episode) error) (*Episode, error) {
+	img, err := describeImage(data)
+	if err != nil {
+		return nil, err
+	}
+	old, err := s.Episode(show, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.storeImage(ctx, show, img, data); err != nil {
+		return nil, err
+	}
+	e, err := s.UpdateEpisode(ctx, show, id, revision, func(e *Episode) error {
+		if edit != nil {
+			if err := edit(e); err != nil {
+				return err
+			}
+		}
+		e.Artwork = img
+		return nil
+	})
+	if err != nil {
+		s.deleteUnreferenced(context.WithoutCancel(ctx), []string{img.Key})
+		return nil, err
+	}
+	if old.Artwork != nil && old.Artwork.Key != img.Key {
+		s.deleteUnreferenced(ctx, []string{old.Artwork.Key})
+	}
+	return e, nil
+}

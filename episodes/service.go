@@ -50,6 +50,7 @@ type Service struct {
 	blobs Blobs
 	opts  Options
 	cat   *catalog
+	hosts *hostCache
 	// creating serialises the choice of new slugs within this process.
 	creating sync.Mutex
 	// redirects indexes the media URLs imported episodes came from.
@@ -70,20 +71,22 @@ func NewService(blobs Blobs, opts Options) *Service {
 	if opts.OrphanAge <= 0 {
 		opts.OrphanAge = time.Hour
 	}
-	return &Service{blobs: blobs, opts: opts, cat: newCatalog()}
+	return &Service{blobs: blobs, opts: opts, cat: newCatalog(), hosts: newHostCache()}
 }
 
-// Load reads the whole catalog from the store. Documents that cannot be
-// read are reported in the error; the others are loaded.
+// Load reads the whole catalog (and the host accounts) from the store.
+// Documents that cannot be read are reported in the error; the others are
+// loaded.
 func (s *Service) Load(ctx context.Context) error {
-	_, err := s.cat.refresh(ctx, s.blobs)
+	_, err := s.Refresh(ctx)
 	return err
 }
 
-// Refresh brings in the changes other processes made to the store. It
-// reports whether anything changed.
+// Refresh brings in the changes other processes made to the store, host
+// accounts included. It reports whether anything of the catalog changed.
 func (s *Service) Refresh(ctx context.Context) (bool, error) {
-	return s.cat.refresh(ctx, s.blobs)
+	changed, err := s.cat.refresh(ctx, s.blobs)
+	return changed, errors.Join(err, s.refreshHosts(ctx))
 }
 
 // indexInterval is how often Run rewrites the indexes that changed.

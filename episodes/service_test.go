@@ -409,7 +409,8 @@ func TestSweepRemovesOnlyOldOrphans(t *testing.T) {
 		e := newEpisode(t, svc, blobs, "Gardé")
 		orphan := storeMedia(t, blobs, "lvel", "orphelin")
 		outside := "hosts/alice.json"
-		if _, err := blobs.Put(ctx, outside, strings.NewReader("{}"), 2, "application/json"); err != nil {
+		host := `{"version":1,"login":"alice"}`
+		if _, err := blobs.Put(ctx, outside, strings.NewReader(host), int64(len(host)), "application/json"); err != nil {
 			t.Fatal(err)
 		}
 

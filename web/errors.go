@@ -27,7 +27,29 @@ type problem struct {
 }
 
 // Message is the user's message in lang.
-func (p problem) Message(lang string) string { return tr(lang, p.key, p.args...) }
+func (p problem) Message(lang string) string {
+	args := make([]any, len(p.args))
+	for i, a := range p.args {
+		if k, ok := a.(msgKey); ok {
+			a = k.in(lang)
+		}
+		args[i] = a
+	}
+	return tr(lang, p.key, args...)
+}
+
+// msgKey is an argument of a message that is itself translated: a key of
+// the catalogue, with the text to show when the key is missing.
+type msgKey struct{ key, fallback string }
+
+func (k msgKey) in(lang string) string {
+	if _, ok := messages[k.key]; !ok {
+		if _, ok := studioMessages[k.key]; !ok {
+			return k.fallback
+		}
+	}
+	return tr(lang, k.key)
+}
 
 // badRequest is a 400 whose message is detail, a text safe to show (it
 // names what the user sent, never an internal state).
@@ -63,7 +85,7 @@ func problemOf(err error) problem {
 	case errors.Is(err, episodes.ErrConflict), errors.Is(err, fs.ErrExist):
 		return problem{Status: http.StatusConflict, Code: "conflict", key: "error.conflict"}
 	case errors.As(err, &audio):
-		return problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_audio", key: "error.unsupported", args: []any{audio.Kind.Describe()}}
+		return problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_audio", key: "error.unsupported", args: []any{msgKey{"kind." + string(audio.Kind), audio.Kind.Describe()}}}
 	case errors.Is(err, episodes.ErrFFmpegMissing):
 		return problem{Status: http.StatusUnsupportedMediaType, Code: "ffmpeg_missing", key: "error.ffmpeg"}
 	case errors.As(err, &tooLarge):

@@ -165,7 +165,9 @@ var messages = map[string][2]string{
 func tr(lang, key string, args ...any) string {
 	m, ok := messages[key]
 	if !ok {
-		return key
+		if m, ok = studioMessages[key]; !ok {
+			return key
+		}
 	}
 	s := m[0]
 	if lang == langEN && m[1] != "" {

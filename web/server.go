@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -58,6 +59,10 @@ type Config struct {
 	TrustedProxies []string
 	// Ready reports whether the store can be reached; /readyz calls it.
 	Ready func(context.Context) error
+	// SessionKey signs the studio's session cookies
+	// (ANTENNE_SESSION_KEY). Empty: a key kept in the store
+	// (secrets/session-key) is used, created by the first replica.
+	SessionKey []byte
 	// Logger receives one line per request and the errors the user does
 	// not see.
 	Logger *slog.Logger
@@ -89,6 +94,11 @@ type Server struct {
 	// shows caches what the public sees of each show, its feed included
 	// (public_cache.go).
 	shows *showCache
+	// key is the session key read from the store (auth.go).
+	keyMu sync.Mutex
+	key   []byte
+	// loginByIP and loginByAccount slow down password guessing.
+	loginByIP, loginByAccount *limiters
 }
 
 // New builds the server. It fails only on a configuration mistake, such as
@@ -131,6 +141,8 @@ func New(cfg Config) (*Server, error) {
 	s.cspFramable = contentSecurityPolicy(origin(s.mediaURL), "*")
 	s.cspValue = []string{s.csp}
 	s.shows = newShowCache()
+	s.loginByIP = newLimiters(ipEvery, ipBurst)
+	s.loginByAccount = newLimiters(accountEvery, accountBurst)
 	s.engine.Use(s.logRequests, s.recoverPanics, s.securityHeaders, idleBody(cfg.BodyIdleTimeout))
 	s.engine.NoRoute(s.notFound)
 	s.routes()
@@ -141,8 +153,9 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Handler is the http.Handler to serve.
-func (s *Server) Handler() http.Handler { return s.engine.Handler() }
+// Handler is the http.Handler to serve. State-changing requests from
+// other sites are refused (403) before they reach a route.
+func (s *Server) Handler() http.Handler { return s.crossOriginGuard(s.engine.Handler()) }
 
 // routes registers every route. The public site (pages, feeds, media,
 // exports) is in public.go, the hosts' studio in studio.go, the JSON API in
@@ -150,6 +163,10 @@ func (s *Server) Handler() http.Handler { return s.engine.Handler() }
 func (s *Server) routes() {
 	get(s.engine, "/healthz", s.healthz)
 	get(s.engine, "/readyz", s.readyz)
+	if s.cfg.Catalog != nil {
+		s.studioRoutes()
+		s.apiRoutes()
+	}
 	s.publicRoutes()
 }
 

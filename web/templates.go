@@ -46,6 +46,8 @@ var templateFuncs = template.FuncMap{
 	"seconds": func(d time.Duration) int64 { return int64(d / time.Second) },
 	// size writes a byte count: 12,3 Mo.
 	"size": humanSize,
+	// list makes a slice of its arguments, for option lists.
+	"list": func(v ...string) []string { return v },
 }
 
 // pages are the parsed templates, by page name (file name without

@@ -29,6 +29,11 @@ func openCatalog(ctx context.Context, e *env, fs *flag.FlagSet, args []string) (
 	if err != nil {
 		return nil, err
 	}
+	return catalogFrom(ctx, cfg)
+}
+
+// catalogFrom opens the store cfg names and loads the catalog.
+func catalogFrom(ctx context.Context, cfg *config) (*catalogCmd, error) {
 	store, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err

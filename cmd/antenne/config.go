@@ -26,6 +26,7 @@ type config struct {
 	TrustedProxies []string
 	ShutdownGrace  time.Duration
 	BodyIdle       time.Duration
+	SessionKey     []byte // nil: the key kept in the store
 }
 
 // s3Config selects the S3 store when Endpoint is set.
@@ -146,6 +147,16 @@ var settings = []setting{
 		}
 		c.ShutdownGrace = d
 		return err
+	}},
+	{"ANTENNE_SESSION_KEY", "session-key", "", "key signing the studio's sessions, 32 bytes or more (64+ hex digits or any long secret); empty: a key kept in the store", func(c *config, v string) error {
+		if v == "" {
+			return nil
+		}
+		if len(v) < 32 {
+			return fmt.Errorf("too short: use 32 bytes or more, e.g. the output of openssl rand -hex 32")
+		}
+		c.SessionKey = []byte(v)
+		return nil
 	}},
 }
 

@@ -54,6 +54,7 @@ func commands() []command {
 		showsCommand,
 		episodesCommand,
 		themesCommand,
+		hostsCommand,
 		checkCommand,
 		versionCommand,
 		probeCommand,

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
@@ -33,7 +35,13 @@ as a draft with --draft. Prints the episode's public URL.
   --host NAME, --guest NAME   people of the episode; repeatable
 
 The same file twice is refused with the existing episode's id. The store is
-the one ANTENNE_* names (see antenne help serve).`,
+the one ANTENNE_* names (see antenne help serve).
+
+With --server URL (or ANTENNE_SERVER) the recording is sent to a running
+antenne through its API instead, with the token of --token (or
+ANTENNE_TOKEN; create one with antenne hosts token create LOGIN):
+
+  antenne publish --server https://radio.example --token ant_... FILE`,
 	run: runPublish,
 }
 
@@ -53,7 +61,30 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&number, "number", 0, "")
 	fs.Var(&hosts, "host", "")
 	fs.Var(&guests, "guest", "")
-	c, err := openCatalog(ctx, e, fs, args)
+	server := fs.String("server", "", "")
+	token := fs.String("token", "", "")
+	cfg, err := loadConfig(fs, e.getenv, args)
+	if err != nil {
+		return err
+	}
+	*server = cmp.Or(*server, e.getenv("ANTENNE_SERVER"))
+	*token = cmp.Or(*token, e.getenv("ANTENNE_TOKEN"))
+	if *server != "" {
+		if fs.NArg() != 1 {
+			return usageErrorf("publish: want one FILE (see `antenne help publish`)")
+		}
+		if *draft && *at != "" {
+			return usageErrorf("publish: --draft and --at exclude each other")
+		}
+		if season != 0 || number != 0 || len(hosts) > 0 || len(guests) > 0 {
+			return usageErrorf("publish --server: --season, --number, --host and --guest are set afterwards in the studio or with PATCH")
+		}
+		return publishRemote(ctx, e, remotePublish{
+			server: *server, token: *token, show: *show, file: fs.Arg(0),
+			fields: map[string]string{"title": *title, "theme": *theme, "aired": *aired, "at": *at, "draft": strconv.FormatBool(*draft)},
+		})
+	}
+	c, err := catalogFrom(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -98,6 +98,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Ready:           store.Ping,
 		Logger:          log,
 		Metrics:         reg,
+		SessionKey:      cfg.SessionKey,
 	})
 	if err != nil {
 		return usageErrorf("ANTENNE_TRUSTED_PROXIES: %v", err)

@@ -1,0 +1,301 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/time/rate"
+
+	"github.com/picasoft/antenne/episodes"
+)
+
+// Sessions. A session is a signed cookie, not a server-side record, so
+// that it works on every replica that shares the store: the cookie says
+// who (login), until when (expiry) and which session generation of the
+// host it belongs to; HMAC-SHA256 with the session key (Config.SessionKey,
+// else the key kept in the store) makes it unforgeable. Changing the
+// password or signing out everywhere bumps the host's generation, which
+// voids every cookie made before.
+const (
+	sessionCookie = "antenne_session"
+	sessionTTL    = 14 * 24 * time.Hour
+	// hostKey is where the auth middlewares leave the signed-in host.
+	hostKey = "antenne.host"
+)
+
+// Login rate limits: each client address gets a bucket of ipBurst
+// attempts refilled one every ipEvery, each login one of accountBurst
+// refilled every accountEvery. A burst of guesses is answered 429 with
+// Retry-After before any password is checked.
+const (
+	ipBurst        = 20
+	ipEvery        = 5 * time.Second
+	accountBurst   = 5
+	accountEvery   = 30 * time.Second
+	limiterIdle    = 15 * time.Minute
+	limiterMaxKeys = 10_000
+)
+
+// limiters is a set of token buckets by key (client address, login).
+type limiters struct {
+	mu   sync.Mutex
+	m    map[string]*limiterEntry
+	now  func() time.Time
+	rate rate.Limit
+	size int
+}
+
+type limiterEntry struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func newLimiters(every time.Duration, burst int) *limiters {
+	return &limiters{m: map[string]*limiterEntry{}, now: time.Now, rate: rate.Every(every), size: burst}
+}
+
+// take spends one attempt of key's bucket. It returns 0 when allowed, else
+// how long to wait before the next attempt.
+func (l *limiters) take(key string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if len(l.m) >= limiterMaxKeys {
+		for k, e := range l.m {
+			if now.Sub(e.seen) > limiterIdle {
+				delete(l.m, k)
+			}
+		}
+	}
+	e := l.m[key]
+	if e == nil {
+		if len(l.m) >= limiterMaxKeys {
+			// Still full of active keys: an attack from many addresses.
+			// Refuse newcomers rather than grow without bound.
+			return ipEvery
+		}
+		e = &limiterEntry{lim: rate.NewLimiter(l.rate, l.size)}
+		l.m[key] = e
+	}
+	e.seen = now
+	r := e.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return d
+	}
+	return 0
+}
+
+// sessionKey is the key that signs sessions: Config.SessionKey, else the
+// one kept in the store, read once.
+func (s *Server) sessionKey(c *gin.Context) ([]byte, error) {
+	if len(s.cfg.SessionKey) > 0 {
+		return s.cfg.SessionKey, nil
+	}
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	if s.key != nil {
+		return s.key, nil
+	}
+	key, err := s.cfg.Catalog.SessionKey(c.Request.Context())
+	if err != nil {
+		return nil, err
+	}
+	s.key = key
+	return key, nil
+}
+
+// signSession is the cookie value for host, valid until expires:
+// base64(login|generation|expiry).base64(hmac).
+func signSession(key []byte, h *episodes.Host, expires time.Time) string {
+	payload := h.Login + "|" + strconv.Itoa(h.SessionGeneration) + "|" + strconv.FormatInt(expires.Unix(), 10)
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(payload))
+	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// errBadSession is any cookie that does not open a session.
+var errBadSession = errors.New("no valid session")
+
+// openSession checks a cookie value and returns the login and generation
+// it names.
+func openSession(key []byte, value string, now time.Time) (login string, gen int, err error) {
+	p64, m64, ok := strings.Cut(value, ".")
+	if !ok {
+		return "", 0, errBadSession
+	}
+	payload, err1 := base64.RawURLEncoding.DecodeString(p64)
+	sum, err2 := base64.RawURLEncoding.DecodeString(m64)
+	if err1 != nil || err2 != nil {
+		return "", 0, errBadSession
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write(payload)
+	if !hmac.Equal(sum, mac.Sum(nil)) {
+		return "", 0, errBadSession
+	}
+	parts := strings.Split(string(payload), "|")
+	if len(parts) != 3 {
+		return "", 0, errBadSession
+	}
+	gen, err1 = strconv.Atoi(parts[1])
+	exp, err2 := strconv.ParseInt(parts[2], 10, 64)
+	if err1 != nil || err2 != nil || now.Unix() >= exp {
+		return "", 0, errBadSession
+	}
+	return parts[0], gen, nil
+}
+
+// secure reports whether the request came over HTTPS, directly or (as the
+// base URL says) behind a TLS-terminating proxy: cookies are then Secure.
+func (s *Server) secure(c *gin.Context) bool {
+	return c.Request.TLS != nil || strings.HasPrefix(s.cfg.Links.Base(), "https:")
+}
+
+func (s *Server) setSessionCookie(c *gin.Context, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name:     sessionCookie,
+		Value:    value,
+		Path:     "/",
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+		Secure:   s.secure(c),
+	})
+}
+
+// sessionHost returns the host whose valid session cookie the request
+// carries, or nil.
+func (s *Server) sessionHost(c *gin.Context) *episodes.Host {
+	ck, err := c.Request.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return nil
+	}
+	key, err := s.sessionKey(c)
+	if err != nil {
+		s.log.ErrorContext(c.Request.Context(), "session key unavailable", "err", err)
+		return nil
+	}
+	login, gen, err := openSession(key, ck.Value, time.Now())
+	if err != nil {
+		return nil
+	}
+	h, err := s.cfg.Catalog.Host(login)
+	if err != nil || h.SessionGeneration != gen {
+		return nil
+	}
+	return h
+}
+
+// requireSession is the studio's middleware: without a valid session the
+// browser is sent to the login page (303, so that a POST becomes a GET),
+// with the page it wanted in ?next=.
+func (s *Server) requireSession(c *gin.Context) {
+	h := s.sessionHost(c)
+	if h == nil {
+		next := c.Request.URL.Path
+		if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead {
+			next = "/studio/"
+		}
+		c.Header("Cache-Control", "no-store")
+		c.Redirect(http.StatusSeeOther, "/studio/login?next="+url.QueryEscape(next))
+		c.Abort()
+		return
+	}
+	c.Set(hostKey, h)
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
+
+// requireToken is the API's middleware: a valid "Authorization: Bearer"
+// token, else 401.
+func (s *Server) requireToken(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	auth := c.GetHeader("Authorization")
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || token == "" {
+		c.Header("WWW-Authenticate", `Bearer realm="antenne"`)
+		s.answerProblem(c, problem{Status: http.StatusUnauthorized, Code: "unauthorized", key: "error.unauthorized"})
+		return
+	}
+	h, err := s.cfg.Catalog.HostByToken(c.Request.Context(), strings.TrimSpace(token))
+	if err != nil {
+		c.Header("WWW-Authenticate", `Bearer realm="antenne", error="invalid_token"`)
+		s.answerProblem(c, problem{Status: http.StatusUnauthorized, Code: "unauthorized", key: "error.unauthorized"})
+		return
+	}
+	c.Set(hostKey, h)
+	c.Next()
+}
+
+// currentHost is the host the auth middleware let in.
+func currentHost(c *gin.Context) *episodes.Host {
+	v, _ := c.Get(hostKey)
+	h, _ := v.(*episodes.Host)
+	return h
+}
+
+// requireShow is the middleware of routes under a :show: the host must
+// be allowed to act on it (403), and the show must exist (404, told only
+// to those allowed, so that nobody learns which drafts exist elsewhere).
+func (s *Server) requireShow(c *gin.Context) {
+	if !currentHost(c).CanEdit(c.Param("show")) {
+		s.answerProblem(c, problem{Status: http.StatusForbidden, Code: "forbidden", key: "error.forbidden"})
+		return
+	}
+	if _, err := s.cfg.Catalog.Show(c.Param("show")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Next()
+}
+
+// requireAdmin lets only admins through (403).
+func (s *Server) requireAdmin(c *gin.Context) {
+	if h := currentHost(c); h == nil || !h.Admin {
+		s.answerProblem(c, problem{Status: http.StatusForbidden, Code: "forbidden", key: "error.forbidden"})
+		return
+	}
+	c.Next()
+}
+
+// allowLogin spends an attempt of the client's and the login's buckets;
+// when either is empty it answers 429 with Retry-After and returns false.
+func (s *Server) allowLogin(c *gin.Context, login string) bool {
+	wait := s.loginByIP.take(c.ClientIP())
+	if w := s.loginByAccount.take(strings.ToLower(login)); w > wait {
+		wait = w
+	}
+	if wait <= 0 {
+		return true
+	}
+	secs := int(math.Ceil(wait.Seconds()))
+	c.Header("Retry-After", strconv.Itoa(secs))
+	s.log.WarnContext(c.Request.Context(), "login attempts slowed down", "client", c.ClientIP(), "retry_after", secs)
+	return false
+}
+
+// crossOriginGuard refuses state-changing requests that a browser sends
+// from another site (Go's CrossOriginProtection: Sec-Fetch-Site, then
+// Origin against Host). Requests without those headers (curl, the CLI)
+// pass: they carry no ambient cookie of a victim.
+func (s *Server) crossOriginGuard(next http.Handler) http.Handler {
+	p := http.NewCrossOriginProtection()
+	p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.WarnContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", r.URL.Path)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusForbidden)
+		w.Write([]byte("cross-origin request refused / requête d'un autre site refusée\n"))
+	}))
+	return p.Handler(next)
+}
