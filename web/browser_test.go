@@ -37,9 +37,25 @@ func newBrowser(t *testing.T) context.Context {
 			t.Skipf("chromium not found, skipping the browser test: %v", err)
 		}
 	}
+	// Chromium's helper processes may still write its profile for a moment
+	// after it is killed: remove the folder last, retrying, rather than
+	// through t.TempDir, whose cleanup fails on a folder that is not empty.
+	profile, err := os.MkdirTemp("", "antenne-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 50 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("chromium profile %s left behind", profile)
+	})
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
 		chromedp.Flag("disable-gpu", true),
