@@ -224,7 +224,14 @@ func TestBrowserPublish(t *testing.T) {
 		chromedp.Click(`button[value=publish]`, chromedp.ByQuery),
 		chromedp.WaitVisible(".form-notice", chromedp.ByQuery),
 	)
-	eps, _ := env.svc.Episodes("lvel", episodes.ListOptions{Status: episodes.Published})
+	// The notice may already be on the page from the upload: wait for the
+	// publication itself rather than trust it.
+	var eps []*episodes.Episode
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if eps, _ = env.svc.Episodes("lvel", episodes.ListOptions{Status: episodes.Published}); len(eps) > 0 {
+			break
+		}
+	}
 	if len(eps) != 1 || eps[0].Theme != "Communs" || len(eps[0].Chapters) != 3 {
 		t.Fatalf("published episodes: got %d %+v", len(eps), eps)
 	}
