@@ -38,6 +38,7 @@ func (s *Server) studioRoutes() {
 	get(st, "/", s.studioHome)
 	sh := st.Group("/:show", s.requireShow)
 	get(sh, "/", s.studioShow)
+	get(sh, "/semester", s.studioSemester)
 	sh.POST("/upload", s.studioUpload)
 	admin := sh.Group("", s.requireAdmin)
 	get(admin, "/settings", s.settingsPage)

@@ -46,6 +46,8 @@ var templateFuncs = template.FuncMap{
 	"seconds": func(d time.Duration) int64 { return int64(d / time.Second) },
 	// size writes a byte count: 12,3 Mo.
 	"size": humanSize,
+	// add sums two numbers, for sizes.
+	"add": func(a, b int) int { return a + b },
 	// list makes a slice of its arguments, for option lists.
 	"list": func(v ...string) []string { return v },
 }

@@ -82,4 +82,23 @@ document.addEventListener("DOMContentLoaded", function () {
       xhr.send(new FormData(form));
     });
   });
+  // Copy buttons: data-copy names the field whose text to copy.
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var field = document.getElementById(button.getAttribute("data-copy"));
+      if (!field) { return; }
+      var label = button.textContent;
+      var done = function () {
+        button.textContent = button.getAttribute("data-done") || label;
+        setTimeout(function () { button.textContent = label; }, 2000);
+      };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(field.value).then(done, function () { field.select(); });
+      } else {
+        field.select();
+        document.execCommand("copy");
+        done();
+      }
+    });
+  });
 });
