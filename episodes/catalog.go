@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Keys of the documents in the store. See DESIGN.md, "The bucket is the
@@ -101,8 +102,14 @@ func newCatalog() *catalog {
 	return &catalog{shows: map[string]*showState{}, orphans: map[string]cached[Episode]{}, dirty: map[string]bool{}}
 }
 
+// docTimeout bounds the reading or writing of one document, so that a
+// store that stopped answering fails the request instead of holding it.
+const docTimeout = 30 * time.Second
+
 // readDoc reads the JSON document at key into v and returns its ETag.
 func readDoc(ctx context.Context, blobs Blobs, key string, v any) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, docTimeout)
+	defer cancel()
 	rc, info, err := blobs.Get(ctx, key, 0, -1)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -136,6 +143,8 @@ func readDoc(ctx context.Context, blobs Blobs, key string, v any) (string, error
 // writeDoc stores v as JSON at key if the stored document still has ETag
 // ifMatch ("" : only if there is none), and returns the new ETag.
 func writeDoc(ctx context.Context, blobs Blobs, key string, v any, ifMatch string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, docTimeout)
+	defer cancel()
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return "", fmt.Errorf("encode %s: %w", key, err)

@@ -41,7 +41,8 @@ type S3Config struct {
 }
 
 const (
-	dialTimeout = 5 * time.Second
+	dialTimeout     = 5 * time.Second
+	responseTimeout = 20 * time.Second
 	maxRetries  = 4
 	// DefaultPartSize is the multipart part size when S3Config.PartSize is
 	// zero. minio-go's own default for unknown sizes buffers ~0.5 GiB.
@@ -106,6 +107,9 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	// 30 s dial timeout; and media proxying keeps many connections busy.
 	transport.DialContext = (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext
 	transport.MaxIdleConnsPerHost = 128
+	// A store that accepted the connection but stopped answering fails
+	// the attempt after this long rather than minio-go's minute.
+	transport.ResponseHeaderTimeout = responseTimeout
 	opts := minio.Options{
 		Creds:     credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:    cfg.Secure,
