@@ -43,7 +43,7 @@ type S3Config struct {
 const (
 	dialTimeout     = 5 * time.Second
 	responseTimeout = 20 * time.Second
-	maxRetries  = 4
+	maxRetries      = 4
 	// DefaultPartSize is the multipart part size when S3Config.PartSize is
 	// zero. minio-go's own default for unknown sizes buffers ~0.5 GiB.
 	DefaultPartSize = 16 << 20
