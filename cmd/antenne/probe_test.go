@@ -5,30 +5,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/picasoft/antenne/episodes/episodestest"
 )
 
 // makeMP3 writes a tagged three-second mono MP3 with ffmpeg.
-func makeMP3(t *testing.T, dir string) string {
-	t.Helper()
-	bin, err := exec.LookPath("ffmpeg")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("ffmpeg is required under CI: %v", err)
-		}
-		t.Skipf("ffmpeg not found, skipping: %v", err)
-	}
-	path := filepath.Join(dir, "episode.mp3")
-	out, err := exec.Command(bin, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi",
-		"-i", "sine=frequency=440:sample_rate=44100:duration=3", "-metadata", "title=Les communs",
-		"-metadata", "date=2020-10-02", "-c:a", "libmp3lame", "-b:a", "64k", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ffmpeg: %v\n%s", err, out)
-	}
-	return path
+func makeMP3(t *testing.T) string {
+	return episodestest.Make(t, episodestest.Recording{Format: "mp3", Tags: map[string]string{"title": "Les communs", "date": "2020-10-02"}})
 }
 
 func runProbeCLI(t *testing.T, args ...string) (stdout, stderr string, status int) {
@@ -44,7 +30,7 @@ func runProbeCLI(t *testing.T, args ...string) (stdout, stderr string, status in
 
 func TestProbeCommandJSON(t *testing.T) {
 	dir := t.TempDir()
-	mp3 := makeMP3(t, dir)
+	mp3 := makeMP3(t)
 	png := filepath.Join(dir, "cover.mp3")
 	if err := os.WriteFile(png, []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"), 0o644); err != nil {
 		t.Fatal(err)
@@ -90,7 +76,7 @@ func TestProbeCommandJSON(t *testing.T) {
 }
 
 func TestProbeCommandText(t *testing.T) {
-	mp3 := makeMP3(t, t.TempDir())
+	mp3 := makeMP3(t)
 	stdout, stderr, status := runProbeCLI(t, mp3)
 	if status != 0 {
 		t.Fatalf("exit status: got %d, want 0; stderr: %s", status, stderr)
