@@ -101,6 +101,10 @@ func (s *Service) Check(ctx context.Context, opts CheckOptions) (*CheckReport, e
 			if ep.Transcript != nil {
 				add(owner, ep.Transcript.Key, -1, "")
 			}
+			if ep.Pending != nil {
+				// Its job document comes and goes with the job.
+				refd[jobKey(slug, id)] = true
+			}
 		}
 	}
 	for key := range fresh.orphans {

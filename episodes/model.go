@@ -133,6 +133,12 @@ const (
 	Draft     Status = "draft"     // not planned for publication
 	Scheduled Status = "scheduled" // publishes by itself at PublishAt
 	Published Status = "published" // listed in the feed
+	// Processing: the recording is received and stored, an ingest job
+	// makes it podcast-ready (jobs.go). In no feed, page or export.
+	Processing Status = "processing"
+	// Failed: the ingest job failed; the original is kept for a retry.
+	// In no feed, page or export.
+	Failed Status = "failed"
 )
 
 // Episode is one recording of a show and what is said of it. It is stored as
@@ -153,6 +159,7 @@ type Episode struct {
 	// AiredAt is when the episode went on air; it decides the semester.
 	AiredAt time.Time `json:"aired_at,omitzero"`
 	// PublishAt is when the episode is (or was) published; zero for a draft.
+	// While Pending, it is the publication asked for when processing ends.
 	PublishAt  time.Time   `json:"publish_at,omitzero"`
 	Season     int         `json:"season,omitempty"`
 	Number     int         `json:"number,omitempty"`
@@ -164,8 +171,11 @@ type Episode struct {
 	Media      Media       `json:"media"`
 	Original   *Media      `json:"original,omitempty"` // the upload, when it was transcoded
 	Transcript *Transcript `json:"transcript,omitempty"`
-	Created    time.Time   `json:"created"`
-	Updated    time.Time   `json:"updated"`
+	// Pending is set while the recording is processed in the background
+	// (Media is then empty and Original set), and when that failed.
+	Pending *Pending  `json:"pending,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
 	// Revision identifies the stored version this value was read from.
 	// Pass it back to an update to make sure nobody changed the episode
 	// meanwhile. It is not stored.
@@ -175,6 +185,10 @@ type Episode struct {
 // Status tells where the episode stands at now.
 func (e *Episode) Status(now time.Time) Status {
 	switch {
+	case e.Pending != nil && e.Pending.Failure != nil:
+		return Failed
+	case e.Pending != nil:
+		return Processing
 	case e.PublishAt.IsZero():
 		return Draft
 	case e.PublishAt.After(now):
@@ -191,6 +205,33 @@ func (e *Episode) ThemeOrTitle() string {
 	}
 	return e.Title
 }
+
+// Pending marks an episode whose recording is still being processed (see
+// jobs.go). Meanwhile the episode's PublishAt is the publication asked
+// (zero for a draft): when processing ends, a time still to come
+// schedules the episode, a time passed publishes it at once.
+type Pending struct {
+	// Failure is set when processing failed: the episode is Failed until
+	// a retry.
+	Failure *Failure `json:"failure,omitempty"`
+}
+
+// Failure says why an ingest job failed.
+type Failure struct {
+	// Key names what happened, for a message translated where it is shown:
+	// FailureFFmpegMissing, FailureAudio or FailureStore.
+	Key string `json:"key"`
+	// Message is the cause in English, for logs and the API.
+	Message string    `json:"message"`
+	At      time.Time `json:"at"`
+}
+
+// Failure keys.
+const (
+	FailureFFmpegMissing = "ffmpeg_missing" // ffmpeg is not installed where the job ran
+	FailureAudio         = "audio"          // ffmpeg could not convert the recording
+	FailureStore         = "store"          // the store failed (away too long)
+)
 
 // Media is a stored recording.
 type Media struct {
@@ -253,6 +294,11 @@ func (e *Episode) clone() *Episode {
 		c.Original = &o
 	}
 	c.Transcript = clonePtr(e.Transcript)
+	if e.Pending != nil {
+		p := *e.Pending
+		p.Failure = clonePtr(e.Pending.Failure)
+		c.Pending = &p
+	}
 	return &c
 }
 

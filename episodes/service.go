@@ -32,6 +32,13 @@ type Options struct {
 	// SweepInterval is how often Run removes orphan objects; 15 min when
 	// zero.
 	SweepInterval time.Duration
+	// JobLease is how long a replica holds an ingest job without renewing
+	// it (jobs.go); 20 s when zero. A killed replica's job is taken over
+	// once it expires.
+	JobLease time.Duration
+	// JobScanInterval is how often RunJobs looks for jobs to run; 2 s
+	// when zero.
+	JobScanInterval time.Duration
 	// OrphanAge is how old an unreferenced object must be before a sweep
 	// removes it, so that uploads in progress on other replicas are left
 	// alone; 1 h when zero.
@@ -55,6 +62,7 @@ type Service struct {
 	creating sync.Mutex
 	// redirects indexes the media URLs imported episodes came from.
 	redirects redirects
+	jobs      *jobRunner
 }
 
 // NewService returns a Service over blobs. Call Load before serving.
@@ -71,7 +79,13 @@ func NewService(blobs Blobs, opts Options) *Service {
 	if opts.OrphanAge <= 0 {
 		opts.OrphanAge = time.Hour
 	}
-	return &Service{blobs: blobs, opts: opts, cat: newCatalog(), hosts: newHostCache()}
+	if opts.JobLease <= 0 {
+		opts.JobLease = defaultJobLease
+	}
+	if opts.JobScanInterval <= 0 {
+		opts.JobScanInterval = defaultJobScan
+	}
+	return &Service{blobs: blobs, opts: opts, cat: newCatalog(), hosts: newHostCache(), jobs: newJobRunner()}
 }
 
 // Load reads the whole catalog (and the host accounts) from the store.
@@ -419,7 +433,7 @@ func (s *Service) uniqueSlug(show, base, self string) string {
 // the Revision of the episode the edit was made on ("" : the current one);
 // the update fails with ErrConflict when the stored episode is not that one
 // any more. The id, show, GUID, media and creation time cannot be changed
-// by edit; a changed slug is made unique.
+// by edit, nor whether it is Pending; a changed slug is made unique.
 func (s *Service) UpdateEpisode(ctx context.Context, show, id, revision string, edit func(*Episode) error) (*Episode, error) {
 	cur, etag, ok := s.cat.episode(show, id)
 	if !ok {
@@ -433,7 +447,8 @@ func (s *Service) UpdateEpisode(ctx context.Context, show, id, revision string, 
 		return nil, err
 	}
 	e.ID, e.Show, e.GUID, e.Created, e.Version = cur.ID, cur.Show, cur.GUID, cur.Created, DocumentVersion
-	e.Media, e.Original = cur.Media.clone(), cur.clone().Original
+	keep := cur.clone()
+	e.Media, e.Original, e.Pending = keep.Media, keep.Original, keep.Pending
 	e.Updated = s.opts.Now().UTC()
 	e.Revision = ""
 	if e.Slug != cur.Slug {
@@ -556,6 +571,9 @@ func (e *Episode) objectKeys() []string {
 	if e.Transcript != nil && e.Transcript.Key != "" {
 		keys = append(keys, e.Transcript.Key)
 	}
+	if e.Pending != nil {
+		keys = append(keys, jobKey(e.Show, e.ID))
+	}
 	return keys
 }
 
@@ -581,8 +599,10 @@ func (e *Episode) validate() error {
 		return invalid("season", "the season number is negative")
 	case e.Number < 0:
 		return invalid("number", "the episode number is negative")
-	case e.Media.Key == "" || e.Media.Size <= 0 || e.Media.Type == "":
+	case e.Pending == nil && (e.Media.Key == "" || e.Media.Size <= 0 || e.Media.Type == ""):
 		return invalid("media", "the episode has no recording")
+	case e.Pending != nil && (e.Original == nil || e.Original.Key == ""):
+		return invalid("original", "the episode waits for a recording that is not stored")
 	}
 	for _, p := range e.Persons {
 		if strings.TrimSpace(p.Name) == "" {

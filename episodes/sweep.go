@@ -42,8 +42,9 @@ func (s *Service) Sweep(ctx context.Context) ([]string, error) {
 }
 
 // objectDirs are the folders of a show that hold objects documents point
-// to; a sweep touches nothing else.
-var objectDirs = []string{"media/", "originals/", "images/", "transcripts/"}
+// to (a Pending episode points to its job document); a sweep touches
+// nothing else.
+var objectDirs = []string{"media/", "originals/", "images/", "transcripts/", jobsDir}
 
 func isObjectKey(key string) bool {
 	rest, _ := strings.CutPrefix(key, showsPrefix)

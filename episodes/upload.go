@@ -61,6 +61,11 @@ type Upload struct {
 	// Progress, when set, is told how far the work is: the stage
 	// ("transcode", "store") and the fraction of it done, 0 to 1.
 	Progress func(stage string, done float64)
+
+	// Background leaves the transcoding of a recording that needs it to
+	// an ingest job (see Ingest): the API and studio set it, so that the
+	// host's request ends once the upload is safe.
+	Background bool
 }
 
 // TranscriptFile is a transcript to store with an upload.
@@ -95,6 +100,12 @@ const (
 // document is written. A failure at any point leaves no document and
 // removes the objects it stored.
 //
+// With up.Background, a recording that needs transcoding is only made
+// safe: the original, artwork and transcript are stored and the episode
+// is written in status Processing (Pending set), for an ingest job to
+// finish (jobs.go), on this replica or another; cancelling ctx once the
+// body is received changes nothing.
+//
 // It fails with a *DuplicateError (ErrDuplicate) when the show already has
 // an episode of these exact bytes, with an *UnsupportedAudioError
 // (ErrUnsupportedAudio) for a file that is no recording, with
@@ -116,16 +127,38 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 	if dup := s.findRecording(up.Show, sum, ""); dup != nil {
 		return nil, &DuplicateError{Show: up.Show, EpisodeID: dup.ID, Title: dup.Title}
 	}
+	if up.Background {
+		orig, err := probeUpload(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		if orig.NeedsTranscode() {
+			return s.enqueue(context.WithoutCancel(ctx), up, path, orig)
+		}
+	}
 	rec, err := s.prepare(ctx, path, work, up)
 	if err != nil {
 		return nil, err
 	}
+	e, art, err := newEpisode(up, rec.prep.Original)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := s.storeRecording(ctx, up, e, rec, art)
+	if err != nil {
+		return nil, err
+	}
+	return s.createUploaded(ctx, up, e, keys)
+}
 
-	f := FieldsFromTags(rec.prep.Original.Tags, rec.prep.Podcast.Duration, Paris())
+// newEpisode is the episode of an upload: the fields the host chose, the
+// others from the recording's tags; and the artwork to store.
+func newEpisode(up Upload, orig *ProbeResult) (*Episode, *Picture, error) {
+	f := FieldsFromTags(orig.Tags, orig.Duration, Paris())
 	art := f.Artwork
 	if up.Artwork != nil {
 		if _, err := describeImage(up.Artwork); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		art = &Picture{Data: up.Artwork}
 	}
@@ -152,10 +185,12 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 	if !e.PublishAt.IsZero() {
 		e.PublishAt = e.PublishAt.UTC().Truncate(time.Second)
 	}
-	keys, err := s.storeRecording(ctx, up, e, rec, art)
-	if err != nil {
-		return nil, err
-	}
+	return e, art, nil
+}
+
+// createUploaded stores the upload's transcript, then writes the episode
+// whose objects keys are stored. On failure it removes them.
+func (s *Service) createUploaded(ctx context.Context, up Upload, e *Episode, keys []string) (*Episode, error) {
 	if up.Transcript != nil {
 		t, err := s.storeTranscript(ctx, up.Show, up.Transcript)
 		if err != nil {
@@ -171,6 +206,19 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 		return nil, err
 	}
 	return created, nil
+}
+
+// probeUpload probes the upload at path.
+func probeUpload(ctx context.Context, path string) (*ProbeResult, error) {
+	p, err := Probe(ctx, path)
+	if err != nil {
+		var ua *UnsupportedAudioError
+		if errors.As(err, &ua) {
+			return nil, ua // the temporary path in err means nothing to the host
+		}
+		return nil, err
+	}
+	return p, nil
 }
 
 // ReplaceRecording gives the episode a new recording: the new media (and
@@ -253,22 +301,14 @@ func (s *Service) storeRecording(ctx context.Context, up Upload, e *Episode, rec
 			keys = nil
 		}
 	}()
-	prefix := showObjectsPrefix(e.Show)
-	pod := rec.prep.Podcast
-	media := pod.Media()
-	media.Key = prefix + "media/" + cmp.Or(Slugify(e.Title), "episode") + "-" + pod.SHA256[:12] + "." + pod.Format.Ext()
-	media.SourceName = up.Name
+	media := podcastMedia(e, rec.prep, up.Name)
 	media.SourceURL = up.SourceURL
-	media.Loudness = rec.prep.LoudnessAfter
-	total := pod.Size
+	total := media.Size
 	var original *Media
 	if rec.prep.Transcoded {
-		o := rec.prep.Original.Media()
-		o.Key = prefix + "originals/" + o.SHA256[:12] + "." + rec.prep.Original.Format.Ext()
-		o.SourceName = up.Name
-		o.Loudness = rec.prep.LoudnessBefore
-		original = &o
-		total += o.Size
+		original = originalMedia(e.Show, rec.prep.Original, up.Name)
+		original.Loudness = rec.prep.LoudnessBefore
+		total += original.Size
 	}
 
 	var done int64
@@ -288,19 +328,53 @@ func (s *Service) storeRecording(ctx context.Context, up Upload, e *Episode, rec
 		}
 		keys = append(keys, original.Key)
 	}
-	if art != nil {
-		if img, err := describeImage(art.Data); err == nil {
-			if err := s.storeImage(ctx, e.Show, img, art.Data); err != nil {
-				return keys, err
-			}
-			keys = append(keys, img.Key)
-			e.Artwork = img
-		}
-		// An unreadable embedded picture is ignored: tags are a
-		// convenience, never a reason to refuse a recording.
+	img, err := s.storeArtwork(ctx, e.Show, art)
+	if err != nil {
+		return keys, err
+	}
+	if img != nil {
+		keys = append(keys, img.Key)
+		e.Artwork = img
 	}
 	e.Media, e.Original = media, original
 	return keys, nil
+}
+
+// storeArtwork stores the picture of an upload (nil: none) and returns
+// it, or nil when it is unreadable: tags are a convenience, never a
+// reason to refuse a recording.
+func (s *Service) storeArtwork(ctx context.Context, show string, art *Picture) (*Image, error) {
+	if art == nil {
+		return nil, nil
+	}
+	img, err := describeImage(art.Data)
+	if err != nil {
+		return nil, nil
+	}
+	if err := s.storeImage(ctx, show, img, art.Data); err != nil {
+		return nil, err
+	}
+	return img, nil
+}
+
+// podcastMedia is the media of e made of prep, with its key: named by the
+// episode's title and the hash of its bytes, so a new recording never
+// takes a known URL.
+func podcastMedia(e *Episode, prep *Prepared, sourceName string) Media {
+	pod := prep.Podcast
+	m := pod.Media()
+	m.Key = showObjectsPrefix(e.Show) + "media/" + cmp.Or(Slugify(e.Title), "episode") + "-" + pod.SHA256[:12] + "." + pod.Format.Ext()
+	m.SourceName = sourceName
+	m.Loudness = prep.LoudnessAfter
+	return m
+}
+
+// originalMedia is the original recording p of an upload, with its key.
+func originalMedia(show string, p *ProbeResult, sourceName string) *Media {
+	o := p.Media()
+	o.Key = showObjectsPrefix(show) + "originals/" + o.SHA256[:12] + "." + p.Format.Ext()
+	o.SourceName = sourceName
+	return &o
 }
 
 // storeTranscript stores a transcript under the show's transcripts/

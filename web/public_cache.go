@@ -123,7 +123,7 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 				p.due = e.PublishAt
 			}
 			continue
-		case episodes.Draft:
+		case episodes.Draft, episodes.Processing, episodes.Failed:
 			continue
 		}
 		p.bySlug[e.Slug] = e
