@@ -28,6 +28,7 @@ import (
 //	PATCH  /api/v1/shows/:show/episodes/:id        JSON fields; If-Match: revision
 //	DELETE /api/v1/shows/:show/episodes/:id
 //	POST   /api/v1/shows/:show/episodes/:id/publish|schedule|unpublish
+//	POST   /api/v1/shows/:show/episodes/:id/retry  a failed processing (processing.go)
 func (s *Server) apiRoutes() {
 	api := s.engine.Group("/api/v1", s.requireToken)
 	get(api, "/shows", s.apiShows)
@@ -41,6 +42,7 @@ func (s *Server) apiRoutes() {
 	show.POST("/episodes/:id/publish", s.apiPublish)
 	show.POST("/episodes/:id/schedule", s.apiSchedule)
 	show.POST("/episodes/:id/unpublish", s.apiUnpublish)
+	show.POST("/episodes/:id/retry", s.apiRetry)
 }
 
 // maxJSONBody bounds the JSON bodies of the API.
@@ -92,6 +94,7 @@ type episodeJSON struct {
 	Chapters        []chapterJSON     `json:"chapters"`
 	DurationSeconds float64           `json:"duration_seconds"`
 	Media           mediaJSON         `json:"media"`
+	Processing      processingJSON    `json:"processing"`
 	URL             string            `json:"url"`
 	Created         time.Time         `json:"created"`
 	Updated         time.Time         `json:"updated"`
@@ -128,6 +131,7 @@ func (s *Server) episodeJSON(e *episodes.Episode) episodeJSON {
 		Persons: e.Persons, Chapters: []chapterJSON{}, DurationSeconds: e.Media.Duration.Seconds(),
 		Media: mediaJSON{URL: media, Type: e.Media.Type, Size: e.Media.Size, SHA256: e.Media.SHA256, SourceName: e.Media.SourceName},
 		URL:   s.cfg.Links.Episode(e.Show, e.Slug), Created: e.Created, Updated: e.Updated, Revision: e.Revision,
+		Processing: s.processingJSON(e),
 	}
 	if j.Persons == nil {
 		j.Persons = []episodes.Person{}
@@ -162,7 +166,7 @@ func (s *Server) apiShow(c *gin.Context) {
 func (s *Server) apiEpisodes(c *gin.Context) {
 	status := episodes.Status(c.Query("status"))
 	switch status {
-	case "", episodes.Draft, episodes.Scheduled, episodes.Published:
+	case "", episodes.Draft, episodes.Scheduled, episodes.Published, episodes.Processing, episodes.Failed:
 	default:
 		s.fail(c, badRequest("status="+string(status)))
 		return
@@ -207,16 +211,24 @@ func ifMatch(c *gin.Context) string {
 // "file" part is the recording (fields before it: title, theme, aired,
 // at, draft), or a raw body (fields as query parameters, the file name in
 // ?name= or Content-Disposition). Without "at" or "draft" the episode is
-// published at once.
+// published at once, or once processed: a recording that needs
+// transcoding is answered 202 Accepted as soon as it is stored, with the
+// episode (status processing) and its Location; the client may leave.
 func (s *Server) apiUpload(c *gin.Context) {
 	err := s.receiveUpload(c, func(up *episodes.Upload, fields map[string]string) error {
+		up.Background = true
 		return uploadFields(up, fields, s.cfg.Catalog.Now())
 	}, func(up episodes.Upload) error {
 		e, err := s.cfg.Catalog.Ingest(c.Request.Context(), up)
 		if err != nil {
 			return err
 		}
-		s.log.InfoContext(c.Request.Context(), "episode uploaded", "show", e.Show, "episode_id", e.ID, "host", currentHost(c).Login)
+		s.log.InfoContext(c.Request.Context(), "episode uploaded", "show", e.Show, "episode_id", e.ID, "host", currentHost(c).Login, "status", e.Status(s.cfg.Catalog.Now()))
+		if e.Pending != nil {
+			s.answerAccepted(c, e)
+			return nil
+		}
+		c.Header("Location", episodeLocation(e.Show, e.ID))
 		s.answerEpisode(c, http.StatusCreated, e)
 		return nil
 	})

@@ -76,14 +76,34 @@ func newMetrics(reg prometheus.Registerer, catalog *episodes.Service) *metrics {
 				Name: "antenne_catalog_episodes",
 				Help: "Episodes in the catalog, all statuses.",
 			}, func() float64 { return float64(catalog.EpisodeCount()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "antenne_ingest_jobs_queued",
+				Help: "Recordings waiting for a worker of any replica, as this replica last saw them.",
+			}, func() float64 { return float64(catalog.JobStats().Queued) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "antenne_ingest_jobs_running",
+				Help: "Recordings this replica processes now.",
+			}, func() float64 { return float64(catalog.JobStats().Running) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "antenne_ingest_jobs_done_total",
+				Help: "Recordings this replica processed.",
+			}, func() float64 { return float64(catalog.JobStats().Done) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "antenne_ingest_jobs_failed_total",
+				Help: "Recordings whose processing failed on this replica.",
+			}, func() float64 { return float64(catalog.JobStats().Failed) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "antenne_ingest_processing_seconds_total",
+				Help: "Time this replica spent processing recordings.",
+			}, func() float64 { return catalog.JobStats().Seconds }),
 		)
 	}
 	return m
 }
 
 // observe records one request once it is answered.
-func (m *metrics) observe(c *gin.Context, route string, elapsed time.Duration) {
-	key := routeKey{route, c.Request.Method, c.Writer.Status()}
+func (m *metrics) observe(c *gin.Context, route string, status int, elapsed time.Duration) {
+	key := routeKey{route, c.Request.Method, status}
 	rm, ok := m.perRoute.Load(key)
 	if !ok {
 		rm, _ = m.perRoute.LoadOrStore(key, &routeMetrics{

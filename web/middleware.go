@@ -26,9 +26,15 @@ func (s *Server) logRequests(c *gin.Context) {
 	if route == "" {
 		route = "unmatched"
 	}
-	s.metrics.observe(c, route, time.Since(start))
+	status := c.Writer.Status()
+	if c.Request.Context().Err() != nil {
+		// The client went away before the answer was complete: say so
+		// as nginx does, whatever the handler wrote.
+		status = statusClientClosed
+	}
+	s.metrics.observe(c, route, status, time.Since(start))
 	level := slog.LevelInfo
-	if c.Writer.Status() >= 500 {
+	if status >= 500 && status != statusClientClosed {
 		level = slog.LevelError
 	}
 	if !s.log.Enabled(c.Request.Context(), level) {
@@ -39,7 +45,7 @@ func (s *Server) logRequests(c *gin.Context) {
 		"method", c.Request.Method,
 		"route", route,
 		"path", c.Request.URL.Path,
-		"status", c.Writer.Status(),
+		"status", status,
 		"bytes", c.Writer.Size(),
 		"duration", time.Since(start),
 		"client", c.ClientIP(),
@@ -60,6 +66,11 @@ func (s *Server) recoverPanics(c *gin.Context) {
 	}()
 	c.Next()
 }
+
+// statusClientClosed is what the log and metrics record for a request
+// whose client closed the connection before the answer was complete
+// (nginx's 499).
+const statusClientClosed = 499
 
 type requestIDKey struct{}
 

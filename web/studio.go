@@ -28,6 +28,7 @@ import (
 //	GET  /studio/:show/settings, POST       show settings (admins)
 //	GET  /studio/:show/:id, POST            the episode form (save, publish...)
 //	POST /studio/:show/:id/replace          replace the recording
+//	GET  /studio/:show/:id/progress, POST /studio/:show/:id/retry (processing.go)
 //	GET  /studio/:show/:id/delete, POST     confirm, then delete
 func (s *Server) studioRoutes() {
 	r := s.engine
@@ -46,6 +47,8 @@ func (s *Server) studioRoutes() {
 	get(sh, "/:id", s.editPage)
 	sh.POST("/:id", s.saveEpisode)
 	sh.POST("/:id/replace", s.replaceRecording)
+	get(sh, "/:id/progress", s.studioProgress)
+	sh.POST("/:id/retry", s.studioRetry)
 	get(sh, "/:id/delete", s.deletePage)
 	sh.POST("/:id/delete", s.deleteEpisode)
 }
@@ -154,6 +157,9 @@ type studioShowPage struct {
 
 type episodeRow struct {
 	ID, Title, Status, StatusKey string
+	// StatusLabel is the status as shown, with the processing's progress;
+	// ProgressURL, set while processing, is what studio.js polls.
+	StatusLabel, ProgressURL     string
 	Duration                     time.Duration
 	Aired, Publish, Updated      time.Time
 	EditURL, PublicURL           string
@@ -175,7 +181,11 @@ func (s *Server) studioShowData(c *gin.Context) (studioShowPage, error) {
 		row := episodeRow{
 			ID: e.ID, Title: e.Title, Status: string(st), StatusKey: "status." + string(st),
 			Duration: e.Media.Duration, Aired: e.AiredAt, Publish: e.PublishAt, Updated: e.Updated,
-			EditURL: studioEpisodePath(sh.Slug, e.ID),
+			EditURL:     studioEpisodePath(sh.Slug, e.ID),
+			StatusLabel: s.processingLabel(langOf(c), e),
+		}
+		if st == episodes.Processing {
+			row.ProgressURL = progressPath(sh.Slug, e.ID)
 		}
 		if st == episodes.Published {
 			row.PublicURL = episodePath(sh.Slug, e.Slug)
@@ -206,11 +216,19 @@ func (s *Server) studioShow(c *gin.Context) {
 // ---- Upload ----
 
 // studioUpload receives a recording (multipart, streamed: fields before
-// the "file" part) and shows the new draft's form, prefilled from the
-// tags. An error shows the upload form again with the message.
+// the "file" part) and shows the new episode's form, prefilled from the
+// tags, with its processing's progress when it needs one. The episode is
+// a draft, or published once ready when the "publish" box is ticked. An
+// error shows the upload form again with the message.
 func (s *Server) studioUpload(c *gin.Context) {
 	var created *episodes.Episode
-	err := s.receiveUpload(c, func(up *episodes.Upload, f map[string]string) error { return nil },
+	err := s.receiveUpload(c, func(up *episodes.Upload, f map[string]string) error {
+		up.Background = true
+		if f["publish"] != "" {
+			up.PublishAt = s.cfg.Catalog.Now()
+		}
+		return nil
+	},
 		func(up episodes.Upload) error {
 			e, err := s.cfg.Catalog.Ingest(c.Request.Context(), up)
 			created = e
@@ -269,6 +287,9 @@ type editPage struct {
 	PublicURL string
 	Artwork   string
 	Uploaded  bool
+	// StatusLabel is the status as shown, with the processing's progress;
+	// ProgressURL, set while processing, is what studio.js polls.
+	StatusLabel, ProgressURL string
 }
 
 const formTime = "2006-01-02T15:04"
@@ -418,6 +439,10 @@ func (s *Server) editData(c *gin.Context, e *episodes.Episode) editPage {
 	p := editPage{
 		Show: sh, Episode: e, Form: formOf(e), Status: string(st), StatusKey: "status." + string(st),
 		Duration: e.Media.Duration, Artwork: imagePath(e.Artwork),
+		StatusLabel: s.processingLabel(langOf(c), e),
+	}
+	if st == episodes.Processing {
+		p.ProgressURL = progressPath(e.Show, e.ID)
 	}
 	if st == episodes.Published {
 		p.PublicURL = episodePath(e.Show, e.Slug)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/picasoft/antenne/episodes"
 )
 
 // config is antenne's whole configuration, read once from ANTENNE_*
@@ -21,6 +23,7 @@ type config struct {
 	MediaURL       *url.URL // nil: media are served by antenne
 	MaxUpload      int64
 	FFmpeg         string // "" means ffmpeg from PATH
+	IngestWorkers  int    // recordings processed at once by this replica (and ffmpeg processes)
 	LogLevel       slog.Level
 	LogFormat      string // "text" or "json"
 	TrustedProxies []string
@@ -106,6 +109,18 @@ var settings = []setting{
 		return err
 	}},
 	{"ANTENNE_FFMPEG", "ffmpeg", "", "path of ffmpeg (found on PATH when empty)", setString(func(c *config) *string { return &c.FFmpeg })},
+	{"ANTENNE_INGEST_WORKERS", "ingest-workers", "", "recordings this replica processes at once, hence ffmpeg processes at most (empty: half the CPUs, at least 1)", func(c *config, v string) error {
+		if v == "" {
+			c.IngestWorkers = episodes.DefaultIngestWorkers()
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 256 {
+			return fmt.Errorf("want a whole number from 1 to 256, got %q", v)
+		}
+		c.IngestWorkers = n
+		return nil
+	}},
 	{"ANTENNE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *config, v string) error {
 		return c.LogLevel.UnmarshalText([]byte(v))
 	}},

@@ -19,6 +19,7 @@ var publishCommand = command{
 	usage: `usage: antenne publish FILE [--show S] [--title T] [--theme T] [--aired DATE]
                        [--at TIME | --draft] [--season N] [--number N]
                        [--host NAME]... [--guest NAME]...
+                       [--server URL --token T [--no-wait]]
 
 Reads the recording (MP3, M4A, or a Mumble WAV, FLAC, Ogg Vorbis or Opus,
 which are converted to MP3), fills the episode from its tags and from the
@@ -41,7 +42,12 @@ With --server URL (or ANTENNE_SERVER) the recording is sent to a running
 antenne through its API instead, with the token of --token (or
 ANTENNE_TOKEN; create one with antenne hosts token create LOGIN):
 
-  antenne publish --server https://radio.example --token ant_... FILE`,
+  antenne publish --server https://radio.example --token ant_... FILE
+
+It shows one progress bar for the sending and one for the server's
+processing (a recording that needs converting), and returns when the
+episode is ready; with --no-wait it returns once the server has the
+recording safe (HTTP 202) and prints the episode's API URL.`,
 	run: runPublish,
 }
 
@@ -63,6 +69,7 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	fs.Var(&guests, "guest", "")
 	server := fs.String("server", "", "")
 	token := fs.String("token", "", "")
+	noWait := fs.Bool("no-wait", false, "")
 	cfg, err := loadConfig(fs, e.getenv, args)
 	if err != nil {
 		return err
@@ -80,7 +87,7 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 			return usageErrorf("publish --server: --season, --number, --host and --guest are set afterwards in the studio or with PATCH")
 		}
 		return publishRemote(ctx, e, remotePublish{
-			server: *server, token: *token, show: *show, file: fs.Arg(0),
+			server: *server, token: *token, show: *show, file: fs.Arg(0), noWait: *noWait,
 			fields: map[string]string{"title": *title, "theme": *theme, "aired": *aired, "at": *at, "draft": strconv.FormatBool(*draft)},
 		})
 	}
@@ -93,6 +100,9 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	}
 	if *draft && *at != "" {
 		return usageErrorf("publish: --draft and --at exclude each other")
+	}
+	if *noWait {
+		return usageErrorf("publish: --no-wait goes with --server; a local publish is done when it returns")
 	}
 	up := episodes.Upload{Title: *title, Theme: *theme, Season: season, Number: number}
 	if *aired != "" {

@@ -18,6 +18,9 @@ import (
 // remotePublish is an upload to a running antenne through its API.
 type remotePublish struct {
 	server, token, show, file string
+	// noWait returns once the server has the recording (202), without
+	// waiting for its processing.
+	noWait bool
 	// fields are the upload's form fields; empty ones are not sent.
 	fields map[string]string
 }
@@ -31,8 +34,9 @@ type apiError struct {
 }
 
 // publishRemote sends the file to POST /api/v1/shows/<show>/episodes as a
-// streamed multipart body, with a progress bar, and prints the episode's
-// public URL.
+// streamed multipart body, with a progress bar, waits for the server's
+// processing (a second bar) unless noWait, and prints the episode's
+// public URL (its API URL with noWait when it is still processing).
 func publishRemote(ctx context.Context, e *env, r remotePublish) error {
 	if r.token == "" {
 		return usageErrorf("publish --server: a token is needed: --token or ANTENNE_TOKEN (antenne hosts token create LOGIN makes one)")
@@ -99,18 +103,90 @@ func publishRemote(ctx context.Context, e *env, r remotePublish) error {
 		return fmt.Errorf("publish to %s: %w", base.Host, err)
 	}
 	defer resp.Body.Close()
-	var ep struct {
-		Title           string  `json:"title"`
-		Status          string  `json:"status"`
-		URL             string  `json:"url"`
-		DurationSeconds float64 `json:"duration_seconds"`
-	}
+	var ep remoteEpisode
 	if err := decodeAPI(resp, &ep); err != nil {
 		return fmt.Errorf("publish %s: %w", r.file, err)
+	}
+	if resp.StatusCode == http.StatusAccepted {
+		loc, err := resp.Location()
+		if err != nil {
+			return fmt.Errorf("publish %s: the server accepted the recording but gave no Location", r.file)
+		}
+		if r.noWait {
+			fmt.Fprintf(e.stderr, "%q received; the server is processing it\n", ep.Title)
+			fmt.Fprintln(e.stdout, loc.String())
+			return nil
+		}
+		if ep, err = waitProcessed(ctx, e, client, loc.String(), r.token); err != nil {
+			return fmt.Errorf("publish %s: %w", r.file, err)
+		}
 	}
 	fmt.Fprintf(e.stderr, "%s %q (%s) in %s\n", ep.Status, ep.Title, formatDuration(time.Duration(ep.DurationSeconds*float64(time.Second))), time.Since(start).Round(time.Second))
 	fmt.Fprintln(e.stdout, ep.URL)
 	return nil
+}
+
+// remoteEpisode is what publish reads of the API's episode.
+type remoteEpisode struct {
+	ID              string  `json:"id"`
+	Title           string  `json:"title"`
+	Status          string  `json:"status"`
+	URL             string  `json:"url"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	Processing      struct {
+		State    string `json:"state"`
+		Progress int    `json:"progress"`
+		Error    *struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	} `json:"processing"`
+}
+
+// processingPoll is how often publish asks the server how far its
+// processing is.
+const processingPoll = time.Second
+
+// waitProcessed polls the episode at endpoint, with a progress bar, until
+// its processing is done or failed.
+func waitProcessed(ctx context.Context, e *env, client *http.Client, endpoint, token string) (remoteEpisode, error) {
+	bar := newProgressBar(e.stderr, isTerminal(e.stderr))
+	defer bar.finish()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+		if err != nil {
+			return remoteEpisode{}, err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Accept-Language", "en")
+		resp, err := client.Do(req)
+		if err != nil {
+			return remoteEpisode{}, fmt.Errorf("follow the processing: %w", err)
+		}
+		var ep remoteEpisode
+		err = decodeAPI(resp, &ep)
+		resp.Body.Close()
+		if err != nil {
+			return remoteEpisode{}, fmt.Errorf("follow the processing: %w", err)
+		}
+		switch ep.Processing.State {
+		case "done":
+			bar.update("processing", 1)
+			return ep, nil
+		case "failed":
+			msg := "unknown error"
+			if ep.Processing.Error != nil {
+				msg = ep.Processing.Error.Message
+			}
+			return ep, fmt.Errorf("the server could not process the recording (%s); retry with POST %s/retry or delete the episode", msg, endpoint)
+		}
+		bar.update("processing", float64(ep.Processing.Progress)/100)
+		select {
+		case <-ctx.Done():
+			return ep, ctx.Err()
+		case <-time.After(processingPoll):
+		}
+	}
 }
 
 // decodeAPI reads a JSON answer of the API into v, or its error.

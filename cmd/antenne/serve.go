@@ -85,6 +85,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		refreshErrors.Inc()
 		log.Warn("catalog upkeep failed: serving the last copy", "err", err)
 	})
+	// Jobs stop with ctx and let go of their leases before serve returns,
+	// so that another replica takes them over at once.
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		catalog.RunJobs(ctx, cfg.IngestWorkers, func(err error) {
+			log.Warn("ingest job", "err", err)
+		})
+	}()
+	defer func() { <-jobsDone }()
 
 	srv, err := web.New(web.Config{
 		Catalog:         catalog,

@@ -82,6 +82,43 @@ document.addEventListener("DOMContentLoaded", function () {
       xhr.send(new FormData(form));
     });
   });
+  // Processing episodes: data-progress is the URL of their state (JSON);
+  // poll it and show the state until the episode is ready or failed.
+  document.querySelectorAll("[data-progress]").forEach(function (el) {
+    var url = el.getAttribute("data-progress");
+    function poll() {
+      var xhr = new XMLHttpRequest();
+      xhr.open("GET", url);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.addEventListener("load", function () {
+        var p;
+        try { p = JSON.parse(xhr.responseText); } catch (e) { p = null; }
+        if (xhr.status !== 200 || !p) { setTimeout(poll, 5000); return; }
+        el.textContent = p.label;
+        el.className = "status " + p.status;
+        el.setAttribute("data-state", p.processing.state);
+        if (p.processing.state === "done" || p.processing.state === "failed") {
+          el.removeAttribute("data-progress");
+          if (p.public_url) {
+            var a = document.createElement("a");
+            a.href = p.public_url;
+            a.className = "public";
+            a.textContent = fr ? "Voir la page publique" : "See the public page";
+            el.parentNode.appendChild(document.createTextNode(" · "));
+            el.parentNode.appendChild(a);
+          }
+          if (p.processing.state === "failed" && document.getElementById("status") === el) {
+            window.location.reload(); // shows the retry button
+          }
+          return;
+        }
+        setTimeout(poll, 1500);
+      });
+      xhr.addEventListener("error", function () { setTimeout(poll, 5000); });
+      xhr.send();
+    }
+    setTimeout(poll, 1000);
+  });
   // Copy buttons: data-copy names the field whose text to copy.
   document.querySelectorAll("button[data-copy]").forEach(function (button) {
     button.addEventListener("click", function () {
