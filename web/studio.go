@@ -159,10 +159,10 @@ type episodeRow struct {
 	ID, Title, Status, StatusKey string
 	// StatusLabel is the status as shown, with the processing's progress;
 	// ProgressURL, set while processing, is what studio.js polls.
-	StatusLabel, ProgressURL     string
-	Duration                     time.Duration
-	Aired, Publish, Updated      time.Time
-	EditURL, PublicURL           string
+	StatusLabel, ProgressURL string
+	Duration                 time.Duration
+	Aired, Publish, Updated  time.Time
+	EditURL, PublicURL       string
 }
 
 func (s *Server) studioShowData(c *gin.Context) (studioShowPage, error) {
