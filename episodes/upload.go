@@ -103,8 +103,9 @@ const (
 // With up.Background, a recording that needs transcoding is only made
 // safe: the original, artwork and transcript are stored and the episode
 // is written in status Processing (Pending set), for an ingest job to
-// finish (jobs.go), on this replica or another; cancelling ctx once the
-// body is received changes nothing.
+// finish (jobs.go), on this replica or another. Once the body is
+// received, cancelling ctx changes nothing: a recording that needs no
+// transcoding is stored too.
 //
 // It fails with a *DuplicateError (ErrDuplicate) when the show already has
 // an episode of these exact bytes, with an *UnsupportedAudioError
@@ -128,12 +129,15 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 		return nil, &DuplicateError{Show: up.Show, EpisodeID: dup.ID, Title: dup.Title}
 	}
 	if up.Background {
+		// The bytes are here: the client may leave (probing is bounded
+		// by the file's size, storing by the store's timeouts).
+		ctx = context.WithoutCancel(ctx)
 		orig, err := probeUpload(ctx, path)
 		if err != nil {
 			return nil, err
 		}
 		if orig.NeedsTranscode() {
-			return s.enqueue(context.WithoutCancel(ctx), up, path, orig)
+			return s.enqueue(ctx, up, path, orig)
 		}
 	}
 	rec, err := s.prepare(ctx, path, work, up)
