@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ type config struct {
 	MediaURL       *url.URL // nil: media are served by antenne
 	MaxUpload      int64
 	FFmpeg         string // "" means ffmpeg from PATH
+	IngestWorkers  int    // transcodes at once, per process
 	LogLevel       slog.Level
 	LogFormat      string // "text" or "json"
 	TrustedProxies []string
@@ -109,6 +111,18 @@ var settings = []setting{
 		return err
 	}},
 	{"ANTENNE_FFMPEG", "ffmpeg", "", "path of ffmpeg (found on PATH when empty)", setString(func(c *config) *string { return &c.FFmpeg })},
+	{"ANTENNE_INGEST_WORKERS", "ingest-workers", "", "recordings transcoded at once by this process (default: half the CPUs, at least 1)", func(c *config, v string) error {
+		c.IngestWorkers = max(runtime.NumCPU()/2, 1)
+		if v == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 256 {
+			return fmt.Errorf("want a whole number from 1 to 256, got %q", v)
+		}
+		c.IngestWorkers = n
+		return nil
+	}},
 	{"ANTENNE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *config, v string) error {
 		return c.LogLevel.UnmarshalText([]byte(v))
 	}},
