@@ -14,6 +14,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/picasoft/antenne/episodes/audio"
+	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 )
 
 // Ingest jobs. An upload that needs transcoding is made safe at receipt
@@ -168,7 +171,7 @@ func (j *Job) leased(now time.Time) bool {
 // enqueue makes an upload that needs transcoding safe: it stores the
 // original (and artwork, transcript) and writes the episode Pending, then
 // wakes the workers.
-func (s *Service) enqueue(ctx context.Context, up Upload, path string, orig *ProbeResult) (*Episode, error) {
+func (s *Service) enqueue(ctx context.Context, up Upload, path string, orig *audio.ProbeResult) (*Episode, error) {
 	e, art, err := newEpisode(up, orig)
 	if err != nil {
 		return nil, err
@@ -276,7 +279,7 @@ func (s *Service) scanJobs(ctx context.Context, free chan struct{}, wg *sync.Wai
 				continue
 			}
 			var job Job
-			etag, err := readDoc(ctx, s.blobs, jobKey(show, e.ID), &job)
+			etag, err := ReadDocument(ctx, s.blobs, jobKey(show, e.ID), &job)
 			switch {
 			case errors.Is(err, ErrNotFound):
 				job, etag = Job{Show: show, Episode: e.ID}, ""
@@ -343,7 +346,7 @@ func (s *Service) claimJob(ctx context.Context, job Job, etag string) (Job, stri
 	job.Attempts++
 	job.Progress = 0
 	job.Updated = now
-	etag, err := writeDoc(ctx, s.blobs, jobKey(job.Show, job.Episode), &job, etag)
+	etag, err := WriteDocument(ctx, s.blobs, jobKey(job.Show, job.Episode), &job, etag)
 	if err != nil {
 		return job, "", err
 	}
@@ -379,7 +382,7 @@ func (s *Service) runJob(ctx context.Context, job Job, etag string) error {
 	if ctx.Err() != nil {
 		// Shutting down: let go, so another replica takes the job at once.
 		job.Owner, job.LeaseUntil, job.Updated = "", time.Time{}, s.opts.Now().UTC()
-		if _, werr := writeDoc(bg, s.blobs, jobKey(job.Show, job.Episode), &job, etag); werr != nil {
+		if _, werr := WriteDocument(bg, s.blobs, jobKey(job.Show, job.Episode), &job, etag); werr != nil {
 			return fmt.Errorf("let go of the job of episode %s: %w", job.Episode, werr)
 		}
 		return nil
@@ -428,7 +431,7 @@ func (s *Service) keepLease(ctx context.Context, cancel context.CancelCauseFunc,
 		next := job
 		now := s.opts.Now().UTC()
 		next.Progress, next.LeaseUntil, next.Updated = p, now.Add(s.opts.JobLease), now
-		newTag, err := writeDoc(ctx, s.blobs, jobKey(job.Show, job.Episode), &next, etag)
+		newTag, err := WriteDocument(ctx, s.blobs, jobKey(job.Show, job.Episode), &next, etag)
 		switch {
 		case err == nil:
 			job, etag, lastWrite = next, newTag, time.Now()
@@ -459,7 +462,7 @@ func failureOf(err error, now time.Time) *Failure {
 	f := &Failure{Key: FailureStore, Message: err.Error(), At: now}
 	var je *jobError
 	switch {
-	case errors.Is(err, ErrFFmpegMissing):
+	case errors.Is(err, ffmpeg.ErrMissing):
 		f.Key = FailureFFmpegMissing
 	case errors.As(err, &je):
 		f.Key = je.key
@@ -482,7 +485,7 @@ func (s *Service) failJob(ctx context.Context, show, id string, cause error) err
 func (s *Service) finishEpisode(ctx context.Context, show, id string, done func(*Episode) error) error {
 	for range 5 {
 		var cur Episode
-		etag, err := readDoc(ctx, s.blobs, episodeKey(show, id), &cur)
+		etag, err := ReadDocument(ctx, s.blobs, episodeKey(show, id), &cur)
 		if err != nil {
 			return err
 		}
@@ -507,7 +510,7 @@ func (s *Service) finishEpisode(ctx context.Context, show, id string, done func(
 // fraction done.
 func (s *Service) processJob(ctx context.Context, show, id string, progress func(float64)) error {
 	var e Episode
-	if _, err := readDoc(ctx, s.blobs, episodeKey(show, id), &e); err != nil {
+	if _, err := ReadDocument(ctx, s.blobs, episodeKey(show, id), &e); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil // deleted meanwhile: nothing to do
 		}
@@ -553,7 +556,7 @@ func (s *Service) processJob(ctx context.Context, show, id string, progress func
 	err = s.finishEpisode(ctx, show, id, func(cur *Episode) error {
 		cur.Media = media
 		if cur.Original != nil {
-			cur.Original.Loudness = rec.prep.LoudnessBefore
+			cur.Original.Loudness = loudnessOf(rec.prep.LoudnessBefore)
 		}
 		cur.Pending = nil
 		if now := s.opts.Now().UTC().Truncate(time.Second); !cur.PublishAt.IsZero() && cur.PublishAt.Before(now) {
@@ -583,7 +586,7 @@ func (s *Service) fetchObject(ctx context.Context, key, path string) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", key, err)
 	}
-	if _, err := io.Copy(f, &ctxReader{ctx: ctx, r: rc}); err != nil {
+	if _, err := io.Copy(f, audio.ReaderWithContext(ctx, rc)); err != nil {
 		f.Close()
 		return fmt.Errorf("read %s: %w", key, err)
 	}

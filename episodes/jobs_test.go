@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/episodes/episodestest"
 	"github.com/picasoft/antenne/storage/storagetest"
 )
@@ -48,7 +49,7 @@ func waitStatus(t *testing.T, svc *episodes.Service, id string, want episodes.St
 
 func TestIngestInBackground(t *testing.T) {
 	wav := episodestest.Make(t, episodestest.Recording{Format: "wav", Seconds: 20, Tags: map[string]string{"title": "Le fédivers"}})
-	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		svc := episodes.NewService(blobs, episodes.Options{TempDir: t.TempDir()})
 		newShow(t, svc)
 		ctx, cancel := context.WithCancel(t.Context())
@@ -133,8 +134,8 @@ func TestJobsTwoReplicas(t *testing.T) {
 // on a replica with ffmpeg publishes it.
 func TestJobFailureAndRetry(t *testing.T) {
 	flac := episodestest.Make(t, episodestest.Recording{Format: "flac", Seconds: 4})
-	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
-		broken := episodes.NewService(blobs, episodes.Options{TempDir: t.TempDir(), FFmpeg: "/nonexistent/ffmpeg"})
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
+		broken := episodes.NewService(blobs, episodes.Options{TempDir: t.TempDir(), Transcoder: ffmpeg.New("/nonexistent/ffmpeg", 1)})
 		newShow(t, broken)
 		e, err := broken.Ingest(t.Context(), episodes.Upload{Show: "lvel", Name: "a.flac", Body: open(t, flac), Background: true})
 		if err != nil {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/picasoft/antenne/episodes/audio"
 )
 
 // Upload is a recording a host brings, with the fields they already chose.
@@ -110,7 +112,7 @@ const (
 // It fails with a *DuplicateError (ErrDuplicate) when the show already has
 // an episode of these exact bytes, with an *UnsupportedAudioError
 // (ErrUnsupportedAudio) for a file that is no recording, with
-// ErrFFmpegMissing when the recording needs ffmpeg and there is none.
+// ffmpeg.ErrMissing when the recording needs ffmpeg and there is none.
 func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 	if _, err := s.Show(up.Show); err != nil {
 		return nil, err
@@ -157,14 +159,14 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 
 // newEpisode is the episode of an upload: the fields the host chose, the
 // others from the recording's tags; and the artwork to store.
-func newEpisode(up Upload, orig *ProbeResult) (*Episode, *Picture, error) {
+func newEpisode(up Upload, orig *audio.ProbeResult) (*Episode, *audio.Picture, error) {
 	f := FieldsFromTags(orig.Tags, orig.Duration, Paris())
 	art := f.Artwork
 	if up.Artwork != nil {
 		if _, err := describeImage(up.Artwork); err != nil {
 			return nil, nil, err
 		}
-		art = &Picture{Data: up.Artwork}
+		art = &audio.Picture{Data: up.Artwork}
 	}
 	if len(up.Chapters) > 0 {
 		f.Chapters = up.Chapters
@@ -213,10 +215,10 @@ func (s *Service) createUploaded(ctx context.Context, up Upload, e *Episode, key
 }
 
 // probeUpload probes the upload at path.
-func probeUpload(ctx context.Context, path string) (*ProbeResult, error) {
-	p, err := Probe(ctx, path)
+func probeUpload(ctx context.Context, path string) (*audio.ProbeResult, error) {
+	p, err := audio.Probe(ctx, path)
 	if err != nil {
-		var ua *UnsupportedAudioError
+		var ua *audio.UnsupportedAudioError
 		if errors.As(err, &ua) {
 			return nil, ua // the temporary path in err means nothing to the host
 		}
@@ -273,20 +275,29 @@ func (s *Service) ReplaceRecording(ctx context.Context, show, id, revision strin
 	return updated, nil
 }
 
+// Transcoder makes a recording podcast-ready: it probes the file at path
+// and, when podcast apps cannot play it, writes a loudness-normalised MP3
+// into dir, reporting the fraction done to progress (which may be nil).
+// episodes/audio/ffmpeg's Runner is the one antenne uses; it bounds how
+// many transcodes run at once.
+type Transcoder interface {
+	Prepare(ctx context.Context, path, dir string, progress func(done float64)) (*audio.Prepared, error)
+}
+
 // recording is an upload made podcast-ready.
 type recording struct {
-	prep *Prepared
+	prep *audio.Prepared
 	path string // the upload as received
 }
 
 func (s *Service) prepare(ctx context.Context, path, work string, up Upload) (*recording, error) {
-	tc := Transcoder{FFmpeg: s.opts.FFmpeg}
+	var progress func(float64)
 	if up.Progress != nil {
-		tc.Progress = func(done float64) { up.Progress(StageTranscode, done) }
+		progress = func(done float64) { up.Progress(StageTranscode, done) }
 	}
-	prep, err := tc.Prepare(ctx, path, work)
+	prep, err := s.opts.Transcoder.Prepare(ctx, path, work, progress)
 	if err != nil {
-		var ua *UnsupportedAudioError
+		var ua *audio.UnsupportedAudioError
 		if errors.As(err, &ua) {
 			return nil, ua // the temporary path in err means nothing to the host
 		}
@@ -298,7 +309,7 @@ func (s *Service) prepare(ctx context.Context, path, work string, up Upload) (*r
 // storeRecording stores the media, the original when it was transcoded and
 // the artwork, sets them on e and returns the keys stored. On failure it
 // removes what it stored.
-func (s *Service) storeRecording(ctx context.Context, up Upload, e *Episode, rec *recording, art *Picture) (keys []string, err error) {
+func (s *Service) storeRecording(ctx context.Context, up Upload, e *Episode, rec *recording, art *audio.Picture) (keys []string, err error) {
 	defer func() {
 		if err != nil {
 			s.deleteUnreferenced(context.WithoutCancel(ctx), keys)
@@ -311,7 +322,7 @@ func (s *Service) storeRecording(ctx context.Context, up Upload, e *Episode, rec
 	var original *Media
 	if rec.prep.Transcoded {
 		original = originalMedia(e.Show, rec.prep.Original, up.Name)
-		original.Loudness = rec.prep.LoudnessBefore
+		original.Loudness = loudnessOf(rec.prep.LoudnessBefore)
 		total += original.Size
 	}
 
@@ -347,7 +358,7 @@ func (s *Service) storeRecording(ctx context.Context, up Upload, e *Episode, rec
 // storeArtwork stores the picture of an upload (nil: none) and returns
 // it, or nil when it is unreadable: tags are a convenience, never a
 // reason to refuse a recording.
-func (s *Service) storeArtwork(ctx context.Context, show string, art *Picture) (*Image, error) {
+func (s *Service) storeArtwork(ctx context.Context, show string, art *audio.Picture) (*Image, error) {
 	if art == nil {
 		return nil, nil
 	}
@@ -364,18 +375,18 @@ func (s *Service) storeArtwork(ctx context.Context, show string, art *Picture) (
 // podcastMedia is the media of e made of prep, with its key: named by the
 // episode's title and the hash of its bytes, so a new recording never
 // takes a known URL.
-func podcastMedia(e *Episode, prep *Prepared, sourceName string) Media {
+func podcastMedia(e *Episode, prep *audio.Prepared, sourceName string) Media {
 	pod := prep.Podcast
-	m := pod.Media()
+	m := mediaOf(pod)
 	m.Key = showObjectsPrefix(e.Show) + "media/" + cmp.Or(Slugify(e.Title), "episode") + "-" + pod.SHA256[:12] + "." + pod.Format.Ext()
 	m.SourceName = sourceName
-	m.Loudness = prep.LoudnessAfter
+	m.Loudness = loudnessOf(prep.LoudnessAfter)
 	return m
 }
 
 // originalMedia is the original recording p of an upload, with its key.
-func originalMedia(show string, p *ProbeResult, sourceName string) *Media {
-	o := p.Media()
+func originalMedia(show string, p *audio.ProbeResult, sourceName string) *Media {
+	o := mediaOf(p)
 	o.Key = showObjectsPrefix(show) + "originals/" + o.SHA256[:12] + "." + p.Format.Ext()
 	o.SourceName = sourceName
 	return &o
@@ -468,12 +479,12 @@ func receive(ctx context.Context, up Upload, dir string) (path, sum string, err 
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, &ctxReader{ctx: ctx, r: f})
+	n, err := io.Copy(h, audio.ReaderWithContext(ctx, f))
 	if err != nil {
 		return "", "", fmt.Errorf("receive the upload: %w", err)
 	}
 	if n == 0 {
-		return "", "", &UnsupportedAudioError{Kind: KindEmpty}
+		return "", "", &audio.UnsupportedAudioError{Kind: audio.KindEmpty}
 	}
 	return up.Path, hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -487,12 +498,12 @@ func spool(ctx context.Context, body io.Reader, dir string) (path, sum string, e
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), &ctxReader{ctx: ctx, r: body})
+	n, err := io.Copy(io.MultiWriter(f, h), audio.ReaderWithContext(ctx, body))
 	if err != nil {
 		return "", "", fmt.Errorf("receive the upload: %w", err)
 	}
 	if n == 0 {
-		return "", "", &UnsupportedAudioError{Kind: KindEmpty}
+		return "", "", &audio.UnsupportedAudioError{Kind: audio.KindEmpty}
 	}
 	if err := f.Close(); err != nil {
 		return "", "", fmt.Errorf("receive the upload: %w", err)

@@ -23,13 +23,16 @@ type config struct {
 	MediaURL       *url.URL // nil: media are served by antenne
 	MaxUpload      int64
 	FFmpeg         string // "" means ffmpeg from PATH
-	IngestWorkers  int    // recordings processed at once by this replica (and ffmpeg processes)
+	IngestWorkers  int    // recordings processed at once by this replica, hence ffmpeg processes
 	LogLevel       slog.Level
 	LogFormat      string // "text" or "json"
 	TrustedProxies []string
 	ShutdownGrace  time.Duration
 	BodyIdle       time.Duration
 	SessionKey     []byte // nil: the key kept in the store
+	// FetchAllowPrivate lets antenne fetch URLs at private and loopback
+	// addresses (see package feed/fetch).
+	FetchAllowPrivate bool
 }
 
 // s3Config selects the S3 store when Endpoint is set.
@@ -109,9 +112,9 @@ var settings = []setting{
 		return err
 	}},
 	{"ANTENNE_FFMPEG", "ffmpeg", "", "path of ffmpeg (found on PATH when empty)", setString(func(c *config) *string { return &c.FFmpeg })},
-	{"ANTENNE_INGEST_WORKERS", "ingest-workers", "", "recordings this replica processes at once, hence ffmpeg processes at most (empty: half the CPUs, at least 1)", func(c *config, v string) error {
+	{"ANTENNE_INGEST_WORKERS", "ingest-workers", "", "recordings processed (transcoded) at once by this replica, hence ffmpeg processes at most (default: half the CPUs, at least 1)", func(c *config, v string) error {
+		c.IngestWorkers = episodes.DefaultIngestWorkers()
 		if v == "" {
-			c.IngestWorkers = episodes.DefaultIngestWorkers()
 			return nil
 		}
 		n, err := strconv.Atoi(v)
@@ -163,6 +166,7 @@ var settings = []setting{
 		c.ShutdownGrace = d
 		return err
 	}},
+	{"ANTENNE_FETCH_ALLOW_PRIVATE", "fetch-allow-private", "false", "let antenne fetch URLs (import) at private, loopback and link-local addresses", setBool(func(c *config) *bool { return &c.FetchAllowPrivate })},
 	{"ANTENNE_SESSION_KEY", "session-key", "", "key signing the studio's sessions, 32 bytes or more (64+ hex digits or any long secret); empty: a key kept in the store", func(c *config, v string) error {
 		if v == "" {
 			return nil
