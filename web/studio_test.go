@@ -60,9 +60,15 @@ const testPassword = "correct horse"
 
 func newStudioEnv(t *testing.T, maxUpload int64) *studioEnv {
 	t.Helper()
+	return newStudioEnvWith(t, maxUpload, episodes.Options{TempDir: t.TempDir()})
+}
+
+// newStudioEnvWith is newStudioEnv with the catalog's options.
+func newStudioEnvWith(t *testing.T, maxUpload int64, opts episodes.Options) *studioEnv {
+	t.Helper()
 	ctx := t.Context()
 	store := storagetest.Dir(t)
-	svc := episodes.NewService(store, episodes.Options{TempDir: t.TempDir()})
+	svc := episodes.NewService(store, opts)
 	for _, slug := range []string{"lvel", "other"} {
 		if _, err := svc.CreateShow(ctx, episodes.Show{Slug: slug, Title: "Émission " + slug, Description: "Une émission"}, "http://antenne.test/"+slug+"/feed.xml"); err != nil {
 			t.Fatal(err)

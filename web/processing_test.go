@@ -1,0 +1,125 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
+	"github.com/picasoft/antenne/episodes/episodestest"
+)
+
+// apiProcessing is what the test reads of the API's episode.
+type apiProcessing struct {
+	ID         string `json:"id"`
+	Title      string `json:"title"`
+	Status     string `json:"status"`
+	Processing struct {
+		State    string `json:"state"`
+		Progress int    `json:"progress"`
+		Error    *struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	} `json:"processing"`
+}
+
+// A WAV upload through the API is answered 202 with a Location while it is
+// processed; it stays out of the public feed; its job fails when ffmpeg is
+// missing, with a message for the host; a retry through the API, once
+// ffmpeg is there, publishes it.
+func TestAPIProcessingFailureAndRetry(t *testing.T) {
+	real := episodestest.FFmpeg(t)
+	link := filepath.Join(t.TempDir(), "ffmpeg") // missing until the retry
+	env := newStudioEnvWith(t, 0, episodes.Options{TempDir: t.TempDir(), Transcoder: ffmpeg.New(link, 1), JobScanInterval: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { env.svc.RunJobs(ctx, 1, nil) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+
+	auth := "Bearer " + env.tokens["alice"]
+	wav := episodestest.Make(t, episodestest.Recording{Format: "wav", Seconds: 5, Tags: map[string]string{"title": "Les communs numériques"}})
+	resp, out := env.do(nil, "POST", "/api/v1/shows/lvel/episodes?name=mumble.wav", bytes.NewReader(readFile(t, wav)),
+		map[string]string{"Authorization": auth, "Content-Type": "audio/wav"})
+	var ep apiProcessing
+	json.Unmarshal([]byte(out), &ep)
+	if resp.StatusCode != http.StatusAccepted || ep.Status != "processing" {
+		t.Fatalf("upload: got %d %s, want 202 processing", resp.StatusCode, out)
+	}
+	loc := resp.Header.Get("Location")
+	if loc != "/api/v1/shows/lvel/episodes/"+ep.ID {
+		t.Errorf("Location: got %q, want the episode's API URL", loc)
+	}
+	if ep.Processing.State != "queued" && ep.Processing.State != "running" && ep.Processing.State != "failed" {
+		t.Errorf("processing at 202: got %+v", ep.Processing)
+	}
+	get := func(path string) apiProcessing {
+		t.Helper()
+		resp, out := env.do(nil, "GET", path, nil, map[string]string{"Authorization": auth, "Accept-Language": "en"})
+		var e apiProcessing
+		if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(out), &e) != nil {
+			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, out)
+		}
+		return e
+	}
+	wait := func(state string) apiProcessing {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for {
+			e := get(loc)
+			if e.Processing.State == state {
+				return e
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("processing: got %+v after a minute, want %s", e.Processing, state)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	failed := wait("failed")
+	if failed.Status != "failed" || failed.Processing.Error == nil || failed.Processing.Error.Code != episodes.FailureFFmpegMissing || failed.Processing.Error.Message == "" {
+		t.Errorf("failed episode: got %+v", failed)
+	}
+	_, list := env.do(nil, "GET", "/api/v1/shows/lvel/episodes?status=failed", nil, map[string]string{"Authorization": auth})
+	if !strings.Contains(list, ep.ID) {
+		t.Errorf("?status=failed does not list the episode: %s", list)
+	}
+	if _, feed := env.do(nil, "GET", "/lvel/feed.xml", nil, nil); strings.Contains(feed, "Les communs") {
+		t.Errorf("the feed lists an episode that failed processing")
+	}
+	// The studio tells the host, in French.
+	browser := env.login("alice")
+	_, progress := env.do(browser, "GET", "/studio/lvel/"+ep.ID+"/progress", nil, nil)
+	if !strings.Contains(progress, "Échec : ffmpeg est introuvable") {
+		t.Errorf("studio progress: got %s, want the failure in French", progress)
+	}
+
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	resp, out = env.do(nil, "POST", loc+"/retry", nil, map[string]string{"Authorization": auth})
+	if resp.StatusCode != http.StatusAccepted || resp.Header.Get("Location") != loc || !strings.Contains(out, `"status":"processing"`) {
+		t.Fatalf("retry: got %d %s", resp.StatusCode, out)
+	}
+	if done := wait("done"); done.Status != "published" || done.Processing.Progress != 100 || done.Processing.Error != nil {
+		t.Errorf("after the retry: got %+v, want published", done)
+	}
+	if _, feed := env.do(nil, "GET", "/lvel/feed.xml", nil, nil); !strings.Contains(feed, "Les communs numériques") {
+		t.Errorf("the feed does not list the episode once processed")
+	}
+	resp, out = env.do(nil, "POST", loc+"/retry", nil, map[string]string{"Authorization": auth})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("retry of a ready episode: got %d %s, want 400", resp.StatusCode, out)
+	}
+	if objs := env.objects("shows/lvel/originals/"); len(objs) != 1 {
+		t.Errorf("originals: got %v, want one", objs)
+	}
+}
