@@ -297,10 +297,16 @@ func (s *Service) scanJobs(ctx context.Context, free chan struct{}, wg *sync.Wai
 			default:
 				continue // every worker is busy
 			}
+			// The catalog may lag behind the store: make sure the job
+			// was not finished by another replica meanwhile.
+			if !s.stillPending(ctx, show, e.ID) {
+				<-free
+				continue
+			}
 			job, etag, err = s.claimJob(ctx, job, etag)
 			if err != nil {
 				<-free
-				if !errors.Is(err, ErrConflict) && !errors.Is(err, ErrNotFound) {
+				if !errors.Is(err, ErrConflict) && !errors.Is(err, ErrNotFound) && ctx.Err() == nil {
 					report(fmt.Errorf("take the job of episode %s: %w", e.ID, err))
 				}
 				continue
@@ -327,6 +333,18 @@ func (s *Service) scanJobs(ctx context.Context, free chan struct{}, wg *sync.Wai
 	s.jobs.queued = queued
 	s.jobs.mu.Unlock()
 }
+
+// stillPending reports whether the stored episode still waits for its
+// job.
+func (s *Service) stillPending(ctx context.Context, show, id string) bool {
+	var e Episode
+	_, err := ReadDocument(ctx, s.blobs, episodeKey(show, id), &e)
+	return err == nil && e.Pending != nil && e.Pending.Failure == nil
+}
+
+// errNotPending: the episode of a job was deleted, or finished by another
+// replica, before the job started.
+var errNotPending = errors.New("the episode waits for no job")
 
 // noteJob remembers the job document last seen, for JobStatus.
 func (s *Service) noteJob(key string, job Job) {
@@ -379,21 +397,26 @@ func (s *Service) runJob(ctx context.Context, job Job, etag string) error {
 		return fmt.Errorf("job of episode %s: %w", job.Episode, jobLost)
 	}
 	bg := context.WithoutCancel(ctx)
-	if ctx.Err() != nil {
-		// Shutting down: let go, so another replica takes the job at once.
+	if ctx.Err() != nil && err != nil && !errors.Is(err, errNotPending) {
+		// Cut short by a shutdown: let go, so that another replica takes
+		// the job at once.
 		job.Owner, job.LeaseUntil, job.Updated = "", time.Time{}, s.opts.Now().UTC()
 		if _, werr := WriteDocument(bg, s.blobs, jobKey(job.Show, job.Episode), &job, etag); werr != nil {
 			return fmt.Errorf("let go of the job of episode %s: %w", job.Episode, werr)
 		}
 		return nil
 	}
-	s.jobs.nanos.Add(int64(time.Since(start)))
-	if err != nil {
+	switch {
+	case errors.Is(err, errNotPending):
+		err = nil // nothing was done: neither done nor failed
+	case err != nil:
+		s.jobs.nanos.Add(int64(time.Since(start)))
 		s.jobs.failed.Add(1)
-		if ferr := s.failJob(bg, job.Show, job.Episode, err); ferr != nil {
+		if ferr := s.failJob(bg, job.Show, job.Episode, err); ferr != nil && !errors.Is(ferr, ErrNotFound) {
 			return errors.Join(err, ferr)
 		}
-	} else {
+	default:
+		s.jobs.nanos.Add(int64(time.Since(start)))
 		s.jobs.done.Add(1)
 	}
 	derr := s.blobs.Delete(bg, jobKey(job.Show, job.Episode))
@@ -512,12 +535,12 @@ func (s *Service) processJob(ctx context.Context, show, id string, progress func
 	var e Episode
 	if _, err := ReadDocument(ctx, s.blobs, episodeKey(show, id), &e); err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return nil // deleted meanwhile: nothing to do
+			return errNotPending
 		}
-		return err
+		return &jobError{FailureStore, err}
 	}
 	if e.Pending == nil || e.Pending.Failure != nil || e.Original == nil {
-		return nil
+		return errNotPending
 	}
 	work, err := os.MkdirTemp(s.opts.TempDir, "antenne-job-")
 	if err != nil {

@@ -83,6 +83,10 @@ func TestIngestInBackground(t *testing.T) {
 		if js := svc.JobStatus(done); js.State != episodes.JobDone {
 			t.Errorf("job state: got %s, want done", js.State)
 		}
+		// The job document goes just after the episode is written.
+		for deadline := time.Now().Add(10 * time.Second); svc.JobStats().Running > 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		if keys := keysUnder(t, blobs, "shows/lvel/jobs/"); len(keys) != 0 {
 			t.Errorf("job documents left: %v", keys)
 		}
