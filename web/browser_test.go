@@ -297,3 +297,61 @@ func TestBrowserPublish(t *testing.T) {
 		t.Log(fmt.Sprintf("screenshots in %s", shots))
 	}
 }
+
+// TestBrowserProcessingProgress uploads a Mumble recording from the studio
+// with "publish when ready" ticked: the episode page shows the processing
+// (waiting, then its percentage) and then the published episode, without a
+// reload.
+func TestBrowserProcessingProgress(t *testing.T) {
+	ctx := newBrowser(t)
+	env := newStudioEnvWith(t, 0, episodes.Options{TempDir: t.TempDir(), JobScanInterval: 100 * time.Millisecond})
+	jobs, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { env.svc.RunJobs(jobs, 1, nil) })
+	t.Cleanup(func() { stop(); wg.Wait() })
+	base := env.srv.URL
+	run := func(step string, timeout time.Duration, actions ...chromedp.Action) {
+		t.Helper()
+		tctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		if err := chromedp.Run(tctx, actions...); err != nil {
+			t.Fatalf("%s: %v\n%s", step, err, env.logs.String())
+		}
+	}
+	wav := episodestest.Make(t, episodestest.Recording{Format: "wav", Seconds: 240, Tags: map[string]string{"title": "Le fédivers"}})
+	run("sign in", 30*time.Second,
+		network.Enable(),
+		network.SetExtraHTTPHeaders(network.Headers{"Accept-Language": "fr-FR,fr;q=0.9"}),
+		chromedp.Navigate(base+"/studio/login"),
+		chromedp.SendKeys("#login", "alice", chromedp.ByID),
+		chromedp.SendKeys("#password", testPassword, chromedp.ByID),
+		chromedp.Submit("#password", chromedp.ByID),
+		chromedp.WaitVisible("#upload", chromedp.ByID),
+	)
+	var running string
+	run("upload and follow the processing", 2*time.Minute,
+		chromedp.SetUploadFiles("#file", []string{wav}, chromedp.ByID),
+		chromedp.Click("#publish", chromedp.ByID),
+		chromedp.Click(`#upload button[type=submit]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#status[data-progress]", chromedp.ByQuery),
+		// Marks this page: a reload would lose the mark.
+		chromedp.Evaluate(`window.sameLoad = true`, nil),
+		chromedp.Poll(`/^Traitement \d+/.test(document.getElementById("status").textContent)`, nil, chromedp.WithPollingTimeout(90*time.Second)),
+		chromedp.Text("#status", &running, chromedp.ByID),
+	)
+	var published string
+	var sameLoad bool
+	run("published without a reload", 3*time.Minute,
+		chromedp.Poll(`document.getElementById("status").textContent === "Publié"`, nil, chromedp.WithPollingTimeout(170*time.Second)),
+		chromedp.Text("#status", &published, chromedp.ByID),
+		chromedp.Evaluate(`window.sameLoad === true && !!document.querySelector("a.public")`, &sameLoad),
+	)
+	if !sameLoad {
+		t.Errorf("the page was reloaded, or shows no link to the published episode")
+	}
+	t.Logf("studio showed %q, then %q", running, published)
+	eps, _ := env.svc.Episodes("lvel", episodes.ListOptions{Status: episodes.Published})
+	if len(eps) != 1 || eps[0].Title != "Le fédivers" || eps[0].Media.Type != "audio/mpeg" {
+		t.Errorf("published episodes: got %+v", eps)
+	}
+}

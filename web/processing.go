@@ -70,10 +70,10 @@ func (s *Server) apiRetry(c *gin.Context) {
 // progressJSON is what studio.js polls: the job's state and the text to
 // show, in the page's language.
 type progressJSON struct {
-	processingJSON
-	Status    episodes.Status `json:"status"`
-	Label     string          `json:"label"`
-	PublicURL string          `json:"public_url,omitempty"`
+	Processing processingJSON  `json:"processing"`
+	Status     episodes.Status `json:"status"`
+	Label      string          `json:"label"`
+	PublicURL  string          `json:"public_url,omitempty"`
 }
 
 // processingLabel is the text a host reads of an episode's state: "en
@@ -103,7 +103,7 @@ func (s *Server) studioProgress(c *gin.Context) {
 		return
 	}
 	st := e.Status(s.cfg.Catalog.Now())
-	p := progressJSON{processingJSON: s.processingJSON(e), Status: st, Label: s.processingLabel(langOf(c), e)}
+	p := progressJSON{Processing: s.processingJSON(e), Status: st, Label: s.processingLabel(langOf(c), e)}
 	if st == episodes.Published {
 		p.PublicURL = episodePath(e.Show, e.Slug)
 	}
