@@ -32,6 +32,9 @@ type publicShow struct {
 	// of published episodes, media, originals, artwork and transcripts;
 	// each with the size the catalog recorded (0 when unknown).
 	objects map[string]int64
+	// media are the published episodes by the key of their media, for
+	// counting listens.
+	media map[string]*episodes.Episode
 	// updated is the latest change of the show's public data: the
 	// feed's lastBuildDate and Last-Modified.
 	updated time.Time
@@ -111,6 +114,7 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 		show:    show,
 		bySlug:  map[string]*episodes.Episode{},
 		objects: map[string]int64{},
+		media:   map[string]*episodes.Episode{},
 		updated: show.Updated,
 	}
 	if show.Artwork != nil {
@@ -128,6 +132,7 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 		}
 		p.bySlug[e.Slug] = e
 		p.objects[e.Media.Key] = e.Media.Size
+		p.media[e.Media.Key] = e
 		if e.Original != nil {
 			p.objects[e.Original.Key] = e.Original.Size
 		}

@@ -88,7 +88,7 @@ func (s *Server) login(c *gin.Context) {
 	}
 	h, err := s.cfg.Catalog.Authenticate(c.Request.Context(), login, password)
 	if errors.Is(err, episodes.ErrBadCredentials) {
-		s.log.InfoContext(c.Request.Context(), "login failed", "client", c.ClientIP())
+		s.log.InfoContext(c.Request.Context(), "login failed", s.clientAttrs(c)...)
 		page.Error = tr(lang, "studio.login.wrong")
 		s.render(c, http.StatusUnauthorized, "studio_login", tr(lang, "studio.login"), page)
 		return

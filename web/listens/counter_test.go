@@ -17,7 +17,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 func TestSpans(t *testing.T) {
@@ -125,10 +125,17 @@ func TestCountingRules(t *testing.T) {
 		{"below the threshold", func() { send(c, "203.0.113.1", ua, "", media, 0, 400_000) }, 0},
 		{"the rest of the minute, later", func() { send(c, "203.0.113.1", ua, "bytes=400000-", media, 400_000, 500_000) }, 1},
 		{"same listener again", func() { send(c, "203.0.113.1", ua, "", media, 0, media.Size) }, 1},
-		{"same /64", func() { send(c, "2001:db8::1", ua, "", media, 0, media.Size); send(c, "2001:db8::2", ua, "", media, 0, media.Size) }, 2},
-		{"other app", func() { send(c, "203.0.113.1", "Overcast/3.0 (+http://overcast.fm/; iOS podcast app)", "", media, 0, media.Size) }, 3},
+		{"same /64", func() {
+			send(c, "2001:db8::1", ua, "", media, 0, media.Size)
+			send(c, "2001:db8::2", ua, "", media, 0, media.Size)
+		}, 2},
+		{"other app", func() {
+			send(c, "203.0.113.1", "Overcast/3.0 (+http://overcast.fm/; iOS podcast app)", "", media, 0, media.Size)
+		}, 3},
 		{"probe", func() { send(c, "203.0.113.9", ua, "bytes=0-1", media, 0, media.Size) }, 3},
-		{"bot", func() { send(c, "203.0.113.9", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "", media, 0, media.Size) }, 3},
+		{"bot", func() {
+			send(c, "203.0.113.9", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "", media, 0, media.Size)
+		}, 3},
 		{"the same bytes twice", func() {
 			send(c, "203.0.113.10", ua, "", media, 0, 300_000)
 			send(c, "203.0.113.10", ua, "", media, 0, 300_000)
