@@ -25,6 +25,9 @@ import (
 //	GET  /studio/                           the host's shows
 //	GET  /studio/:show/                     episodes of the show, upload form
 //	POST /studio/:show/upload               upload a recording -> its form
+//	GET  /studio/:show/semester             the semester's themes (?code=A20)
+//	GET  /studio/:show/listens[.csv]        listens of the show (?period=30d|A20)
+//	GET  /studio/:show/:id/listens[.csv]    listens of an episode
 //	GET  /studio/:show/settings, POST       show settings (admins)
 //	GET  /studio/:show/:id, POST            the episode form (save, publish...)
 //	POST /studio/:show/:id/replace          replace the recording
@@ -39,6 +42,8 @@ func (s *Server) studioRoutes() {
 	sh := st.Group("/:show", s.requireShow)
 	get(sh, "/", s.studioShow)
 	get(sh, "/semester", s.studioSemester)
+	get(sh, "/listens", s.studioListens)
+	get(sh, "/listens.csv", s.studioListensCSV)
 	sh.POST("/upload", s.studioUpload)
 	admin := sh.Group("", s.requireAdmin)
 	get(admin, "/settings", s.settingsPage)
@@ -47,6 +52,8 @@ func (s *Server) studioRoutes() {
 	sh.POST("/:id", s.saveEpisode)
 	sh.POST("/:id/replace", s.replaceRecording)
 	get(sh, "/:id/delete", s.deletePage)
+	get(sh, "/:id/listens", s.studioListens)
+	get(sh, "/:id/listens.csv", s.studioListensCSV)
 	sh.POST("/:id/delete", s.deleteEpisode)
 }
 

@@ -26,9 +26,13 @@ type Options struct {
 	// Now is the clock; time.Now when nil. The day and the salt follow it.
 	Now func() time.Time
 	// MaxListeners bounds the (episode, listener) pairs kept for one day
-	// (see the package documentation); 100 000 when 0, about 20 MB.
+	// (see the package documentation); DefaultMaxListeners when 0.
 	MaxListeners int
 }
+
+// DefaultMaxListeners is the default cap of (episode, listener) pairs of
+// a day: about 20 MB.
+const DefaultMaxListeners = 100_000
 
 // Media describes the episode file a request reads.
 type Media struct {
@@ -102,7 +106,7 @@ func New(opts Options) (*Counter, error) {
 		replica:      opts.Replica,
 		now:          opts.Now,
 		agents:       agents,
-		maxListeners: cmp.Or(opts.MaxListeners, 100_000),
+		maxListeners: cmp.Or(opts.MaxListeners, DefaultMaxListeners),
 		pending:      map[Row]int64{},
 	}
 	if c.now == nil {

@@ -262,3 +262,20 @@ func (c *Counter) Run(ctx context.Context, onError func(error)) {
 		}
 	}
 }
+
+// SemesterDays are the first and last days of a semester as Rows takes
+// them: 1 August to 31 January, 1 February to 31 July (UTC days).
+func SemesterDays(sem episodes.Semester) (from, to string) {
+	return sem.Start().Format(time.DateOnly), sem.End().AddDate(0, 0, -1).Format(time.DateOnly)
+}
+
+// ByEpisode sums rows of show by episode ID.
+func ByEpisode(rows []Row, show string) map[string]int64 {
+	out := map[string]int64{}
+	for _, r := range rows {
+		if r.Show == show {
+			out[r.Episode] += r.Count
+		}
+	}
+	return out
+}
