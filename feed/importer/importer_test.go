@@ -105,7 +105,8 @@ type host struct {
 	media    map[string]string // path -> recording file
 	block    map[string]func() // path -> called before answering
 	hits     map[string]int
-	stall    string // a path whose body stops after a few bytes
+	stall    string            // a path whose body stops after a few bytes
+	redirect map[string]string // path -> URL it redirects to
 	mu       sync.Mutex
 }
 
@@ -172,6 +173,10 @@ func (h *host) serve(w http.ResponseWriter, r *http.Request) {
 		w.Write(make([]byte, 1000))
 		w.(http.Flusher).Flush()
 		<-r.Context().Done()
+		return
+	}
+	if to, ok := h.redirect[r.URL.Path]; ok {
+		http.Redirect(w, r, to, http.StatusFound)
 		return
 	}
 	if block != nil {
