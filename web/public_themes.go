@@ -41,20 +41,21 @@ func (s *Server) serveThemes(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	lang := "fr"
-	if strings.EqualFold(c.Query("lang"), "en") {
-		lang = "en"
-	}
-	out, err := feed.Themes(episodes.InSemester(p.published, sem, s.cfg.Catalog.Now()), feed.ThemesOptions{
-		Format:     format,
-		Lang:       lang,
-		Intro:      c.Query("intro") == "1" || c.Query("intro") == "true",
-		EpisodeURL: func(e *episodes.Episode) string { return s.cfg.Links.Episode(e.Show, e.Slug) },
-	})
+	eps := episodes.InSemester(p.published, sem, s.cfg.Catalog.Now())
+	out, err := s.themes(c, eps, sem, format, exportLang(c), c.Query("intro") == "1" || c.Query("intro") == "true", false)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.Header("Cache-Control", "public, max-age=300")
 	c.Data(http.StatusOK, format.ContentType(), out)
+}
+
+// exportLang is the language of an export: French unless ?lang=en, never
+// the browser's (an export is the same bytes for everyone).
+func exportLang(c *gin.Context) string {
+	if strings.EqualFold(c.Query("lang"), "en") {
+		return "en"
+	}
+	return "fr"
 }

@@ -25,7 +25,8 @@ import (
 //	GET  /studio/                           the host's shows
 //	GET  /studio/:show/                     episodes of the show, upload form
 //	POST /studio/:show/upload               upload a recording -> its form
-//	GET  /studio/:show/semester             the semester's themes (?code=A20)
+//	GET  /studio/:show/semester             the semester's themes (?code=A20[&listens=1])
+//	GET  /studio/:show/semester/themes.md   its exports (.tex, .csv, .json), listens=1 adds listens
 //	GET  /studio/:show/listens[.csv]        listens of the show (?period=30d|A20)
 //	GET  /studio/:show/:id/listens[.csv]    listens of an episode
 //	GET  /studio/:show/settings, POST       show settings (admins)
@@ -42,6 +43,7 @@ func (s *Server) studioRoutes() {
 	sh := st.Group("/:show", s.requireShow)
 	get(sh, "/", s.studioShow)
 	get(sh, "/semester", s.studioSemester)
+	get(sh, "/semester/:file", s.studioThemes)
 	get(sh, "/listens", s.studioListens)
 	get(sh, "/listens.csv", s.studioListensCSV)
 	sh.POST("/upload", s.studioUpload)

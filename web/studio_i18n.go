@@ -17,6 +17,7 @@ var studioMessages = map[string][2]string{
 	"studio.semester.copy":    {"Copier", "Copy"},
 	"studio.semester.copied":  {"Copié !", "Copied!"},
 	"studio.semester.exports": {"Exports :", "Exports:"},
+	"studio.semester.listens": {"Avec les écoutes de chaque thème", "With the listens of each theme"},
 	"studio.semester.none":    {"Aucun épisode publié ce semestre.", "No episode published this semester."},
 	"listens.title":           {"Écoutes : %s", "Listens: %s"},
 	"listens.link":            {"Écoutes", "Listens"},

@@ -126,9 +126,6 @@ func TestListensTwoReplicas(t *testing.T) {
 					t.Errorf("GET %s loads a script from another host", p)
 				}
 			}
-			if page := get("/studio/lvel/listens?lang=en"); !strings.Contains(page, "6 listens") {
-				t.Errorf("the English page does not say 6 listens")
-			}
 			recs, err := csv.NewReader(strings.NewReader(get("/studio/lvel/listens.csv"))).ReadAll()
 			if err != nil {
 				t.Fatal(err)
@@ -143,6 +140,29 @@ func TestListensTwoReplicas(t *testing.T) {
 			}
 			if strings.Join(recs[0], ",") != "day,show,episode_id,episode_title,app,listens" || sum != 6 {
 				t.Errorf("CSV: header %v, sum %d; want 6", recs[0], sum)
+			}
+
+			// The semester page and its exports, with the listens.
+			if page := get("/studio/lvel/semester?code=P21&listens=1"); !strings.Contains(page, "- Les communs (6 écoutes)") ||
+				!strings.Contains(page, `href="/studio/lvel/semester/themes.csv?code=P21&amp;listens=1"`) {
+				t.Errorf("the semester page with listens:\n%s", page)
+			}
+			for file, want := range map[string]string{
+				"themes.md":   "- Les communs (6 écoutes)\n",
+				"themes.tex":  `\item Les communs (6 écoutes)`,
+				"themes.csv":  ",listens\n",
+				"themes.json": `"listens": 6`,
+			} {
+				if out := get("/studio/lvel/semester/" + file + "?code=P21&listens=1"); !strings.Contains(out, want) {
+					t.Errorf("%s with listens: no %q in\n%s", file, want, out)
+				}
+				if _, out := a.do("GET", "/lvel/seasons/P21/"+file); strings.Contains(string(out), "listens") || strings.Contains(string(out), "écoute") {
+					t.Errorf("the public %s tells the listens:\n%s", file, out)
+				}
+			}
+			// Last: the switch sets the lang cookie.
+			if page := get("/studio/lvel/listens?lang=en"); !strings.Contains(page, "6 listens") {
+				t.Errorf("the English page does not say 6 listens")
 			}
 		})
 	}

@@ -13,12 +13,14 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/storage"
 )
 
 // catalogCmd is a command working on the catalog of the configured store.
 type catalogCmd struct {
 	cfg   *config
 	svc   *episodes.Service
+	store storage.Store
 	links feed.Links
 }
 
@@ -46,7 +48,7 @@ func catalogFrom(ctx context.Context, cfg *config) (*catalogCmd, error) {
 	if err := svc.Load(ctx); err != nil {
 		return nil, fmt.Errorf("load the catalog: %w", err)
 	}
-	return &catalogCmd{cfg: cfg, svc: svc, links: l}, nil
+	return &catalogCmd{cfg: cfg, svc: svc, store: store, links: l}, nil
 }
 
 // showSlug returns the show named by flag (or the only one).

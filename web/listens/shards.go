@@ -182,19 +182,31 @@ type cachedShard struct {
 
 // Rows sums the stored counts of every replica for the UTC days from
 // through to (2006-01-02, inclusive), one row per (day, show, episode,
-// app). Counts not yet flushed are not included.
+// app). Counts not yet flushed are not included. The counter keeps the
+// shards it read and reads again only those that changed.
 func (c *Counter) Rows(ctx context.Context, from, to string) ([]Row, error) {
 	if c == nil || c.store == nil {
 		return nil, nil
 	}
-	c.shards.mu.Lock()
-	defer c.shards.mu.Unlock()
-	if c.shards.byKey == nil {
-		c.shards.byKey = map[string]cachedShard{}
+	return c.shards.read(ctx, c.store, from, to)
+}
+
+// Read is Rows for a process that does not count (the CLI): it reads the
+// shards of store once.
+func Read(ctx context.Context, store Store, from, to string) ([]Row, error) {
+	var cache shardCache
+	return cache.read(ctx, store, from, to)
+}
+
+func (sc *shardCache) read(ctx context.Context, store Store, from, to string) ([]Row, error) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.byKey == nil {
+		sc.byKey = map[string]cachedShard{}
 	}
 	sum := map[Row]int64{}
 	seen := map[string]bool{}
-	for info, err := range c.store.List(ctx, shardPrefix) {
+	for info, err := range store.List(ctx, shardPrefix) {
 		if err != nil {
 			return nil, fmt.Errorf("list listens shards: %w", err)
 		}
@@ -203,9 +215,9 @@ func (c *Counter) Rows(ctx context.Context, from, to string) ([]Row, error) {
 			continue
 		}
 		seen[info.Key] = true
-		cached, ok := c.shards.byKey[info.Key]
+		cached, ok := sc.byKey[info.Key]
 		if !ok || cached.etag != info.ETag {
-			doc, etag, err := readShard(ctx, c.store, info.Key)
+			doc, etag, err := readShard(ctx, store, info.Key)
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
@@ -213,7 +225,7 @@ func (c *Counter) Rows(ctx context.Context, from, to string) ([]Row, error) {
 				return nil, err
 			}
 			cached = cachedShard{etag: etag, rows: doc.Rows}
-			c.shards.byKey[info.Key] = cached
+			sc.byKey[info.Key] = cached
 		}
 		for _, r := range cached.rows {
 			n := r.Count
@@ -221,10 +233,10 @@ func (c *Counter) Rows(ctx context.Context, from, to string) ([]Row, error) {
 			sum[r] += n
 		}
 	}
-	for k := range c.shards.byKey {
+	for k := range sc.byKey {
 		day, _, _ := strings.Cut(strings.TrimPrefix(k, shardPrefix), "/")
 		if day >= from && day <= to && !seen[k] {
-			delete(c.shards.byKey, k)
+			delete(sc.byKey, k)
 		}
 	}
 	return sortedRows(sum), nil
