@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -295,4 +296,62 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// BenchmarkMedia serves a 4 MiB episode, whole and a 64 KiB range,
+// through the whole handler from the local store, with listen counting
+// off and on (each request from one of 1,000 addresses). bench/listens.sh
+// runs it and prints the on/off ratio.
+func BenchmarkMedia(b *testing.B) {
+	store := storagetest.Dir(b)
+	off := newSite(b, store, siteOptions{})
+	ctx := context.Background()
+	const size = 4 << 20
+	key := "shows/lvel/media/bench.mp3"
+	if _, err := store.Put(ctx, key, bytes.NewReader(bytes.Repeat([]byte{0xAA}, size)), size, "audio/mpeg"); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := off.svc.CreateEpisode(ctx, &episodes.Episode{
+		Show: off.show, Title: "Banc d'essai", PublishAt: off.clock.Now().Add(-time.Hour),
+		Media: episodes.Media{Key: key, Type: "audio/mpeg", Size: size, Duration: 4 * time.Minute, Bitrate: 128_000},
+	}); err != nil {
+		b.Fatal(err)
+	}
+	counter, err := listens.New(listens.Options{Now: off.clock.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	on, err := New(Config{Catalog: off.svc, Store: store, Links: off.links, Listens: counter})
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := objectPath(key)
+	for _, mode := range []struct {
+		name string
+		h    http.Handler
+	}{{"off", off.web.Handler()}, {"on", on.Handler()}} {
+		for _, rng := range []string{"", "bytes=65536-131071"} {
+			name := mode.name + "/whole"
+			if rng != "" {
+				name = mode.name + "/range"
+			}
+			b.Run(name, func(b *testing.B) {
+				i := 0
+				for b.Loop() {
+					req := httptest.NewRequest("GET", path, nil)
+					req.RemoteAddr = fmt.Sprintf("203.0.%d.%d:4242", i/250%4, i%250)
+					req.Header.Set("User-Agent", "AntennaPod/3.2.0")
+					if rng != "" {
+						req.Header.Set("Range", rng)
+					}
+					w := &discardWriter{h: http.Header{}}
+					mode.h.ServeHTTP(w, req)
+					if w.code != 200 && w.code != 206 {
+						b.Fatalf("got %d", w.code)
+					}
+					i++
+				}
+			})
+		}
+	}
 }

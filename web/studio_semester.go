@@ -80,29 +80,7 @@ func (s *Server) studioSemester(c *gin.Context) {
 // serveThemes, with the listens of each episode during the semester when
 // listens=1. Hosts only: audience figures are not published.
 func (s *Server) studioThemes(c *gin.Context) {
-	format, ok := themesFormats[c.Param("file")]
-	if !ok {
-		s.notFound(c)
-		return
-	}
-	sem, err := episodes.ParseSemester(c.Query("code"))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	p, err := s.publicShow(c.Param("show"))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	eps := episodes.InSemester(p.published, sem, s.cfg.Catalog.Now())
-	out, err := s.themes(c, eps, sem, format, exportLang(c), c.Query("intro") == "1" || c.Query("intro") == "true", c.Query("listens") == "1")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Header("Cache-Control", "private, no-store")
-	c.Data(http.StatusOK, format.ContentType(), out)
+	s.answerThemes(c, c.Query("code"), c.Query("listens") == "1")
 }
 
 // themes is feed.Themes with the site's episode URLs and, when
