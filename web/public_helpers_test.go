@@ -22,26 +22,9 @@ import (
 	"github.com/picasoft/antenne/episodes/episodestest"
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/storage/storagetest"
+	"github.com/picasoft/antenne/web/accounts"
 	"github.com/picasoft/antenne/web/listens"
 )
-
-// testClock is a clock tests move by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // site is antenne's web server over a real catalog on a real store,
 // listening on 127.0.0.1.
@@ -51,9 +34,11 @@ type site struct {
 	web   *Server
 	svc   *episodes.Service
 	store storagetest.Store
-	clock *testClock
+	clock *episodestest.Clock
 	links feed.Links
 	show  string
+	// hosts are the site's host accounts (studio and API).
+	hosts *accounts.Service
 	// inflight counts the requests being handled, so that a test can wait
 	// for a handler to finish after its client went away.
 	inflight sync.WaitGroup
@@ -76,7 +61,7 @@ type siteOptions struct {
 // episode. Its links point at the server itself.
 func newSite(t testing.TB, store storagetest.Store, o siteOptions) *site {
 	t.Helper()
-	clock := &testClock{now: time.Date(2021, 3, 5, 9, 30, 0, 0, time.UTC)}
+	clock := episodestest.NewClock()
 	svc := episodes.NewService(store, episodes.Options{Now: clock.Now, TempDir: t.TempDir()})
 	var handler http.Handler
 	var ready sync.WaitGroup
@@ -119,7 +104,9 @@ func newSite(t testing.TB, store storagetest.Store, o siteOptions) *site {
 			t.Fatal(err)
 		}
 	}
+	st.hosts = accounts.New(store, svc, clock.Now)
 	w, err := New(Config{
+		Accounts:       st.hosts,
 		Catalog:        svc,
 		Store:          store,
 		Links:          links,

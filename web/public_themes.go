@@ -41,7 +41,7 @@ func (s *Server) answerThemes(c *gin.Context, code string, withListens bool) {
 	sem, err := episodes.ParseSemester(code)
 	if err != nil {
 		// Plain text: the caller is a script or someone typing a URL.
-		c.String(http.StatusBadRequest, "%s\n", unwrapAll(err))
+		c.String(http.StatusBadRequest, "%s\n", problemOf(err).Message(langOf(c)))
 		return
 	}
 	p, err := s.publicShow(c.Param("show"))

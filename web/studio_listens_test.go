@@ -16,6 +16,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/storage/storagetest"
+	"github.com/picasoft/antenne/web/accounts"
 	"github.com/picasoft/antenne/web/listens"
 )
 
@@ -61,10 +62,10 @@ func TestListensTwoReplicas(t *testing.T) {
 				}
 			}
 
-			if _, err := a.svc.AddHost(ctx, episodes.Host{Login: "alice", Shows: []string{"lvel"}}, "correct horse"); err != nil {
+			if _, err := a.hosts.AddHost(ctx, accounts.Host{Login: "alice", Shows: []string{"lvel"}}, "correct horse"); err != nil {
 				t.Fatal(err)
 			}
-			token, _, err := a.svc.CreateToken(ctx, "alice")
+			token, _, err := a.hosts.CreateToken(ctx, "alice")
 			if err != nil {
 				t.Fatal(err)
 			}
