@@ -21,9 +21,7 @@ var liveStatusAttr = regexp.MustCompile(`<podcast:liveItem status="([a-z]+)" sta
 func TestLiveFeedAndPage(t *testing.T) {
 	s := newSite(t, storagetest.Dir(t), siteOptions{})
 	paris := episodes.Paris()
-	s.clock.mu.Lock()
-	s.clock.now = time.Date(2021, 10, 29, 8, 0, 0, 0, paris)
-	s.clock.mu.Unlock()
+	s.clock.Set(time.Date(2021, 10, 29, 8, 0, 0, 0, paris))
 	const stream = "https://stream.grafhit.test:8000/live.mp3"
 	if _, err := s.svc.UpdateShow(t.Context(), "lvel", "", func(sh *episodes.Show) error {
 		sh.Live = &episodes.Live{URL: stream, Skip: []string{"2021-11-12"}}
@@ -45,9 +43,7 @@ func TestLiveFeedAndPage(t *testing.T) {
 	}
 	var lastETag string
 	for _, st := range steps {
-		s.clock.mu.Lock()
-		s.clock.now = st.at
-		s.clock.mu.Unlock()
+		s.clock.Set(st.at)
 		resp, body := s.do("GET", "/lvel/feed.xml")
 		m := liveStatusAttr.FindStringSubmatch(string(body))
 		if resp.StatusCode != 200 || m == nil || m[1] != st.status || m[2] != st.start {
@@ -96,9 +92,7 @@ func TestLiveFeedAndPage(t *testing.T) {
 func TestLiveReplayGivesWay(t *testing.T) {
 	s := newSite(t, storagetest.Dir(t), siteOptions{})
 	paris := episodes.Paris()
-	s.clock.mu.Lock()
-	s.clock.now = time.Date(2021, 3, 5, 10, 30, 0, 0, paris)
-	s.clock.mu.Unlock()
+	s.clock.Set(time.Date(2021, 3, 5, 10, 30, 0, 0, paris))
 	if _, err := s.svc.UpdateShow(t.Context(), "lvel", "", func(sh *episodes.Show) error {
 		sh.Live = &episodes.Live{URL: "https://stream.grafhit.test/live"}
 		return nil
