@@ -29,6 +29,8 @@ import (
 //	DELETE /api/v1/shows/:show/episodes/:id
 //	POST   /api/v1/shows/:show/episodes/:id/publish|schedule|unpublish
 //	POST   /api/v1/shows/:show/episodes/:id/retry  a failed processing (processing.go)
+//	GET    /api/v1/shows/:show/listens             ?period=30d|A20 (studio_listens.go)
+//	GET    /api/v1/shows/:show/episodes/:id/listens
 func (s *Server) apiRoutes() {
 	api := s.engine.Group("/api/v1", s.requireToken)
 	get(api, "/shows", s.apiShows)
@@ -43,6 +45,8 @@ func (s *Server) apiRoutes() {
 	show.POST("/episodes/:id/schedule", s.apiSchedule)
 	show.POST("/episodes/:id/unpublish", s.apiUnpublish)
 	show.POST("/episodes/:id/retry", s.apiRetry)
+	get(show, "/listens", s.apiListens)
+	get(show, "/episodes/:id/listens", s.apiListens)
 }
 
 // maxJSONBody bounds the JSON bodies of the API.
