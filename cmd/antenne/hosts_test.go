@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/episodestest"
@@ -150,5 +153,60 @@ func TestCLIPublishRemote(t *testing.T) {
 				t.Errorf("got exit %d %q %q, want %d with %q", code, out, errOut, tc.code, tc.want)
 			}
 		})
+	}
+}
+
+// TestCLIPublishRemoteWaits publishes a Mumble WAV to a server that
+// processes it in the background: publish returns once the episode is
+// published; with --no-wait, at the 202 with the episode's API URL.
+func TestCLIPublishRemoteWaits(t *testing.T) {
+	c := newCLI(t)
+	c.ok("shows", "create", "lvel", "--title", "La Voix est Libre")
+	c.ok("hosts", "add", "alice", "--show", "lvel", "--password", "correct horse")
+	words := strings.Fields(c.ok("hosts", "token", "create", "alice"))
+	token := words[len(words)-1]
+	store, err := storage.NewDir(c.vars["ANTENNE_DATA_DIR"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := episodes.NewService(store, episodes.Options{JobScanInterval: 50 * time.Millisecond})
+	if err := svc.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	hosts := accounts.New(store, svc, nil)
+	if err := hosts.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	links, _ := feed.NewLinks("https://radio.picasoft.net", "")
+	srv, err := web.New(web.Config{Catalog: svc, Accounts: hosts, Store: store, Links: links})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+
+	// --no-wait: the episode is still processing when publish returns, and
+	// nothing runs the jobs yet.
+	wav := episodestest.Make(t, episodestest.Recording{Format: "wav", Seconds: 10, Tags: map[string]string{"title": "Le fédivers"}})
+	out := strings.TrimSpace(c.ok("publish", "--server", ts.URL, "--token", token, "--no-wait", wav))
+	if !strings.HasPrefix(out, ts.URL+"/api/v1/shows/lvel/episodes/") {
+		t.Errorf("publish --no-wait printed %q, want the episode's API URL", out)
+	}
+	eps, _ := svc.Episodes("lvel", episodes.ListOptions{Status: episodes.Processing})
+	if len(eps) != 1 {
+		t.Fatalf("processing episodes after --no-wait: got %d, want 1", len(eps))
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { svc.RunJobs(ctx, 1, nil) })
+	defer func() { cancel(); wg.Wait() }()
+	other := episodestest.Make(t, episodestest.Recording{Format: "wav", Seconds: 10, Frequency: 550, Tags: map[string]string{"title": "Les communs"}})
+	out = strings.TrimSpace(c.ok("publish", "--server", ts.URL, "--token", token, other))
+	if out != "https://radio.picasoft.net/lvel/les-communs" {
+		t.Errorf("publish --server printed %q, want the episode URL", out)
+	}
+	if e, err := svc.EpisodeBySlug("lvel", "les-communs"); err != nil || e.Status(svc.Now()) != episodes.Published || e.Media.Type != "audio/mpeg" {
+		t.Errorf("after publish returned: got %+v, %v; want the episode published as MP3", e, err)
 	}
 }
