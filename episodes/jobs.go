@@ -229,8 +229,9 @@ func (s *Service) RetryJob(ctx context.Context, show, id string) (*Episode, erro
 }
 
 // RunJobs runs the ingest jobs of every show with at most workers at
-// once (DefaultIngestWorkers when workers <= 0), until ctx ends: it looks for runnable jobs every
-// scan interval and at once when this Service queued one or a job ended.
+// once (DefaultIngestWorkers when workers <= 0), until ctx ends: it looks
+// for runnable jobs every JobScanInterval and at once when this Service
+// queued one or a job ended.
 // Jobs cut short by ctx are let go, so that another replica takes them
 // without waiting for the lease to expire. Errors go to report (which may
 // be nil).
@@ -434,7 +435,7 @@ func (s *Service) runJob(ctx context.Context, job Job, etag string) error {
 
 // keepLease renews the job's lease, writing the progress, until ctx ends;
 // it cancels ctx with jobLost when another replica took the job or the
-// lease expired without a renewal. It returns the job and ETag last
+// lease is about to expire without a renewal. It returns the job and ETag last
 // written.
 func (s *Service) keepLease(ctx context.Context, cancel context.CancelCauseFunc, job Job, etag string, progress *atomic.Uint64) (Job, string) {
 	renewEvery := s.opts.JobLease / 4
@@ -462,9 +463,9 @@ func (s *Service) keepLease(ctx context.Context, cancel context.CancelCauseFunc,
 		case errors.Is(err, ErrConflict), errors.Is(err, ErrNotFound):
 			cancel(jobLost)
 			return job, etag
-		case !s.opts.Now().Before(job.LeaseUntil):
-			// The store was away for the whole lease: another replica
-			// may have the job by now.
+		case !s.opts.Now().Before(job.LeaseUntil.Add(-renewEvery)):
+			// The store has been away for most of the lease: stop
+			// before it expires and another replica takes the job.
 			cancel(jobLost)
 			return job, etag
 		}
