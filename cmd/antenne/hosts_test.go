@@ -98,19 +98,15 @@ func TestCLIHosts(t *testing.T) {
 	}
 }
 
-func TestCLIPublishRemote(t *testing.T) {
-	c := newCLI(t)
-	c.ok("shows", "create", "lvel", "--title", "La Voix est Libre")
-	c.ok("shows", "create", "other", "--title", "Autre")
-	c.ok("hosts", "add", "alice", "--show", "lvel", "--password", "correct horse")
-	words := strings.Fields(c.ok("hosts", "token", "create", "alice"))
-	token := words[len(words)-1]
-
+// serveDataDir serves the CLI's data folder through the web API, over
+// https://radio.picasoft.net links, until the test ends.
+func serveDataDir(t *testing.T, c *cli, opts episodes.Options) (*episodes.Service, *httptest.Server) {
+	t.Helper()
 	store, err := storage.NewDir(c.vars["ANTENNE_DATA_DIR"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := episodes.NewService(store, episodes.Options{})
+	svc := episodes.NewService(store, opts)
 	if err := svc.Load(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +120,19 @@ func TestCLIPublishRemote(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
+	t.Cleanup(ts.Close)
+	return svc, ts
+}
+
+func TestCLIPublishRemote(t *testing.T) {
+	c := newCLI(t)
+	c.ok("shows", "create", "lvel", "--title", "La Voix est Libre")
+	c.ok("shows", "create", "other", "--title", "Autre")
+	c.ok("hosts", "add", "alice", "--show", "lvel", "--password", "correct horse")
+	words := strings.Fields(c.ok("hosts", "token", "create", "alice"))
+	token := words[len(words)-1]
+
+	svc, ts := serveDataDir(t, c, episodes.Options{})
 
 	mp3 := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 2, Tags: map[string]string{"title": "Les communs"}})
 	out := c.ok("publish", "--server", ts.URL, "--token", token, mp3, "--theme", "Communs")
@@ -165,25 +173,7 @@ func TestCLIPublishRemoteWaits(t *testing.T) {
 	c.ok("hosts", "add", "alice", "--show", "lvel", "--password", "correct horse")
 	words := strings.Fields(c.ok("hosts", "token", "create", "alice"))
 	token := words[len(words)-1]
-	store, err := storage.NewDir(c.vars["ANTENNE_DATA_DIR"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := episodes.NewService(store, episodes.Options{JobScanInterval: 50 * time.Millisecond})
-	if err := svc.Load(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	hosts := accounts.New(store, svc, nil)
-	if err := hosts.Refresh(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	links, _ := feed.NewLinks("https://radio.picasoft.net", "")
-	srv, err := web.New(web.Config{Catalog: svc, Accounts: hosts, Store: store, Links: links})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
+	svc, ts := serveDataDir(t, c, episodes.Options{JobScanInterval: 50 * time.Millisecond})
 
 	// --no-wait: the episode is still processing when publish returns, and
 	// nothing runs the jobs yet.
