@@ -110,12 +110,12 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 		return nil, err
 	}
 	p := &publicShow{
-		version: v,
-		show:    show,
+		version:     v,
+		show:        show,
 		bySlug:      map[string]*episodes.Episode{},
 		formerSlugs: map[string]*episodes.Episode{},
 		objects:     map[string]int64{},
-		updated: show.Updated,
+		updated:     show.Updated,
 	}
 	if show.Artwork != nil {
 		p.objects[show.Artwork.Key] = show.Artwork.Size
