@@ -186,7 +186,7 @@ func (s *Server) studioShowData(c *gin.Context) (studioShowPage, error) {
 	return page, nil
 }
 
-func (s *Server) maxUpload() int64 { return cmp.Or(s.cfg.MaxUpload, 2<<30) }
+func (s *Server) maxUpload() int64 { return cmp.Or(s.cfg.MaxUpload, DefaultMaxUpload) }
 
 func studioEpisodePath(show, id string) string {
 	return "/studio/" + url.PathEscape(show) + "/" + url.PathEscape(id)
