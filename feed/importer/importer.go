@@ -390,6 +390,16 @@ func (im *importer) show(ctx context.Context, f *feed.Foreign, oldURL string, re
 		return nil, nil
 	}
 	created, err := im.svc.CreateShow(ctx, sh, oldURL)
+	if errors.Is(err, episodes.ErrConflict) {
+		// Another import (another process) created it meanwhile: the
+		// store decided, go on with that show.
+		if _, rerr := im.svc.Refresh(ctx); rerr == nil {
+			if sh, serr := im.svc.Show(slug); serr == nil {
+				rep.Show = sh
+				return sh, nil
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create the show %s: %w", slug, err)
 	}
