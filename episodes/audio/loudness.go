@@ -266,6 +266,11 @@ func (m *Meter) SamplePeak() float64 {
 	return 20 * math.Log10(m.samplePeak)
 }
 
+// Loudness is the measure of what was written so far.
+func (m *Meter) Loudness() *Loudness {
+	return &Loudness{Integrated: m.Integrated(), TruePeak: m.TruePeak(), Range: m.Range()}
+}
+
 // loudness converts a weighted mean square to LUFS (BS.1770-4 eq. 2).
 func loudness(energy float64) float64 {
 	return -0.691 + 10*math.Log10(energy)
