@@ -278,10 +278,7 @@ const maxField = 64 << 10
 // the query. prepare turns the fields into the upload's.
 func (s *Server) receiveUpload(c *gin.Context, prepare func(*episodes.Upload, map[string]string) error, ingest func(episodes.Upload) error) error {
 	up := episodes.Upload{Show: c.Param("show")}
-	limit := s.cfg.MaxUpload
-	if limit <= 0 {
-		limit = 2 << 30
-	}
+	limit := s.maxUpload()
 	if c.Request.ContentLength > limit {
 		return &http.MaxBytesError{Limit: limit}
 	}

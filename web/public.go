@@ -126,6 +126,15 @@ type showPage struct {
 	Episodes                  []episodeCard
 	Page, Pages               int
 	Prev, Next                string
+	// Live is the station's stream while the show is on air, nil
+	// otherwise; NextBroadcast is when it airs next ("" when unknown).
+	Live          *liveStream
+	NextBroadcast string
+}
+
+// liveStream is the player of the live broadcast on the show page.
+type liveStream struct {
+	Station, URL, Type string
 }
 
 // episodeCard is an episode in a list.
@@ -177,6 +186,16 @@ func (s *Server) showPage(c *gin.Context) {
 			page.AirSlot += " " + tr(lang, "show.airslot.on", a.Station)
 		}
 	}
+	now := s.cfg.Catalog.Now()
+	if st, ok := feed.LiveAt(sh, p.published, now); ok && st.Status == feed.LiveOn {
+		page.Live = &liveStream{URL: sh.Live.URL, Type: sh.Live.TypeOrDefault()}
+		if sh.AirSlot != nil {
+			page.Live.Station = sh.AirSlot.Station
+		}
+		s.allowStream(c, sh.Live.URL)
+	} else if _, next, ok := sh.Broadcasts(now); ok && !next.IsZero() {
+		page.NextBroadcast = tr(lang, "show.next.broadcast", longDate(lang, next.Start, next.Start.Location()), broadcastClock(lang, next.Start))
+	}
 	from := (n - 1) * episodesPerPage
 	for _, e := range p.published[from:min(len(p.published), from+episodesPerPage)] {
 		page.Episodes = append(page.Episodes, episodeCard{
@@ -194,6 +213,15 @@ func (s *Server) showPage(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "public, max-age=60")
 	s.render(c, http.StatusOK, "show", sh.Title, page)
+}
+
+// broadcastClock is the time of day of t: 9h30 in French, 9:30 in
+// English.
+func broadcastClock(lang string, t time.Time) string {
+	if lang == langEN {
+		return strconv.Itoa(t.Hour()) + ":" + twoDigits(t.Minute())
+	}
+	return strconv.Itoa(t.Hour()) + "h" + twoDigits(t.Minute())
 }
 
 func twoDigits(n int) string {

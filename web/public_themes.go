@@ -33,7 +33,7 @@ func (s *Server) serveThemes(c *gin.Context) {
 	sem, err := episodes.ParseSemester(c.Param("code"))
 	if err != nil {
 		// Plain text: the caller is a script or someone typing a URL.
-		c.String(http.StatusBadRequest, "%s\n", unwrapAll(err))
+		c.String(http.StatusBadRequest, "%s\n", problemOf(err).Message(langOf(c)))
 		return
 	}
 	p, err := s.publicShow(c.Param("show"))

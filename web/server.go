@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -29,6 +30,10 @@ type Objects interface {
 	Stat(ctx context.Context, key string) (episodes.ObjectInfo, error)
 }
 
+// DefaultMaxUpload is the largest upload accepted when Config.MaxUpload is
+// zero (ANTENNE_MAX_UPLOAD unset): 2 GiB, some hours of WAV.
+const DefaultMaxUpload = 2 << 30
+
 // Config is what the web layer needs to know of the deployment and the
 // services it serves.
 type Config struct {
@@ -50,7 +55,8 @@ type Config struct {
 	// MediaURL/<key> (the bucket layout: shows/<show>/media/<file>)
 	// instead of being served. Empty: antenne serves them.
 	MediaURL string
-	// MaxUpload is the largest upload accepted, in bytes.
+	// MaxUpload is the largest upload accepted, in bytes; 0 means
+	// DefaultMaxUpload.
 	MaxUpload int64
 	// BodyIdleTimeout fails a request whose body sends nothing for that
 	// long (slow clients); 0 leaves only the server's ReadTimeout.
@@ -61,6 +67,10 @@ type Config struct {
 	// X-Forwarded-For header is believed. Empty: none is, and the client
 	// address is the connection's.
 	TrustedProxies []string
+	// MetricsAllowed are the networks /metrics answers to (others get
+	// 403); empty: loopback only. The client address is the connection's,
+	// or X-Forwarded-For's behind TrustedProxies.
+	MetricsAllowed []netip.Prefix
 	// Ready reports whether the store can be reached; /readyz calls it.
 	Ready func(context.Context) error
 	// SessionKey signs the studio's session cookies
@@ -147,7 +157,7 @@ func New(cfg Config) (*Server, error) {
 	s.shows = newShowCache()
 	s.loginByIP = newLimiters(ipEvery, ipBurst)
 	s.loginByAccount = newLimiters(accountEvery, accountBurst)
-	s.engine.Use(s.logRequests, s.recoverPanics, s.securityHeaders, idleBody(cfg.BodyIdleTimeout))
+	s.engine.Use(s.logRequests, s.recoverPanics, s.securityHeaders, watchBody(cfg.BodyIdleTimeout))
 	s.engine.NoRoute(s.notFound)
 	s.routes()
 	get(s.engine, "/metrics", s.serveMetrics(reg))

@@ -186,7 +186,7 @@ func (s *Server) studioShowData(c *gin.Context) (studioShowPage, error) {
 	return page, nil
 }
 
-func (s *Server) maxUpload() int64 { return cmp.Or(s.cfg.MaxUpload, 2<<30) }
+func (s *Server) maxUpload() int64 { return cmp.Or(s.cfg.MaxUpload, DefaultMaxUpload) }
 
 func studioEpisodePath(show, id string) string {
 	return "/studio/" + url.PathEscape(show) + "/" + url.PathEscape(id)
@@ -591,6 +591,7 @@ func (s *Server) deleteEpisode(c *gin.Context) {
 type settingsForm struct {
 	Title, Description, Author, OwnerName, OwnerEmail, Language, Link, Type, Copyright, License string
 	Categories, Hosts, FundingURL, FundingText, AirDay, AirTime, Station, NewFeedURL            string
+	LiveURL, LiveType, LiveMinutes, SkipDates                                                   string
 	Explicit, Locked, Semesters                                                                 bool
 	Revision                                                                                    string
 }
@@ -621,16 +622,29 @@ func (f settingsForm) apply(sh *episodes.Show) error {
 		sh.Funding = &episodes.Funding{URL: u, Text: strings.TrimSpace(f.FundingText)}
 	}
 	sh.AirSlot = nil
-	if f.AirDay != "" {
-		d, err := strconv.Atoi(f.AirDay)
-		var h, m int
-		if err == nil {
-			_, err = fmt.Sscanf(f.AirTime, "%d:%d", &h, &m)
+	if f.AirDay != "" || f.AirTime != "" {
+		a, err := episodes.ParseAirSlot(f.AirDay, f.AirTime)
+		if err != nil {
+			return err
 		}
-		if err != nil || d < 0 || d > 6 {
-			return &episodes.FieldError{Field: "air_slot", Reason: "pick a day and a time such as 09:30"}
+		a.Station = strings.TrimSpace(f.Station)
+		sh.AirSlot = &a
+	}
+	sh.Live = nil
+	if u := strings.TrimSpace(f.LiveURL); u != "" {
+		l := &episodes.Live{URL: u, Type: strings.TrimSpace(f.LiveType)}
+		if m := strings.TrimSpace(f.LiveMinutes); m != "" {
+			n, err := strconv.Atoi(m)
+			if err != nil {
+				return &episodes.FieldError{Field: "live.minutes", Reason: "use a whole number of minutes such as 45"}
+			}
+			l.Minutes = n
 		}
-		sh.AirSlot = &episodes.AirSlot{Weekday: time.Weekday(d), Hour: h, Minute: m, Station: strings.TrimSpace(f.Station)}
+		var err error
+		if l.Skip, err = episodes.ParseSkipDates(f.SkipDates); err != nil {
+			return err
+		}
+		sh.Live = l
 	}
 	return nil
 }
@@ -662,7 +676,13 @@ func settingsOf(sh *episodes.Show) settingsForm {
 		f.FundingURL, f.FundingText = sh.Funding.URL, sh.Funding.Text
 	}
 	if a := sh.AirSlot; a != nil {
-		f.AirDay, f.AirTime, f.Station = strconv.Itoa(int(a.Weekday)), fmt.Sprintf("%02d:%02d", a.Hour, a.Minute), a.Station
+		f.AirDay, f.AirTime, f.Station = strconv.Itoa(int(a.Weekday)), a.Clock(), a.Station
+	}
+	if l := sh.Live; l != nil {
+		f.LiveURL, f.LiveType, f.SkipDates = l.URL, l.Type, strings.Join(l.Skip, "\n")
+		if l.Minutes > 0 {
+			f.LiveMinutes = strconv.Itoa(l.Minutes)
+		}
 	}
 	return f
 }
@@ -700,7 +720,9 @@ func (s *Server) saveSettings(c *gin.Context) {
 		Categories: c.PostForm("categories"), Hosts: c.PostForm("hosts"), FundingURL: c.PostForm("funding_url"),
 		FundingText: c.PostForm("funding_text"), AirDay: c.PostForm("air_day"), AirTime: c.PostForm("air_time"),
 		Station: c.PostForm("station"), NewFeedURL: c.PostForm("new_feed_url"),
-		Locked: c.PostForm("locked") != "", Semesters: c.PostForm("semesters") != "",
+		LiveURL: c.PostForm("live_url"), LiveType: c.PostForm("live_type"), LiveMinutes: c.PostForm("live_minutes"),
+		SkipDates: c.PostForm("skip_dates"),
+		Locked:    c.PostForm("locked") != "", Semesters: c.PostForm("semesters") != "",
 	}
 	failed := func(err error) {
 		p := problemOf(err)

@@ -110,13 +110,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		BodyIdleTimeout: cfg.BodyIdle,
 		Version:         version(),
 		TrustedProxies:  cfg.TrustedProxies,
+		MetricsAllowed:  cfg.MetricsAllowed,
 		Ready:           store.Ping,
 		Logger:          log,
 		Metrics:         reg,
 		SessionKey:      cfg.SessionKey,
 	})
 	if err != nil {
-		return usageErrorf("ANTENNE_TRUSTED_PROXIES: %v", err)
+		return fmt.Errorf("start the web server: %w", err)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
