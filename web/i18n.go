@@ -97,6 +97,8 @@ var messages = map[string][2]string{
 	"lang.switch":    {"English", "Français"},
 	"lang.label":     {"Langue", "Language"},
 	"footer.powered": {"Propulsé par antenne, logiciel libre (AGPL).", "Powered by antenne, free software (AGPL)."},
+	"footer.listens": {"Comment nous comptons les écoutes", "How we count listens"},
+	"about.listens":  {"Comment nous comptons", "How we count"},
 	"nav.home":       {"Accueil", "Home"},
 
 	// Errors (see errors.go).
