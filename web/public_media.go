@@ -50,6 +50,10 @@ func (s *Server) serveObject(dir string) gin.HandlerFunc {
 			s.notFound(c)
 			return
 		}
+		if dir == feed.DirTranscripts {
+			// Players on other sites read transcripts (podcast:transcript).
+			c.Header("Access-Control-Allow-Origin", "*")
+		}
 		if s.mediaURL != "" {
 			c.Header("Cache-Control", "public, max-age=3600")
 			c.Redirect(http.StatusFound, s.mediaURL+"/shows/"+url.PathEscape(show)+"/"+dir+"/"+url.PathEscape(c.Param("file")))
