@@ -18,6 +18,8 @@ import (
 // response and in every log line of the request), then writes one line
 // per request: method, route, status, bytes and duration, and records the
 // request's metrics. The query string is left out: it may carry tokens.
+// Nothing about the client is written (no address, no user agent) unless
+// Config.LogIPs is set, which adds the address.
 func (s *Server) logRequests(c *gin.Context) {
 	start := time.Now()
 	id := requestID(c)
@@ -34,18 +36,28 @@ func (s *Server) logRequests(c *gin.Context) {
 		level = slog.LevelError
 	}
 	if !s.log.Enabled(c.Request.Context(), level) {
-		// Skip building the attributes (ClientIP parses headers).
 		return
 	}
-	s.log.Log(c.Request.Context(), level, "request",
+	attrs := []any{
 		"method", c.Request.Method,
 		"route", route,
 		"path", c.Request.URL.Path,
 		"status", c.Writer.Status(),
 		"bytes", c.Writer.Size(),
 		"duration", time.Since(start),
-		"client", c.ClientIP(),
-	)
+	}
+	attrs = append(attrs, s.clientAttrs(c)...)
+	s.log.Log(c.Request.Context(), level, "request", attrs...)
+}
+
+// clientAttrs are the log attributes naming the client: its address when
+// Config.LogIPs is set (debugging), else none. Every log line that would
+// name a client takes them from here.
+func (s *Server) clientAttrs(c *gin.Context) []any {
+	if !s.cfg.LogIPs {
+		return nil
+	}
+	return []any{"client", c.ClientIP()}
 }
 
 // recoverPanics turns a panic in a handler into a 500 and a log line with

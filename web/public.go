@@ -17,6 +17,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/web/listens"
 )
 
 // publicRoutes registers what listeners and podcast apps reach. None needs
@@ -32,12 +33,14 @@ import (
 //	/<show>/<episode>/chapters.json       JSON chapters
 //	/<show>/<episode>/embed               the embeddable player
 //	/static/<file>                        stylesheet, script, icon
+//	/comment-nous-comptons                how listens are counted (?lang=en)
 //
 // Show slugs "static", "studio" and "api" are shadowed by the site's own
 // routes.
 func (s *Server) publicRoutes() {
 	r := s.engine
 	get(r, "/static/:file", s.static)
+	get(r, "/comment-nous-comptons", s.howWeCount)
 	if s.cfg.Catalog == nil {
 		return
 	}
@@ -51,6 +54,24 @@ func (s *Server) publicRoutes() {
 	get(r, "/:show/:episode", s.episodePage)
 	get(r, "/:show/:episode/chapters.json", s.serveChapters)
 	get(r, "/:show/:episode/embed", s.embedPage)
+}
+
+// howWeCount explains what is kept of listeners, and what is not
+// (templates/how_we_count.html; web/listens).
+func (s *Server) howWeCount(c *gin.Context) {
+	c.Header("Cache-Control", "public, max-age=3600")
+	s.render(c, http.StatusOK, "how_we_count", tr(langOf(c), "about.listens"), howWeCountPage{
+		MaxListeners: listens.DefaultMaxListeners,
+		Redirects:    s.mediaURL != "",
+	})
+}
+
+// howWeCountPage is the view of templates/how_we_count.html.
+type howWeCountPage struct {
+	MaxListeners int
+	// Redirects tells that media are redirected (ANTENNE_MEDIA_URL): the
+	// counts are then estimates.
+	Redirects bool
 }
 
 // staticFile is a file of static/, read once.

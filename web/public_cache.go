@@ -42,6 +42,9 @@ type publicShow struct {
 	// of published episodes, media, originals, artwork and transcripts;
 	// each with the size the catalog recorded (0 when unknown).
 	objects map[string]int64
+	// media are the published episodes by the key of their media, for
+	// counting listens.
+	media map[string]*episodes.Episode
 	// updated is the latest change of the show's public data: the
 	// feed's lastBuildDate and Last-Modified.
 	updated time.Time
@@ -122,6 +125,7 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 		show:    show,
 		bySlug:  map[string]*episodes.Episode{},
 		objects: map[string]int64{},
+		media:   map[string]*episodes.Episode{},
 		updated: show.Updated,
 	}
 	if show.Artwork != nil {
@@ -139,6 +143,7 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 		}
 		p.bySlug[e.Slug] = e
 		p.objects[e.Media.Key] = e.Media.Size
+		p.media[e.Media.Key] = e
 		if e.Original != nil {
 			p.objects[e.Original.Key] = e.Original.Size
 		}

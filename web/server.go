@@ -20,6 +20,7 @@ import (
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/web/accounts"
+	"github.com/picasoft/antenne/web/listens"
 )
 
 // Objects is what web reads of the store: objects by key, whole or a byte
@@ -77,6 +78,12 @@ type Config struct {
 	// (ANTENNE_SESSION_KEY). Empty: a key kept in the store
 	// (secrets/session-key) is used, created by the first replica.
 	SessionKey []byte
+	// Listens counts the listens of episodes on the media route; nil
+	// counts nothing. Its figures are shown in the studio and the API.
+	Listens *listens.Counter
+	// LogIPs puts the client's address in the access log
+	// (ANTENNE_LOG_IPS, for debugging). Off: no line has an address.
+	LogIPs bool
 	// Logger receives one line per request and the errors the user does
 	// not see.
 	Logger *slog.Logger

@@ -26,6 +26,10 @@ import (
 //	GET  /studio/                           the host's shows
 //	GET  /studio/:show/                     episodes of the show, upload form
 //	POST /studio/:show/upload               upload a recording -> its form
+//	GET  /studio/:show/semester             the semester's themes (?code=A20[&listens=1])
+//	GET  /studio/:show/semester/themes.md   its exports (.tex, .csv, .json), listens=1 adds listens
+//	GET  /studio/:show/listens[.csv]        listens of the show (?period=30d|A20)
+//	GET  /studio/:show/:id/listens[.csv]    listens of an episode
 //	GET  /studio/:show/settings, POST       show settings (admins)
 //	GET  /studio/:show/:id, POST            the episode form (save, publish...)
 //	POST /studio/:show/:id/replace          replace the recording
@@ -41,6 +45,9 @@ func (s *Server) studioRoutes() {
 	sh := st.Group("/:show", s.requireShow)
 	get(sh, "/", s.studioShow)
 	get(sh, "/semester", s.studioSemester)
+	get(sh, "/semester/:file", s.studioThemes)
+	get(sh, "/listens", s.studioListens)
+	get(sh, "/listens.csv", s.studioListensCSV)
 	sh.POST("/upload", s.studioUpload)
 	admin := sh.Group("", s.requireAdmin)
 	get(admin, "/settings", s.settingsPage)
@@ -50,6 +57,8 @@ func (s *Server) studioRoutes() {
 	sh.POST("/:id/replace", s.replaceRecording)
 	sh.POST("/:id/transcript", s.uploadTranscript)
 	get(sh, "/:id/delete", s.deletePage)
+	get(sh, "/:id/listens", s.studioListens)
+	get(sh, "/:id/listens.csv", s.studioListensCSV)
 	sh.POST("/:id/delete", s.deleteEpisode)
 }
 
@@ -91,7 +100,7 @@ func (s *Server) login(c *gin.Context) {
 	}
 	h, err := s.cfg.Accounts.Authenticate(c.Request.Context(), login, password)
 	if errors.Is(err, accounts.ErrBadCredentials) {
-		s.log.InfoContext(c.Request.Context(), "login failed", "client", c.ClientIP())
+		s.log.InfoContext(c.Request.Context(), "login failed", s.clientAttrs(c)...)
 		page.Error = tr(lang, "studio.login.wrong")
 		s.render(c, http.StatusUnauthorized, "studio_login", tr(lang, "studio.login"), page)
 		return

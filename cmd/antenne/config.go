@@ -30,6 +30,7 @@ type config struct {
 	IngestWorkers  int    // transcodes at once, per process
 	LogLevel       slog.Level
 	LogFormat      string // "text" or "json"
+	LogIPs         bool   // client addresses in the access log
 	TrustedProxies []string
 	MetricsAllowed []netip.Prefix // empty: loopback
 	ShutdownGrace  time.Duration
@@ -153,6 +154,7 @@ var settings = []setting{
 		c.LogFormat = v
 		return nil
 	}},
+	{"ANTENNE_LOG_IPS", "log-ips", "false", "put client addresses in the access log (debugging only; off, no log line names a listener)", setBool(func(c *config) *bool { return &c.LogIPs })},
 	{"ANTENNE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed", func(c *config, v string) error {
 		c.TrustedProxies = nil
 		for p := range strings.SplitSeq(v, ",") {
