@@ -126,6 +126,9 @@ type showPage struct {
 	Episodes                  []episodeCard
 	Page, Pages               int
 	Prev, Next                string
+	// Handle is the show's fediverse handle, empty when federation is
+	// off.
+	Handle string
 }
 
 // episodeCard is an episode in a list.
@@ -141,6 +144,12 @@ func (s *Server) showPage(c *gin.Context) {
 	p, err := s.publicShow(c.Param("show"))
 	if err != nil {
 		s.fail(c, err)
+		return
+	}
+	if f := s.cfg.Federation; f != nil && !p.show.FediverseOff && wantsActivity(c.Request) {
+		// A fediverse server looking up the page's URL gets the actor.
+		c.Header("Vary", "Accept")
+		c.Redirect(http.StatusSeeOther, f.ActorURL(p.show.Slug))
 		return
 	}
 	lang := langOf(c)
@@ -168,6 +177,9 @@ func (s *Server) showPage(c *gin.Context) {
 		Pages:   pages,
 		License: sh.License,
 	}
+	if f := s.cfg.Federation; f != nil && !sh.FediverseOff {
+		page.Handle = f.Handle(sh.Slug)
+	}
 	if a := sh.AirSlot; a != nil {
 		page.AirSlot = tr(lang, "show.airslot", weekdayName(lang, a.Weekday), strconv.Itoa(a.Hour)+"h"+twoDigits(a.Minute))
 		if lang == langEN {
@@ -194,6 +206,14 @@ func (s *Server) showPage(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "public, max-age=60")
 	s.render(c, http.StatusOK, "show", sh.Title, page)
+}
+
+// wantsActivity reports whether a request asks for ActivityPub rather
+// than HTML.
+func wantsActivity(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	return strings.Contains(a, "application/activity+json") ||
+		(strings.Contains(a, "application/ld+json") && strings.Contains(a, "activitystreams"))
 }
 
 func twoDigits(n int) string {

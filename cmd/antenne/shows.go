@@ -48,6 +48,10 @@ show flags:
   --new-feed-url URL     the show moved there (itunes:new-feed-url)
   --semesters            number seasons by university semester (A20, P21...)
   --artwork FILE         square JPEG or PNG, 1400 to 3000 pixels
+  --fediverse on|off     the show's fediverse account (on by default); off:
+                         it disappears and nothing is sent to its followers
+  --hashtag TAG          a hashtag (without #) of the posts on the fediverse;
+                         repeatable
 
 The store is the one ANTENNE_* names (see antenne help serve).`,
 	run: runShows,
@@ -70,6 +74,8 @@ type showFlags struct {
 	showType, link, copyright, license, licenseURL string
 	fundingURL, fundingText                        string
 	airDay, airTime, station, newFeedURL, artwork  string
+	fediverse                                      string
+	hashtags                                       stringList
 }
 
 func newShowFlags(name string) *showFlags {
@@ -98,6 +104,8 @@ func newShowFlags(name string) *showFlags {
 	fs.StringVar(&f.newFeedURL, "new-feed-url", "", "")
 	fs.BoolVar(&f.semesters, "semesters", false, "")
 	fs.StringVar(&f.artwork, "artwork", "", "")
+	fs.StringVar(&f.fediverse, "fediverse", "", "")
+	fs.Var(&f.hashtags, "hashtag", "")
 	return f
 }
 
@@ -167,6 +175,20 @@ func (f *showFlags) apply(sh *episodes.Show) error {
 			sh.NewFeedURL = f.newFeedURL
 		case "semesters":
 			sh.SeasonsAreSemesters = f.semesters
+		case "fediverse":
+			switch strings.ToLower(f.fediverse) {
+			case "on":
+				sh.FediverseOff = false
+			case "off":
+				sh.FediverseOff = true
+			default:
+				err = usageErrorf("--fediverse: want on or off, got %q", f.fediverse)
+			}
+		case "hashtag":
+			sh.Hashtags = nil
+			for _, t := range f.hashtags {
+				sh.Hashtags = append(sh.Hashtags, strings.TrimPrefix(strings.TrimSpace(t), "#"))
+			}
 		}
 	})
 	return err
