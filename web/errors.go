@@ -13,6 +13,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/audio"
+	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/feed"
 )
 
@@ -66,7 +68,7 @@ func problemOf(err error) problem {
 	var (
 		field    *episodes.FieldError
 		dup      *episodes.DuplicateError
-		audio    *episodes.UnsupportedAudioError
+		audio    *audio.UnsupportedAudioError
 		tooLarge *http.MaxBytesError
 		netErr   net.Error
 		p        problem
@@ -86,7 +88,7 @@ func problemOf(err error) problem {
 		return problem{Status: http.StatusConflict, Code: "conflict", key: "error.conflict"}
 	case errors.As(err, &audio):
 		return problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_audio", key: "error.unsupported", args: []any{msgKey{"kind." + string(audio.Kind), audio.Kind.Describe()}}}
-	case errors.Is(err, episodes.ErrFFmpegMissing):
+	case errors.Is(err, ffmpeg.ErrMissing):
 		return problem{Status: http.StatusUnsupportedMediaType, Code: "ffmpeg_missing", key: "error.ffmpeg"}
 	case errors.As(err, &tooLarge):
 		return problem{Status: http.StatusRequestEntityTooLarge, Code: "too_large", key: "error.toolarge", args: []any{humanSize(langFR, tooLarge.Limit)}}

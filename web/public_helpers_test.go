@@ -23,24 +23,6 @@ import (
 	"github.com/picasoft/antenne/storage/storagetest"
 )
 
-// testClock is a clock tests move by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // site is antenne's web server over a real catalog on a real store,
 // listening on 127.0.0.1.
 type site struct {
@@ -49,7 +31,7 @@ type site struct {
 	web   *Server
 	svc   *episodes.Service
 	store storagetest.Store
-	clock *testClock
+	clock *episodestest.Clock
 	links feed.Links
 	show  string
 }
@@ -64,7 +46,7 @@ type siteOptions struct {
 // episode. Its links point at the server itself.
 func newSite(t testing.TB, store storagetest.Store, o siteOptions) *site {
 	t.Helper()
-	clock := &testClock{now: time.Date(2021, 3, 5, 9, 30, 0, 0, time.UTC)}
+	clock := episodestest.NewClock()
 	svc := episodes.NewService(store, episodes.Options{Now: clock.Now, TempDir: t.TempDir()})
 	var handler http.Handler
 	var ready sync.WaitGroup

@@ -18,6 +18,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/web/accounts"
 	"github.com/picasoft/antenne/web/federation"
 )
 
@@ -35,6 +36,9 @@ type Config struct {
 	// Catalog is the catalog of shows and episodes (required to serve
 	// anything but the health checks).
 	Catalog *episodes.Service
+	// Accounts are the hosts who may sign in to the studio and the API
+	// (required to serve the studio).
+	Accounts *accounts.Service
 	// Store reads the objects (media, artwork) to serve them.
 	Store Objects
 	// Links builds every public URL (ANTENNE_BASE_URL). Build it without

@@ -16,6 +16,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/web/accounts"
 )
 
 // studioRoutes registers the hosts' studio. Every page but the login
@@ -86,8 +87,8 @@ func (s *Server) login(c *gin.Context) {
 		s.render(c, http.StatusTooManyRequests, "studio_login", tr(lang, "studio.login"), page)
 		return
 	}
-	h, err := s.cfg.Catalog.Authenticate(c.Request.Context(), login, password)
-	if errors.Is(err, episodes.ErrBadCredentials) {
+	h, err := s.cfg.Accounts.Authenticate(c.Request.Context(), login, password)
+	if errors.Is(err, accounts.ErrBadCredentials) {
 		s.log.InfoContext(c.Request.Context(), "login failed", "client", c.ClientIP())
 		page.Error = tr(lang, "studio.login.wrong")
 		s.render(c, http.StatusUnauthorized, "studio_login", tr(lang, "studio.login"), page)
@@ -111,7 +112,7 @@ func (s *Server) login(c *gin.Context) {
 func (s *Server) logout(c *gin.Context) {
 	h := currentHost(c)
 	if c.PostForm("everywhere") != "" {
-		if err := s.cfg.Catalog.EndSessions(c.Request.Context(), h.Login); err != nil {
+		if err := s.cfg.Accounts.EndSessions(c.Request.Context(), h.Login); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -123,7 +124,7 @@ func (s *Server) logout(c *gin.Context) {
 // ---- Lists ----
 
 type studioHomePage struct {
-	Host  *episodes.Host
+	Host  *accounts.Host
 	Shows []*episodes.Show
 }
 
@@ -144,7 +145,7 @@ func (s *Server) studioHome(c *gin.Context) {
 }
 
 type studioShowPage struct {
-	Host      *episodes.Host
+	Host      *accounts.Host
 	Show      *episodes.Show
 	Episodes  []episodeRow
 	Error     string

@@ -119,7 +119,7 @@ var studioMessages = map[string][2]string{
 	"day.5":                    {"vendredi", "Friday"},
 	"day.6":                    {"samedi", "Saturday"},
 
-	// What a refused file looks like (episodes.FileKind).
+	// What a refused file looks like (audio.FileKind).
 	"kind.empty":     {"un fichier vide", "an empty file"},
 	"kind.png":       {"une image PNG", "a PNG image"},
 	"kind.jpeg":      {"une image JPEG", "a JPEG image"},

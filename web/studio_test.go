@@ -23,6 +23,7 @@ import (
 	"github.com/picasoft/antenne/storage"
 	"github.com/picasoft/antenne/storage/storagetest"
 	"github.com/picasoft/antenne/web"
+	"github.com/picasoft/antenne/web/accounts"
 )
 
 // studioEnv is antenne served over HTTP on a local folder, with two shows
@@ -31,6 +32,7 @@ type studioEnv struct {
 	t      *testing.T
 	store  *storage.Dir
 	svc    *episodes.Service
+	hosts  *accounts.Service
 	srv    *httptest.Server
 	tokens map[string]string
 	logs   lockedBuffer
@@ -66,16 +68,17 @@ func newStudioEnv(t *testing.T, maxUpload int64) *studioEnv {
 			t.Fatal(err)
 		}
 	}
-	env := &studioEnv{t: t, store: store, svc: svc, tokens: map[string]string{}}
-	for _, h := range []episodes.Host{
+	hosts := accounts.New(store, svc, nil)
+	env := &studioEnv{t: t, store: store, svc: svc, hosts: hosts, tokens: map[string]string{}}
+	for _, h := range []accounts.Host{
 		{Login: "alice", Name: "Alice", Shows: []string{"lvel"}},
 		{Login: "bob", Shows: []string{"other"}},
 		{Login: "root", Admin: true},
 	} {
-		if _, err := svc.AddHost(ctx, h, testPassword); err != nil {
+		if _, err := hosts.AddHost(ctx, h, testPassword); err != nil {
 			t.Fatal(err)
 		}
-		tok, _, err := svc.CreateToken(ctx, h.Login)
+		tok, _, err := hosts.CreateToken(ctx, h.Login)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +92,7 @@ func newStudioEnv(t *testing.T, maxUpload int64) *studioEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := web.New(web.Config{Catalog: svc, Store: store, Links: links, MaxUpload: maxUpload, Logger: slog.New(slog.NewTextHandler(&env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	s, err := web.New(web.Config{Catalog: svc, Accounts: hosts, Store: store, Links: links, MaxUpload: maxUpload, Logger: slog.New(slog.NewTextHandler(&env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,7 +465,7 @@ func TestSessions(t *testing.T) {
 		t.Errorf("forged cookie: got %d, want 303 to login", resp.StatusCode)
 	}
 	// A password change ends the session.
-	if err := env.svc.SetPassword(t.Context(), "alice", "battery staple"); err != nil {
+	if err := env.hosts.SetPassword(t.Context(), "alice", "battery staple"); err != nil {
 		t.Fatal(err)
 	}
 	if resp, _ := env.do(alice, "GET", "/studio/lvel/", nil, nil); resp.StatusCode != http.StatusSeeOther {

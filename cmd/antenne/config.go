@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -21,12 +22,16 @@ type config struct {
 	MediaURL       *url.URL // nil: media are served by antenne
 	MaxUpload      int64
 	FFmpeg         string // "" means ffmpeg from PATH
+	IngestWorkers  int    // transcodes at once, per process
 	LogLevel       slog.Level
 	LogFormat      string // "text" or "json"
 	TrustedProxies []string
 	ShutdownGrace  time.Duration
 	BodyIdle       time.Duration
 	SessionKey     []byte // nil: the key kept in the store
+	// FetchAllowPrivate lets antenne fetch URLs at private and loopback
+	// addresses (see package feed/fetch).
+	FetchAllowPrivate bool
 }
 
 // s3Config selects the S3 store when Endpoint is set.
@@ -106,6 +111,18 @@ var settings = []setting{
 		return err
 	}},
 	{"ANTENNE_FFMPEG", "ffmpeg", "", "path of ffmpeg (found on PATH when empty)", setString(func(c *config) *string { return &c.FFmpeg })},
+	{"ANTENNE_INGEST_WORKERS", "ingest-workers", "", "recordings transcoded at once by this process (default: half the CPUs, at least 1)", func(c *config, v string) error {
+		c.IngestWorkers = max(runtime.NumCPU()/2, 1)
+		if v == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 256 {
+			return fmt.Errorf("want a whole number from 1 to 256, got %q", v)
+		}
+		c.IngestWorkers = n
+		return nil
+	}},
 	{"ANTENNE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *config, v string) error {
 		return c.LogLevel.UnmarshalText([]byte(v))
 	}},
@@ -148,6 +165,7 @@ var settings = []setting{
 		c.ShutdownGrace = d
 		return err
 	}},
+	{"ANTENNE_FETCH_ALLOW_PRIVATE", "fetch-allow-private", "false", "let antenne fetch URLs (import) at private, loopback and link-local addresses", setBool(func(c *config) *bool { return &c.FetchAllowPrivate })},
 	{"ANTENNE_SESSION_KEY", "session-key", "", "key signing the studio's sessions, 32 bytes or more (64+ hex digits or any long secret); empty: a key kept in the store", func(c *config, v string) error {
 		if v == "" {
 			return nil

@@ -64,6 +64,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		DryRun:       *dryRun,
 		UserAgent:    "antenne/" + version(),
 		MaxMediaSize: c.cfg.MaxUpload,
+		AllowPrivate: c.cfg.FetchAllowPrivate,
 		Progress: func(i, n int, it importer.ItemReport) {
 			if it.Outcome == "" {
 				fmt.Fprintf(out, "[%d/%d] downloading  %s\n", i, n, it.Title)

@@ -14,9 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/storage"
 	"github.com/picasoft/antenne/web"
+	"github.com/picasoft/antenne/web/accounts"
 )
 
 var serveCommand = command{
@@ -42,6 +44,9 @@ const (
 	writeTimeout      = 30 * time.Minute
 	idleTimeout       = 2 * time.Minute
 	maxHeaderBytes    = 64 << 10
+	// accountsRefresh is how soon a host added, changed or removed by
+	// another replica (or the CLI) is seen here.
+	accountsRefresh = 5 * time.Second
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -75,7 +80,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	catalog := episodes.NewService(store, episodes.Options{FFmpeg: cfg.FFmpeg})
+	catalog := episodes.NewService(store, episodes.Options{Transcoder: ffmpeg.New(cfg.FFmpeg, cfg.IngestWorkers)})
 	// A store that is away at start is no reason not to serve: /readyz
 	// says so and the refresh loop loads the catalog when it comes back.
 	if err := catalog.Load(ctx); err != nil {
@@ -86,8 +91,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		log.Warn("catalog upkeep failed: serving the last copy", "err", err)
 	})
 
+	hosts := accounts.New(store, catalog, nil)
+	if err := hosts.Refresh(ctx); err != nil {
+		log.Error("load the host accounts", "err", err)
+	}
+	go hosts.Run(ctx, accountsRefresh, func(err error) {
+		refreshErrors.Inc()
+		log.Warn("host accounts refresh failed: using the last copy", "err", err)
+	})
+
 	srv, err := web.New(web.Config{
 		Catalog:         catalog,
+		Accounts:        hosts,
 		Store:           store,
 		Links:           links,
 		MediaURL:        mediaURL(cfg),

@@ -39,7 +39,6 @@ import (
 	_ "image/png"  // registers PNG for image.DecodeConfig
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -51,6 +50,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/feed/fetch"
 )
 
 // Limits of what the import downloads besides the media.
@@ -61,6 +61,13 @@ const (
 	// DefaultMaxMediaSize is Options.MaxMediaSize when zero (2 GiB, like
 	// ANTENNE_MAX_UPLOAD).
 	DefaultMaxMediaSize = 2 << 30
+	// DefaultItemTimeout is Options.ItemTimeout when zero.
+	DefaultItemTimeout = time.Hour
+	// DefaultTimeout is Options.Timeout when zero.
+	DefaultTimeout = 24 * time.Hour
+	// documentTimeout bounds the download of the feed, an artwork, a
+	// chapters file or a transcript.
+	documentTimeout = 2 * time.Minute
 	// durationTolerance is how far the feed's duration may be from the
 	// measured one before the difference is reported.
 	durationTolerance = 2 * time.Second
@@ -81,8 +88,14 @@ type Options struct {
 	// or refused without downloading media (it only asks the server, with
 	// HEAD, whether each one is there) or writing anything.
 	DryRun bool
-	// Client makes the HTTP requests; NewClient("") when nil.
+	// Client makes the HTTP requests. When nil, Import uses a
+	// fetch.NewClient that refuses private addresses (unless
+	// AllowPrivate) except on the origin of the feed URL the operator
+	// gave (source, or FeedURL for a file): see package feed/fetch.
 	Client *http.Client
+	// AllowPrivate lets the default client fetch private and loopback
+	// addresses from any origin (ANTENNE_FETCH_ALLOW_PRIVATE).
+	AllowPrivate bool
 	// UserAgent is sent with every request, e.g. "antenne/v1.2.0".
 	UserAgent string
 	// MaxMediaSize is the largest media downloaded, in bytes;
@@ -91,6 +104,12 @@ type Options struct {
 	// IdleTimeout ends a download that receives nothing for that long
 	// (a stalled server); 60 s when zero.
 	IdleTimeout time.Duration
+	// ItemTimeout bounds the import of one item (downloads, measure,
+	// store); DefaultItemTimeout when zero.
+	ItemTimeout time.Duration
+	// Timeout bounds the whole import; DefaultTimeout when zero. An
+	// import stopped by it resumes when run again.
+	Timeout time.Duration
 	// TempDir holds the downloads; os.TempDir() when "".
 	TempDir string
 	// Progress, when set, is called when each item ends, with its
@@ -101,28 +120,6 @@ type Options struct {
 	// (Report.Show nil on a dry run of a new show), before the items,
 	// with the report so far (ShowCreated, Warnings).
 	ShowReady func(rep *Report)
-}
-
-// NewClient returns an HTTP client with the timeouts an import needs:
-// connecting, TLS and the wait for response headers are bounded; a body
-// may take as long as it needs (media are large), bounded by the context.
-func NewClient() *http.Client {
-	return &http.Client{
-		Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			TLSHandshakeTimeout:   15 * time.Second,
-			ResponseHeaderTimeout: 60 * time.Second,
-			IdleConnTimeout:       90 * time.Second,
-			MaxIdleConnsPerHost:   4,
-		},
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 10 {
-				return errors.New("more than 10 redirects")
-			}
-			return nil
-		},
-	}
 }
 
 // Outcome is what became of an item.
@@ -187,8 +184,20 @@ type importer struct {
 // report, not in the error.
 func Import(ctx context.Context, svc *episodes.Service, source string, opts Options) (*Report, error) {
 	if opts.Client == nil {
-		opts.Client = NewClient()
+		var trusted []string
+		if isURL(source) {
+			trusted = append(trusted, source)
+		}
+		if opts.FeedURL != "" {
+			trusted = append(trusted, opts.FeedURL)
+		}
+		opts.Client = fetch.NewClient(fetch.Options{AllowPrivate: opts.AllowPrivate, Trusted: trusted})
 	}
+	opts.ItemTimeout = cmp.Or(opts.ItemTimeout, DefaultItemTimeout)
+	opts.Timeout = cmp.Or(opts.Timeout, DefaultTimeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, opts.Timeout,
+		fmt.Errorf("the import took longer than %s (run it again to go on)", opts.Timeout))
+	defer cancel()
 	if opts.MaxMediaSize <= 0 {
 		opts.MaxMediaSize = DefaultMaxMediaSize
 	}
@@ -236,8 +245,8 @@ func Import(ctx context.Context, svc *episodes.Service, source string, opts Opti
 	}
 	seen := map[string]bool{}
 	for i, it := range items {
-		if err := ctx.Err(); err != nil {
-			return rep, fmt.Errorf("import interrupted: %w", err)
+		if ctx.Err() != nil {
+			return rep, fmt.Errorf("import interrupted: %w", context.Cause(ctx))
 		}
 		ir := ItemReport{GUID: it.GUID, Title: it.Title}
 		switch e := have[it.GUID]; {
@@ -254,7 +263,7 @@ func Import(ctx context.Context, svc *episodes.Service, source string, opts Opti
 		case opts.DryRun:
 			if err := im.head(ctx, it.Enclosure.URL); err != nil {
 				if ctx.Err() != nil {
-					return rep, fmt.Errorf("import interrupted: %w", ctx.Err())
+					return rep, fmt.Errorf("import interrupted: %w", context.Cause(ctx))
 				}
 				ir.Outcome, ir.Reason = Failed, err.Error()
 			} else {
@@ -268,7 +277,7 @@ func Import(ctx context.Context, svc *episodes.Service, source string, opts Opti
 			ir.Notes = notes
 			if err != nil {
 				if ctx.Err() != nil {
-					return rep, fmt.Errorf("import interrupted at %q: %w", it.Title, ctx.Err())
+					return rep, fmt.Errorf("import interrupted at %q: %w", it.Title, context.Cause(ctx))
 				}
 				ir.Outcome, ir.Reason = Failed, reason(err)
 			} else {
@@ -297,7 +306,7 @@ func reason(err error) string {
 // readFeed reads and parses the feed and tells the old feed's URL.
 func (im *importer) readFeed(ctx context.Context, source string) (*feed.Foreign, string, error) {
 	if isURL(source) {
-		data, err := im.fetch(ctx, source, feed.MaxForeignFeed, "the feed")
+		data, err := im.document(ctx, source, feed.MaxForeignFeed, "the feed")
 		if err != nil {
 			return nil, "", err
 		}
@@ -367,7 +376,7 @@ func (im *importer) show(ctx context.Context, f *feed.Foreign, oldURL string, re
 	}
 	rep.Show, rep.ShowCreated = created, true
 	if f.Image != "" {
-		data, err := im.fetch(ctx, f.Image, maxImageBytes, "the show's artwork")
+		data, err := im.document(ctx, f.Image, maxImageBytes, "the show's artwork")
 		if err == nil {
 			var sh2 *episodes.Show
 			if sh2, err = im.svc.SetShowArtwork(ctx, slug, "", data); err == nil {
@@ -445,8 +454,19 @@ func showDescription(d string) string {
 	return strings.TrimSpace(d)
 }
 
-// item downloads and ingests one item.
+// item downloads and ingests one item, within ItemTimeout.
 func (im *importer) item(ctx context.Context, show string, it feed.ForeignItem) (*episodes.Episode, []string, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, im.opts.ItemTimeout,
+		fmt.Errorf("the item took longer than %s to import", im.opts.ItemTimeout))
+	defer cancel()
+	e, notes, err := im.ingestItem(ctx, show, it)
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
+	}
+	return e, notes, err
+}
+
+func (im *importer) ingestItem(ctx context.Context, show string, it feed.ForeignItem) (*episodes.Episode, []string, error) {
 	var notes []string
 	path, size, ctype, err := im.download(ctx, it.Enclosure.URL)
 	if err != nil {
@@ -479,7 +499,7 @@ func (im *importer) item(ctx context.Context, show string, it feed.ForeignItem) 
 		notes = append(notes, fmt.Sprintf("episode type %q is not full, trailer or bonus: full", it.EpisodeType))
 	}
 	if it.Image != "" {
-		data, err := im.fetch(ctx, it.Image, maxImageBytes, "the episode's artwork")
+		data, err := im.document(ctx, it.Image, maxImageBytes, "the episode's artwork")
 		if err == nil {
 			err = checkImage(data)
 		}
@@ -498,7 +518,7 @@ func (im *importer) item(ctx context.Context, show string, it feed.ForeignItem) 
 		}
 	}
 	if tr := pickTranscript(it.Transcripts); tr != nil {
-		data, err := im.fetch(ctx, tr.URL, maxTranscriptBytes, "the transcript")
+		data, err := im.document(ctx, tr.URL, maxTranscriptBytes, "the transcript")
 		if err != nil {
 			notes = append(notes, "transcript left out: "+err.Error())
 		} else {
@@ -608,7 +628,7 @@ func pickTranscript(ts []feed.ForeignTranscript) *feed.ForeignTranscript {
 // chapters downloads a JSON chapters file (Podcast Index format,
 // https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/examples/chapters/jsonChapters.md).
 func (im *importer) chapters(ctx context.Context, u string) ([]episodes.Chapter, error) {
-	data, err := im.fetch(ctx, u, maxChaptersBytes, "the chapters")
+	data, err := im.document(ctx, u, maxChaptersBytes, "the chapters")
 	if err != nil {
 		return nil, err
 	}
@@ -666,6 +686,10 @@ func (im *importer) get(ctx context.Context, u, what string) (*http.Response, er
 			err = c
 		}
 		cancel(nil)
+		var blocked *fetch.BlockedError
+		if errors.As(err, &blocked) {
+			return nil, fmt.Errorf("download %s: %w (ANTENNE_FETCH_ALLOW_PRIVATE=true allows them)", what, blocked)
+		}
 		return nil, fmt.Errorf("download %s: %w", what, err)
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -737,8 +761,11 @@ func (im *importer) head(ctx context.Context, u string) error {
 	return nil
 }
 
-// fetch downloads a small document, at most limit bytes.
-func (im *importer) fetch(ctx context.Context, u string, limit int64, what string) ([]byte, error) {
+// document downloads a small document, at most limit bytes, within
+// documentTimeout.
+func (im *importer) document(ctx context.Context, u string, limit int64, what string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, documentTimeout)
+	defer cancel()
 	resp, err := im.get(ctx, u, what)
 	if err != nil {
 		return nil, err
@@ -747,12 +774,9 @@ func (im *importer) fetch(ctx context.Context, u string, limit int64, what strin
 	if resp.ContentLength > limit {
 		return nil, fmt.Errorf("download %s %s: %d bytes, more than %d", what, u, resp.ContentLength, limit)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	data, err := fetch.ReadAll(resp.Body, limit)
 	if err != nil {
 		return nil, fmt.Errorf("download %s %s: %w", what, u, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("download %s %s: more than %d bytes", what, u, limit)
 	}
 	return data, nil
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/audio"
 	"github.com/picasoft/antenne/episodes/episodestest"
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/feed/importer"
@@ -105,7 +106,8 @@ type host struct {
 	media    map[string]string // path -> recording file
 	block    map[string]func() // path -> called before answering
 	hits     map[string]int
-	stall    string // a path whose body stops after a few bytes
+	stall    string            // a path whose body stops after a few bytes
+	redirect map[string]string // path -> URL it redirects to
 	mu       sync.Mutex
 }
 
@@ -124,7 +126,7 @@ func newHost(t *testing.T, fixture, feedPath string, media map[string]string, fi
 		h.media[p] = recording(t, name)
 	}
 	dur := func(name string) time.Duration {
-		p, err := episodes.Probe(context.Background(), recording(t, name))
+		p, err := audio.Probe(context.Background(), recording(t, name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,6 +174,10 @@ func (h *host) serve(w http.ResponseWriter, r *http.Request) {
 		w.Write(make([]byte, 1000))
 		w.(http.Flusher).Flush()
 		<-r.Context().Done()
+		return
+	}
+	if to, ok := h.redirect[r.URL.Path]; ok {
+		http.Redirect(w, r, to, http.StatusFound)
 		return
 	}
 	if block != nil {

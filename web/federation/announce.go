@@ -31,13 +31,13 @@ const (
 
 // record is what was announced of an episode.
 type record struct {
-	Episode string    `json:"episode"`
-	State   string    `json:"state"`
-	Hash    string    `json:"hash,omitempty"` // noteHash of the announced Note
-	Note    *note     `json:"note,omitempty"` // the announced Note
+	Episode string `json:"episode"`
+	State   string `json:"state"`
+	Hash    string `json:"hash,omitempty"` // noteHash of the announced Note
+	Note    *note  `json:"note,omitempty"` // the announced Note
 	// Activity is what announced the change: Create, Update or Delete.
-	Activity string `json:"activity"`
-	Changed time.Time `json:"changed"`
+	Activity string    `json:"activity"`
+	Changed  time.Time `json:"changed"`
 	// Queued is false from the record's write until its activity is
 	// queued for every follower.
 	Queued bool `json:"queued"`

@@ -327,4 +327,3 @@ func htmlAttr(s string) string {
 }
 
 var errNotForUs = errors.New("activity is not addressed to a show of ours")
-

@@ -98,4 +98,3 @@ func (k *keyring) create(ctx context.Context, name string) (*rsa.PrivateKey, err
 	}
 	return key, nil
 }
-

@@ -1,4 +1,4 @@
-package episodes
+package audio
 
 import (
 	"bytes"
@@ -124,7 +124,7 @@ func FuzzProbe(f *testing.F) {
 		p, err := ProbeReader(bytes.NewReader(b), int64(len(b)))
 		if err == nil {
 			checkInfo(t, p.AudioInfo, nil)
-			FieldsFromTags(p.Tags, p.Duration, nil)
+			p.Tags.ChaptersUntil(p.Duration)
 		}
 	})
 }

@@ -1,4 +1,7 @@
-package episodes
+package audio_test
+
+// The tests of episodes/audio/ffmpeg live here, beside the fixtures they
+// transcode (export_test.go).
 
 import (
 	"context"
@@ -11,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	. "github.com/picasoft/antenne/episodes/audio"
+	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 )
 
 var (
@@ -22,7 +28,7 @@ var (
 // ffmpeg's ebur128 filter.
 func ebur128(t testing.TB, path string) (lufs, peak float64) {
 	t.Helper()
-	bin := needTool(t, "ffmpeg")
+	bin := NeedTool(t, "ffmpeg")
 	out, err := exec.Command(bin, "-hide_banner", "-nostdin", "-nostats", "-i", path, "-map", "0:a:0",
 		"-af", "ebur128=peak=true", "-f", "null", "-").CombinedOutput()
 	if err != nil {
@@ -58,7 +64,7 @@ func checkPodcastMP3(t testing.TB, src string, orig *ProbeResult, got *Prepared)
 	if got.Podcast.Bitrate != wantRate {
 		t.Errorf("bitrate: got %d, want %d", got.Podcast.Bitrate, wantRate)
 	}
-	in, out := decodedDuration(t, src), decodedDuration(t, got.Path)
+	in, out := DecodedDuration(t, src), DecodedDuration(t, got.Path)
 	if d := out - in; d < -50*time.Millisecond || d > 50*time.Millisecond {
 		t.Errorf("decoded duration: got %v, want %v (the input's) within 50ms", out, in)
 	}
@@ -66,17 +72,17 @@ func checkPodcastMP3(t testing.TB, src string, orig *ProbeResult, got *Prepared)
 		t.Errorf("probed duration: got %v, want %v within 50ms", got.Podcast.Duration, in)
 	}
 	lufs, peak := ebur128(t, got.Path)
-	if lufs < TargetLoudness-1 || lufs > TargetLoudness+1 {
-		t.Errorf("integrated loudness: got %.1f LUFS, want %.0f +/- 1", lufs, TargetLoudness)
+	if lufs < ffmpeg.TargetLoudness-1 || lufs > ffmpeg.TargetLoudness+1 {
+		t.Errorf("integrated loudness: got %.1f LUFS, want %.0f +/- 1", lufs, ffmpeg.TargetLoudness)
 	}
-	if peak > TargetTruePeak {
-		t.Errorf("true peak: got %.1f dBTP, want <= %.0f", peak, TargetTruePeak)
+	if peak > ffmpeg.TargetTruePeak {
+		t.Errorf("true peak: got %.1f dBTP, want <= %.0f", peak, ffmpeg.TargetTruePeak)
 	}
 	if got.LoudnessBefore == nil || got.LoudnessAfter == nil {
 		t.Fatalf("loudness before, after: got %v, %v, want both", got.LoudnessBefore, got.LoudnessAfter)
 	}
-	if a := got.LoudnessAfter.Integrated; a < TargetLoudness-1 || a > TargetLoudness+1 {
-		t.Errorf("reported loudness after: got %.1f, want %.0f +/- 1", a, TargetLoudness)
+	if a := got.LoudnessAfter.Integrated; a < ffmpeg.TargetLoudness-1 || a > ffmpeg.TargetLoudness+1 {
+		t.Errorf("reported loudness after: got %.1f, want %.0f +/- 1", a, ffmpeg.TargetLoudness)
 	}
 	if _, err := os.Stat(src); err != nil {
 		t.Errorf("original: %v, want it kept", err)
@@ -84,34 +90,34 @@ func checkPodcastMP3(t testing.TB, src string, orig *ProbeResult, got *Prepared)
 }
 
 func TestPrepareTranscodes(t *testing.T) {
-	for _, f := range fixtures(t) {
-		if !f.transcode {
+	for _, f := range Fixtures(t) {
+		if !f.Transcode {
 			continue
 		}
-		t.Run(f.name, func(t *testing.T) {
-			orig, err := Probe(t.Context(), f.path)
+		t.Run(f.Name, func(t *testing.T) {
+			orig, err := Probe(t.Context(), f.Path)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var mu sync.Mutex
 			var steps []float64
-			tr := &Transcoder{Progress: func(x float64) { mu.Lock(); steps = append(steps, x); mu.Unlock() }}
-			got, err := tr.Prepare(t.Context(), f.path, t.TempDir())
+			progress := func(x float64) { mu.Lock(); steps = append(steps, x); mu.Unlock() }
+			got, err := ffmpeg.New("", 1).Prepare(t.Context(), f.Path, t.TempDir(), progress)
 			if err != nil {
 				t.Fatalf("Prepare: %v", err)
 			}
-			checkPodcastMP3(t, f.path, orig, got)
-			if f.tagged {
-				if got.Podcast.Title != wantTags.Title || got.Podcast.Date != wantTags.Date || got.Podcast.Track != wantTags.Track {
+			checkPodcastMP3(t, f.Path, orig, got)
+			if f.Tagged {
+				if got.Podcast.Title != WantTags.Title || got.Podcast.Date != WantTags.Date || got.Podcast.Track != WantTags.Track {
 					t.Errorf("tags: got %q %q %d, want %q %q %d", got.Podcast.Title, got.Podcast.Date, got.Podcast.Track,
-						wantTags.Title, wantTags.Date, wantTags.Track)
+						WantTags.Title, WantTags.Date, WantTags.Track)
 				}
 			}
-			if f.cover && got.Podcast.Picture == nil {
+			if f.Cover && got.Podcast.Picture == nil {
 				t.Errorf("cover: got none, want the original's")
 			}
-			if f.chapters && len(got.Podcast.Chapters) != len(wantChapters) {
-				t.Errorf("chapters: got %d, want %d", len(got.Podcast.Chapters), len(wantChapters))
+			if f.Chapters && len(got.Podcast.Chapters) != len(WantChapters) {
+				t.Errorf("chapters: got %d, want %d", len(got.Podcast.Chapters), len(WantChapters))
 			}
 			for i := 1; i < len(steps); i++ {
 				if steps[i] < steps[i-1] {
@@ -127,38 +133,39 @@ func TestPrepareTranscodes(t *testing.T) {
 
 func TestPreparePodcastReadyAsIs(t *testing.T) {
 	for _, name := range []string{"cbr-info.mp3", "faststart.m4a"} {
-		f := fixtureNamed(t, name)
+		f := FixtureNamed(t, name)
 		// A missing ffmpeg does not matter for MP3 and M4A.
-		tr := &Transcoder{FFmpeg: filepath.Join(t.TempDir(), "no-ffmpeg")}
-		got, err := tr.Prepare(t.Context(), f.path, t.TempDir())
+		tr := &ffmpeg.Runner{Path: filepath.Join(t.TempDir(), "no-ffmpeg")}
+		got, err := tr.Prepare(t.Context(), f.Path, t.TempDir(), nil)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if got.Transcoded || got.Path != f.path || got.Podcast != got.Original {
+		if got.Transcoded || got.Path != f.Path || got.Podcast != got.Original {
 			t.Errorf("%s: got transcoded %v at %s, want the original as is", name, got.Transcoded, got.Path)
 		}
 	}
 }
 
 func TestPrepareWithoutFFmpeg(t *testing.T) {
-	f := fixtureNamed(t, "tagged.flac")
-	tr := &Transcoder{FFmpeg: filepath.Join(t.TempDir(), "no-ffmpeg")}
-	_, err := tr.Prepare(t.Context(), f.path, t.TempDir())
-	if !errors.Is(err, ErrFFmpegMissing) {
-		t.Fatalf("got %v, want ErrFFmpegMissing", err)
+	f := FixtureNamed(t, "tagged.flac")
+	tr := &ffmpeg.Runner{Path: filepath.Join(t.TempDir(), "no-ffmpeg")}
+	_, err := tr.Prepare(t.Context(), f.Path, t.TempDir(), nil)
+	if !errors.Is(err, ffmpeg.ErrMissing) {
+		t.Fatalf("got %v, want ffmpeg.ErrMissing", err)
 	}
 }
 
 func TestPrepareCancel(t *testing.T) {
-	f := fixtureNamed(t, "Mixdown.wav")
+	f := FixtureNamed(t, "Mixdown.wav")
 	ctx, cancel := context.WithCancel(t.Context())
 	dir := t.TempDir()
-	tr := &Transcoder{Progress: func(x float64) {
+	tr := &ffmpeg.Runner{}
+	progress := func(x float64) {
 		if x > 0.3 {
 			cancel()
 		}
-	}}
-	_, err := tr.Prepare(ctx, f.path, dir)
+	}
+	_, err := tr.Prepare(ctx, f.Path, dir, progress)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
@@ -178,13 +185,13 @@ func speechLike(seconds int) string {
 func mumbleMixdown(t testing.TB, path string, seconds int) {
 	t.Helper()
 	raw := path + ".raw"
-	ffmpeg(t, "-f", "lavfi", "-i", speechLike(seconds), "-f", "s24le", "-c:a", "pcm_s24le", raw)
+	FFmpeg(t, "-f", "lavfi", "-i", speechLike(seconds), "-f", "s24le", "-c:a", "pcm_s24le", raw)
 	data, err := os.ReadFile(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	os.Remove(raw)
-	if err := os.WriteFile(path, wavFile(1, 48000, 24, data), 0o644); err != nil {
+	if err := os.WriteFile(path, WAVFile(1, 48000, 24, data), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -192,7 +199,7 @@ func mumbleMixdown(t testing.TB, path string, seconds int) {
 // TestTranscodeMixdown transcodes three minutes of a Mumble-like
 // recording; BenchmarkTranscode45Min does the same with 45 minutes.
 func TestTranscodeMixdown(t *testing.T) {
-	needTool(t, "ffmpeg")
+	NeedTool(t, "ffmpeg")
 	dir := t.TempDir()
 	src := filepath.Join(dir, "Mixdown.wav")
 	mumbleMixdown(t, src, 180)
@@ -200,7 +207,7 @@ func TestTranscodeMixdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := (&Transcoder{}).Prepare(t.Context(), src, "")
+	got, err := (&ffmpeg.Runner{}).Prepare(t.Context(), src, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +221,7 @@ func TestTranscodeMixdown(t *testing.T) {
 func TestPrepareVideo(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "video.mp4")
-	ffmpeg(t, "-f", "lavfi", "-i", "testsrc=duration=3:size=64x64:rate=10", "-f", "lavfi", "-i", speechLike(3),
+	FFmpeg(t, "-f", "lavfi", "-i", "testsrc=duration=3:size=64x64:rate=10", "-f", "lavfi", "-i", speechLike(3),
 		"-c:v", "mpeg4", "-c:a", "aac", "-ac", "1", src)
 	orig, err := Probe(t.Context(), src)
 	if err != nil {
@@ -223,9 +230,33 @@ func TestPrepareVideo(t *testing.T) {
 	if !orig.Video || !orig.NeedsTranscode() {
 		t.Fatalf("got video %v, needs transcode %v, want both true", orig.Video, orig.NeedsTranscode())
 	}
-	got, err := (&Transcoder{}).Prepare(t.Context(), src, dir)
+	got, err := (&ffmpeg.Runner{}).Prepare(t.Context(), src, dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkPodcastMP3(t, src, orig, got)
+}
+
+// BenchmarkTranscode45Min transcodes a 45-minute Mumble-like recording
+// (24-bit mono 48 kHz WAV) and checks the MP3: -16 +/- 1 LUFS, true peak
+// at most -1 dBTP, duration within 50 ms of the input. It takes minutes.
+func BenchmarkTranscode45Min(b *testing.B) {
+	src := BenchFile(b, "wav", "-f", "lavfi", "-i", speechLike(2700), "-ac", "1", "-c:a", "pcm_s24le")
+	orig, err := Probe(b.Context(), src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		got, err := (&ffmpeg.Runner{}).Prepare(b.Context(), src, b.TempDir(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		checkPodcastMP3(b, src, orig, got)
+		lufs, peak := ebur128(b, got.Path)
+		b.ReportMetric(lufs, "LUFS")
+		b.ReportMetric(peak, "dBTP")
+		b.ReportMetric(float64(got.Podcast.Duration-orig.Duration)/float64(time.Millisecond), "duration-diff-ms")
+		b.StartTimer()
+	}
 }

@@ -1,4 +1,10 @@
-package episodes
+// Package accounts keeps the host accounts of the studio and the API: who
+// may sign in, with which password (bcrypt) or API token (only its SHA-256
+// is stored), on which shows, and the key that signs the studio's
+// sessions. Accounts live in the store beside the catalog, one document a
+// login (hosts/<login>.json), written with conditional writes so that
+// replicas never lose each other's changes.
+package accounts
 
 import (
 	"context"
@@ -11,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,6 +26,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/picasoft/antenne/episodes"
 )
 
 // Host accounts live beside the shows, one document per login:
@@ -26,6 +35,67 @@ import (
 const hostsPrefix = "hosts/"
 
 func hostKey(login string) string { return hostsPrefix + login + docExtension }
+
+const docExtension = ".json"
+
+// Store is what accounts needs of the object store; storage.Dir and
+// storage.S3 satisfy it.
+type Store interface {
+	Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, episodes.ObjectInfo, error)
+	PutIf(ctx context.Context, key string, r io.Reader, size int64, contentType, ifMatch string) (episodes.ObjectInfo, error)
+	Delete(ctx context.Context, key string) error
+	List(ctx context.Context, prefix string) iter.Seq2[episodes.ObjectInfo, error]
+}
+
+// Shows tells whether a show exists; *episodes.Service satisfies it.
+type Shows interface {
+	Show(slug string) (*episodes.Show, error)
+}
+
+// Service keeps the host accounts: an in-memory copy refreshed from the
+// store (Refresh, Run), and every change written through to the store. It
+// is safe for concurrent use.
+type Service struct {
+	blobs Store
+	shows Shows
+	now   func() time.Time
+	hosts *hostCache
+}
+
+// New returns the accounts kept in store. shows validates the shows a host
+// is given; now is the clock (time.Now when nil). Call Refresh (or Run)
+// before serving.
+func New(store Store, shows Shows, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{blobs: store, shows: shows, now: now, hosts: newHostCache()}
+}
+
+// Refresh brings the accounts in line with the store: hosts added,
+// changed or removed by other processes.
+func (s *Service) Refresh(ctx context.Context) error { return s.refreshHosts(ctx) }
+
+// Run refreshes the accounts every interval until ctx is done, reporting
+// failures to report.
+func (s *Service) Run(ctx context.Context, interval time.Duration, report func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+				report(err)
+			}
+		}
+	}
+}
+
+func invalid(field, format string, args ...any) error {
+	return &episodes.FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
 
 // ErrBadCredentials: the login, password or token is wrong. It never tells
 // which, so that nobody can find out which logins exist.
@@ -95,13 +165,19 @@ func ValidLogin(s string) bool { return loginPattern.MatchString(s) && !strings.
 // the catalog.
 type hostCache struct {
 	mu    sync.RWMutex
-	hosts map[string]cached[Host]
+	hosts map[string]cachedHost
 	// byToken maps a token's hash to the login that owns it.
 	byToken map[string]string
 }
 
+// cachedHost is a host document with the ETag it was read or written at.
+type cachedHost struct {
+	doc  *Host
+	etag string
+}
+
 func newHostCache() *hostCache {
-	return &hostCache{hosts: map[string]cached[Host]{}, byToken: map[string]string{}}
+	return &hostCache{hosts: map[string]cachedHost{}, byToken: map[string]string{}}
 }
 
 func (c *hostCache) set(login string, h *Host, etag string) {
@@ -116,7 +192,7 @@ func (c *hostCache) set(login string, h *Host, etag string) {
 		delete(c.hosts, login)
 		return
 	}
-	c.hosts[login] = cached[Host]{doc: h, etag: etag}
+	c.hosts[login] = cachedHost{doc: h, etag: etag}
 	for _, t := range h.Tokens {
 		c.byToken[t.Hash] = login
 	}
@@ -147,7 +223,7 @@ func (s *Service) refreshHosts(ctx context.Context) error {
 		if _, have, ok := s.hosts.get(login); ok && have == etag {
 			continue
 		}
-		if _, err := s.readHost(ctx, login); err != nil && !errors.Is(err, ErrNotFound) {
+		if _, err := s.readHost(ctx, login); err != nil && !errors.Is(err, episodes.ErrNotFound) {
 			errs = append(errs, err)
 		}
 	}
@@ -168,10 +244,10 @@ func (s *Service) refreshHosts(ctx context.Context) error {
 // readHost reads a host document from the store into the cache.
 func (s *Service) readHost(ctx context.Context, login string) (*Host, error) {
 	var h Host
-	etag, err := readDoc(ctx, s.blobs, hostKey(login), &h)
-	if errors.Is(err, ErrNotFound) {
+	etag, err := episodes.ReadDocument(ctx, s.blobs, hostKey(login), &h)
+	if errors.Is(err, episodes.ErrNotFound) {
 		s.hosts.set(login, nil, "")
-		return nil, fmt.Errorf("host %q: %w", login, ErrNotFound)
+		return nil, fmt.Errorf("host %q: %w", login, episodes.ErrNotFound)
 	}
 	if err != nil {
 		return nil, err
@@ -199,11 +275,11 @@ func (s *Service) Hosts() []*Host {
 	return out
 }
 
-// Host returns a host account from the cache, or ErrNotFound.
+// Host returns a host account from the cache, or episodes.ErrNotFound.
 func (s *Service) Host(login string) (*Host, error) {
 	h, etag, ok := s.hosts.get(login)
 	if !ok {
-		return nil, fmt.Errorf("host %q: %w", login, ErrNotFound)
+		return nil, fmt.Errorf("host %q: %w", login, episodes.ErrNotFound)
 	}
 	c := h.clone()
 	c.Revision = etag
@@ -211,7 +287,7 @@ func (s *Service) Host(login string) (*Host, error) {
 }
 
 // AddHost creates a host account. password may be empty (the host then
-// signs in only once a password is set). It fails with ErrConflict when
+// signs in only once a password is set). It fails with episodes.ErrConflict when
 // the login is taken and ErrInvalid for a bad login, password or show.
 func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, error) {
 	if !ValidLogin(h.Login) {
@@ -220,11 +296,11 @@ func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, 
 	if err := s.checkHostShows(h.Shows); err != nil {
 		return nil, err
 	}
-	if err := checkText("name", h.Name, 255); err != nil {
+	if err := episodes.CheckText("name", h.Name, 255); err != nil {
 		return nil, err
 	}
-	now := s.opts.Now().UTC()
-	h.Version = DocumentVersion
+	now := s.now().UTC()
+	h.Version = episodes.DocumentVersion
 	h.Created, h.Updated = now, now
 	h.Tokens, h.Revision, h.PasswordHash = nil, "", ""
 	h.Shows = slices.Compact(slices.Sorted(slices.Values(h.Shows)))
@@ -235,10 +311,10 @@ func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, 
 		}
 		h.PasswordHash = hash
 	}
-	etag, err := writeDoc(ctx, s.blobs, hostKey(h.Login), &h, "")
+	etag, err := episodes.WriteDocument(ctx, s.blobs, hostKey(h.Login), &h, "")
 	if err != nil {
-		if errors.Is(err, ErrConflict) {
-			return nil, fmt.Errorf("host %q already exists: %w", h.Login, ErrConflict)
+		if errors.Is(err, episodes.ErrConflict) {
+			return nil, fmt.Errorf("host %q already exists: %w", h.Login, episodes.ErrConflict)
 		}
 		return nil, err
 	}
@@ -248,7 +324,7 @@ func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, 
 
 func (s *Service) checkHostShows(shows []string) error {
 	for _, sh := range shows {
-		if _, _, ok := s.cat.show(sh); !ok {
+		if _, err := s.shows.Show(sh); err != nil {
 			return invalid("shows", "there is no show %q", sh)
 		}
 	}
@@ -266,7 +342,7 @@ func (s *Service) UpdateHost(ctx context.Context, login, revision string, edit f
 		}
 		h.Login, h.PasswordHash, h.Tokens, h.SessionGeneration, h.Created = keep.Login, keep.PasswordHash, keep.Tokens, keep.SessionGeneration, keep.Created
 		h.Shows = slices.Compact(slices.Sorted(slices.Values(h.Shows)))
-		if err := checkText("name", h.Name, 255); err != nil {
+		if err := episodes.CheckText("name", h.Name, 255); err != nil {
 			return err
 		}
 		return s.checkHostShows(h.Shows)
@@ -282,16 +358,16 @@ func (s *Service) updateHost(ctx context.Context, login, revision string, edit f
 		return nil, err
 	}
 	if revision != "" && revision != cur.Revision {
-		return nil, fmt.Errorf("host %q: %w", login, ErrConflict)
+		return nil, fmt.Errorf("host %q: %w", login, episodes.ErrConflict)
 	}
 	h := cur.clone()
 	if err := edit(h); err != nil {
 		return nil, err
 	}
-	h.Version = DocumentVersion
-	h.Updated = s.opts.Now().UTC()
+	h.Version = episodes.DocumentVersion
+	h.Updated = s.now().UTC()
 	h.Revision = ""
-	etag, err := writeDoc(ctx, s.blobs, hostKey(login), h, cur.Revision)
+	etag, err := episodes.WriteDocument(ctx, s.blobs, hostKey(login), h, cur.Revision)
 	if err != nil {
 		return nil, err
 	}
@@ -356,7 +432,7 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Ho
 	if ValidLogin(login) {
 		var err error
 		h, err = s.readHost(ctx, login)
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if err != nil && !errors.Is(err, episodes.ErrNotFound) {
 			return nil, fmt.Errorf("authenticate: %w", err)
 		}
 	}
@@ -394,7 +470,7 @@ func (s *Service) CreateToken(ctx context.Context, login string) (token string, 
 	var id [6]byte
 	rand.Read(id[:])
 	token = tokenPrefix + base64.RawURLEncoding.EncodeToString(secret[:])
-	t = Token{ID: hex.EncodeToString(id[:]), Hash: tokenHash(token), Created: s.opts.Now().UTC()}
+	t = Token{ID: hex.EncodeToString(id[:]), Hash: tokenHash(token), Created: s.now().UTC()}
 	_, err = s.updateHost(ctx, login, "", func(h *Host) error {
 		h.Tokens = append(h.Tokens, t)
 		return nil
@@ -405,14 +481,14 @@ func (s *Service) CreateToken(ctx context.Context, login string) (token string, 
 	return token, t, nil
 }
 
-// RevokeToken removes a token of the host, by id; ErrNotFound when it has
+// RevokeToken removes a token of the host, by id; episodes.ErrNotFound when it has
 // no such token.
 func (s *Service) RevokeToken(ctx context.Context, login, id string) error {
 	_, err := s.updateHost(ctx, login, "", func(h *Host) error {
 		n := len(h.Tokens)
 		h.Tokens = slices.DeleteFunc(h.Tokens, func(t Token) bool { return t.ID == id })
 		if len(h.Tokens) == n {
-			return fmt.Errorf("token %q of host %q: %w", id, login, ErrNotFound)
+			return fmt.Errorf("token %q of host %q: %w", id, login, episodes.ErrNotFound)
 		}
 		return nil
 	})
@@ -449,7 +525,7 @@ func (s *Service) HostByToken(ctx context.Context, token string) (*Host, error) 
 	if i < 0 {
 		return nil, ErrBadCredentials
 	}
-	now := s.opts.Now().UTC()
+	now := s.now().UTC()
 	if now.Sub(h.Tokens[i].LastUsed) > tokenTouchEvery {
 		id := h.Tokens[i].ID
 		s.updateHost(ctx, login, "", func(h *Host) error {

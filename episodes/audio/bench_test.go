@@ -1,4 +1,4 @@
-package episodes
+package audio
 
 import (
 	"crypto/sha256"
@@ -87,29 +87,5 @@ func BenchmarkProbeVsFFprobe(b *testing.B) {
 			b.ReportMetric(float64(theirs.Nanoseconds())/n, "ffprobe-ns/op")
 			b.ReportMetric(float64(ours)/float64(theirs), "ratio")
 		})
-	}
-}
-
-// BenchmarkTranscode45Min transcodes a 45-minute Mumble-like recording
-// (24-bit mono 48 kHz WAV) and checks the MP3: -16 +/- 1 LUFS, true peak
-// at most -1 dBTP, duration within 50 ms of the input. It takes minutes.
-func BenchmarkTranscode45Min(b *testing.B) {
-	src := benchFile(b, "wav", "-f", "lavfi", "-i", speechLike(2700), "-ac", "1", "-c:a", "pcm_s24le")
-	orig, err := Probe(b.Context(), src)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		got, err := (&Transcoder{}).Prepare(b.Context(), src, b.TempDir())
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		checkPodcastMP3(b, src, orig, got)
-		lufs, peak := ebur128(b, got.Path)
-		b.ReportMetric(lufs, "LUFS")
-		b.ReportMetric(peak, "dBTP")
-		b.ReportMetric(float64(got.Podcast.Duration-orig.Duration)/float64(time.Millisecond), "duration-diff-ms")
-		b.StartTimer()
 	}
 }

@@ -1,4 +1,4 @@
-package episodes
+package audio
 
 import (
 	"encoding/binary"

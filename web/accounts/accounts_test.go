@@ -1,4 +1,4 @@
-package episodes_test
+package accounts_test
 
 import (
 	"errors"
@@ -7,34 +7,42 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/episodestest"
 	"github.com/picasoft/antenne/storage/storagetest"
+	"github.com/picasoft/antenne/web/accounts"
 )
 
 func TestHostAccounts(t *testing.T) {
-	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		ctx := t.Context()
-		svc := episodes.NewService(blobs, episodes.Options{Now: newClock().Now})
-		newShow(t, svc)
+		clock := episodestest.NewClock()
+		catalog := episodes.NewService(blobs, episodes.Options{Now: clock.Now})
+		if _, err := catalog.CreateShow(ctx, episodes.Show{Slug: "lvel", Title: "La Voix est Libre", Description: "L'émission de Picasoft",
+			Author: "Picasoft", Owner: episodes.Owner{Name: "Picasoft", Email: "radio@picasoft.net"},
+			Categories: []episodes.Category{{Name: "Technology"}}}, "https://radio.picasoft.net/lvel/feed.xml"); err != nil {
+			t.Fatalf("CreateShow: %v", err)
+		}
+		svc := accounts.New(blobs, catalog, clock.Now)
 
-		if _, err := svc.AddHost(ctx, episodes.Host{Login: "alice", Name: "Alice", Shows: []string{"lvel"}}, "correct horse"); err != nil {
+		if _, err := svc.AddHost(ctx, accounts.Host{Login: "alice", Name: "Alice", Shows: []string{"lvel"}}, "correct horse"); err != nil {
 			t.Fatalf("AddHost: %v", err)
 		}
-		if _, err := svc.AddHost(ctx, episodes.Host{Login: "root", Admin: true}, "admin password"); err != nil {
+		if _, err := svc.AddHost(ctx, accounts.Host{Login: "root", Admin: true}, "admin password"); err != nil {
 			t.Fatalf("AddHost admin: %v", err)
 		}
 
 		bad := []struct {
 			name     string
-			host     episodes.Host
+			host     accounts.Host
 			password string
 			want     error
 		}{
-			{"taken login", episodes.Host{Login: "alice"}, "whatever123", episodes.ErrConflict},
-			{"bad login", episodes.Host{Login: "../etc"}, "whatever123", episodes.ErrInvalid},
-			{"upper case login", episodes.Host{Login: "Alice"}, "whatever123", episodes.ErrInvalid},
-			{"unknown show", episodes.Host{Login: "bob", Shows: []string{"nope"}}, "whatever123", episodes.ErrInvalid},
-			{"short password", episodes.Host{Login: "bob"}, "short", episodes.ErrInvalid},
-			{"long password", episodes.Host{Login: "bob"}, strings.Repeat("x", 73), episodes.ErrInvalid},
+			{"taken login", accounts.Host{Login: "alice"}, "whatever123", episodes.ErrConflict},
+			{"bad login", accounts.Host{Login: "../etc"}, "whatever123", episodes.ErrInvalid},
+			{"upper case login", accounts.Host{Login: "Alice"}, "whatever123", episodes.ErrInvalid},
+			{"unknown show", accounts.Host{Login: "bob", Shows: []string{"nope"}}, "whatever123", episodes.ErrInvalid},
+			{"short password", accounts.Host{Login: "bob"}, "short", episodes.ErrInvalid},
+			{"long password", accounts.Host{Login: "bob"}, strings.Repeat("x", 73), episodes.ErrInvalid},
 		}
 		for _, tc := range bad {
 			t.Run(tc.name, func(t *testing.T) {
@@ -61,7 +69,7 @@ func TestHostAccounts(t *testing.T) {
 			switch {
 			case tc.ok && (err != nil || h.Login != tc.login):
 				t.Errorf("Authenticate(%q, %q): got %v, %v; want the host", tc.login, tc.password, h, err)
-			case !tc.ok && !errors.Is(err, episodes.ErrBadCredentials):
+			case !tc.ok && !errors.Is(err, accounts.ErrBadCredentials):
 				t.Errorf("Authenticate(%q, %q): got %v, want ErrBadCredentials", tc.login, tc.password, err)
 			}
 		}
@@ -69,7 +77,7 @@ func TestHostAccounts(t *testing.T) {
 		alice, _ := svc.Host("alice")
 		root, _ := svc.Host("root")
 		for _, tc := range []struct {
-			host *episodes.Host
+			host *accounts.Host
 			show string
 			want bool
 		}{{alice, "lvel", true}, {alice, "other", false}, {root, "other", true}, {nil, "lvel", false}} {
@@ -83,7 +91,7 @@ func TestHostAccounts(t *testing.T) {
 		if err := svc.SetPassword(ctx, "alice", "battery staple"); err != nil {
 			t.Fatalf("SetPassword: %v", err)
 		}
-		if _, err := svc.Authenticate(ctx, "alice", "correct horse"); !errors.Is(err, episodes.ErrBadCredentials) {
+		if _, err := svc.Authenticate(ctx, "alice", "correct horse"); !errors.Is(err, accounts.ErrBadCredentials) {
 			t.Errorf("old password: got %v, want ErrBadCredentials", err)
 		}
 		if h, err := svc.Authenticate(ctx, "alice", "battery staple"); err != nil || h.SessionGeneration != gen+1 {
@@ -104,13 +112,13 @@ func TestHostAccounts(t *testing.T) {
 			t.Errorf("HostByToken: got %v, %v; want alice", h, err)
 		}
 		for _, wrong := range []string{"", "ant_", token + "x", strings.TrimPrefix(token, "ant_"), tok.Hash} {
-			if _, err := svc.HostByToken(ctx, wrong); !errors.Is(err, episodes.ErrBadCredentials) {
+			if _, err := svc.HostByToken(ctx, wrong); !errors.Is(err, accounts.ErrBadCredentials) {
 				t.Errorf("HostByToken(%q): got %v, want ErrBadCredentials", wrong, err)
 			}
 		}
-		other := episodes.NewService(blobs, episodes.Options{})
-		if err := other.Load(ctx); err != nil {
-			t.Fatalf("Load: %v", err)
+		other := accounts.New(blobs, catalog, nil)
+		if err := other.Refresh(ctx); err != nil {
+			t.Fatalf("Refresh: %v", err)
 		}
 		if h, err := other.HostByToken(ctx, token); err != nil || h.Login != "alice" {
 			t.Errorf("other replica: HostByToken: got %v, %v; want alice", h, err)
@@ -121,22 +129,22 @@ func TestHostAccounts(t *testing.T) {
 		if err := svc.RevokeToken(ctx, "alice", tok.ID); !errors.Is(err, episodes.ErrNotFound) {
 			t.Errorf("revoke twice: got %v, want ErrNotFound", err)
 		}
-		if _, err := svc.HostByToken(ctx, token); !errors.Is(err, episodes.ErrBadCredentials) {
+		if _, err := svc.HostByToken(ctx, token); !errors.Is(err, accounts.ErrBadCredentials) {
 			t.Errorf("revoked token: got %v, want ErrBadCredentials", err)
 		}
-		if _, err := other.Refresh(ctx); err != nil {
+		if err := other.Refresh(ctx); err != nil {
 			t.Fatalf("Refresh: %v", err)
 		}
-		if _, err := other.HostByToken(ctx, token); !errors.Is(err, episodes.ErrBadCredentials) {
+		if _, err := other.HostByToken(ctx, token); !errors.Is(err, accounts.ErrBadCredentials) {
 			t.Errorf("other replica, revoked token: got %v, want ErrBadCredentials", err)
 		}
 
 		// A stale revision conflicts.
 		stale, _ := svc.Host("alice")
-		if _, err := svc.UpdateHost(ctx, "alice", stale.Revision, func(h *episodes.Host) error { h.Name = "A."; return nil }); err != nil {
+		if _, err := svc.UpdateHost(ctx, "alice", stale.Revision, func(h *accounts.Host) error { h.Name = "A."; return nil }); err != nil {
 			t.Fatalf("UpdateHost: %v", err)
 		}
-		if _, err := svc.UpdateHost(ctx, "alice", stale.Revision, func(h *episodes.Host) error { h.Name = "B."; return nil }); !errors.Is(err, episodes.ErrConflict) {
+		if _, err := svc.UpdateHost(ctx, "alice", stale.Revision, func(h *accounts.Host) error { h.Name = "B."; return nil }); !errors.Is(err, episodes.ErrConflict) {
 			t.Errorf("stale UpdateHost: got %v, want ErrConflict", err)
 		}
 
@@ -146,10 +154,10 @@ func TestHostAccounts(t *testing.T) {
 		if err := svc.RemoveHost(ctx, "alice"); !errors.Is(err, episodes.ErrNotFound) {
 			t.Errorf("remove twice: got %v, want ErrNotFound", err)
 		}
-		if _, err := svc.Authenticate(ctx, "alice", "battery staple"); !errors.Is(err, episodes.ErrBadCredentials) {
+		if _, err := svc.Authenticate(ctx, "alice", "battery staple"); !errors.Is(err, accounts.ErrBadCredentials) {
 			t.Errorf("removed host: got %v, want ErrBadCredentials", err)
 		}
-		if _, err := other.Refresh(ctx); err != nil {
+		if err := other.Refresh(ctx); err != nil {
 			t.Fatalf("Refresh: %v", err)
 		}
 		if got := len(other.Hosts()); got != 1 {
@@ -163,8 +171,8 @@ func TestHostAccounts(t *testing.T) {
 // logins exist). The bound is loose: only a missing hash check fails it.
 func TestAuthenticateUnknownLoginCost(t *testing.T) {
 	ctx := t.Context()
-	svc := episodes.NewService(storagetest.Dir(t), episodes.Options{})
-	if _, err := svc.AddHost(ctx, episodes.Host{Login: "alice"}, "correct horse"); err != nil {
+	svc := accounts.New(storagetest.Dir(t), nil, nil)
+	if _, err := svc.AddHost(ctx, accounts.Host{Login: "alice"}, "correct horse"); err != nil {
 		t.Fatal(err)
 	}
 	measure := func(login string) time.Duration {

@@ -1,4 +1,7 @@
-package episodes
+// Package ffmpeg runs ffmpeg, the one child process antenne starts, to
+// make recordings podcast-ready: decode, measure, encode to MP3 at the
+// podcast loudness. It bounds how many run at once.
+package ffmpeg
 
 import (
 	"bufio"
@@ -14,11 +17,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/picasoft/antenne/episodes/audio"
 )
 
-// ErrFFmpegMissing is returned when a recording needs transcoding and
-// ffmpeg cannot be found. MP3 and M4A recordings never need it.
-var ErrFFmpegMissing = errors.New("ffmpeg is needed to convert this recording to MP3 but was not found: install ffmpeg (Debian: apt install ffmpeg) or set ANTENNE_FFMPEG to its path")
+// ErrMissing is returned when a recording needs transcoding and ffmpeg
+// cannot be found. MP3 and M4A recordings never need it.
+var ErrMissing = errors.New("ffmpeg is needed to convert this recording to MP3 but was not found: install ffmpeg (Debian: apt install ffmpeg) or set ANTENNE_FFMPEG to its path")
 
 // Loudness targets of the podcast-ready MP3 (EBU R128 as podcast apps
 // expect it). The true peak aimed at leaves room for the MP3 encoder's
@@ -30,62 +35,70 @@ const (
 	loudnormRange  = 11.0  // LU
 )
 
-// Transcoder turns recordings that podcast apps do not play into MP3 with
-// ffmpeg. The zero value finds ffmpeg on PATH and uses the default
-// bitrates. A Transcoder is safe for concurrent use if Progress is.
-type Transcoder struct {
-	// FFmpeg is the path of ffmpeg; empty looks for "ffmpeg" on PATH.
-	FFmpeg string
+// Runner turns recordings that podcast apps do not play into MP3 with
+// ffmpeg. At most Workers transcodes run at once; the others wait their
+// turn (or their context). The zero value finds ffmpeg on PATH, uses the
+// default bitrates and does not bound concurrency. A Runner is safe for
+// concurrent use; do not change its fields once it is in use.
+type Runner struct {
+	// Path is the path of ffmpeg; empty looks for "ffmpeg" on PATH.
+	Path string
 	// MonoBitrate and StereoBitrate are the MP3 bitrates in bits per
 	// second; zero means 96 kb/s and 128 kb/s.
 	MonoBitrate, StereoBitrate int
-	// Progress, when set, is called with the fraction of the work done,
-	// from 0 to 1, as ffmpeg reports it.
-	Progress func(done float64)
+
+	slots chan struct{}
 }
 
-// Prepared is a recording made podcast-ready.
-type Prepared struct {
-	// Original is the recording as uploaded.
-	Original *ProbeResult
-	// Podcast is the recording to publish: Original itself when it was
-	// podcast-ready, else the MP3 written.
-	Podcast *ProbeResult
-	// Path is the file of Podcast.
-	Path       string
-	Transcoded bool
-	// LoudnessBefore and LoudnessAfter are measured when transcoding (EBU
-	// R128 through ffmpeg's loudnorm), nil otherwise.
-	LoudnessBefore, LoudnessAfter *Loudness
+// New returns a Runner of the ffmpeg at path (empty: found on PATH) that
+// runs at most workers transcodes at once (at least one).
+func New(path string, workers int) *Runner {
+	return &Runner{Path: path, slots: make(chan struct{}, max(workers, 1))}
 }
 
-// ffmpegPath resolves the ffmpeg binary or returns ErrFFmpegMissing.
-func (t *Transcoder) ffmpegPath() (string, error) {
-	name := t.FFmpeg
+// acquire takes a transcoding slot, waiting for one to free up; release
+// gives it back.
+func (t *Runner) acquire(ctx context.Context) (release func(), err error) {
+	if t.slots == nil {
+		return func() {}, nil
+	}
+	select {
+	case t.slots <- struct{}{}:
+		return func() { <-t.slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// ffmpegPath resolves the ffmpeg binary or returns ErrMissing.
+func (t *Runner) ffmpegPath() (string, error) {
+	name := t.Path
 	if name == "" {
 		name = "ffmpeg"
 	}
 	p, err := exec.LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("%w (%v)", ErrFFmpegMissing, err)
+		return "", fmt.Errorf("%w (%v)", ErrMissing, err)
 	}
 	return p, nil
 }
 
 // Prepare probes the recording at path and, unless it is MP3 or AAC,
 // transcodes it to a loudness-normalised MP3 in dir (beside the original
-// when dir is empty), which keeps the original file. Cancelling ctx stops
-// ffmpeg and removes its partial output.
-func (t *Transcoder) Prepare(ctx context.Context, path, dir string) (*Prepared, error) {
-	orig, err := Probe(ctx, path)
+// when dir is empty), which keeps the original file. progress, when not
+// nil, is called with the fraction of the work done, from 0 to 1.
+// Cancelling ctx stops ffmpeg and removes its partial output.
+func (t *Runner) Prepare(ctx context.Context, path, dir string, progress func(done float64)) (*audio.Prepared, error) {
+	if progress == nil {
+		progress = func(float64) {}
+	}
+	orig, err := audio.Probe(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	if !orig.NeedsTranscode() {
-		if t.Progress != nil {
-			t.Progress(1)
-		}
-		return &Prepared{Original: orig, Podcast: orig, Path: path}, nil
+		progress(1)
+		return &audio.Prepared{Original: orig, Podcast: orig, Path: path}, nil
 	}
 	if dir == "" {
 		dir = filepath.Dir(path)
@@ -95,16 +108,16 @@ func (t *Transcoder) Prepare(ctx context.Context, path, dir string) (*Prepared, 
 	if out == path || filepath.Clean(out) == filepath.Clean(path) {
 		out = strings.TrimSuffix(out, ".mp3") + "-podcast.mp3"
 	}
-	before, after, err := t.Transcode(ctx, path, orig, out)
+	before, after, err := t.Transcode(ctx, path, orig, out, progress)
 	if err != nil {
 		return nil, err
 	}
-	mp3, err := Probe(ctx, out)
+	mp3, err := audio.Probe(ctx, out)
 	if err != nil {
 		os.Remove(out)
 		return nil, fmt.Errorf("probe transcoded %s: %w", out, err)
 	}
-	return &Prepared{Original: orig, Podcast: mp3, Path: out, Transcoded: true, LoudnessBefore: before, LoudnessAfter: after}, nil
+	return &audio.Prepared{Original: orig, Podcast: mp3, Path: out, Transcoded: true, LoudnessBefore: before, LoudnessAfter: after}, nil
 }
 
 // Transcode writes the recording at src (probed as p) to dst as MP3: mono
@@ -112,20 +125,25 @@ func (t *Transcoder) Prepare(ctx context.Context, path, dir string) (*Prepared, 
 // normalised in two passes of ffmpeg's loudnorm to TargetLoudness with a
 // true peak under TargetTruePeak; tags, chapters and cover are kept. It
 // returns the loudness of src and of dst. dst is removed on failure.
-func (t *Transcoder) Transcode(ctx context.Context, src string, p *ProbeResult, dst string) (before, after *Loudness, err error) {
+func (t *Runner) Transcode(ctx context.Context, src string, p *audio.ProbeResult, dst string, progress func(done float64)) (before, after *audio.Loudness, err error) {
+	if progress == nil {
+		progress = func(float64) {}
+	}
 	bin, err := t.ffmpegPath()
 	if err != nil {
 		return nil, nil, fmt.Errorf("transcode %s (%s): %w", src, p.Format, err)
 	}
+	release, err := t.acquire(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer release()
 	total := p.Duration
 	// Three passes over the audio: measure, encode, measure the result.
 	step := func(i int) func(time.Duration) {
-		if t.Progress == nil {
-			return nil
-		}
 		return func(d time.Duration) {
 			f := float64(d) / float64(max(total, 1))
-			t.Progress((float64(i) + min(max(f, 0), 1)) / 3)
+			progress((float64(i) + min(max(f, 0), 1)) / 3)
 		}
 	}
 	m, err := measureLoudness(ctx, bin, src, step(0))
@@ -146,7 +164,7 @@ func (t *Transcoder) Transcode(ctx context.Context, src string, p *ProbeResult, 
 		TargetLoudness, loudnormPeak, loudnormRange, m.InputI, m.InputTP, m.InputLRA, m.InputThresh, m.TargetOffset)
 	// ffmpeg keeps Ogg comments on the audio stream, other tags on the file.
 	metadata := "0"
-	if p.Format == FormatOgg || p.Format == FormatOpus {
+	if p.Format == audio.FormatOgg || p.Format == audio.FormatOpus {
 		metadata = "0:s:a:0"
 	}
 	args := []string{"-i", src, "-map", "0:a:0"}
@@ -167,9 +185,7 @@ func (t *Transcoder) Transcode(ctx context.Context, src string, p *ProbeResult, 
 		os.Remove(dst)
 		return nil, nil, fmt.Errorf("transcode %s: measure loudness of the MP3: %w", src, err)
 	}
-	if t.Progress != nil {
-		t.Progress(1)
-	}
+	progress(1)
 	return m.loudness(), a.loudness(), nil
 }
 
@@ -194,12 +210,12 @@ type loudnormStats struct {
 	TargetOffset string `json:"target_offset"`
 }
 
-func (s *loudnormStats) loudness() *Loudness {
+func (s *loudnormStats) loudness() *audio.Loudness {
 	f := func(v string) float64 {
 		x, _ := strconv.ParseFloat(v, 64)
 		return x
 	}
-	return &Loudness{Integrated: f(s.InputI), TruePeak: f(s.InputTP), Range: f(s.InputLRA)}
+	return &audio.Loudness{Integrated: f(s.InputI), TruePeak: f(s.InputTP), Range: f(s.InputLRA)}
 }
 
 // measureLoudness runs loudnorm's analysis pass over path.

@@ -1,4 +1,4 @@
-package episodes
+package audio
 
 import (
 	"bytes"
@@ -27,6 +27,30 @@ type Tags struct {
 	// Chapters come from ID3 CHAP frames, Vorbis CHAPTERxxx comments or an
 	// MP4 chpl box, in start order.
 	Chapters []Chapter
+}
+
+// Chapter marks a point in a recording, as its tags give it. End is zero
+// when the tags do not say.
+type Chapter struct {
+	Start, End time.Duration
+	Title, URL string
+}
+
+// ChaptersUntil returns the chapters with their ends filled in: a chapter
+// without an end ends where the next starts, the last at duration.
+func (t Tags) ChaptersUntil(duration time.Duration) []Chapter {
+	var list []Chapter
+	for i, c := range t.Chapters {
+		if c.End == 0 {
+			if i+1 < len(t.Chapters) {
+				c.End = t.Chapters[i+1].Start
+			} else if duration > c.Start {
+				c.End = duration
+			}
+		}
+		list = append(list, c)
+	}
+	return list
 }
 
 // Picture is an embedded image.

@@ -1,4 +1,4 @@
-package episodes
+package audio
 
 import (
 	"crypto/sha256"
@@ -70,7 +70,7 @@ func TestProbeFixtures(t *testing.T) {
 				}
 			}
 			if f.chapters {
-				got := FieldsFromTags(p.Tags, 3*time.Second, nil).Chapters
+				got := p.Tags.ChaptersUntil(3 * time.Second)
 				if !reflect.DeepEqual(got, wantChapters) {
 					t.Errorf("chapters:\ngot  %+v\nwant %+v", got, wantChapters)
 				}

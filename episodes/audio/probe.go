@@ -1,4 +1,4 @@
-package episodes
+package audio
 
 import (
 	"context"
@@ -31,18 +31,6 @@ func (p *ProbeResult) NeedsTranscode() bool {
 		return p.Video || p.Codec != "aac" && p.Codec != "he-aac" && p.Codec != "he-aac-v2"
 	}
 	return true
-}
-
-// Media describes the recording as stored media; Key and SourceName are
-// left to the caller.
-func (p *ProbeResult) Media() Media {
-	return Media{
-		Type:     p.Format.MIMEType(),
-		Size:     p.Size,
-		Duration: p.Duration,
-		Bitrate:  p.Bitrate,
-		SHA256:   p.SHA256,
-	}
 }
 
 // Probe reads the recording at path: format, duration and codec facts,
@@ -122,6 +110,13 @@ func ProbeReader(r io.ReaderAt, size int64) (*ProbeResult, error) {
 	return p, nil
 }
 
+// ReaderWithContext returns a reader of r that stops with ctx's error once
+// ctx is done: long reads of a recording (hashing, spooling) end when
+// their client goes away.
+func ReaderWithContext(ctx context.Context, r io.Reader) io.Reader {
+	return &ctxReader{ctx: ctx, r: r}
+}
+
 // ctxReader stops reading when its context is done.
 type ctxReader struct {
 	ctx context.Context
@@ -133,63 +128,4 @@ func (c *ctxReader) Read(b []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(b)
-}
-
-// EpisodeFields are the editable fields of an episode that a recording's
-// tags suggest; the host may change any of them.
-type EpisodeFields struct {
-	Title    string
-	Notes    string    // show notes, from the comment or description
-	AiredAt  time.Time // zero when the tags have no usable date
-	Number   int       // episode number, from the track number
-	Artwork  *Picture
-	Chapters []Chapter
-}
-
-// dateLayouts are the tag date forms understood, most precise first.
-var dateLayouts = []string{
-	time.RFC3339,
-	"2006-01-02T15:04:05",
-	"2006-01-02T15:04",
-	"2006-01-02 15:04:05",
-	"2006-01-02 15:04",
-	"2006-01-02",
-	"2006/01/02",
-	"2006-01",
-	"2006",
-}
-
-// FieldsFromTags maps tags to episode fields. Dates without a zone are in
-// loc (UTC when nil); a bare year or month gives its first day. Chapters
-// without an end end where the next starts, the last at duration.
-func FieldsFromTags(t Tags, duration time.Duration, loc *time.Location) EpisodeFields {
-	if loc == nil {
-		loc = time.UTC
-	}
-	f := EpisodeFields{
-		Title:   t.Title,
-		Notes:   t.Comment,
-		Number:  t.Track,
-		Artwork: t.Picture,
-	}
-	if t.Title == "" && t.Album != "" {
-		f.Title = t.Album
-	}
-	for _, layout := range dateLayouts {
-		if d, err := time.ParseInLocation(layout, t.Date, loc); err == nil && d.Year() > 1900 {
-			f.AiredAt = d
-			break
-		}
-	}
-	for i, c := range t.Chapters {
-		if c.End == 0 {
-			if i+1 < len(t.Chapters) {
-				c.End = t.Chapters[i+1].Start
-			} else if duration > c.Start {
-				c.End = duration
-			}
-		}
-		f.Chapters = append(f.Chapters, c)
-	}
-	return f
 }
