@@ -16,9 +16,11 @@ import (
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/feed/fetch"
 	"github.com/picasoft/antenne/storage"
 	"github.com/picasoft/antenne/web"
 	"github.com/picasoft/antenne/web/accounts"
+	"github.com/picasoft/antenne/web/federation"
 )
 
 var serveCommand = command{
@@ -44,6 +46,10 @@ const (
 	writeTimeout      = 30 * time.Minute
 	idleTimeout       = 2 * time.Minute
 	maxHeaderBytes    = 64 << 10
+	// fetchTimeout and fetchMaxBytes bound what the fediverse makes antenne
+	// fetch (remote actors and keys) and every delivery.
+	fetchTimeout  = 30 * time.Second
+	fetchMaxBytes = 1 << 20
 	// accountsRefresh is how soon a host added, changed or removed by
 	// another replica (or the CLI) is seen here.
 	accountsRefresh = 5 * time.Second
@@ -100,6 +106,21 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		log.Warn("host accounts refresh failed: using the last copy", "err", err)
 	})
 
+	fed, err := federation.New(federation.Config{
+		Catalog: catalog,
+		Store:   store,
+		Links:   links,
+		// Signed requests are never redirected: a redirect would carry a
+		// signature made for another URL.
+		Client:   fetch.NewClient(fetch.Options{AllowPrivate: cfg.FetchAllowPrivate, Timeout: fetchTimeout, MaxBytes: fetchMaxBytes, MaxRedirects: -1}),
+		Logger:   log,
+		Software: version(),
+	})
+	if err != nil {
+		return err
+	}
+	go fed.Run(ctx)
+
 	srv, err := web.New(web.Config{
 		Catalog:         catalog,
 		Accounts:        hosts,
@@ -114,6 +135,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Logger:          log,
 		Metrics:         reg,
 		SessionKey:      cfg.SessionKey,
+		Federation:      fed,
 	})
 	if err != nil {
 		return usageErrorf("ANTENNE_TRUSTED_PROXIES: %v", err)
@@ -158,8 +180,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 // The stores must satisfy what episodes and web declare they need.
 var (
-	_ episodes.Blobs = storage.Store(nil)
-	_ web.Objects    = storage.Store(nil)
+	_ episodes.Blobs   = storage.Store(nil)
+	_ web.Objects      = storage.Store(nil)
+	_ federation.Store = storage.Store(nil)
 )
 
 // openStore opens the store the configuration names: S3 when an endpoint

@@ -3,6 +3,7 @@ package federation_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/episodestest"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/feed/fetch"
 	"github.com/picasoft/antenne/storage"
 	"github.com/picasoft/antenne/storage/storagetest"
 	"github.com/picasoft/antenne/web"
@@ -28,6 +30,7 @@ type site struct {
 	links   feed.Links
 	base    string // https://127.0.0.1:PORT
 	host    string // 127.0.0.1:PORT
+	client  *http.Client // trusts the site's certificate, follows no redirect
 }
 
 // newSite starts antenne. client makes its outgoing requests.
@@ -77,7 +80,9 @@ func newSite(t *testing.T, client *http.Client) *site {
 	done := make(chan struct{})
 	go func() { fed.Run(runCtx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return &site{t: t, store: store, catalog: catalog, fed: fed, links: links, base: base, host: host}
+	hc := hs.Client()
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &site{t: t, store: store, catalog: catalog, fed: fed, links: links, base: base, host: host, client: hc}
 }
 
 // addEpisode ingests a real MP3 as a draft and returns it.
@@ -89,6 +94,26 @@ func (s *site) addEpisode(title, notes string, freq int) *episodes.Episode {
 		s.t.Fatalf("ingest: %v", err)
 	}
 	return ep
+}
+
+// get fetches path of the site with the Accept header given, and returns
+// the status, the Content-Type, the Location and the body.
+func (s *site) get(path, accept string) (int, string, string, string) {
+	s.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.base+path, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Location"), string(body)
 }
 
 // keys lists the keys of the store under prefix.
@@ -119,7 +144,7 @@ func waitFor(t *testing.T, what string, deadline time.Duration, cond func() bool
 // testClient is the client of antenne's outgoing requests in the tests:
 // the peers are on loopback, which the operator allows here.
 func testClient() *http.Client {
-	return &http.Client{Timeout: 30 * time.Second}
+	return fetch.NewClient(fetch.Options{AllowPrivate: true, Timeout: 30 * time.Second, MaxBytes: 1 << 20, MaxRedirects: -1})
 }
 
 // failedDeliveries counts the queued deliveries that failed at least once.

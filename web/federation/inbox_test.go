@@ -15,6 +15,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/feed/fetch"
 	"github.com/picasoft/antenne/storage/storagetest"
 )
 
@@ -92,7 +93,7 @@ func (p *peer) post(t *testing.T, url string, body []byte, key *rsa.PrivateKey, 
 	return resp.StatusCode
 }
 
-func newTestService(t *testing.T) (*Service, string) {
+func newTestService(t *testing.T, allowPrivate bool) (*Service, string) {
 	t.Helper()
 	store := storagetest.Dir(t)
 	srv := httptest.NewUnstartedServer(nil)
@@ -105,7 +106,7 @@ func newTestService(t *testing.T) (*Service, string) {
 	if _, err := catalog.CreateShow(t.Context(), episodes.Show{Slug: "lvel", Title: "La Voix est Libre"}, links.Feed("lvel")); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{Catalog: catalog, Store: store, Links: links, Client: &http.Client{Timeout: 10 * time.Second}})
+	s, err := New(Config{Catalog: catalog, Store: store, Links: links, Client: fetch.NewClient(fetch.Options{AllowPrivate: allowPrivate, Timeout: 10 * time.Second, MaxBytes: 1 << 20, MaxRedirects: -1})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func newTestService(t *testing.T) (*Service, string) {
 // signed Follow from a key it never saw is verified (the key fetched with
 // a signed GET), recorded and accepted; Undo removes the follower.
 func TestInbox(t *testing.T) {
-	s, base := newTestService(t)
+	s, base := newTestService(t, true)
 	p := newPeer(t)
 	inbox := base + "/ap/inbox"
 	actor := base + "/ap/shows/lvel"
@@ -203,6 +204,26 @@ func TestInbox(t *testing.T) {
 	}
 	if n, _ := s.FollowerCount(t.Context(), "lvel"); n != 0 {
 		t.Errorf("%d followers after Undo, want 0", n)
+	}
+}
+
+// TestInboxRefusesPrivateKeyURL checks that without
+// ANTENNE_FETCH_ALLOW_PRIVATE a key on a loopback address is never fetched:
+// the Follow is refused and nothing is recorded.
+func TestInboxRefusesPrivateKeyURL(t *testing.T) {
+	s, base := newTestService(t, false)
+	p := newPeer(t)
+	follow := []byte(`{"id":"` + p.actor + `#follow-1","type":"Follow","actor":"` + p.actor + `","object":"` + base + `/ap/shows/lvel"}`)
+	if got := p.post(t, base+"/ap/inbox", follow, p.key, time.Now(), nil); got != http.StatusUnauthorized {
+		t.Errorf("got HTTP %d, want 401", got)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.keyGets != 0 {
+		t.Errorf("the key at a loopback address was fetched %d times", p.keyGets)
+	}
+	if n, _ := s.FollowerCount(t.Context(), "lvel"); n != 0 {
+		t.Errorf("%d followers recorded, want none", n)
 	}
 }
 
