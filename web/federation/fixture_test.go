@@ -28,8 +28,8 @@ type site struct {
 	catalog *episodes.Service
 	fed     *federation.Service
 	links   feed.Links
-	base    string // https://127.0.0.1:PORT
-	host    string // 127.0.0.1:PORT
+	base    string       // https://127.0.0.1:PORT
+	host    string       // 127.0.0.1:PORT
 	client  *http.Client // trusts the site's certificate, follows no redirect
 }
 
