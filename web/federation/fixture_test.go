@@ -3,10 +3,12 @@ package federation_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +63,7 @@ func newSite(t *testing.T, client *http.Client) *site {
 		Links:     links,
 		Client:    client,
 		Software:  "test",
+		Logger:    slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		RetryBase: time.Second,
 		Poll:      time.Second,
 	})
@@ -166,4 +169,12 @@ func (s *site) failedDeliveries() int {
 		}
 	}
 	return n
+}
+
+// testWriter sends what antenne logs to the test's output.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

@@ -19,6 +19,11 @@ func TestGoToSocial(t *testing.T) {
 	const user, password = "alice", "Correct-Horse-Battery-Staple-42"
 	gts.CreateAccount(user, password)
 	gts.Start()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("GoToSocial's log:\n%s", gts.Log())
+		}
+	})
 	site := newSite(t, testClient())
 	alice := gts.Login(user, password)
 

@@ -30,6 +30,11 @@ var Routes = []struct{ Method, Path string }{
 	{http.MethodGet, "/ap/shows/:show/notes/:id"},
 }
 
+// instanceUsername is the instance actor's username. It cannot be a
+// show's (slugs have no dot) and is valid for Mastodon and GoToSocial,
+// unlike the host name Mastodon uses for its own, which may hold a port.
+const instanceUsername = "instance.actor"
+
 // maxInboxBody bounds an activity posted to an inbox: larger is 413.
 const maxInboxBody = 256 << 10
 
@@ -118,6 +123,16 @@ func (s *Service) webfinger(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusBadRequest, "Paramètre resource=acct:émission@hôte attendu. / Expected resource=acct:show@host.")
 		return
 	}
+	if show == instanceUsername {
+		// Servers check the WebFinger of every actor whose signature they
+		// verify, the instance actor's included.
+		writeDoc(w, r, "application/jrd+json", map[string]any{
+			"subject": "acct:" + instanceUsername + "@" + s.host,
+			"aliases": []string{s.u.instanceActor()},
+			"links":   []map[string]string{{"rel": "self", "type": contentType, "href": s.u.instanceActor()}},
+		})
+		return
+	}
 	sh, ok := s.federated(show)
 	if !ok {
 		problem(w, http.StatusNotFound, "Ce compte n'existe pas. / No such account.")
@@ -180,7 +195,7 @@ func (s *Service) instanceActor(w http.ResponseWriter, r *http.Request) {
 		Context:           actorContext,
 		ID:                id,
 		Type:              "Application",
-		PreferredUsername: s.host,
+		PreferredUsername: instanceUsername,
 		Inbox:             s.u.sharedInbox(),
 		Endpoints:         map[string]string{"sharedInbox": s.u.sharedInbox()},
 		ManuallyApproves:  true,
