@@ -11,9 +11,10 @@ MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO         := $(GOBIN)/minio
 
 # Debian packages the tests drive for real: ffmpeg for audio, chromium for
-# the browser tests, two feed parsers podcast apps use. Node.js (for a third
-# parser) comes from Debian only when the machine has no npm of its own.
-DEBIAN_PACKAGES := ffmpeg chromium python3-feedparser python3-podcastparser
+# the browser tests, two feed parsers podcast apps use, Icecast as the live
+# stream of the live test. Node.js (for a third parser) comes from Debian
+# only when the machine has no npm of its own.
+DEBIAN_PACKAGES := ffmpeg chromium python3-feedparser python3-podcastparser icecast2
 
 # The Podcast Index's feed parser, from npm, kept outside the tree.
 PARTYTIME_VERSION := 5.0.0

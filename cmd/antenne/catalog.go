@@ -14,6 +14,7 @@ import (
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/storage"
 	"github.com/picasoft/antenne/web/accounts"
 )
 
@@ -21,6 +22,7 @@ import (
 type catalogCmd struct {
 	cfg   *config
 	svc   *episodes.Service
+	store storage.Store
 	hosts *accounts.Service
 	links feed.Links
 }
@@ -53,7 +55,7 @@ func catalogFrom(ctx context.Context, cfg *config) (*catalogCmd, error) {
 	if err := hosts.Refresh(ctx); err != nil {
 		return nil, fmt.Errorf("load the host accounts: %w", err)
 	}
-	return &catalogCmd{cfg: cfg, svc: svc, hosts: hosts, links: l}, nil
+	return &catalogCmd{cfg: cfg, svc: svc, store: store, hosts: hosts, links: l}, nil
 }
 
 // showSlug returns the show named by flag (or the only one).
