@@ -3,8 +3,8 @@ package federation_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
