@@ -37,7 +37,7 @@ GOTOSOCIAL_BUILD_DIR := $(shell $(GO) env GOPATH)/pkg/antenne-gotosocial-build
 export ANTENNE_TEST_GOTOSOCIAL_BIN := $(GOTOSOCIAL)
 export ANTENNE_TEST_GOTOSOCIAL_DIR := $(shell $(GO) env GOMODCACHE)/$(GOTOSOCIAL_MODULE)@$(GOTOSOCIAL_VERSION)
 
-.PHONY: all build test check fmt vet deps debian-deps node-deps minio gotosocial bench bench-http loadtest clean screenshots
+.PHONY: all build test check fmt vet deps debian-deps node-deps minio gotosocial bench bench-http bench-ingest loadtest clean screenshots
 
 all: build
 
@@ -108,6 +108,11 @@ bench: deps
 	./.ci/with-minio $(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
 	./.ci/with-minio bench/publish.sh
 	./.ci/with-minio bench/feed.sh
+	bench/ingest.sh
+
+## bench-ingest: `antenne publish` of a 45-minute Mumble WAV against one plain MP3 encode (bench/ingest.sh).
+bench-ingest: debian-deps
+	bench/ingest.sh
 
 ## bench-http: antenne's feed and media against nginx and MinIO with wrk (bench/feed.sh).
 bench-http: minio
