@@ -44,9 +44,16 @@ type Show struct {
 	NewFeedURL string `json:"new_feed_url,omitempty"`
 	// SeasonsAreSemesters numbers seasons by university semester (A20,
 	// P21...) in the feed instead of the episodes' own season numbers.
-	SeasonsAreSemesters bool      `json:"seasons_are_semesters,omitempty"`
-	Created             time.Time `json:"created"`
-	Updated             time.Time `json:"updated"`
+	SeasonsAreSemesters bool `json:"seasons_are_semesters,omitempty"`
+	// FediverseOff turns the show's fediverse account off: its actor
+	// answers 404 and nothing is sent to its followers. Federation is on
+	// by default (nothing leaves antenne until someone follows).
+	FediverseOff bool `json:"fediverse_off,omitempty"`
+	// Hashtags are the show's hashtags, without "#", joined to what the
+	// fediverse receives of each episode.
+	Hashtags []string  `json:"hashtags,omitempty"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
 	// Revision identifies the stored version this value was read from.
 	// Pass it back to an update to make sure nobody changed the show
 	// meanwhile. It is not stored.
@@ -242,6 +249,7 @@ func (sh *Show) clone() *Show {
 	c := *sh
 	c.Categories = slices.Clone(sh.Categories)
 	c.Hosts = slices.Clone(sh.Hosts)
+	c.Hashtags = slices.Clone(sh.Hashtags)
 	c.Artwork = clonePtr(sh.Artwork)
 	c.Funding = clonePtr(sh.Funding)
 	c.AirSlot = clonePtr(sh.AirSlot)

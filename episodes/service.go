@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -256,6 +257,14 @@ func (sh *Show) validate() error {
 			return err
 		}
 	}
+	if len(sh.Hashtags) > maxHashtags {
+		return invalid("hashtags", "%d hashtags, more than %d", len(sh.Hashtags), maxHashtags)
+	}
+	for _, t := range sh.Hashtags {
+		if !validHashtag(t) {
+			return invalid("hashtags", "%q is not a hashtag: use letters, digits and _, without #, up to 50 characters", t)
+		}
+	}
 	if sh.AirSlot != nil {
 		if err := sh.AirSlot.validate(); err != nil {
 			return err
@@ -267,6 +276,28 @@ func (sh *Show) validate() error {
 		}
 	}
 	return CheckText("title", sh.Title, 255)
+}
+
+// maxHashtags bounds a show's hashtags: a post with more reads as spam.
+const maxHashtags = 10
+
+// validHashtag reports whether t is a hashtag as Mastodon links them:
+// letters, digits and underscores, not only digits.
+func validHashtag(t string) bool {
+	if t == "" || utf8.RuneCountInString(t) > 50 {
+		return false
+	}
+	letter := false
+	for _, r := range t {
+		switch {
+		case unicode.IsLetter(r):
+			letter = true
+		case unicode.IsDigit(r), r == '_':
+		default:
+			return false
+		}
+	}
+	return letter
 }
 
 func validEmail(s string) bool {
