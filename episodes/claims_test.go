@@ -356,3 +356,32 @@ func TestEpisodesRevisionMatchesContent(t *testing.T) {
 		}
 	}
 }
+
+// TestShowSlugUniqueAcrossReplicas: the show document is its own claim,
+// created with If-None-Match: *, so of replicas creating one show at once
+// exactly one succeeds.
+func TestShowSlugUniqueAcrossReplicas(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
+		reps := replicas(t, blobs, 4, episodestest.NewClock())
+		var wg sync.WaitGroup
+		errs := make([]error, len(reps))
+		for i, svc := range reps {
+			wg.Go(func() {
+				_, errs[i] = svc.CreateShow(t.Context(), episodes.Show{Slug: "lvel", Title: fmt.Sprintf("Replica %d", i)}, "https://radio.picasoft.net/lvel/feed.xml")
+			})
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, episodes.ErrConflict):
+				t.Errorf("loser: got %v, want ErrConflict", err)
+			}
+		}
+		if ok != 1 {
+			t.Errorf("%d shows created, want 1", ok)
+		}
+	})
+}
