@@ -370,3 +370,19 @@ func BenchmarkMedia(b *testing.B) {
 		})
 	}
 }
+
+// TestLogIPs: the access log names the client only with LogIPs
+// (ANTENNE_LOG_IPS), and never its user agent.
+func TestLogIPs(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		var logs syncBuffer
+		s := newSite(t, storagetest.Dir(t), siteOptions{logs: &logs, logIPs: on, trustedProxies: []string{"127.0.0.1"}})
+		listener{s, "198.51.100.77", "AntennaPod/3.2.0"}.get("/lvel/", "", -1)
+		if got := strings.Contains(logs.String(), "198.51.100.77"); got != on {
+			t.Errorf("LogIPs %v: the address is in the log: %v\n%s", on, got, logs.String())
+		}
+		if strings.Contains(logs.String(), "AntennaPod") {
+			t.Errorf("LogIPs %v: the user agent is in the log\n%s", on, logs.String())
+		}
+	}
+}
