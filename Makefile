@@ -23,7 +23,7 @@ export NODE_PATH  := $(NODE_DIR)/node_modules
 
 export ANTENNE_TEST_MINIO_BIN := $(MINIO)
 
-.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench bench-http loadtest clean screenshots
+.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench bench-http bench-ingest loadtest clean screenshots
 
 all: build
 
@@ -81,6 +81,11 @@ bench: deps
 	./.ci/with-minio $(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
 	./.ci/with-minio bench/publish.sh
 	./.ci/with-minio bench/feed.sh
+	bench/ingest.sh
+
+## bench-ingest: `antenne publish` of a 45-minute Mumble WAV against one plain MP3 encode (bench/ingest.sh).
+bench-ingest: debian-deps
+	bench/ingest.sh
 
 ## bench-http: antenne's feed and media against nginx and MinIO with wrk (bench/feed.sh).
 bench-http: minio

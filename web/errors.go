@@ -94,6 +94,8 @@ func problemOf(err error) problem {
 		return problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_audio", key: "error.unsupported", args: []any{msgKey{"kind." + string(audio.Kind), audio.Kind.Describe()}}}
 	case errors.Is(err, ffmpeg.ErrMissing):
 		return problem{Status: http.StatusUnsupportedMediaType, Code: "ffmpeg_missing", key: "error.ffmpeg"}
+	case errors.Is(err, ffmpeg.ErrSilent):
+		return problem{Status: http.StatusUnprocessableEntity, Code: "silent", key: "error.silent"}
 	case errors.As(err, &tooLarge):
 		return problem{Status: http.StatusRequestEntityTooLarge, Code: "too_large", key: "error.toolarge", args: []any{humanSize(langFR, tooLarge.Limit)}}
 	case errors.As(err, &store) && store.StoreUnavailable():

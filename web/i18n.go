@@ -111,6 +111,7 @@ var messages = map[string][2]string{
 	"error.duplicate":   {"Cet enregistrement a déjà été envoyé : c'est l'épisode « %s ».", "This recording was already uploaded: it is the episode “%s”."},
 	"error.unsupported": {"Ce fichier n'est pas un enregistrement audio reconnu (il ressemble à %s).", "This file is not a recognised audio recording (it looks like %s)."},
 	"error.ffmpeg":      {"Ce format doit être converti en MP3, mais ffmpeg n'est pas installé sur le serveur. Envoyez un MP3 ou un M4A, ou prévenez l'administrateur.", "This format must be converted to MP3, but ffmpeg is not installed on the server. Upload an MP3 or an M4A, or tell the administrator."},
+	"error.silent":      {"Cet enregistrement est silencieux : il n'y a rien à mettre au niveau sonore d'un podcast. Vérifiez le fichier envoyé.", "This recording is silent: there is nothing to bring to a podcast's loudness. Check the file you sent."},
 	"error.toolarge":    {"Le fichier est trop gros (au plus %s).", "The file is too large (at most %s)."},
 	"error.bodystalled": {"L'envoi s'est interrompu : plus rien n'arrivait. Vérifiez la connexion et recommencez.", "The upload stalled: nothing arrived any more. Check the connection and try again."},
 	"error.bodycut":     {"L'envoi a été coupé avant la fin. Recommencez.", "The upload was cut before its end. Try again."},
