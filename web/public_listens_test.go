@@ -386,3 +386,43 @@ func TestLogIPs(t *testing.T) {
 		}
 	}
 }
+
+// TestListensAtRedirect: with ANTENNE_MEDIA_URL a GET counts at the 302,
+// once per listener and day; HEAD, probes and bots do not count.
+func TestListensAtRedirect(t *testing.T) {
+	s := newSite(t, storagetest.Dir(t), siteOptions{listens: true, mediaURL: "https://media.example/antenne", trustedProxies: []string{"127.0.0.1"}})
+	e := s.ingest("mp3", 440, episodes.Upload{Title: "Les communs", PublishAt: s.clock.Now()})
+	path := objectPath(e.Media.Key)
+	day := s.clock.Now().UTC().Format(time.DateOnly)
+	redirect := func(ip, ua, method, rng string) {
+		t.Helper()
+		headers := []string{"X-Forwarded-For: " + ip, "User-Agent: " + ua}
+		if rng != "" {
+			headers = append(headers, "Range: "+rng)
+		}
+		if resp, _ := s.do(method, path, headers...); resp.StatusCode != http.StatusFound {
+			t.Fatalf("%s %s: got %d, want 302", method, path, resp.StatusCode)
+		}
+	}
+	for _, step := range []struct {
+		name string
+		do   func()
+		want int64
+	}{
+		{"a GET", func() { redirect("203.0.113.1", "AntennaPod/3.2.0", "GET", "") }, 1},
+		{"the same again", func() { redirect("203.0.113.1", "AntennaPod/3.2.0", "GET", "bytes=1000-") }, 1},
+		{"a HEAD", func() { redirect("203.0.113.2", "AntennaPod/3.2.0", "HEAD", "") }, 1},
+		{"a probe", func() {
+			redirect("203.0.113.3", "AppleCoreMedia/1.0.0.20E247 (iPhone; U; CPU OS 16_4_1 like Mac OS X; fr_fr)", "GET", "bytes=0-1")
+		}, 1},
+		{"a bot", func() {
+			redirect("66.249.66.1", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "GET", "")
+		}, 1},
+		{"another listener", func() { redirect("203.0.113.4", "Overcast/3.0 (+http://overcast.fm/; iOS podcast app)", "GET", "") }, 2},
+	} {
+		step.do()
+		if got := s.counted(day); total(got) != step.want {
+			t.Fatalf("%s: got %v, want %d listens", step.name, got, step.want)
+		}
+	}
+}
