@@ -115,6 +115,8 @@ type Server struct {
 	// shows caches what the public sees of each show, its feed included
 	// (public_cache.go).
 	shows *showCache
+	// transcripts are the parsed transcripts the episode pages show.
+	transcripts transcriptCache
 	// key is the session key read from the store (auth.go).
 	keyMu sync.Mutex
 	key   []byte

@@ -33,6 +33,7 @@ import (
 //	GET  /studio/:show/settings, POST       show settings (admins)
 //	GET  /studio/:show/:id, POST            the episode form (save, publish...)
 //	POST /studio/:show/:id/replace          replace the recording
+//	POST /studio/:show/:id/transcript       attach a transcript (WebVTT, SRT)
 //	GET  /studio/:show/:id/delete, POST     confirm, then delete
 func (s *Server) studioRoutes() {
 	r := s.engine
@@ -54,6 +55,7 @@ func (s *Server) studioRoutes() {
 	get(sh, "/:id", s.editPage)
 	sh.POST("/:id", s.saveEpisode)
 	sh.POST("/:id/replace", s.replaceRecording)
+	sh.POST("/:id/transcript", s.uploadTranscript)
 	get(sh, "/:id/delete", s.deletePage)
 	get(sh, "/:id/listens", s.studioListens)
 	get(sh, "/:id/listens.csv", s.studioListensCSV)
