@@ -152,6 +152,10 @@ type Episode struct {
 	ID      string `json:"id"`
 	Show    string `json:"show"` // the show's slug
 	Slug    string `json:"slug"` // unique in the show, ASCII
+	// FormerSlugs are the slugs the episode had before a rename (or a
+	// repair of a slug two episodes shared): their page URLs redirect
+	// to the current one unless another episode holds that slug now.
+	FormerSlugs []string `json:"former_slugs,omitempty"`
 	// GUID is the RSS item guid, fixed at creation (or kept from an
 	// imported feed) and never changed.
 	GUID  string `json:"guid"`
@@ -260,6 +264,7 @@ func (sh *Show) clone() *Show {
 // clone returns a deep copy of e.
 func (e *Episode) clone() *Episode {
 	c := *e
+	c.FormerSlugs = slices.Clone(e.FormerSlugs)
 	c.Persons = slices.Clone(e.Persons)
 	c.Chapters = slices.Clone(e.Chapters)
 	c.Artwork = clonePtr(e.Artwork)
