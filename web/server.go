@@ -87,6 +87,9 @@ type Config struct {
 	// Logger receives one line per request and the errors the user does
 	// not see.
 	Logger *slog.Logger
+	// WebSubHubs are the WebSub hubs the feeds announce
+	// (ANTENNE_WEBSUB_HUBS); see package websub for the pings.
+	WebSubHubs []string
 	// Federation is the shows' fediverse presence (ActivityPub actors,
 	// WebFinger, NodeInfo); nil serves none of it.
 	Federation *federation.Service
