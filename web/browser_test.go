@@ -17,6 +17,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/audio"
+	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/episodes/episodestest"
 )
 
@@ -304,7 +306,10 @@ func TestBrowserPublish(t *testing.T) {
 // reload.
 func TestBrowserProcessingProgress(t *testing.T) {
 	ctx := newBrowser(t)
-	env := newStudioEnvWith(t, 0, episodes.Options{TempDir: t.TempDir(), JobScanInterval: 100 * time.Millisecond})
+	// The transcoding waits, a third done, until the page has shown it:
+	// however fast the machine, the test sees the percentage.
+	gate := &gatedTranscoder{Transcoder: ffmpeg.New("", 1), shown: make(chan struct{})}
+	env := newStudioEnvWith(t, 0, episodes.Options{TempDir: t.TempDir(), JobScanInterval: 100 * time.Millisecond, Transcoder: gate})
 	jobs, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { env.svc.RunJobs(jobs, 1, nil) })
@@ -318,7 +323,7 @@ func TestBrowserProcessingProgress(t *testing.T) {
 			t.Fatalf("%s: %v\n%s", step, err, env.logs.String())
 		}
 	}
-	wav := episodestest.Make(t, episodestest.Recording{Format: "wav", Seconds: 240, Tags: map[string]string{"title": "Le fédivers"}})
+	wav := episodestest.Make(t, episodestest.Recording{Format: "wav", Seconds: 30, Tags: map[string]string{"title": "Le fédivers"}})
 	run("sign in", 30*time.Second,
 		network.Enable(),
 		network.SetExtraHTTPHeaders(network.Headers{"Accept-Language": "fr-FR,fr;q=0.9"}),
@@ -339,6 +344,7 @@ func TestBrowserProcessingProgress(t *testing.T) {
 		chromedp.Poll(`/^Traitement \d+/.test(document.getElementById("status").textContent)`, nil, chromedp.WithPollingTimeout(90*time.Second)),
 		chromedp.Text("#status", &running, chromedp.ByID),
 	)
+	close(gate.shown)
 	var published string
 	var sameLoad bool
 	run("published without a reload", 3*time.Minute,
@@ -354,4 +360,23 @@ func TestBrowserProcessingProgress(t *testing.T) {
 	if len(eps) != 1 || eps[0].Title != "Le fédivers" || eps[0].Media.Type != "audio/mpeg" {
 		t.Errorf("published episodes: got %+v", eps)
 	}
+}
+
+// gatedTranscoder is the real transcoder, told a third of the work is done
+// before it starts, and held there until shown is closed.
+type gatedTranscoder struct {
+	episodes.Transcoder
+	shown chan struct{}
+}
+
+func (g *gatedTranscoder) Prepare(ctx context.Context, path, dir string, progress func(done float64)) (*audio.Prepared, error) {
+	if progress != nil {
+		progress(1.0 / 3)
+	}
+	select {
+	case <-g.shown:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return g.Transcoder.Prepare(ctx, path, dir, progress)
 }
