@@ -278,7 +278,7 @@ func ffmpegChildren(pid int) []int {
 // completes once; nothing is lost or duplicated.
 func TestJobSurvivesKill(t *testing.T) {
 	f := newFaultSite(t)
-	rec := wav(t, 240, 500)
+	rec := wav(t, 120, 500)
 	url, cmd, log := startBinary(t, f, "ANTENNE_INGEST_WORKERS=1")
 	code, ep := f.uploadRaw(url, rec, "")
 	if code != http.StatusAccepted || ep.Status != "processing" {
@@ -304,7 +304,7 @@ func TestJobSurvivesKill(t *testing.T) {
 	}
 
 	url, _, log = startBinary(t, f, "ANTENNE_INGEST_WORKERS=1")
-	done := f.waitState(url, ep.ID, "done", 3*time.Minute)
+	done := f.waitState(url, ep.ID, "done", 8*time.Minute)
 	if done.Status != "published" {
 		t.Errorf("after the restart: status %s, want published", done.Status)
 	}
@@ -339,7 +339,7 @@ func TestJobsOnTwoReplicas(t *testing.T) {
 		ids = append(ids, ep.ID)
 	}
 	for _, id := range ids {
-		if ep := f.waitState(a, id, "done", 3*time.Minute); ep.Status != "draft" {
+		if ep := f.waitState(a, id, "done", 6*time.Minute); ep.Status != "draft" {
 			t.Errorf("episode %s: status %s, want draft as asked", id, ep.Status)
 		}
 	}

@@ -100,16 +100,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		refreshErrors.Inc()
 		log.Warn("catalog upkeep failed: serving the last copy", "err", err)
 	})
-	// Jobs stop with ctx and let go of their leases before serve returns,
-	// so that another replica takes them over at once.
+	// Jobs stop when serve returns, letting go of their leases first, so
+	// that another replica takes them over at once.
+	jobsCtx, stopJobs := context.WithCancel(ctx)
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
-		catalog.RunJobs(ctx, cfg.IngestWorkers, func(err error) {
+		catalog.RunJobs(jobsCtx, cfg.IngestWorkers, func(err error) {
 			log.Warn("ingest job", "err", err)
 		})
 	}()
-	defer func() { <-jobsDone }()
+	defer func() { stopJobs(); <-jobsDone }()
 
 	counter, err := listens.New(listens.Options{Store: store, Replica: replicaName()})
 	if err != nil {
