@@ -180,10 +180,10 @@ func TestUploadClientLeaves(t *testing.T) {
 	store := f.store
 	svc := episodes.NewService(store, episodes.Options{})
 	var e *episodes.Episode
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline := time.Now().Add(8 * time.Minute)
 	for e == nil || e.Status(svc.Now()) != episodes.Published {
 		if time.Now().After(deadline) {
-			t.Fatalf("the episode is not published 3 min after the upload: %+v\n%s", e, s.stderr)
+			t.Fatalf("the episode is not published 8 min after the upload: %+v\n%s", e, s.stderr)
 		}
 		time.Sleep(500 * time.Millisecond)
 		if err := svc.Load(t.Context()); err != nil {
