@@ -191,7 +191,7 @@ func (s *Server) sessionHost(c *gin.Context) *accounts.Host {
 		return nil
 	}
 	h, err := s.cfg.Accounts.Host(login)
-	if err != nil || h.SessionGeneration != gen {
+	if err != nil || h.SessionGeneration != gen || h.Disabled {
 		return nil
 	}
 	return h
@@ -214,6 +214,12 @@ func (s *Server) requireSession(c *gin.Context) {
 	}
 	c.Set(hostKey, h)
 	c.Header("Cache-Control", "no-store")
+	// After an admin's reset, the host chooses a new password first.
+	if h.MustChangePassword && !strings.HasPrefix(c.Request.URL.Path, "/studio/account") && c.Request.URL.Path != "/studio/logout" {
+		c.Redirect(http.StatusSeeOther, "/studio/account")
+		c.Abort()
+		return
+	}
 	c.Next()
 }
 

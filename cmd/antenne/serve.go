@@ -130,6 +130,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("start the web server: %w", err)
 	}
+	srv.LogSetupURL(ctx)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
