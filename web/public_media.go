@@ -59,7 +59,7 @@ func (s *Server) serveObject(dir string) gin.HandlerFunc {
 			c.Header("Access-Control-Allow-Origin", "*")
 		}
 		var listen *listens.Listen
-		if e := p.media[key]; e != nil && s.cfg.Listens != nil {
+		if e := p.media[key]; e != nil && s.cfg.Listens != nil && c.Request.Method == http.MethodGet {
 			m := listens.Media{Show: show, Episode: e.ID, Size: e.Media.Size, Duration: e.Media.Duration, Bitrate: e.Media.Bitrate}
 			if s.mediaURL != "" {
 				s.cfg.Listens.Redirected(c.ClientIP(), c.GetHeader("User-Agent"), c.GetHeader("Range"), m)
