@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +59,17 @@ func (s *Server) publicEpisode(c *gin.Context) (*publicShow, *episodes.Episode, 
 	}
 	e, ok := p.bySlug[c.Param("episode")]
 	if !ok {
+		if moved := p.formerSlugs[c.Param("episode")]; moved != nil {
+			// A renamed episode: its old page URL (and the embed and
+			// chapters under it) moves for good to the new one.
+			rest := strings.TrimPrefix(c.FullPath(), "/:show/:episode")
+			target := showPath(p.show.Slug) + url.PathEscape(moved.Slug) + rest
+			if q := c.Request.URL.RawQuery; q != "" {
+				target += "?" + q
+			}
+			c.Redirect(http.StatusMovedPermanently, target)
+			return nil, nil, false
+		}
 		s.notFound(c)
 		return nil, nil, false
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/web/accounts"
+	"github.com/picasoft/antenne/web/federation"
 	"github.com/picasoft/antenne/web/listens"
 )
 
@@ -87,6 +88,9 @@ type Config struct {
 	// Logger receives one line per request and the errors the user does
 	// not see.
 	Logger *slog.Logger
+	// Federation is the shows' fediverse presence (ActivityPub actors,
+	// WebFinger, NodeInfo); nil serves none of it.
+	Federation *federation.Service
 	// Metrics receives web's metrics and is served at /metrics with what
 	// else was registered on it (store errors, Go runtime...). A private
 	// registry when nil.
@@ -189,6 +193,16 @@ func (s *Server) routes() {
 	if s.cfg.Catalog != nil {
 		s.studioRoutes()
 		s.apiRoutes()
+	}
+	if f := s.cfg.Federation; f != nil {
+		h := gin.WrapH(f)
+		for _, r := range federation.Routes {
+			if r.Method == http.MethodGet {
+				get(s.engine, r.Path, h)
+			} else {
+				s.engine.Handle(r.Method, r.Path, h)
+			}
+		}
 	}
 	s.publicRoutes()
 }

@@ -206,7 +206,7 @@ var settings = []setting{
 		c.ShutdownGrace = d
 		return err
 	}},
-	{"ANTENNE_FETCH_ALLOW_PRIVATE", "fetch-allow-private", "false", "let antenne fetch URLs (import) at private, loopback and link-local addresses", setBool(func(c *config) *bool { return &c.FetchAllowPrivate })},
+	{"ANTENNE_FETCH_ALLOW_PRIVATE", "fetch-allow-private", "false", "let antenne fetch URLs (import, fediverse) at private, loopback and link-local addresses", setBool(func(c *config) *bool { return &c.FetchAllowPrivate })},
 	{"ANTENNE_SESSION_KEY", "session-key", "", "key signing the studio's sessions, 32 bytes or more (64+ hex digits or any long secret; or ANTENNE_SESSION_KEY_FILE: a file holding it); empty: a key kept in the store", func(c *config, v string) error {
 		if v == "" {
 			return nil
