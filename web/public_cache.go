@@ -221,6 +221,7 @@ func (s *Server) buildFeed(p *publicShow) (*feedBytes, error) {
 		BuildTime: p.feedTime(),
 		Now:       p.at,
 		Generator: "antenne " + s.cfg.Version,
+		Hubs:      s.cfg.WebSubHubs,
 	}
 	if p.show.SeasonsAreSemesters {
 		opts.Season = semesterSeasons(p.published)
@@ -280,6 +281,24 @@ func semesterSeasons(eps []*episodes.Episode) func(*episodes.Episode) (int, stri
 		sem := episodes.SemesterOf(d)
 		return sem.Sub(first) + 1, sem.String()
 	}
+}
+
+// FeedVersions returns the strong ETag of the feed of every show, building
+// the feeds that changed. Two calls give the same value for a show exactly
+// when its feed's bytes are the same; a show whose feed cannot be built is
+// left out.
+func (s *Server) FeedVersions() map[string]string {
+	out := map[string]string{}
+	for _, sh := range s.cfg.Catalog.Shows() {
+		p, err := s.publicShow(sh.Slug)
+		if err != nil {
+			continue
+		}
+		if fb, _, err := s.feedOf(p); err == nil {
+			out[sh.Slug] = fb.etag
+		}
+	}
+	return out
 }
 
 // warmFeeds builds the feed of every show once, so that the first podcast
