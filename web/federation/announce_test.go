@@ -155,4 +155,3 @@ func TestTwoReplicas(t *testing.T) {
 		t.Errorf("after 410 Gone: %d followers (%v), want 0", n, err)
 	}
 }
-
