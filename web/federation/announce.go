@@ -107,6 +107,10 @@ func (s *Service) announceShow(ctx context.Context, sh *episodes.Show) error {
 		next, err := s.nextRecord(sh, ep, now, c, has)
 		switch {
 		case err != nil:
+			// An episode that cannot be announced (no public audio URL)
+			// does not hold back the others.
+			s.log.WarnContext(ctx, "announce an episode", "show", sh.Slug, "episode_id", ep.ID, "err", err)
+			continue
 		case next != nil:
 			err = s.transition(ctx, sh.Slug, ep.ID, c, *next)
 		case has && !c.v.Queued && now.Sub(c.v.Changed) > stalledQueuing:
