@@ -271,26 +271,10 @@ func TestImportedGUIDCreatedOnce(t *testing.T) {
 		newShow(t, first)
 		reps := replicas(t, blobs, 4, clock)
 		media := storeMedia(t, blobs, "lvel", fmt.Sprintf("guid-%d", mediaCount.Add(1)))
-		var wg sync.WaitGroup
-		errs := make([]error, len(reps))
-		for i, svc := range reps {
-			wg.Go(func() {
-				_, errs[i] = svc.CreateEpisode(t.Context(), &episodes.Episode{Show: "lvel", Title: "Épisode importé", GUID: "https://old.example.org/?p=12", Media: media})
-			})
-		}
-		wg.Wait()
-		ok := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				ok++
-			case !errors.Is(err, episodes.ErrGUIDTaken):
-				t.Errorf("loser: got %v, want ErrGUIDTaken", err)
-			}
-		}
-		if ok != 1 {
-			t.Errorf("%d creations succeeded, want 1", ok)
-		}
+		oneWins(t, reps, episodes.ErrGUIDTaken, func(svc *episodes.Service, _ int) error {
+			_, err := svc.CreateEpisode(t.Context(), &episodes.Episode{Show: "lvel", Title: "Épisode importé", GUID: "https://old.example.org/?p=12", Media: media})
+			return err
+		})
 		if _, err := first.Refresh(t.Context()); err != nil {
 			t.Fatal(err)
 		}
@@ -354,5 +338,42 @@ func TestEpisodesRevisionMatchesContent(t *testing.T) {
 		if want := titleOf[l[0]]; want != l[1] {
 			t.Fatalf("listed %q with the revision of %q", l[1], want)
 		}
+	}
+}
+
+// TestShowSlugUniqueAcrossReplicas: the show document is its own claim,
+// created with If-None-Match: *, so of replicas creating one show at once
+// exactly one succeeds.
+func TestShowSlugUniqueAcrossReplicas(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
+		reps := replicas(t, blobs, 4, episodestest.NewClock())
+		oneWins(t, reps, episodes.ErrConflict, func(svc *episodes.Service, i int) error {
+			_, err := svc.CreateShow(t.Context(), episodes.Show{Slug: "lvel", Title: fmt.Sprintf("Replica %d", i)}, "https://radio.picasoft.net/lvel/feed.xml")
+			return err
+		})
+	})
+}
+
+// oneWins runs create on every replica at once and checks that exactly
+// one succeeds and the others fail with lost.
+func oneWins(t *testing.T, reps []*episodes.Service, lost error, create func(svc *episodes.Service, i int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, len(reps))
+	for i, svc := range reps {
+		wg.Go(func() { errs[i] = create(svc, i) })
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, lost):
+			t.Errorf("loser: got %v, want %v", err, lost)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d succeeded, want 1", won, len(reps))
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -124,9 +123,9 @@ type Server struct {
 	shows *showCache
 	// transcripts are the parsed transcripts the episode pages show.
 	transcripts transcriptCache
-	// key is the session key read from the store (auth.go).
-	keyMu sync.Mutex
-	key   []byte
+	// key is the session key read from the store (auth.go), nil until
+	// read.
+	key atomic.Pointer[[]byte]
 	// loginByIP and loginByAccount slow down password guessing.
 	loginByIP, loginByAccount *limiters
 }

@@ -78,8 +78,10 @@ func New(store Store, shows Shows, now func() time.Time) *Service {
 func (s *Service) Refresh(ctx context.Context) error { return s.refreshHosts(ctx) }
 
 // Run refreshes the accounts every interval and writes the tokens' last
-// uses every minute (see HostByToken) until ctx is done, then writes the
-// uses still pending (for at most 5 s). Failures go to report.
+// uses every minute (see HostByToken) until ctx is done, then tries once
+// more to write the uses still pending (for at most 5 s; a process exiting
+// meanwhile loses them, which costs only the precision of LastUsed).
+// Failures go to report.
 func (s *Service) Run(ctx context.Context, interval time.Duration, report func(error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
