@@ -213,6 +213,9 @@ func TestListensCounting(t *testing.T) {
 			if got := s.counted(day); total(got) != 5 {
 				t.Fatalf("the first day changed: got %v, want 5 listens", got)
 			}
+			if n := s.web.cfg.Listens.Counted(); n != 6 {
+				t.Errorf("the counter says %d listens counted, want 6", n)
+			}
 
 			// Nothing of any listener in the bucket or the log.
 			var secrets []string
