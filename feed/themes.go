@@ -63,9 +63,9 @@ type ThemesOptions struct {
 	// Intro puts the standard sentence ("Les thèmes suivants auront été
 	// abordés ce semestre :") before the list, in Markdown and LaTeX.
 	Intro bool
-	// EpisodeURL gives the public page of an episode for the url field of
-	// CSV and JSON; nil leaves the field empty.
-	EpisodeURL func(*episodes.Episode) string
+	// Links give the public page of an episode for the url field of CSV
+	// and JSON; the zero Links leaves the field empty.
+	Links Links
 }
 
 // Intro sentences, by language.
@@ -116,9 +116,9 @@ func Themes(eps []*episodes.Episode, opts ThemesOptions) ([]byte, error) {
 	case ThemesLaTeX:
 		return themesLaTeX(distinctThemes(eps), intro), nil
 	case ThemesCSV:
-		return themesCSV(themeRows(eps, opts.EpisodeURL))
+		return themesCSV(themeRows(eps, opts.Links))
 	case ThemesJSON:
-		return themesJSON(themeRows(eps, opts.EpisodeURL))
+		return themesJSON(themeRows(eps, opts.Links))
 	default:
 		return themesMarkdown(distinctThemes(eps), intro), nil
 	}
@@ -205,7 +205,7 @@ var themeHeader = []string{
 	"aired_date", "aired_at", "title", "theme", "duration", "duration_seconds", "url", "hosts", "guests",
 }
 
-func themeRows(eps []*episodes.Episode, url func(*episodes.Episode) string) []themeRow {
+func themeRows(eps []*episodes.Episode, links Links) []themeRow {
 	rows := make([]themeRow, 0, len(eps))
 	for _, e := range eps {
 		aired := e.AiredDate().In(episodes.Paris())
@@ -215,13 +215,13 @@ func themeRows(eps []*episodes.Episode, url func(*episodes.Episode) string) []th
 			AiredAt:         aired.Format(time.RFC3339),
 			Title:           oneLine(e.Title),
 			Theme:           oneLine(e.ThemeOrTitle()),
-			Duration:        fmt.Sprintf("%d:%02d:%02d", secs/3600, secs/60%60, secs%60),
+			Duration:        episodes.FormatDurationHours(e.Media.Duration),
 			DurationSeconds: secs,
 			Hosts:           []string{},
 			Guests:          []string{},
 		}
-		if url != nil {
-			r.URL = url(e)
+		if !links.IsZero() {
+			r.URL = links.Episode(e.Show, e.Slug)
 		}
 		for _, p := range e.Persons {
 			switch p.Role {

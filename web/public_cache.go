@@ -113,8 +113,8 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 		objects: map[string]int64{},
 		updated: show.Updated,
 	}
-	if show.Artwork != nil {
-		p.objects[show.Artwork.Key] = show.Artwork.Size
+	for _, o := range show.Objects() {
+		p.objects[o.Key] = max(o.Size, 0)
 	}
 	for _, e := range all {
 		switch e.Status(now) {
@@ -127,15 +127,8 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 			continue
 		}
 		p.bySlug[e.Slug] = e
-		p.objects[e.Media.Key] = e.Media.Size
-		if e.Original != nil {
-			p.objects[e.Original.Key] = e.Original.Size
-		}
-		if e.Artwork != nil {
-			p.objects[e.Artwork.Key] = e.Artwork.Size
-		}
-		if e.Transcript != nil {
-			p.objects[e.Transcript.Key] = 0
+		for _, o := range e.Objects() {
+			p.objects[o.Key] = max(o.Size, 0)
 		}
 		p.updated = latest(p.updated, e.Updated, e.PublishAt)
 	}

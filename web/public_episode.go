@@ -75,7 +75,7 @@ func (s *Server) episodeView(p *publicShow, e *episodes.Episode) episodePage {
 		v.Artwork = imagePath(sh.Artwork)
 	}
 	for _, ch := range e.Chapters {
-		v.Chapters = append(v.Chapters, chapterView{Seconds: int64(ch.Start.Seconds()), Clock: clock(ch.Start), Title: ch.Title})
+		v.Chapters = append(v.Chapters, chapterView{Seconds: int64(ch.Start.Seconds()), Clock: episodes.FormatDuration(ch.Start), Title: ch.Title})
 	}
 	for _, person := range e.Persons {
 		if person.Role == episodes.RoleGuest {

@@ -46,10 +46,10 @@ func (s *Server) serveThemes(c *gin.Context) {
 		lang = "en"
 	}
 	out, err := feed.Themes(episodes.InSemester(p.published, sem, s.cfg.Catalog.Now()), feed.ThemesOptions{
-		Format:     format,
-		Lang:       lang,
-		Intro:      c.Query("intro") == "1" || c.Query("intro") == "true",
-		EpisodeURL: func(e *episodes.Episode) string { return s.cfg.Links.Episode(e.Show, e.Slug) },
+		Format: format,
+		Lang:   lang,
+		Intro:  c.Query("intro") == "1" || c.Query("intro") == "true",
+		Links:  s.cfg.Links,
 	})
 	if err != nil {
 		s.fail(c, err)

@@ -31,9 +31,9 @@ func TestThemesExport(t *testing.T) {
 		{"themes.json", feed.ThemesJSON},
 	} {
 		want, err := feed.Themes(episodes.InSemester(all, p21, f.svc.Now()), feed.ThemesOptions{
-			Format:     c.format,
-			Lang:       "fr",
-			EpisodeURL: func(e *episodes.Episode) string { return f.links.Episode(e.Show, e.Slug) },
+			Format: c.format,
+			Lang:   "fr",
+			Links:  f.links,
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -299,7 +299,7 @@ func formOf(e *episodes.Episode) episodeForm {
 	f.Hosts, f.Guests = strings.Join(hosts, ", "), strings.Join(guests, ", ")
 	var ch []string
 	for _, c := range e.Chapters {
-		line := clock(c.Start) + " " + c.Title
+		line := episodes.FormatDuration(c.Start) + " " + c.Title
 		if c.URL != "" {
 			line += " " + c.URL
 		}
@@ -328,9 +328,9 @@ func (f episodeForm) apply(e *episodes.Episode) error {
 	e.Type, e.Explicit = episodes.EpisodeType(cmp.Or(f.Type, "full")), f.Explicit
 	e.AiredAt = time.Time{}
 	if f.Aired != "" {
-		t, err := parseUserTime(f.Aired)
+		t, err := episodes.ParseParisTime("aired_at", f.Aired)
 		if err != nil {
-			return &episodes.FieldError{Field: "aired_at", Reason: "use a date such as 2021-03-05 09:30"}
+			return err
 		}
 		e.AiredAt = t
 	}
@@ -340,7 +340,7 @@ func (f episodeForm) apply(e *episodes.Episode) error {
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 0 {
-			return 0, &episodes.FieldError{Field: field, Reason: "use a whole number"}
+			return 0, episodes.Invalid(field, "number.malformed", "%q is not a whole number", v)
 		}
 		return n, nil
 	}
@@ -369,7 +369,7 @@ func (f episodeForm) apply(e *episodes.Episode) error {
 		}
 		ch, err := parseChapter(line)
 		if err != nil {
-			return &episodes.FieldError{Field: "chapters", Reason: fmt.Sprintf("line %d: write a time then a title, like 12:30 Interview", i+1)}
+			return episodes.Invalid("chapters", "chapters.malformed", "line %d: write a time then a title, like 12:30 Interview", i+1)
 		}
 		e.Chapters = append(e.Chapters, ch)
 	}
@@ -462,7 +462,6 @@ func (s *Server) saveEpisode(c *gin.Context) {
 	}
 	form := readEpisodeForm(c)
 	action := c.PostForm("action")
-	lang := langOf(c)
 	if action == "preview" {
 		page := s.editData(c, cur)
 		page.Form = form
@@ -484,9 +483,17 @@ func (s *Server) saveEpisode(c *gin.Context) {
 	}
 	now := s.cfg.Catalog.Now()
 	var at time.Time
-	if action == "schedule" {
-		if at, err = parseUserTime(form.ScheduleAt); err != nil || !at.After(now) {
-			s.editFailed(c, cur, form, &episodes.FieldError{Field: "publish_at", Reason: tr(lang, "studio.schedule.future")})
+	switch action {
+	case "publish", "schedule", "unpublish", "draft":
+		mode, when := episodes.PublishNow, ""
+		switch action {
+		case "schedule":
+			mode, when = episodes.PublishLater, strings.TrimSpace(form.ScheduleAt)
+		case "unpublish", "draft":
+			mode = episodes.PublishDraft
+		}
+		if at, err = episodes.ParsePublication(mode, when, now); err != nil {
+			s.editFailed(c, cur, form, err)
 			return
 		}
 	}
@@ -497,12 +504,10 @@ func (s *Server) saveEpisode(c *gin.Context) {
 		switch action {
 		case "publish":
 			if e.Status(now) != episodes.Published {
-				e.PublishAt = now
+				e.PublishAt = at
 			}
-		case "schedule":
+		case "schedule", "unpublish", "draft":
 			e.PublishAt = at
-		case "unpublish", "draft":
-			e.PublishAt = time.Time{}
 		}
 		return nil
 	}
@@ -628,7 +633,7 @@ func (f settingsForm) apply(sh *episodes.Show) error {
 			_, err = fmt.Sscanf(f.AirTime, "%d:%d", &h, &m)
 		}
 		if err != nil || d < 0 || d > 6 {
-			return &episodes.FieldError{Field: "air_slot", Reason: "pick a day and a time such as 09:30"}
+			return episodes.Invalid("air_slot", "air_slot.malformed", "pick a day and a time such as 09:30")
 		}
 		sh.AirSlot = &episodes.AirSlot{Weekday: time.Weekday(d), Hour: h, Minute: m, Station: strings.TrimSpace(f.Station)}
 	}

@@ -47,10 +47,10 @@ func (s *Server) studioSemester(c *gin.Context) {
 	eps := episodes.InSemester(all, sem, now)
 	lang := langOf(c)
 	themes, err := feed.Themes(eps, feed.ThemesOptions{
-		Format:     feed.ThemesMarkdown,
-		Lang:       lang,
-		Intro:      true,
-		EpisodeURL: func(e *episodes.Episode) string { return s.cfg.Links.Episode(e.Show, e.Slug) },
+		Format: feed.ThemesMarkdown,
+		Lang:   lang,
+		Intro:  true,
+		Links:  s.cfg.Links,
 	})
 	if err != nil {
 		s.fail(c, err)

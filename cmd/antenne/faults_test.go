@@ -207,7 +207,7 @@ func (r *slowReader) Read(p []byte) (int, error) {
 func TestStoreStopsDuringUpload(t *testing.T) {
 	f := newFaultSite(t)
 	s := startServe(t, f.vars)
-	rec, err := os.ReadFile(bigMP3(t, 8<<20))
+	rec, err := os.ReadFile(episodestest.BigMP3(t, 8<<20))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestStoreStopsDuringUpload(t *testing.T) {
 // receives an upload, starts it again, and checks the bucket.
 func TestKillServeDuringUpload(t *testing.T) {
 	f := newFaultSite(t)
-	rec, err := os.ReadFile(bigMP3(t, 16<<20))
+	rec, err := os.ReadFile(episodestest.BigMP3(t, 16<<20))
 	if err != nil {
 		t.Fatal(err)
 	}
