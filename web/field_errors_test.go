@@ -19,6 +19,7 @@ import (
 // language, while the API gives the English reason with the field and
 // the key.
 func TestFieldErrorsTranslated(t *testing.T) {
+	t.Parallel()
 	env := newStudioEnv(t, 0)
 	id := env.upload(t, "alice", "lvel")
 	alice := env.login("alice")
@@ -86,6 +87,7 @@ func TestFieldErrorsTranslated(t *testing.T) {
 // has a French and an English text for the key and the field, with as
 // many values as the English reason.
 func TestFieldErrorKeysTranslated(t *testing.T) {
+	t.Parallel()
 	verbs := regexp.MustCompile(`%[^%]`)
 	found := 0
 	for _, dir := range []string{"../episodes", ".", "accounts"} {

@@ -15,6 +15,7 @@ import (
 // the options of `antenne themes` (French, episode page URLs), so that the
 // web and the CLI give the same bytes.
 func TestThemesExport(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, storagetest.Dir(t), siteOptions{})
 	all, err := f.svc.Episodes(f.show, episodes.ListOptions{})
 	if err != nil {

@@ -28,6 +28,7 @@ func TestMain(m *testing.M) {
 // points: no episode document may point to a missing object, and after a
 // sweep no orphan object remains.
 func TestKillDuringPublish(t *testing.T) {
+	t.Parallel()
 	big := episodestest.BigMP3(t, 150<<20)
 	s3cfg := storagetest.S3Config(t)
 	// Time one whole publish, then kill others at points spread over it:

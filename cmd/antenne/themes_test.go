@@ -10,6 +10,7 @@ import (
 // TestThemesAfterTenPublishes is the walk-through: ten episodes
 // published through the CLI, out of order, then the spring 2021 themes.
 func TestThemesAfterTenPublishes(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("shows", "create", "lvel", "--title", "La Voix est Libre")
 	published := []struct{ title, theme, aired string }{
@@ -66,6 +67,7 @@ func TestThemesAfterTenPublishes(t *testing.T) {
 }
 
 func TestThemesEmptyAndBadSeason(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("shows", "create", "lvel", "--title", "La Voix est Libre")
 	code, out, errOut := c.run("themes", "--season", "A19")
