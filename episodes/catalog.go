@@ -9,8 +9,8 @@ import (
 	"sync"
 )
 
-// Keys of the documents in the store. See DESIGN.md, "The bucket is the
-// database".
+// Keys of the documents in the store; the README's "The bucket" lists
+// them all.
 const (
 	showsPrefix  = "shows/"
 	showDocName  = "show.json"
@@ -381,8 +381,8 @@ func (c *catalog) showSlugs() []string {
 	return slugs
 }
 
-// episodesOf returns the cached episodes of a show, in no order, with
-// their ETags, or false when the show is unknown.
+// episodesOf returns the cached episode documents of a show, in no order
+// (without their ETags), or false when the show is unknown.
 func (c *catalog) episodesOf(show string) ([]*Episode, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()

@@ -37,3 +37,15 @@ func FrenchWeekday(d time.Weekday) string {
 	}
 	return frenchWeekdays[d]
 }
+
+// frenchMonths are the French names of the months, January first.
+var frenchMonths = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
+
+// FrenchMonth is the French name of m in lower case: "octobre". A month
+// out of range is written as a number.
+func FrenchMonth(m time.Month) string {
+	if m < time.January || m > time.December {
+		return fmt.Sprintf("%%!Month(%d)", int(m))
+	}
+	return frenchMonths[m-1]
+}

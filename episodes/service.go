@@ -264,14 +264,13 @@ func (sh *Show) validate() error {
 		}
 	}
 	if sh.AirSlot != nil {
-		a := sh.AirSlot
-		if a.Weekday < time.Sunday || a.Weekday > time.Saturday || a.Hour < 0 || a.Hour > 23 || a.Minute < 0 || a.Minute > 59 {
-			return invalid("air_slot", "air_slot.range", "the day or time is out of range")
+		if err := sh.AirSlot.Validate(); err != nil {
+			return err
 		}
-		if a.Location != "" {
-			if _, err := time.LoadLocation(a.Location); err != nil {
-				return invalid("air_slot.location", "time_zone.unknown", "%q is not a time zone such as Europe/Paris", a.Location)
-			}
+	}
+	if sh.Live != nil {
+		if err := sh.Live.validate(sh.AirSlot); err != nil {
+			return err
 		}
 	}
 	return CheckText("title", sh.Title, 255)

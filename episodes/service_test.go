@@ -103,6 +103,7 @@ func TestShowDefaultsAndGUID(t *testing.T) {
 
 func TestShowValidation(t *testing.T) {
 	t.Parallel()
+	friday := &episodes.AirSlot{Weekday: time.Friday, Hour: 9, Minute: 30}
 	svc := episodes.NewService(storagetest.Dir(t), episodes.Options{})
 	tests := []struct {
 		show  episodes.Show
@@ -117,6 +118,15 @@ func TestShowValidation(t *testing.T) {
 		{episodes.Show{Slug: "lvel", Title: "x", Categories: []episodes.Category{{Name: "Technology", Sub: "Podcasts"}}}, "categories"},
 		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: &episodes.AirSlot{Weekday: time.Friday, Hour: 25}}, "air_slot"},
 		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: &episodes.AirSlot{Weekday: time.Friday, Location: "Mars/Olympus"}}, "air_slot.location"},
+		{episodes.Show{Slug: "lvel", Title: "x", Live: &episodes.Live{URL: "https://stream.example/live.mp3"}}, "live"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "javascript:alert(1)"}}, "live.url"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "file:///etc/passwd"}}, "live.url"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://user:pw@stream.example/"}}, "live.url"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example/", Type: "text/html"}}, "live.type"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example/", Minutes: -1}}, "live.minutes"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example/", Minutes: 13 * 60}}, "live.minutes"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example/", Skip: []string{"2020-13-01"}}}, "live.skip_dates"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example/", Skip: []string{"2020-12-25", "2020-12-25"}}}, "live.skip_dates"},
 	}
 	for _, tt := range tests {
 		_, err := svc.CreateShow(t.Context(), tt.show, "https://radio.picasoft.net/lvel/feed.xml")

@@ -37,7 +37,7 @@ func TestWriteErrors(t *testing.T) {
 		{"unknown episode type", show, func(e *episodes.Episode, _ *Options, _ *episodes.Show) { e.Type = "teaser" }, "not full, trailer or bonus"},
 		{"air slot out of range", show, func(_ *episodes.Episode, _ *Options, s *episodes.Show) {
 			s.AirSlot = &episodes.AirSlot{Weekday: 9, Hour: 9}
-		}, "air slot"},
+		}, "air_slot: the day or time is out of range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -99,6 +99,8 @@ var messages = map[string][2]string{
 	"lang.switch":    {"English", "Français"},
 	"lang.label":     {"Langue", "Language"},
 	"footer.powered": {"Propulsé par antenne, logiciel libre (AGPL).", "Powered by antenne, free software (AGPL)."},
+	"footer.listens": {"Comment nous comptons les écoutes", "How we count listens"},
+	"about.listens":  {"Comment nous comptons", "How we count"},
 	"nav.home":       {"Accueil", "Home"},
 
 	// Errors (see errors.go).
@@ -111,7 +113,11 @@ var messages = map[string][2]string{
 	"error.duplicate":   {"Cet enregistrement a déjà été envoyé : c'est l'épisode « %s ».", "This recording was already uploaded: it is the episode “%s”."},
 	"error.unsupported": {"Ce fichier n'est pas un enregistrement audio reconnu (il ressemble à %s).", "This file is not a recognised audio recording (it looks like %s)."},
 	"error.ffmpeg":      {"Ce format doit être converti en MP3, mais ffmpeg n'est pas installé sur le serveur. Envoyez un MP3 ou un M4A, ou prévenez l'administrateur.", "This format must be converted to MP3, but ffmpeg is not installed on the server. Upload an MP3 or an M4A, or tell the administrator."},
+	"error.silent":      {"Cet enregistrement est silencieux : il n'y a rien à mettre au niveau sonore d'un podcast. Vérifiez le fichier envoyé.", "This recording is silent: there is nothing to bring to a podcast's loudness. Check the file you sent."},
 	"error.toolarge":    {"Le fichier est trop gros (au plus %s).", "The file is too large (at most %s)."},
+	"error.bodystalled": {"L'envoi s'est interrompu : plus rien n'arrivait. Vérifiez la connexion et recommencez.", "The upload stalled: nothing arrived any more. Check the connection and try again."},
+	"error.bodycut":     {"L'envoi a été coupé avant la fin. Recommencez.", "The upload was cut before its end. Try again."},
+	"error.semester":    {"Semestre inconnu %q : écrivez A ou P puis l'année, comme A20, P21 ou A2020.", "Unknown semester %q: use A or P then the year, like A20, P21 or A2020."},
 	"error.unavailable": {"Le stockage est indisponible, réessayez dans quelques minutes.", "The storage is unavailable, try again in a few minutes."},
 	"error.internal":    {"Une erreur interne est survenue. Elle a été consignée ; réessayez plus tard.", "An internal error occurred. It was logged; try again later."},
 	"error.timeout":     {"Le serveur a mis trop de temps à répondre. Réessayez.", "The server took too long to answer. Try again."},
@@ -121,46 +127,51 @@ var messages = map[string][2]string{
 	"home.empty": {"Aucune émission n'est encore publiée.", "No show is published yet."},
 
 	// Show page.
-	"show.episodes":      {"Épisodes", "Episodes"},
-	"show.noepisodes":    {"Aucun épisode publié pour l'instant.", "No episode published yet."},
-	"show.subscribe":     {"S'abonner", "Subscribe"},
-	"show.rss":           {"Flux RSS", "RSS feed"},
-	"show.rss.help":      {"Copiez cette adresse dans votre application de podcasts :", "Copy this address into your podcast app:"},
-	"show.apps":          {"Ouvrir dans une application", "Open in an app"},
-	"show.app.other":     {"Autre application (podcast://)", "Other app (podcast://)"},
-	"show.airslot":       {"À l'antenne le %s à %s", "On air on %s at %s"},
-	"show.airslot.on":    {"sur %s", "on %s"},
-	"show.website":       {"Site web", "Website"},
-	"show.hosts":         {"Animé par", "Hosted by"},
-	"show.artwork":       {"Illustration de l'émission %s", "Artwork of the show %s"},
-	"show.page":          {"Page %d sur %d", "Page %d of %d"},
-	"show.prev":          {"Épisodes plus récents", "Newer episodes"},
-	"show.next":          {"Épisodes plus anciens", "Older episodes"},
-	"show.pagination":    {"Pages d'épisodes", "Episode pages"},
-	"show.license":       {"Licence : %s", "License: %s"},
-	"show.support":       {"Soutenir l'émission", "Support the show"},
-	"show.seasons":       {"Thèmes par semestre", "Themes by semester"},
-	"episode.aired":      {"Diffusé le %s", "Aired on %s"},
-	"episode.published":  {"Publié le %s", "Published on %s"},
-	"episode.duration":   {"Durée : %s", "Duration: %s"},
-	"episode.player":     {"Lecteur audio de l'épisode %s", "Audio player of the episode %s"},
-	"episode.nosupport":  {"Votre navigateur ne lit pas l'audio intégré.", "Your browser cannot play embedded audio."},
-	"episode.download":   {"Télécharger l'épisode (%s, %s)", "Download the episode (%s, %s)"},
-	"episode.original":   {"Télécharger l'enregistrement d'origine", "Download the original recording"},
-	"episode.chapters":   {"Chapitres", "Chapters"},
-	"episode.notes":      {"Notes de l'épisode", "Show notes"},
-	"episode.persons":    {"Participants", "Participants"},
-	"episode.hosts":      {"Animation", "Hosts"},
-	"episode.guests":     {"Invités", "Guests"},
-	"episode.transcript": {"Transcription", "Transcript"},
-	"episode.embed":      {"Intégrer ce lecteur", "Embed this player"},
-	"episode.embed.help": {"Copiez ce code dans votre page :", "Copy this code into your page:"},
-	"episode.back":       {"Tous les épisodes de %s", "All episodes of %s"},
-	"episode.season":     {"Saison %d", "Season %d"},
-	"episode.number":     {"Épisode %d", "Episode %d"},
-	"episode.artwork":    {"Illustration de l'épisode %s", "Artwork of the episode %s"},
-	"episode.listen":     {"Écouter sur %s", "Listen on %s"},
-	"episode.seekto":     {"Aller à %s", "Go to %s"},
+	"show.episodes":       {"Épisodes", "Episodes"},
+	"show.noepisodes":     {"Aucun épisode publié pour l'instant.", "No episode published yet."},
+	"show.subscribe":      {"S'abonner", "Subscribe"},
+	"show.rss":            {"Flux RSS", "RSS feed"},
+	"show.rss.help":       {"Copiez cette adresse dans votre application de podcasts :", "Copy this address into your podcast app:"},
+	"show.apps":           {"Ouvrir dans une application", "Open in an app"},
+	"show.app.other":      {"Autre application (podcast://)", "Other app (podcast://)"},
+	"show.airslot":        {"À l'antenne le %s à %s", "On air on %s at %s"},
+	"show.airslot.on":     {"sur %s", "on %s"},
+	"show.live":           {"En direct", "Live now"},
+	"show.live.on":        {"En direct sur %s", "Live on %s"},
+	"show.live.play":      {"Le direct se lance quand vous appuyez sur lecture.", "The live stream starts when you press play."},
+	"show.live.link":      {"Ouvrir le flux du direct", "Open the live stream"},
+	"show.next.broadcast": {"Prochaine émission : %s à %s", "Next broadcast: %s at %s"},
+	"show.website":        {"Site web", "Website"},
+	"show.hosts":          {"Animé par", "Hosted by"},
+	"show.artwork":        {"Illustration de l'émission %s", "Artwork of the show %s"},
+	"show.page":           {"Page %d sur %d", "Page %d of %d"},
+	"show.prev":           {"Épisodes plus récents", "Newer episodes"},
+	"show.next":           {"Épisodes plus anciens", "Older episodes"},
+	"show.pagination":     {"Pages d'épisodes", "Episode pages"},
+	"show.license":        {"Licence : %s", "License: %s"},
+	"show.support":        {"Soutenir l'émission", "Support the show"},
+	"show.seasons":        {"Thèmes par semestre", "Themes by semester"},
+	"episode.aired":       {"Diffusé le %s", "Aired on %s"},
+	"episode.published":   {"Publié le %s", "Published on %s"},
+	"episode.duration":    {"Durée : %s", "Duration: %s"},
+	"episode.player":      {"Lecteur audio de l'épisode %s", "Audio player of the episode %s"},
+	"episode.nosupport":   {"Votre navigateur ne lit pas l'audio intégré.", "Your browser cannot play embedded audio."},
+	"episode.download":    {"Télécharger l'épisode (%s, %s)", "Download the episode (%s, %s)"},
+	"episode.original":    {"Télécharger l'enregistrement d'origine", "Download the original recording"},
+	"episode.chapters":    {"Chapitres", "Chapters"},
+	"episode.notes":       {"Notes de l'épisode", "Show notes"},
+	"episode.persons":     {"Participants", "Participants"},
+	"episode.hosts":       {"Animation", "Hosts"},
+	"episode.guests":      {"Invités", "Guests"},
+	"episode.transcript":  {"Transcription", "Transcript"},
+	"episode.embed":       {"Intégrer ce lecteur", "Embed this player"},
+	"episode.embed.help":  {"Copiez ce code dans votre page :", "Copy this code into your page:"},
+	"episode.back":        {"Tous les épisodes de %s", "All episodes of %s"},
+	"episode.season":      {"Saison %d", "Season %d"},
+	"episode.number":      {"Épisode %d", "Episode %d"},
+	"episode.artwork":     {"Illustration de l'épisode %s", "Artwork of the episode %s"},
+	"episode.listen":      {"Écouter sur %s", "Listen on %s"},
+	"episode.seekto":      {"Aller à %s", "Go to %s"},
 }
 
 // tr translates key into lang, formatting args into it when given.
@@ -181,8 +192,6 @@ func tr(lang, key string, args ...any) string {
 	return s
 }
 
-var frenchMonths = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
-
 // longDate writes a date the way people read it: "vendredi 2 octobre 2020"
 // in French ("1er" for the first of the month), "Friday 2 October 2020" in
 // English. The date is read in loc.
@@ -198,7 +207,7 @@ func longDate(lang string, t time.Time, loc *time.Location) string {
 	if t.Day() == 1 {
 		day = "1er"
 	}
-	return fmt.Sprintf("%s %s %s %d", episodes.FrenchWeekday(t.Weekday()), day, frenchMonths[t.Month()-1], t.Year())
+	return fmt.Sprintf("%s %s %s %d", episodes.FrenchWeekday(t.Weekday()), day, episodes.FrenchMonth(t.Month()), t.Year())
 }
 
 // dayName is a day of the week in lang: "vendredi", "Friday".

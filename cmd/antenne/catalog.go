@@ -13,6 +13,7 @@ import (
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/storage"
 	"github.com/picasoft/antenne/web/accounts"
 )
 
@@ -20,6 +21,7 @@ import (
 type catalogCmd struct {
 	cfg   *config
 	svc   *episodes.Service
+	store storage.Store
 	hosts *accounts.Service
 	links feed.Links
 }
@@ -52,7 +54,7 @@ func catalogFrom(ctx context.Context, cfg *config) (*catalogCmd, error) {
 	if err := hosts.Refresh(ctx); err != nil {
 		return nil, fmt.Errorf("load the host accounts: %w", err)
 	}
-	return &catalogCmd{cfg: cfg, svc: svc, hosts: hosts, links: l}, nil
+	return &catalogCmd{cfg: cfg, svc: svc, store: store, hosts: hosts, links: l}, nil
 }
 
 // showSlug returns the show named by flag (or the only one).

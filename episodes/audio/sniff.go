@@ -54,11 +54,6 @@ func (f Format) Ext() string {
 	return string(f)
 }
 
-// PodcastReady reports whether podcast apps play the container (MP3 and
-// MP4). Whether a recording is published as it is also depends on its
-// codec and tracks: see ProbeResult.NeedsTranscode.
-func (f Format) PodcastReady() bool { return f == FormatMP3 || f == FormatM4A }
-
 // FileKind is what a refused file looks like. The web layer translates it
 // for hosts; the values are stable.
 type FileKind string

@@ -6,10 +6,9 @@ package audio_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"sync"
 	"testing"
@@ -18,35 +17,6 @@ import (
 	. "github.com/picasoft/antenne/episodes/audio"
 	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 )
-
-var (
-	ebur128I    = regexp.MustCompile(`I:\s+(-?[0-9.]+|-inf) LUFS`)
-	ebur128Peak = regexp.MustCompile(`Peak:\s+(-?[0-9.]+|-inf) dBFS`)
-)
-
-// ebur128 measures a file's integrated loudness and true peak with
-// ffmpeg's ebur128 filter.
-func ebur128(t testing.TB, path string) (lufs, peak float64) {
-	t.Helper()
-	bin := NeedTool(t, "ffmpeg")
-	out, err := exec.Command(bin, "-hide_banner", "-nostdin", "-nostats", "-i", path, "-map", "0:a:0",
-		"-af", "ebur128=peak=true", "-f", "null", "-").CombinedOutput()
-	if err != nil {
-		t.Fatalf("ebur128 %s: %v\n%s", path, err, out)
-	}
-	last := func(re *regexp.Regexp) float64 {
-		m := re.FindAllSubmatch(out, -1)
-		if m == nil {
-			t.Fatalf("ebur128 %s: no %v in\n%s", path, re, out)
-		}
-		v, err := strconv.ParseFloat(string(m[len(m)-1][1]), 64)
-		if err != nil {
-			t.Fatalf("ebur128 %s: %v", path, err)
-		}
-		return v
-	}
-	return last(ebur128I), last(ebur128Peak)
-}
 
 // checkPodcastMP3 checks a transcoded recording against its source.
 func checkPodcastMP3(t testing.TB, src string, orig *ProbeResult, got *Prepared) {
@@ -71,7 +41,7 @@ func checkPodcastMP3(t testing.TB, src string, orig *ProbeResult, got *Prepared)
 	if d := got.Podcast.Duration - in; d < -50*time.Millisecond || d > 50*time.Millisecond {
 		t.Errorf("probed duration: got %v, want %v within 50ms", got.Podcast.Duration, in)
 	}
-	lufs, peak := ebur128(t, got.Path)
+	lufs, _, peak := ebur128(t, got.Path)
 	if lufs < ffmpeg.TargetLoudness-1 || lufs > ffmpeg.TargetLoudness+1 {
 		t.Errorf("integrated loudness: got %.1f LUFS, want %.0f +/- 1", lufs, ffmpeg.TargetLoudness)
 	}
@@ -253,10 +223,60 @@ func BenchmarkTranscode45Min(b *testing.B) {
 		}
 		b.StopTimer()
 		checkPodcastMP3(b, src, orig, got)
-		lufs, peak := ebur128(b, got.Path)
+		lufs, _, peak := ebur128(b, got.Path)
 		b.ReportMetric(lufs, "LUFS")
 		b.ReportMetric(peak, "dBTP")
 		b.ReportMetric(float64(got.Podcast.Duration-orig.Duration)/float64(time.Millisecond), "duration-diff-ms")
 		b.StartTimer()
+	}
+}
+
+// TestTranscodeLimitsPeaks transcodes quiet recordings with loud short
+// bursts: the gain to -16 LUFS would put the bursts far over -1 dBTP, so
+// the limiter must hold them while the loudness reaches its target.
+func TestTranscodeLimitsPeaks(t *testing.T) {
+	const bursts = "+0.7*lt(mod(t,3),0.004)*sin(2*PI*1000*t)" // 4 ms at -3 dBFS every 3 s
+	for _, c := range []struct{ name, source, codec string }{
+		{"speech.wav", fmt.Sprintf("anoisesrc=color=pink:sample_rate=48000:amplitude=0.6:duration=30:seed=7,aeval='0.25*val(0)*%s%s':c=same",
+			speechEnvelope, bursts), "pcm_s24le"},
+		{"music.flac", fmt.Sprintf("aevalsrc='0.05*(%s)%s|0.05*(%s)%s':s=44100:d=20", chordsLeft, bursts, chordsRight, bursts), "flac"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := filepath.Join(t.TempDir(), c.name)
+			FFmpeg(t, "-f", "lavfi", "-i", c.source, "-c:a", c.codec, src)
+			orig, err := Probe(t.Context(), src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ffmpeg.New("", 1).Prepare(t.Context(), src, t.TempDir(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, a := got.LoudnessBefore, got.LoudnessAfter
+			t.Logf("before %.2f LUFS, %.2f dBTP; after %.2f LUFS, %.2f dBTP", b.Integrated, b.TruePeak, a.Integrated, a.TruePeak)
+			if gain := ffmpeg.TargetLoudness - b.Integrated; b.TruePeak+gain < 6 {
+				t.Fatalf("source: %.1f LUFS, true peak %.1f dBTP: the gain would not push the peaks far over -1 dBTP, a weak test",
+					b.Integrated, b.TruePeak)
+			}
+			checkPodcastMP3(t, src, orig, got)
+			if a.TruePeak > ffmpeg.TargetTruePeak {
+				t.Errorf("reported true peak after: got %.1f dBTP, want <= %.0f", a.TruePeak, ffmpeg.TargetTruePeak)
+			}
+		})
+	}
+}
+
+// TestTranscodeSilence: a silent recording cannot be normalised; it gets
+// ErrSilent and leaves no MP3.
+func TestTranscodeSilence(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "silence.flac")
+	FFmpeg(t, "-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono", "-t", "5", "-c:a", "flac", src)
+	dir := t.TempDir()
+	_, err := ffmpeg.New("", 1).Prepare(t.Context(), src, dir, nil)
+	if !errors.Is(err, ffmpeg.ErrSilent) {
+		t.Fatalf("got %v, want ffmpeg.ErrSilent", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("got %d files left in the output folder, want none", len(entries))
 	}
 }

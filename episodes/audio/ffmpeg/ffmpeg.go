@@ -5,12 +5,11 @@ package ffmpeg
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,8 +30,6 @@ var ErrMissing = errors.New("ffmpeg is needed to convert this recording to MP3 b
 const (
 	TargetLoudness = -16.0 // LUFS integrated
 	TargetTruePeak = -1.0  // dBTP, the most the MP3 may reach
-	loudnormPeak   = -2.0  // dBTP asked of loudnorm
-	loudnormRange  = 11.0  // LU
 )
 
 // Runner turns recordings that podcast apps do not play into MP3 with
@@ -121,14 +118,15 @@ func (t *Runner) Prepare(ctx context.Context, path, dir string, progress func(do
 }
 
 // Transcode writes the recording at src (probed as p) to dst as MP3: mono
-// stays mono, more than two channels are mixed to stereo; loudness is
-// normalised in two passes of ffmpeg's loudnorm to TargetLoudness with a
-// true peak under TargetTruePeak; tags, chapters and cover are kept. It
-// returns the loudness of src and of dst. dst is removed on failure.
+// stays mono, more than two channels are mixed to stereo; tags, chapters
+// and cover are kept. Loudness is brought to TargetLoudness with a true
+// peak at most TargetTruePeak, in three passes of ffmpeg, each bounded in
+// time: decode to PCM measured in Go (audio.Meter), encode once with the
+// gain (and a limiter only when the gain would push the peaks over the
+// ceiling), decode the MP3 to check it; a result off target is encoded
+// once more with the gain and the ceiling corrected. It returns the
+// loudness of src and of dst. dst is removed on failure.
 func (t *Runner) Transcode(ctx context.Context, src string, p *audio.ProbeResult, dst string, progress func(done float64)) (before, after *audio.Loudness, err error) {
-	if progress == nil {
-		progress = func(float64) {}
-	}
 	bin, err := t.ffmpegPath()
 	if err != nil {
 		return nil, nil, fmt.Errorf("transcode %s (%s): %w", src, p.Format, err)
@@ -138,18 +136,12 @@ func (t *Runner) Transcode(ctx context.Context, src string, p *audio.ProbeResult
 		return nil, nil, err
 	}
 	defer release()
-	total := p.Duration
-	// Three passes over the audio: measure, encode, measure the result.
-	step := func(i int) func(time.Duration) {
-		return func(d time.Duration) {
-			f := float64(d) / float64(max(total, 1))
-			progress((float64(i) + min(max(f, 0), 1)) / 3)
+	defer func() {
+		if err != nil {
+			os.Remove(dst)
 		}
-	}
-	m, err := measureLoudness(ctx, bin, src, step(0))
-	if err != nil {
-		return nil, nil, fmt.Errorf("transcode %s: measure loudness: %w", src, err)
-	}
+	}()
+	report := newProgress(progress)
 	channels, bitrate := 2, t.StereoBitrate
 	if bitrate == 0 {
 		bitrate = 128000
@@ -160,8 +152,80 @@ func (t *Runner) Transcode(ctx context.Context, src string, p *audio.ProbeResult
 			bitrate = 96000
 		}
 	}
-	filter := fmt.Sprintf("loudnorm=I=%g:TP=%g:LRA=%g:measured_I=%s:measured_TP=%s:measured_LRA=%s:measured_thresh=%s:offset=%s:linear=true:print_format=summary",
-		TargetLoudness, loudnormPeak, loudnormRange, m.InputI, m.InputTP, m.InputLRA, m.InputThresh, m.TargetOffset)
+	// Measured as it will be encoded: same channels, same rate.
+	out := pcmFormat{rate: mp3Rate(p.SampleRate), channels: channels}
+	before, err = measure(ctx, bin, src, out, p.Duration, report.span([2]float64{0, 0.1}))
+	if err != nil {
+		return nil, nil, fmt.Errorf("transcode %s: measure loudness: %w", src, err)
+	}
+	if math.IsInf(before.Integrated, -1) {
+		return nil, nil, fmt.Errorf("transcode %s: %w", src, ErrSilent)
+	}
+	enc := encoding{gain: TargetLoudness - before.Integrated, ceiling: limiterCeiling}
+	// Of the progress, the measure takes 10 %, the encode 75 %, the check
+	// 12 %; a second encode and check, when needed, the last 3 %.
+	type span = [2]float64
+	tries := []struct{ encode, check span }{{span{0.1, 0.85}, span{0.85, 0.97}}, {span{0.97, 0.995}, span{0.995, 1}}}
+	for try, spans := range tries {
+		limit := before.TruePeak+enc.gain > enc.ceiling
+		if err := encode(ctx, bin, src, p, dst, out, bitrate, enc, limit, report.span(spans.encode)); err != nil {
+			return nil, nil, fmt.Errorf("transcode %s to MP3: %w", src, err)
+		}
+		after, err = measure(ctx, bin, dst, out, p.Duration, report.span(spans.check))
+		if err != nil {
+			return nil, nil, fmt.Errorf("transcode %s: measure loudness of the MP3: %w", src, err)
+		}
+		miss := TargetLoudness - after.Integrated
+		over := after.TruePeak - (TargetTruePeak - peakMargin)
+		if math.Abs(miss) <= loudnessAim && over <= 0 {
+			break
+		}
+		if try == len(tries)-1 {
+			if math.Abs(miss) <= 1 && after.TruePeak <= TargetTruePeak {
+				break // on target, if not on aim
+			}
+			return nil, nil, fmt.Errorf("transcode %s: the MP3 measures %.1f LUFS, true peak %.1f dBTP, want %g LUFS and at most %g dBTP",
+				src, after.Integrated, after.TruePeak, TargetLoudness, TargetTruePeak)
+		}
+		enc.gain += miss
+		if over > 0 {
+			enc.ceiling -= over + 0.5
+		}
+	}
+	report(1)
+	return before, after, nil
+}
+
+// Loudness aims. The limiter's ceiling is under TargetTruePeak: it limits
+// samples, and the MP3 encoder and the peaks between samples add to them.
+const (
+	limiterCeiling = -2.0 // dBFS, the first try's
+	peakMargin     = 0.1  // dB kept under TargetTruePeak for the difference between meters
+	loudnessAim    = 0.75 // LU: further from TargetLoudness, the MP3 is encoded again
+)
+
+// ErrSilent is returned when a recording has nothing loud enough to
+// measure (no 400 ms over -70 LUFS): it cannot be brought to the podcast
+// loudness.
+var ErrSilent = errors.New("the recording is silent: there is nothing to normalise")
+
+// encoding is how loud to make the MP3.
+type encoding struct {
+	gain    float64 // dB
+	ceiling float64 // dBFS, the limiter's
+}
+
+// pcmFormat is the PCM a recording is measured and encoded in.
+type pcmFormat struct{ rate, channels int }
+
+// encode writes src as MP3 to dst with the gain, and the limiter when
+// limit is set.
+func encode(ctx context.Context, bin, src string, p *audio.ProbeResult, dst string, out pcmFormat, bitrate int, enc encoding, limit bool, progress func(float64)) error {
+	filter := fmt.Sprintf("volume=%.2fdB", enc.gain)
+	if limit {
+		// latency=true: the output keeps the input's timing and length.
+		filter += fmt.Sprintf(",alimiter=limit=%.4f:level=false:latency=true:attack=5:release=50", math.Pow(10, enc.ceiling/20))
+	}
 	// ffmpeg keeps Ogg comments on the audio stream, other tags on the file.
 	metadata := "0"
 	if p.Format == audio.FormatOgg || p.Format == audio.FormatOpus {
@@ -173,20 +237,10 @@ func (t *Runner) Transcode(ctx context.Context, src string, p *audio.ProbeResult
 		args = append(args, "-map", "0:v:0?", "-c:v", "copy", "-disposition:v", "attached_pic")
 	}
 	args = append(args, "-map_metadata", metadata, "-map_chapters", "0",
-		"-af", filter, "-ar", strconv.Itoa(mp3Rate(p.SampleRate)), "-ac", strconv.Itoa(channels),
+		"-af", filter, "-ar", strconv.Itoa(out.rate), "-ac", strconv.Itoa(out.channels),
 		"-c:a", "libmp3lame", "-b:a", strconv.Itoa(bitrate),
-		"-id3v2_version", "3", "-f", "mp3", dst)
-	if _, err := runFFmpeg(ctx, bin, args, step(1)); err != nil {
-		os.Remove(dst)
-		return nil, nil, fmt.Errorf("transcode %s to MP3: %w", src, err)
-	}
-	a, err := measureLoudness(ctx, bin, dst, step(2))
-	if err != nil {
-		os.Remove(dst)
-		return nil, nil, fmt.Errorf("transcode %s: measure loudness of the MP3: %w", src, err)
-	}
-	progress(1)
-	return m.loudness(), a.loudness(), nil
+		"-id3v2_version", "3", "-f", "mp3", "-y", dst)
+	return run(ctx, bin, p.Duration, args, progress)
 }
 
 // mp3Rate is the MP3 sample rate closest to a recording's rate.
@@ -201,81 +255,136 @@ func mp3Rate(rate int) int {
 	return 44100
 }
 
-// loudnormStats is the JSON loudnorm prints with print_format=json.
-type loudnormStats struct {
-	InputI       string `json:"input_i"`
-	InputTP      string `json:"input_tp"`
-	InputLRA     string `json:"input_lra"`
-	InputThresh  string `json:"input_thresh"`
-	TargetOffset string `json:"target_offset"`
-}
-
-func (s *loudnormStats) loudness() *audio.Loudness {
-	f := func(v string) float64 {
-		x, _ := strconv.ParseFloat(v, 64)
-		return x
-	}
-	return &audio.Loudness{Integrated: f(s.InputI), TruePeak: f(s.InputTP), Range: f(s.InputLRA)}
-}
-
-// measureLoudness runs loudnorm's analysis pass over path.
-func measureLoudness(ctx context.Context, bin, path string, progress func(time.Duration)) (*loudnormStats, error) {
-	filter := fmt.Sprintf("loudnorm=I=%g:TP=%g:LRA=%g:print_format=json", TargetLoudness, loudnormPeak, loudnormRange)
-	stderr, err := runFFmpeg(ctx, bin, []string{"-i", path, "-map", "0:a:0", "-af", filter, "-f", "null", "-"}, progress)
+// measure decodes the first audio stream of path to PCM in ffmpeg and
+// measures it with an audio.Meter as it comes through the pipe.
+func measure(ctx context.Context, bin, path string, f pcmFormat, duration time.Duration, progress func(float64)) (*audio.Loudness, error) {
+	m, err := audio.NewMeter(f.rate, f.channels)
 	if err != nil {
 		return nil, err
 	}
-	i := bytes.LastIndexByte(stderr, '{')
-	j := bytes.LastIndexByte(stderr, '}')
-	if i < 0 || j < i {
-		return nil, fmt.Errorf("no loudnorm statistics in ffmpeg's output")
-	}
-	var s loudnormStats
-	if err := json.Unmarshal(stderr[i:j+1], &s); err != nil {
-		return nil, fmt.Errorf("read loudnorm statistics: %w", err)
-	}
-	for _, v := range []string{s.InputI, s.InputTP, s.InputLRA, s.InputThresh, s.TargetOffset} {
-		if _, err := strconv.ParseFloat(v, 64); err != nil {
-			// -inf for silence: loudnorm cannot normalise it.
-			return nil, fmt.Errorf("loudnorm statistics %+v: the recording is silent or unreadable", s)
-		}
-	}
-	return &s, nil
-}
-
-// runFFmpeg runs ffmpeg with args and returns its stderr. ffmpeg's
-// -progress output feeds progress with the time encoded so far. Cancelling
-// ctx kills ffmpeg.
-func runFFmpeg(ctx context.Context, bin string, args []string, progress func(time.Duration)) ([]byte, error) {
-	full := append([]string{"-hide_banner", "-nostdin", "-nostats", "-y", "-progress", "pipe:1"}, args...)
-	cmd := exec.CommandContext(ctx, bin, full...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		line := sc.Text()
-		if v, ok := strings.CutPrefix(line, "out_time_us="); ok && progress != nil {
-			if us, err := strconv.ParseInt(v, 10, 64); err == nil {
-				progress(time.Duration(us) * time.Microsecond)
+	args := []string{"-i", path, "-map", "0:a:0", "-ac", strconv.Itoa(f.channels), "-ar", strconv.Itoa(f.rate), "-f", "f32le", "pipe:1"}
+	total := float64(duration) / float64(time.Second) * float64(f.rate)
+	err = runChild(ctx, bin, duration, args, func(out io.Reader) error {
+		buf := make([]byte, 256<<10)
+		for {
+			n, err := out.Read(buf)
+			m.Write(buf[:n])
+			if total > 0 {
+				progress(float64(m.Frames()) / total)
+			}
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
 			}
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
+	return m.Loudness(), nil
+}
+
+// run runs ffmpeg with args, feeding progress with the fraction of
+// duration encoded so far from ffmpeg's -progress output.
+func run(ctx context.Context, bin string, duration time.Duration, args []string, progress func(float64)) error {
+	args = append([]string{"-progress", "pipe:1"}, args...)
+	return runChild(ctx, bin, duration, args, func(out io.Reader) error {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "out_time_us="); ok && duration > 0 {
+				if us, err := strconv.ParseInt(v, 10, 64); err == nil {
+					progress(float64(time.Duration(us)*time.Microsecond) / float64(duration))
+				}
+			}
+		}
+		return sc.Err()
+	})
+}
+
+// Bounds of one ffmpeg run: its time, a multiple of the recording's
+// duration, and the end of its error output kept for messages.
+const (
+	childTimeBase    = 2 * time.Minute
+	childTimePerTime = 2 // seconds of ffmpeg per second of audio, at most
+	stderrKept       = 16 << 10
+)
+
+// runChild runs ffmpeg with args and hands its standard output to read,
+// which must read it to the end. Cancelling ctx, or the run outlasting
+// its bound for a recording of duration, kills ffmpeg.
+func runChild(ctx context.Context, bin string, duration time.Duration, args []string, read func(io.Reader) error) error {
+	limit := childTimeBase + childTimePerTime*duration
+	cctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	full := append([]string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "error"}, args...)
+	cmd := exec.CommandContext(cctx, bin, full...)
+	cmd.WaitDelay = 5 * time.Second
+	stderr := &tailBuffer{max: stderrKept}
+	cmd.Stderr = stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	readErr := read(out)
 	io.Copy(io.Discard, out)
 	err = cmd.Wait()
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case cctx.Err() != nil:
+		return fmt.Errorf("ffmpeg took more than %v, stopped", limit.Round(time.Second))
+	case err != nil:
+		return fmt.Errorf("ffmpeg: %w: %s", err, lastLines(stderr.Bytes(), 5))
+	case readErr != nil:
+		return fmt.Errorf("read ffmpeg's output: %w", readErr)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("ffmpeg: %w: %s", err, lastLines(stderr.Bytes(), 5))
+	return nil
+}
+
+// tailBuffer keeps the last max bytes written to it, at most twice max in
+// memory.
+type tailBuffer struct {
+	max int
+	buf []byte
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.buf = append(b.buf, p...)
+	if len(b.buf) > 2*b.max {
+		b.buf = append(b.buf[:0], b.buf[len(b.buf)-b.max:]...)
 	}
-	return stderr.Bytes(), nil
+	return len(p), nil
+}
+
+// Bytes is the end of what was written.
+func (b *tailBuffer) Bytes() []byte { return b.buf[max(0, len(b.buf)-b.max):] }
+
+// newProgress returns a reporter of the whole work's progress that never
+// goes back, whose span({from, to}) maps a pass's own fraction, 0 to 1,
+// onto [from, to] of the whole.
+func newProgress(report func(float64)) progressReporter {
+	if report == nil {
+		report = func(float64) {}
+	}
+	var last float64
+	return func(done float64) {
+		if done > last {
+			last = done
+			report(done)
+		}
+	}
+}
+
+type progressReporter func(done float64)
+
+func (r progressReporter) span(fromTo [2]float64) func(float64) {
+	from, to := fromTo[0], fromTo[1]
+	return func(f float64) { r(from + (to-from)*min(max(f, 0), 1)) }
 }
 
 // lastLines is the end of ffmpeg's error output, for error messages.
