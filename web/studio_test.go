@@ -776,7 +776,7 @@ func TestStudioLiveSettings(t *testing.T) {
 	} {
 		body, h = form(append(append([]string{"revision", sh.Revision}, base[2:]...), bad...)...)
 		resp, out := env.do(root, "POST", "/studio/lvel/settings", body, h)
-		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(out, "live.") {
+		if resp.StatusCode != http.StatusBadRequest || !regexp.MustCompile(`Valeur refusée pour « (adresse du direct|dates sans émission|durée du créneau) »`).MatchString(out) {
 			t.Errorf("%v: got %d, want 400 naming the live field\n%.2000s", bad, resp.StatusCode, out)
 		}
 	}
