@@ -72,7 +72,7 @@ type TranscriptFile struct {
 	Language string
 }
 
-// MaxTranscriptBytes bounds a stored transcript.
+// MaxTranscriptBytes bounds a stored transcript (10 MiB).
 const MaxTranscriptBytes = 10 << 20
 
 // transcriptExts are the transcript types stored, with their extension.
