@@ -102,34 +102,44 @@ func (s *Service) takenSlugs(show, self string) map[string]bool {
 // id holds it now: true when the claim was created, was already id's, or
 // was abandoned and taken over; false when another episode holds it.
 func (s *Service) claim(ctx context.Context, show, slug, id string) (bool, error) {
+	holds, _, err := s.takeClaim(ctx, show, slug, id, func(held slugClaim) (bool, error) {
+		return s.abandoned(ctx, show, slug, held)
+	})
+	return holds, err
+}
+
+// takeClaim makes episode id the holder of slug's claim: it creates the
+// claim, finds it already id's, or takes it over (If-Match on the claim)
+// when takeOver says its holder may lose it. It reports whether id holds
+// the claim now and whether this call wrote it.
+func (s *Service) takeClaim(ctx context.Context, show, slug, id string, takeOver func(held slugClaim) (bool, error)) (holds, wrote bool, err error) {
 	key := slugClaimKey(show, slug)
 	mine := slugClaim{Version: DocumentVersion, Episode: id, Created: s.opts.Now().UTC()}
-	_, err := WriteDocument(ctx, s.blobs, key, &mine, "")
+	_, err = WriteDocument(ctx, s.blobs, key, &mine, "")
 	if err == nil {
-		return true, nil
+		return true, true, nil
 	}
 	if !errors.Is(err, ErrConflict) {
-		return false, err
+		return false, false, err
 	}
 	var held slugClaim
 	etag, err := ReadDocument(ctx, s.blobs, key, &held)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return false, nil // released meanwhile: the next suffix will do
+		return false, false, nil // released meanwhile: the next suffix will do
 	case err != nil:
-		return false, err
+		return false, false, err
 	case held.Episode == id:
-		return true, nil
+		return true, false, nil
 	}
-	abandoned, err := s.abandoned(ctx, show, slug, held)
-	if err != nil || !abandoned {
-		return false, err
+	if ok, err := takeOver(held); err != nil || !ok {
+		return false, false, err
 	}
 	_, err = WriteDocument(ctx, s.blobs, key, &mine, etag)
 	if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
-		return false, nil // someone else took it over first
+		return false, false, nil // someone else took it over first
 	}
-	return err == nil, err
+	return err == nil, err == nil, err
 }
 
 // abandoned reports whether a claim of slug is older than claimGrace and
@@ -349,26 +359,54 @@ func (s *Service) RepairSlugs(ctx context.Context) ([]SlugRepair, error) {
 	return done, errors.Join(errs...)
 }
 
-// forceClaim makes episode id the holder of slug's claim, which it holds
-// in its document: the claim is created, or taken from an episode that
-// does not hold the slug. It reports whether it changed the claim.
+// forceClaim makes episode id, which holds slug in its document, the
+// holder of the slug's claim: the claim is created, or taken from an
+// episode that does not hold the slug. It reports whether it changed the
+// claim.
 func (s *Service) forceClaim(ctx context.Context, show, slug, id string) (bool, error) {
-	key := slugClaimKey(show, slug)
-	mine := slugClaim{Version: DocumentVersion, Episode: id, Created: s.opts.Now().UTC()}
-	_, err := WriteDocument(ctx, s.blobs, key, &mine, "")
-	if err == nil {
-		return true, nil
+	holds, wrote, err := s.takeClaim(ctx, show, slug, id, func(slugClaim) (bool, error) { return true, nil })
+	if err == nil && !holds {
+		err = fmt.Errorf("claim %s for episode %s: %w", slugClaimKey(show, slug), id, ErrConflict)
 	}
-	if !errors.Is(err, ErrConflict) {
-		return false, err
+	return wrote, err
+}
+
+// sweepClaims removes the abandoned claims of the cached shows: claims of
+// a slug no cached episode holds, older than claimGrace and whose episode,
+// read from the store, does not hold the slug. It returns the keys
+// removed.
+func (s *Service) sweepClaims(ctx context.Context) ([]string, error) {
+	holders := slugHolders(s.cat)
+	var removed []string
+	var errs []error
+	for _, show := range slices.Sorted(maps.Keys(holders)) {
+		for info, err := range s.blobs.List(ctx, slugClaimsPrefix(show)) {
+			if err != nil {
+				errs = append(errs, fmt.Errorf("list the slug claims of %s: %w", show, err))
+				break
+			}
+			_, slug, ok := parseClaimKey(info.Key)
+			if !ok || len(holders[show][slug]) > 0 {
+				continue
+			}
+			var held slugClaim
+			if _, err := ReadDocument(ctx, s.blobs, info.Key, &held); err != nil {
+				if !errors.Is(err, ErrNotFound) {
+					errs = append(errs, err)
+				}
+				continue
+			}
+			abandoned, err := s.abandoned(ctx, show, slug, held)
+			if err == nil && abandoned {
+				err = s.blobs.Delete(ctx, info.Key)
+				if err == nil {
+					removed = append(removed, info.Key)
+				}
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("sweep the claim %s: %w", info.Key, err))
+			}
+		}
 	}
-	var held slugClaim
-	etag, err := ReadDocument(ctx, s.blobs, key, &held)
-	if err != nil || held.Episode == id {
-		return false, err
-	}
-	if _, err := WriteDocument(ctx, s.blobs, key, &mine, etag); err != nil {
-		return false, fmt.Errorf("claim %s for episode %s: %w", key, id, err)
-	}
-	return true, nil
+	return removed, errors.Join(errs...)
 }

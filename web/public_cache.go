@@ -132,8 +132,8 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 		media:       map[string]*episodes.Episode{},
 		updated:     show.Updated,
 	}
-	if show.Artwork != nil {
-		p.objects[show.Artwork.Key] = show.Artwork.Size
+	for _, o := range show.Objects() {
+		p.objects[o.Key] = max(o.Size, 0)
 	}
 	for _, e := range all {
 		switch e.Status(now) {
@@ -155,17 +155,10 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 				p.formerSlugs[f] = e
 			}
 		}
-		p.objects[e.Media.Key] = e.Media.Size
+		for _, o := range e.Objects() {
+			p.objects[o.Key] = max(o.Size, 0)
+		}
 		p.media[e.Media.Key] = e
-		if e.Original != nil {
-			p.objects[e.Original.Key] = e.Original.Size
-		}
-		if e.Artwork != nil {
-			p.objects[e.Artwork.Key] = e.Artwork.Size
-		}
-		if e.Transcript != nil {
-			p.objects[e.Transcript.Key] = 0
-		}
 		p.updated = latest(p.updated, e.Updated, e.PublishAt)
 	}
 	for f := range p.formerSlugs {
@@ -221,6 +214,7 @@ func (s *Server) buildFeed(p *publicShow) (*feedBytes, error) {
 		BuildTime: p.feedTime(),
 		Now:       p.at,
 		Generator: "antenne " + s.cfg.Version,
+		Hubs:      s.cfg.WebSubHubs,
 	}
 	if p.show.SeasonsAreSemesters {
 		opts.Season = semesterSeasons(p.published)
@@ -280,6 +274,24 @@ func semesterSeasons(eps []*episodes.Episode) func(*episodes.Episode) (int, stri
 		sem := episodes.SemesterOf(d)
 		return sem.Sub(first) + 1, sem.String()
 	}
+}
+
+// FeedVersions returns the strong ETag of the feed of every show, building
+// the feeds that changed. Two calls give the same value for a show exactly
+// when its feed's bytes are the same; a show whose feed cannot be built is
+// left out.
+func (s *Server) FeedVersions() map[string]string {
+	out := map[string]string{}
+	for _, sh := range s.cfg.Catalog.Shows() {
+		p, err := s.publicShow(sh.Slug)
+		if err != nil {
+			continue
+		}
+		if fb, _, err := s.feedOf(p); err == nil {
+			out[sh.Slug] = fb.etag
+		}
+	}
+	return out
 }
 
 // warmFeeds builds the feed of every show once, so that the first podcast

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -88,6 +87,9 @@ type Config struct {
 	// Logger receives one line per request and the errors the user does
 	// not see.
 	Logger *slog.Logger
+	// WebSubHubs are the WebSub hubs the feeds announce
+	// (ANTENNE_WEBSUB_HUBS); see package websub for the pings.
+	WebSubHubs []string
 	// Federation is the shows' fediverse presence (ActivityPub actors,
 	// WebFinger, NodeInfo); nil serves none of it.
 	Federation *federation.Service
@@ -121,9 +123,9 @@ type Server struct {
 	shows *showCache
 	// transcripts are the parsed transcripts the episode pages show.
 	transcripts transcriptCache
-	// key is the session key read from the store (auth.go).
-	keyMu sync.Mutex
-	key   []byte
+	// key is the session key read from the store (auth.go), nil until
+	// read.
+	key atomic.Pointer[[]byte]
 	// loginByIP and loginByAccount slow down password guessing.
 	loginByIP, loginByAccount *limiters
 }
@@ -146,7 +148,7 @@ func New(cfg Config) (*Server, error) {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s.metrics = newMetrics(reg, cfg.Catalog)
+	s.metrics = newMetrics(reg, cfg.Catalog, cfg.Listens)
 	if err := s.engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("set trusted proxies: %w", err)
 	}

@@ -136,7 +136,7 @@ func (s *Server) setup(c *gin.Context) {
 		s.render(c, p.Status, "studio_setup", tr(lang, "setup.title"), setupPage{Token: token, Form: f, Error: p.Message(lang)})
 	}
 	if !accounts.ValidLogin(f.Login) {
-		refuse(&episodes.FieldError{Field: "login", Reason: "use 1 to 64 lowercase letters, digits, dots, hyphens or underscores"})
+		refuse(episodes.Invalid("login", "login.malformed", "%q is not a login: use 1 to 64 lowercase letters, digits, dots, hyphens or underscores", f.Login))
 		return
 	}
 	if err := accounts.CheckPassword(password); err != nil {
@@ -144,7 +144,7 @@ func (s *Server) setup(c *gin.Context) {
 		return
 	}
 	if password != c.PostForm("password2") {
-		refuse(&episodes.FieldError{Field: "password", Reason: tr(lang, "account.mismatch")})
+		refuse(errPasswordMismatch)
 		return
 	}
 	var show *episodes.Show
@@ -190,6 +190,9 @@ func (s *Server) setup(c *gin.Context) {
 	}
 	c.Redirect(http.StatusSeeOther, next)
 }
+
+// errPasswordMismatch: the new password and its repetition differ.
+var errPasswordMismatch = episodes.Invalid("password", "password.mismatch", "the two passwords differ")
 
 // signIn gives the browser a session of h.
 func (s *Server) signIn(c *gin.Context, h *accounts.Host) error {
@@ -255,7 +258,7 @@ func (s *Server) changeOwnPassword(c *gin.Context) {
 	h := currentHost(c)
 	ctx := c.Request.Context()
 	if c.PostForm("password") != c.PostForm("password2") {
-		s.accountFailed(c, &episodes.FieldError{Field: "password", Reason: tr(langOf(c), "account.mismatch")})
+		s.accountFailed(c, errPasswordMismatch)
 		return
 	}
 	if err := s.cfg.Accounts.ChangePassword(ctx, h.Login, c.PostForm("current"), c.PostForm("password")); err != nil {

@@ -22,44 +22,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/episodestest"
-	"github.com/picasoft/antenne/storage"
-	"github.com/picasoft/antenne/storage/storagetest"
 )
-
-// bucketSite is a bucket of a private MinIO with the CLI configured on
-// it, a show "lvel" and a host "alice" of that show with an API token.
-type bucketSite struct {
-	vars  map[string]string
-	cli   *cli
-	store storage.Store
-	token string
-}
-
-func newBucketSite(t *testing.T, bucket string) *bucketSite {
-	t.Helper()
-	m := storagetest.StartMinIO(t)
-	cfg := m.Config()
-	vars := map[string]string{
-		"ANTENNE_S3_ENDPOINT":      cfg.Endpoint,
-		"ANTENNE_S3_ACCESS_KEY":    cfg.AccessKey,
-		"ANTENNE_S3_SECRET_KEY":    cfg.SecretKey,
-		"ANTENNE_S3_SECURE":        "false",
-		"ANTENNE_S3_PATH_STYLE":    "true",
-		"ANTENNE_S3_BUCKET":        bucket,
-		"ANTENNE_S3_CREATE_BUCKET": "true",
-		"ANTENNE_BASE_URL":         "http://127.0.0.1",
-	}
-	c := &cli{t: t, vars: vars}
-	c.ok("shows", "create", "lvel", "--title", "La Voix est Libre")
-	c.ok("hosts", "add", "alice", "--show", "lvel", "--password", "correct horse battery staple")
-	out := strings.Fields(c.ok("hosts", "token", "create", "alice"))
-	cfg.Bucket = bucket
-	store, err := storage.NewS3(t.Context(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &bucketSite{vars: vars, cli: c, store: store, token: out[len(out)-1]}
-}
 
 // startReplica runs the antenne binary (this test binary acting as
 // antenne) as `antenne serve` on the bucket, and stops it with SIGTERM
@@ -124,7 +87,7 @@ func pagePlays(t *testing.T, base, path string) (status int, sum string) {
 // MinIO bucket: what must be unique stays unique, what must be seen is
 // seen, whatever replica a request reaches.
 func TestReplicasShareOneBucket(t *testing.T) {
-	site := newBucketSite(t, "antenne-replicas")
+	site := newFaultSite(t)
 	replicas := []string{startReplica(t, site.vars), startReplica(t, site.vars)}
 	const title = "Sobriété numérique"
 
@@ -394,7 +357,7 @@ func TestReplicasShareOneBucket(t *testing.T) {
 // check --repair gives the younger one the next free slug, and the old
 // page URL redirects to the new one once the slug is free.
 func TestCheckRepairsDuplicateSlugs(t *testing.T) {
-	site := newBucketSite(t, "antenne-repair")
+	site := newFaultSite(t)
 	c := site.cli
 	rec := func(freq int) string {
 		return episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 1, Frequency: freq})

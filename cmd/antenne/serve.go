@@ -24,6 +24,7 @@ import (
 	"github.com/picasoft/antenne/web/accounts"
 	"github.com/picasoft/antenne/web/federation"
 	"github.com/picasoft/antenne/web/listens"
+	"github.com/picasoft/antenne/web/websub"
 )
 
 var serveCommand = command{
@@ -148,11 +149,24 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Listens:         counter,
 		LogIPs:          cfg.LogIPs,
 		Federation:      fed,
+		WebSubHubs:      cfg.WebSubHubs,
 	})
 	if err != nil {
 		return fmt.Errorf("start the web server: %w", err)
 	}
 	srv.LogSetupURL(ctx)
+
+	pinger, err := websub.New(websub.Config{
+		Hubs:    cfg.WebSubHubs,
+		FeedURL: links.Feed,
+		Store:   store,
+		Client:  fetch.NewClient(fetch.Options{AllowPrivate: cfg.FetchAllowPrivate, Timeout: fetchTimeout, MaxBytes: fetchMaxBytes}),
+		Logger:  log,
+	})
+	if err != nil {
+		return usageErrorf("ANTENNE_WEBSUB_HUBS: %v", err)
+	}
+	go pinger.Run(ctx, srv.FeedVersions)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -221,6 +235,7 @@ var (
 	_ web.Objects      = storage.Store(nil)
 	_ listens.Store    = storage.Store(nil)
 	_ federation.Store = storage.Store(nil)
+	_ websub.Store     = storage.Store(nil)
 )
 
 // openStore opens the store the configuration names: S3 when an endpoint
