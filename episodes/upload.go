@@ -322,11 +322,11 @@ func (s *Service) storeTranscript(ctx context.Context, show string, tf *Transcri
 	ext, ok := transcriptExts[typ]
 	switch {
 	case !ok:
-		return nil, invalid("transcript", "%q is not a transcript type (WebVTT, SRT, JSON, HTML or text)", tf.Type)
+		return nil, invalid("transcript", "transcript.type", "%q is not a transcript type (WebVTT, SRT, JSON, HTML or text)", tf.Type)
 	case len(tf.Data) == 0:
-		return nil, invalid("transcript", "the transcript is empty")
+		return nil, invalid("transcript", "transcript.empty", "the transcript is empty")
 	case len(tf.Data) > MaxTranscriptBytes:
-		return nil, invalid("transcript", "the transcript is %d bytes, more than %d", len(tf.Data), MaxTranscriptBytes)
+		return nil, invalid("transcript", "transcript.too_large", "the transcript is %d bytes, more than %d", len(tf.Data), MaxTranscriptBytes)
 	}
 	sum := sha256.Sum256(tf.Data)
 	t := &Transcript{

@@ -217,6 +217,19 @@ func TestListensCounting(t *testing.T) {
 				t.Errorf("the counter says %d listens counted, want 6", n)
 			}
 
+			// Counted answers ask a proxy not to buffer them.
+			req, _ := http.NewRequest("GET", s.srv.URL+path, nil)
+			req.Header.Set("User-Agent", antennapod.ua)
+			req.Header.Set("Range", "bytes=0-99")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get("X-Accel-Buffering"); got != "no" {
+				t.Errorf("X-Accel-Buffering: got %q, want no", got)
+			}
+
 			// Nothing of any listener in the bucket or the log.
 			var secrets []string
 			for _, l := range everyone {

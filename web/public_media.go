@@ -131,6 +131,12 @@ func (s *Server) streamObject(c *gin.Context, key string, hint int64, listen *li
 	}
 	hdr.Set("Cache-Control", "public, max-age=31536000, immutable")
 	hdr.Set("Access-Control-Allow-Origin", "*")
+	if listen != nil {
+		// Counting sees what antenne writes: ask a reverse proxy (nginx
+		// honours this header) not to read the whole file ahead of the
+		// listener.
+		hdr.Set("X-Accel-Buffering", "no")
+	}
 	req := c.Request
 	if req.Header.Get("Range") != "" || req.Header.Get("If-Match") != "" || req.Header.Get("If-Unmodified-Since") != "" {
 		http.ServeContent(c.Writer, req, "", info.ModTime, listen.Track(r))
