@@ -20,10 +20,12 @@ import (
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/episodestest"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/feed/fetch"
 	"github.com/picasoft/antenne/storage"
 	"github.com/picasoft/antenne/storage/storagetest"
 	"github.com/picasoft/antenne/web"
 	"github.com/picasoft/antenne/web/accounts"
+	"github.com/picasoft/antenne/web/federation"
 )
 
 // studioEnv is antenne served over HTTP on a local folder, with two shows
@@ -92,7 +94,11 @@ func newStudioEnv(t *testing.T, maxUpload int64) *studioEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := web.New(web.Config{Catalog: svc, Accounts: hosts, Store: store, Links: links, MaxUpload: maxUpload, Logger: slog.New(slog.NewTextHandler(&env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	fed, err := federation.New(federation.Config{Catalog: svc, Store: store, Links: links, Client: fetch.NewClient(fetch.Options{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := web.New(web.Config{Catalog: svc, Accounts: hosts, Store: store, Links: links, MaxUpload: maxUpload, Federation: fed, Logger: slog.New(slog.NewTextHandler(&env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -668,7 +674,15 @@ func TestStudioSettingsAndReplace(t *testing.T) {
 	t.Parallel()
 	env := newStudioEnv(t, 0)
 	root := env.login("root")
+	follower := `{"actor":"https://mastodon.example/users/bob"}`
+	if _, err := env.store.Put(t.Context(), "shows/lvel/followers/bob.json", strings.NewReader(follower), int64(len(follower)), "application/json"); err != nil {
+		t.Fatal(err)
+	}
 	_, out := env.do(root, "GET", "/studio/lvel/settings", nil, nil)
+	if !strings.Contains(out, "<code>@lvel@"+env.srv.Listener.Addr().String()+"</code> · 1 abonné(s)") ||
+		!strings.Contains(out, `name="fediverse" type="checkbox" value="1" checked`) {
+		t.Errorf("settings page lacks the fediverse handle, the follower count or the ticked box:\n%.4000s", out)
+	}
 	rev := revisionField.FindStringSubmatch(out)[1]
 	body, h := form("revision", rev, "title", "La Voix est Libre", "owner_email", "pas une adresse", "language", "fr", "type", "episodic")
 	resp, out := env.do(root, "POST", "/studio/lvel/settings", body, h)

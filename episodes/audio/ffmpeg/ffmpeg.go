@@ -274,11 +274,14 @@ func measure(ctx context.Context, bin, path string, f pcmFormat, duration time.D
 	total := float64(duration) / float64(time.Second) * float64(f.rate)
 	err = runChild(ctx, bin, duration, args, func(out io.Reader) error {
 		buf := make([]byte, 256<<10)
+		var reported float64
 		for {
 			n, err := out.Read(buf)
 			m.Write(buf[:n])
-			if total > 0 {
-				progress(float64(m.Frames()) / total)
+			// Every 1 %, not every read: the caller may store it.
+			if done := float64(m.Frames()) / max(total, 1); done >= reported+0.01 {
+				progress(done)
+				reported = done
 			}
 			if err == io.EOF {
 				return nil
