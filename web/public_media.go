@@ -32,6 +32,10 @@ import (
 // new recording gets a new key. The object is streamed, ranges read from
 // the store only their bytes (objectReader); a GET opens the first range
 // at once, which also gives the headers, so it costs the store one request.
+// A Range header is first tidied (tidyRange: sorted, coalesced, at most
+// maxRanges parts, else the whole object) and its ranges are read with one
+// store request for each group less than readGap apart: a header of
+// thousands of ranges costs a handful of requests.
 func (s *Server) serveObject(dir string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		show := c.Param("show")
@@ -76,6 +80,9 @@ func (s *Server) streamObject(c *gin.Context, key string, hint int64) {
 	var info episodes.ObjectInfo
 	var err error
 	h := c.Request.Header
+	if rng := h.Get("Range"); rng != "" && hint > 0 {
+		setRange(h, tidyRange(rng, hint))
+	}
 	if c.Request.Method == http.MethodHead || h.Get("If-None-Match") != "" || h.Get("If-Modified-Since") != "" {
 		// No body, or probably none (a revalidation of an object that
 		// never changes): describe it, open it only if it is read.
@@ -90,6 +97,12 @@ func (s *Server) streamObject(c *gin.Context, key string, hint int64) {
 	r.size = info.Size
 	if r.rc != nil {
 		r.rcEnd = min(r.rcEnd, info.Size)
+	}
+	if rng := h.Get("Range"); rng != "" && (info.Size != hint || r.plan == nil) {
+		// The catalog's size was unknown or wrong, or the object was not
+		// opened: plan with the real one.
+		setRange(h, tidyRange(rng, info.Size))
+		r.plan = coalesce(planRanges(h.Get("Range"), info.Size), readGap)
 	}
 	hdr := c.Writer.Header()
 	ctype := info.ContentType
@@ -134,6 +147,16 @@ func (s *Server) streamObject(c *gin.Context, key string, hint int64) {
 	}
 }
 
+// setRange replaces the request's Range header with v, or removes it when
+// v is "".
+func setRange(h http.Header, v string) {
+	if v == "" {
+		h.Del("Range")
+		return
+	}
+	h.Set("Range", v)
+}
+
 // copyBuffers are the buffers of whole downloads.
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
@@ -152,7 +175,7 @@ func (s *Server) openFirst(c *gin.Context, r *objectReader, hint int64) (episode
 	ctx := c.Request.Context()
 	first := byteRange{0, -1}
 	if c.GetHeader("Range") != "" && hint > 0 {
-		r.plan = planRanges(c.GetHeader("Range"), hint)
+		r.plan = coalesce(planRanges(c.GetHeader("Range"), hint), readGap)
 		if len(r.plan) > 0 {
 			first = r.plan[0]
 		}
