@@ -66,21 +66,29 @@ type Upload struct {
 // TranscriptFile is a transcript to store with an upload.
 type TranscriptFile struct {
 	Data     []byte
-	Type     string // text/vtt, application/x-subrip, application/json, text/html, text/plain
+	Type     string // text/vtt, application/x-subrip, application/json, text/plain
 	Language string
 }
 
 // maxTranscriptBytes bounds a stored transcript.
 const maxTranscriptBytes = 10 << 20
 
-// transcriptExts are the transcript types stored, with their extension.
+// transcriptExts are the transcript types stored, with their extension:
+// the text types podcast apps read. HTML is not one: served from the
+// site's origin it would be a page of someone else's making.
 var transcriptExts = map[string]string{
 	"text/vtt":             ".vtt",
 	"application/x-subrip": ".srt",
 	"application/srt":      ".srt",
 	"application/json":     ".json",
-	"text/html":            ".html",
 	"text/plain":           ".txt",
+}
+
+// IsTranscriptType reports whether t (a media type, without parameters)
+// is a type transcripts are stored and served as.
+func IsTranscriptType(t string) bool {
+	_, ok := transcriptExts[t]
+	return ok
 }
 
 // Stages reported to Upload.Progress.
@@ -311,7 +319,7 @@ func (s *Service) storeTranscript(ctx context.Context, show string, tf *Transcri
 	ext, ok := transcriptExts[typ]
 	switch {
 	case !ok:
-		return nil, invalid("transcript", "%q is not a transcript type (WebVTT, SRT, JSON, HTML or text)", tf.Type)
+		return nil, invalid("transcript", "%q is not a transcript type (WebVTT, SRT, JSON or text)", tf.Type)
 	case len(tf.Data) == 0:
 		return nil, invalid("transcript", "the transcript is empty")
 	case len(tf.Data) > maxTranscriptBytes:

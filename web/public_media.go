@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -105,10 +106,7 @@ func (s *Server) streamObject(c *gin.Context, key string, hint int64) {
 		r.plan = coalesce(planRanges(h.Get("Range"), info.Size), readGap)
 	}
 	hdr := c.Writer.Header()
-	ctype := info.ContentType
-	if ctype == "" {
-		ctype = "application/octet-stream"
-	}
+	ctype := servedType(key, info.ContentType)
 	hdr.Set("Content-Type", ctype)
 	if info.ETag != "" {
 		hdr.Set("ETag", `"`+info.ETag+`"`)
@@ -145,6 +143,23 @@ func (s *Server) streamObject(c *gin.Context, key string, hint int64) {
 			s.log.ErrorContext(ctx, "stream object", "key", key, "sent", n, "size", info.Size, "err", err)
 		}
 	}
+}
+
+// servedType is the Content-Type an object is served with: the stored
+// one, except that a transcript of a type transcripts may not have (HTML
+// stored before antenne refused it) is served as plain text, so that it
+// is never a page of the site. Every answer has
+// X-Content-Type-Options: nosniff (securityHeaders).
+func servedType(key, stored string) string {
+	if _, dir, _, err := feed.SplitKey(key); err == nil && dir == feed.DirTranscripts {
+		if t, _, _ := mime.ParseMediaType(stored); !episodes.IsTranscriptType(t) {
+			return "text/plain; charset=utf-8"
+		}
+	}
+	if stored == "" {
+		return "application/octet-stream"
+	}
+	return stored
 }
 
 // setRange replaces the request's Range header with v, or removes it when

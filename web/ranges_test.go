@@ -146,3 +146,4 @@ func TestTidyRange(t *testing.T) {
 		}
 	}
 }
+

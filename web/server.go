@@ -155,7 +155,9 @@ func New(cfg Config) (*Server, error) {
 
 // Handler is the http.Handler to serve. State-changing requests from
 // other sites are refused (403) before they reach a route.
-func (s *Server) Handler() http.Handler { return oneLeadingSlash(s.crossOriginGuard(s.engine.Handler())) }
+func (s *Server) Handler() http.Handler {
+	return oneLeadingSlash(s.crossOriginGuard(s.engine.Handler()))
+}
 
 // oneLeadingSlash makes the path of every request start with exactly one
 // slash, and drops X-Forwarded-Prefix (antenne's links come from its base

@@ -99,3 +99,30 @@ func TestImportRefusesPrivateAddresses(t *testing.T) {
 		t.Error("allowed: the internal service got no request")
 	}
 }
+
+// TestImportHTMLTranscriptIsText imports an item whose only transcript is
+// HTML: it is stored as plain text, its words kept and no markup left.
+func TestImportHTMLTranscriptIsText(t *testing.T) {
+	h := newHost(t, "minimal.xml", "/feed.xml", map[string]string{"/ep1.mp3": "ep1"}, map[string][]byte{
+		"/t.html": []byte(`<html><body><p>Bonjour <b>et</b> bienvenue.</p><script>alert(document.cookie)</script><img src=x onerror=alert(1)></body></html>`),
+	})
+	h.feed = fmt.Appendf(nil, `<rss version="2.0" xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel>
+<title>Texte</title><link>http://example.org/</link><description>d</description>
+<item><title>Un</title><guid>un</guid><pubDate>2 Oct 2020 09:30 GMT</pubDate>
+<enclosure url="%[1]s/ep1.mp3" type="audio/mpeg"/>
+<podcast:transcript url="%[1]s/t.html" type="text/html"/></item>
+</channel></rss>`, h.srv.URL)
+	blobs := storagetest.Dir(t)
+	rep := run(t, t.Context(), newService(t, blobs), h.url("/feed.xml"), importer.Options{})
+	if len(rep.Items) != 1 || rep.Items[0].Outcome != importer.Imported {
+		t.Fatalf("got %+v, want one item imported", rep.Items)
+	}
+	tr := rep.Items[0].Episode.Transcript
+	if tr == nil || tr.Type != "text/plain" || !strings.HasSuffix(tr.Key, ".txt") {
+		t.Fatalf("transcript %+v, want text/plain in a .txt", tr)
+	}
+	text := string(read(t, blobs, tr.Key))
+	if !strings.Contains(text, "Bonjour et bienvenue.") || strings.ContainsAny(text, "<>") || strings.Contains(text, "alert") {
+		t.Errorf("stored transcript %q, want the words without markup or script", text)
+	}
+}
