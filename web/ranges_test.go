@@ -146,4 +146,3 @@ func TestTidyRange(t *testing.T) {
 		}
 	}
 }
-
