@@ -5,16 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/time/rate"
 
 	"github.com/picasoft/antenne/episodes"
 )
@@ -32,69 +29,6 @@ const (
 	// hostKey is where the auth middlewares leave the signed-in host.
 	hostKey = "antenne.host"
 )
-
-// Login rate limits: each client address gets a bucket of ipBurst
-// attempts refilled one every ipEvery, each login one of accountBurst
-// refilled every accountEvery. A burst of guesses is answered 429 with
-// Retry-After before any password is checked.
-const (
-	ipBurst        = 20
-	ipEvery        = 5 * time.Second
-	accountBurst   = 5
-	accountEvery   = 30 * time.Second
-	limiterIdle    = 15 * time.Minute
-	limiterMaxKeys = 10_000
-)
-
-// limiters is a set of token buckets by key (client address, login).
-type limiters struct {
-	mu   sync.Mutex
-	m    map[string]*limiterEntry
-	now  func() time.Time
-	rate rate.Limit
-	size int
-}
-
-type limiterEntry struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-func newLimiters(every time.Duration, burst int) *limiters {
-	return &limiters{m: map[string]*limiterEntry{}, now: time.Now, rate: rate.Every(every), size: burst}
-}
-
-// take spends one attempt of key's bucket. It returns 0 when allowed, else
-// how long to wait before the next attempt.
-func (l *limiters) take(key string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.m) >= limiterMaxKeys {
-		for k, e := range l.m {
-			if now.Sub(e.seen) > limiterIdle {
-				delete(l.m, k)
-			}
-		}
-	}
-	e := l.m[key]
-	if e == nil {
-		if len(l.m) >= limiterMaxKeys {
-			// Still full of active keys: an attack from many addresses.
-			// Refuse newcomers rather than grow without bound.
-			return ipEvery
-		}
-		e = &limiterEntry{lim: rate.NewLimiter(l.rate, l.size)}
-		l.m[key] = e
-	}
-	e.seen = now
-	r := e.lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return d
-	}
-	return 0
-}
 
 // sessionKey is the key that signs sessions: Config.SessionKey, else the
 // one kept in the store, read once.
@@ -267,22 +201,6 @@ func (s *Server) requireAdmin(c *gin.Context) {
 		return
 	}
 	c.Next()
-}
-
-// allowLogin spends an attempt of the client's and the login's buckets;
-// when either is empty it answers 429 with Retry-After and returns false.
-func (s *Server) allowLogin(c *gin.Context, login string) bool {
-	wait := s.loginByIP.take(c.ClientIP())
-	if w := s.loginByAccount.take(strings.ToLower(login)); w > wait {
-		wait = w
-	}
-	if wait <= 0 {
-		return true
-	}
-	secs := int(math.Ceil(wait.Seconds()))
-	c.Header("Retry-After", strconv.Itoa(secs))
-	s.log.WarnContext(c.Request.Context(), "login attempts slowed down", "client", c.ClientIP(), "retry_after", secs)
-	return false
 }
 
 // crossOriginGuard refuses state-changing requests that a browser sends

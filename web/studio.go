@@ -77,17 +77,24 @@ func (s *Server) loginPage(c *gin.Context) {
 func (s *Server) login(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10)
-	login := strings.TrimSpace(strings.ToLower(c.PostForm("login")))
+	login, ok := normalLogin(c.PostForm("login"))
 	password := c.PostForm("password")
-	page := loginPage{Login: login, Next: safeNext(c.PostForm("next"))}
+	page := loginPage{Next: safeNext(c.PostForm("next"))}
 	lang := langOf(c)
-	if !s.allowLogin(c, login) {
+	if !ok {
+		page.Error = tr(lang, "studio.login.long")
+		s.render(c, http.StatusBadRequest, "studio_login", tr(lang, "studio.login"), page)
+		return
+	}
+	page.Login = login
+	if !s.admitLogin(c, login) {
 		page.Error = tr(lang, "studio.login.slow")
 		s.render(c, http.StatusTooManyRequests, "studio_login", tr(lang, "studio.login"), page)
 		return
 	}
 	h, err := s.cfg.Catalog.Authenticate(c.Request.Context(), login, password)
 	if errors.Is(err, episodes.ErrBadCredentials) {
+		s.loginFailed(c, login)
 		s.log.InfoContext(c.Request.Context(), "login failed", "client", c.ClientIP())
 		page.Error = tr(lang, "studio.login.wrong")
 		s.render(c, http.StatusUnauthorized, "studio_login", tr(lang, "studio.login"), page)

@@ -23,6 +23,7 @@ var studioMessages = map[string][2]string{
 	"studio.login.password":   {"Mot de passe", "Password"},
 	"studio.login.submit":     {"Se connecter", "Sign in"},
 	"studio.login.wrong":      {"Identifiant ou mot de passe incorrect.", "Wrong login or password."},
+	"studio.login.long":       {"Identifiant trop long : 64 caractères au plus.", "Login too long: 64 characters at most."},
 	"studio.login.slow":       {"Trop de tentatives de connexion. Patientez un peu avant de réessayer.", "Too many sign-in attempts. Wait a little before trying again."},
 	"studio.logout":           {"Se déconnecter", "Sign out"},
 	"studio.hello":            {"Bonjour %s !", "Hello %s!"},

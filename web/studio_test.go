@@ -58,6 +58,13 @@ const testPassword = "correct horse"
 
 func newStudioEnv(t *testing.T, maxUpload int64) *studioEnv {
 	t.Helper()
+	return newStudioEnvWith(t, maxUpload, nil)
+}
+
+// newStudioEnvWith is newStudioEnv with the web configuration changed by
+// tweak (when not nil) before the server is built.
+func newStudioEnvWith(t *testing.T, maxUpload int64, tweak func(*web.Config)) *studioEnv {
+	t.Helper()
 	ctx := t.Context()
 	store := storagetest.Dir(t)
 	svc := episodes.NewService(store, episodes.Options{TempDir: t.TempDir()})
@@ -89,7 +96,11 @@ func newStudioEnv(t *testing.T, maxUpload int64) *studioEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := web.New(web.Config{Catalog: svc, Store: store, Links: links, MaxUpload: maxUpload, Logger: slog.New(slog.NewTextHandler(&env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	cfg := web.Config{Catalog: svc, Store: store, Links: links, MaxUpload: maxUpload, Logger: slog.New(slog.NewTextHandler(&env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	s, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
