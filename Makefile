@@ -11,9 +11,10 @@ MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO         := $(GOBIN)/minio
 
 # Debian packages the tests drive for real: ffmpeg for audio, chromium for
-# the browser tests, two feed parsers podcast apps use. Node.js (for a third
-# parser) comes from Debian only when the machine has no npm of its own.
-DEBIAN_PACKAGES := ffmpeg chromium python3-feedparser python3-podcastparser
+# the browser tests, two feed parsers podcast apps use, Icecast as the live
+# stream of the live test. Node.js (for a third parser) comes from Debian
+# only when the machine has no npm of its own.
+DEBIAN_PACKAGES := ffmpeg chromium python3-feedparser python3-podcastparser icecast2
 
 # The Podcast Index's feed parser, from npm, kept outside the tree.
 PARTYTIME_VERSION := 5.0.0
@@ -22,7 +23,7 @@ export NODE_PATH  := $(NODE_DIR)/node_modules
 
 export ANTENNE_TEST_MINIO_BIN := $(MINIO)
 
-.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench bench-http loadtest clean screenshots
+.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench bench-http bench-ingest loadtest clean screenshots
 
 all: build
 
@@ -80,6 +81,11 @@ bench: deps
 	./.ci/with-minio $(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
 	./.ci/with-minio bench/publish.sh
 	./.ci/with-minio bench/feed.sh
+	bench/ingest.sh
+
+## bench-ingest: `antenne publish` of a 45-minute Mumble WAV against one plain MP3 encode (bench/ingest.sh).
+bench-ingest: debian-deps
+	bench/ingest.sh
 
 ## bench-http: antenne's feed and media against nginx and MinIO with wrk (bench/feed.sh).
 bench-http: minio

@@ -1,21 +1,16 @@
 package episodes
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 )
 
-// Keys of the documents in the store. See DESIGN.md, "The bucket is the
-// database".
+// Keys of the documents in the store; the README's "The bucket" lists
+// them all.
 const (
 	showsPrefix  = "shows/"
 	showDocName  = "show.json"
@@ -100,67 +95,6 @@ type catalog struct {
 
 func newCatalog() *catalog {
 	return &catalog{shows: map[string]*showState{}, orphans: map[string]cached[Episode]{}, dirty: map[string]bool{}}
-}
-
-// docTimeout bounds the reading or writing of one document, so that a
-// store that stopped answering fails the request instead of holding it.
-const docTimeout = 30 * time.Second
-
-// readDoc reads the JSON document at key into v and returns its ETag.
-func readDoc(ctx context.Context, blobs Blobs, key string, v any) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, docTimeout)
-	defer cancel()
-	rc, info, err := blobs.Get(ctx, key, 0, -1)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("read %s: %w", key, ErrNotFound)
-		}
-		return "", fmt.Errorf("read %s: %w", key, err)
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, maxDocSize+1))
-	if err != nil {
-		return "", fmt.Errorf("read %s: %w", key, err)
-	}
-	if len(data) > maxDocSize {
-		return "", fmt.Errorf("read %s: larger than %d bytes, not a catalog document", key, maxDocSize)
-	}
-	var head struct {
-		Version int `json:"version"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return "", fmt.Errorf("parse %s: %w", key, err)
-	}
-	if head.Version > DocumentVersion {
-		return "", fmt.Errorf("parse %s: document version %d is newer than this antenne knows (%d): upgrade antenne", key, head.Version, DocumentVersion)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return "", fmt.Errorf("parse %s: %w", key, err)
-	}
-	return info.ETag, nil
-}
-
-// writeDoc stores v as JSON at key if the stored document still has ETag
-// ifMatch ("" : only if there is none), and returns the new ETag.
-func writeDoc(ctx context.Context, blobs Blobs, key string, v any, ifMatch string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, docTimeout)
-	defer cancel()
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return "", fmt.Errorf("encode %s: %w", key, err)
-	}
-	data = append(data, '\n')
-	info, err := blobs.PutIf(ctx, key, bytes.NewReader(data), int64(len(data)), docType, ifMatch)
-	switch {
-	case errors.Is(err, fs.ErrExist):
-		return "", fmt.Errorf("write %s: %w", key, ErrConflict)
-	case errors.Is(err, fs.ErrNotExist):
-		// If-Match on a document deleted meanwhile.
-		return "", fmt.Errorf("write %s: %w", key, ErrNotFound)
-	case err != nil:
-		return "", fmt.Errorf("write %s: %w", key, err)
-	}
-	return info.ETag, nil
 }
 
 // listing is what one listing of the store says of the documents.
@@ -344,13 +278,13 @@ func loadAll(ctx context.Context, blobs Blobs, todo []loaded) []error {
 				switch d.kind {
 				case showDoc:
 					d.showDoc = new(Show)
-					d.etag, err = readDoc(ctx, blobs, showKey(d.show), d.showDoc)
+					d.etag, err = ReadDocument(ctx, blobs, showKey(d.show), d.showDoc)
 					if err == nil && d.showDoc.Slug != d.show {
 						err = fmt.Errorf("%s: slug %q does not match its key", showKey(d.show), d.showDoc.Slug)
 					}
 				case episodeDoc:
 					d.epDoc = new(Episode)
-					d.etag, err = readDoc(ctx, blobs, episodeKey(d.show, d.id), d.epDoc)
+					d.etag, err = ReadDocument(ctx, blobs, episodeKey(d.show, d.id), d.epDoc)
 					if err == nil && (d.epDoc.ID != d.id || d.epDoc.Show != d.show) {
 						err = fmt.Errorf("%s: id or show does not match its key", episodeKey(d.show, d.id))
 					}
@@ -447,8 +381,8 @@ func (c *catalog) showSlugs() []string {
 	return slugs
 }
 
-// episodesOf returns the cached episodes of a show, in no order, with
-// their ETags, or false when the show is unknown.
+// episodesOf returns the cached episode documents of a show, in no order
+// (without their ETags), or false when the show is unknown.
 func (c *catalog) episodesOf(show string) ([]*Episode, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()

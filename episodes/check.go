@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
-	"time"
 )
 
 // CheckOptions tune Check.
@@ -185,7 +184,3 @@ func unwrapJoined(err error) []error {
 	}
 	return []error{err}
 }
-
-// OrphanAge is how old an unreferenced object must be before Sweep
-// removes it.
-func (s *Service) OrphanAge() time.Duration { return s.opts.OrphanAge }

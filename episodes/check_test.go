@@ -17,9 +17,9 @@ func TestCheckFindsEveryKindOfProblem(t *testing.T) {
 		episodestest.Make(t, episodestest.Recording{Format: "mp3", Frequency: 600}),
 		episodestest.Make(t, episodestest.Recording{Format: "mp3", Frequency: 700}),
 	}
-	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		ctx := t.Context()
-		clk := &clock{now: time.Now()}
+		clk := episodestest.NewClock(time.Now())
 		svc := episodes.NewService(blobs, episodes.Options{Now: clk.Now, TempDir: t.TempDir()})
 		newShow(t, svc)
 		var eps []*episodes.Episode

@@ -1,8 +1,10 @@
 // Package episodes is antenne's domain: shows, episodes and their
-// publication states, the ingest of an uploaded recording (format sniffing,
-// tags, duration, transcoding) and the catalog kept in an object store
-// (Blobs).
+// publication states, their validation, the ingest of an uploaded
+// recording into an episode, and the catalog kept in an object store
+// (Blobs) as JSON documents written with conditional writes.
 //
-// It imports no other package of antenne and knows nothing of HTTP, HTML or
-// any storage SDK.
+// What a recording is (formats, tags, chapters, duration) is
+// episodes/audio's business; making it podcast-ready is a Transcoder's
+// (episodes/audio/ffmpeg). episodes imports no package of antenne but
+// those two, and knows nothing of HTTP, HTML, passwords or any storage SDK.
 package episodes

@@ -26,8 +26,8 @@ func pngBytes(t *testing.T, w, h int) []byte {
 
 func TestIngestImportFields(t *testing.T) {
 	mp3 := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 3})
-	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
-		svc := episodes.NewService(blobs, episodes.Options{Now: newClock().Now, TempDir: t.TempDir()})
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
+		svc := episodes.NewService(blobs, episodes.Options{Now: episodestest.NewClock().Now, TempDir: t.TempDir()})
 		newShow(t, svc)
 		aired := time.Date(2020, 10, 2, 9, 30, 0, 0, time.UTC)
 		e, err := svc.Ingest(t.Context(), episodes.Upload{
@@ -107,7 +107,7 @@ func TestIngestImportFields(t *testing.T) {
 func TestIngestRefusesBadImportFields(t *testing.T) {
 	mp3 := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 2})
 	blobs := storagetest.Dir(t)
-	svc := episodes.NewService(blobs, episodes.Options{Now: newClock().Now, TempDir: t.TempDir()})
+	svc := episodes.NewService(blobs, episodes.Options{Now: episodestest.NewClock().Now, TempDir: t.TempDir()})
 	newShow(t, svc)
 	for name, up := range map[string]episodes.Upload{
 		"artwork":    {Artwork: []byte("GIF89a not a png")},

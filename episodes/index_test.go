@@ -24,7 +24,7 @@ func (c *countingGets) Get(ctx context.Context, key string, offset, length int64
 }
 
 func TestIndexSpeedsUpColdLoadAndNeverLies(t *testing.T) {
-	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		ctx := t.Context()
 		a := episodes.NewService(blobs, episodes.Options{})
 		newShow(t, a)

@@ -30,7 +30,10 @@ type Show struct {
 	LicenseURL  string     `json:"license_url,omitempty"`
 	Funding     *Funding   `json:"funding,omitempty"`
 	AirSlot     *AirSlot   `json:"air_slot,omitempty"`
-	Hosts       []Person   `json:"hosts,omitempty"` // the show's regular hosts
+	// Live is the station's stream of the air slot (podcast:liveItem);
+	// nil when the show is not announced live.
+	Live  *Live    `json:"live,omitempty"`
+	Hosts []Person `json:"hosts,omitempty"` // the show's regular hosts
 	// GUID is the podcast:guid, a UUIDv5 of the feed URL computed once at
 	// creation (or kept from an imported feed) and never recomputed.
 	GUID string `json:"guid"`
@@ -238,6 +241,11 @@ func (sh *Show) clone() *Show {
 	c.Artwork = clonePtr(sh.Artwork)
 	c.Funding = clonePtr(sh.Funding)
 	c.AirSlot = clonePtr(sh.AirSlot)
+	if sh.Live != nil {
+		l := *sh.Live
+		l.Skip = slices.Clone(sh.Live.Skip)
+		c.Live = &l
+	}
 	return &c
 }
 

@@ -59,8 +59,7 @@ func Paris() *time.Location {
 // ParseSemester reads a semester code: A (automne) or P (printemps), in
 // either case, then the year in two digits (20 for 2020; two digits always
 // mean 2000 to 2099) or four (A2020). Surrounding spaces are ignored. A
-// malformed code gives an error that wraps ErrUnknownSemester and lists
-// valid examples.
+// malformed code gives a *SemesterError, which matches ErrUnknownSemester.
 func ParseSemester(code string) (Semester, error) {
 	c := strings.ToUpper(strings.TrimSpace(code))
 	if len(c) != 3 && len(c) != 5 {
@@ -92,9 +91,20 @@ func ParseSemester(code string) (Semester, error) {
 	return s, nil
 }
 
-func badSemester(code string) error {
-	return fmt.Errorf("%w %q: use A or P then the year, like A20, P21 or A2020", ErrUnknownSemester, code)
+// SemesterError is a code that names no semester. It matches
+// ErrUnknownSemester.
+type SemesterError struct {
+	Code string // as given
 }
+
+func (e *SemesterError) Error() string {
+	return fmt.Sprintf("%v %q: use A or P then the year, like A20, P21 or A2020", ErrUnknownSemester, e.Code)
+}
+
+// Is makes errors.Is(err, ErrUnknownSemester) true.
+func (e *SemesterError) Is(target error) bool { return target == ErrUnknownSemester }
+
+func badSemester(code string) error { return &SemesterError{Code: code} }
 
 // SemesterOf is the semester that contains t, read in Europe/Paris time.
 func SemesterOf(t time.Time) Semester {

@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 )
 
 // Options tune a Service. The zero value is usable.
@@ -22,8 +24,9 @@ type Options struct {
 	// Now is the clock; time.Now when nil. Tests inject their own to
 	// check scheduling.
 	Now func() time.Time
-	// FFmpeg is the path of ffmpeg; "" looks "ffmpeg" up on PATH.
-	FFmpeg string
+	// Transcoder makes recordings podcast-ready; nil uses ffmpeg from
+	// PATH with no bound on concurrent transcodes.
+	Transcoder Transcoder
 	// TempDir is where uploads are spooled; os.TempDir() when "".
 	TempDir string
 	// RefreshInterval is how often Run reloads what other processes
@@ -50,7 +53,6 @@ type Service struct {
 	blobs Blobs
 	opts  Options
 	cat   *catalog
-	hosts *hostCache
 	// creating serialises the choice of new slugs within this process.
 	creating sync.Mutex
 	// redirects indexes the media URLs imported episodes came from.
@@ -71,7 +73,10 @@ func NewService(blobs Blobs, opts Options) *Service {
 	if opts.OrphanAge <= 0 {
 		opts.OrphanAge = time.Hour
 	}
-	return &Service{blobs: blobs, opts: opts, cat: newCatalog(), hosts: newHostCache()}
+	if opts.Transcoder == nil {
+		opts.Transcoder = &ffmpeg.Runner{}
+	}
+	return &Service{blobs: blobs, opts: opts, cat: newCatalog()}
 }
 
 // Load reads the whole catalog (and the host accounts) from the store.
@@ -82,11 +87,10 @@ func (s *Service) Load(ctx context.Context) error {
 	return err
 }
 
-// Refresh brings in the changes other processes made to the store, host
-// accounts included. It reports whether anything of the catalog changed.
+// Refresh brings in the changes other processes made to the store. It
+// reports whether anything of the catalog changed.
 func (s *Service) Refresh(ctx context.Context) (bool, error) {
-	changed, err := s.cat.refresh(ctx, s.blobs)
-	return changed, errors.Join(err, s.refreshHosts(ctx))
+	return s.cat.refresh(ctx, s.blobs)
 }
 
 // indexInterval is how often Run rewrites the indexes that changed.
@@ -192,7 +196,7 @@ func (s *Service) CreateShow(ctx context.Context, sh Show, feedURL string) (*Sho
 	if err := sh.validate(); err != nil {
 		return nil, err
 	}
-	etag, err := writeDoc(ctx, s.blobs, showKey(sh.Slug), &sh, "")
+	etag, err := WriteDocument(ctx, s.blobs, showKey(sh.Slug), &sh, "")
 	if err != nil {
 		if errors.Is(err, ErrConflict) {
 			return nil, fmt.Errorf("show %q already exists: %w", sh.Slug, ErrConflict)
@@ -226,7 +230,7 @@ func (s *Service) UpdateShow(ctx context.Context, slug, revision string, edit fu
 	if err := sh.validate(); err != nil {
 		return nil, err
 	}
-	newTag, err := writeDoc(ctx, s.blobs, showKey(slug), sh, etag)
+	newTag, err := WriteDocument(ctx, s.blobs, showKey(slug), sh, etag)
 	if err != nil {
 		return nil, err
 	}
@@ -255,17 +259,16 @@ func (sh *Show) validate() error {
 		}
 	}
 	if sh.AirSlot != nil {
-		a := sh.AirSlot
-		if a.Weekday < time.Sunday || a.Weekday > time.Saturday || a.Hour < 0 || a.Hour > 23 || a.Minute < 0 || a.Minute > 59 {
-			return invalid("air_slot", "the day or time is out of range")
-		}
-		if a.Location != "" {
-			if _, err := time.LoadLocation(a.Location); err != nil {
-				return invalid("air_slot.location", "%q is not a time zone such as Europe/Paris", a.Location)
-			}
+		if err := sh.AirSlot.validate(); err != nil {
+			return err
 		}
 	}
-	return checkText("title", sh.Title, 255)
+	if sh.Live != nil {
+		if err := sh.Live.validate(sh.AirSlot); err != nil {
+			return err
+		}
+	}
+	return CheckText("title", sh.Title, 255)
 }
 
 func validEmail(s string) bool {
@@ -273,8 +276,9 @@ func validEmail(s string) bool {
 	return err == nil && a.Address == s
 }
 
-// checkText refuses text longer than max runes or that is not UTF-8.
-func checkText(field, s string, max int) error {
+// CheckText refuses text longer than max runes or that is not UTF-8, with
+// a *FieldError naming field.
+func CheckText(field, s string, max int) error {
 	if !utf8.ValidString(s) {
 		return invalid(field, "the text is not valid UTF-8")
 	}
@@ -388,7 +392,7 @@ func (s *Service) CreateEpisode(ctx context.Context, e *Episode) (*Episode, erro
 	if err := e.validate(); err != nil {
 		return nil, err
 	}
-	etag, err := writeDoc(ctx, s.blobs, episodeKey(e.Show, e.ID), e, "")
+	etag, err := WriteDocument(ctx, s.blobs, episodeKey(e.Show, e.ID), e, "")
 	if err != nil {
 		return nil, err
 	}
@@ -450,7 +454,7 @@ func (s *Service) storeEpisode(ctx context.Context, e *Episode, etag string) (*E
 	if err := e.validate(); err != nil {
 		return nil, err
 	}
-	newTag, err := writeDoc(ctx, s.blobs, episodeKey(e.Show, e.ID), e, etag)
+	newTag, err := WriteDocument(ctx, s.blobs, episodeKey(e.Show, e.ID), e, etag)
 	if err != nil {
 		return nil, err
 	}
@@ -594,11 +598,11 @@ func (e *Episode) validate() error {
 			return invalid("chapters", "chapter %d starts before the previous one", i+1)
 		}
 	}
-	if err := checkText("title", e.Title, 255); err != nil {
+	if err := CheckText("title", e.Title, 255); err != nil {
 		return err
 	}
-	if err := checkText("theme", e.Theme, 255); err != nil {
+	if err := CheckText("theme", e.Theme, 255); err != nil {
 		return err
 	}
-	return checkText("notes", e.Notes, 100_000)
+	return CheckText("notes", e.Notes, 100_000)
 }

@@ -11,35 +11,9 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/episodestest"
 	"github.com/picasoft/antenne/storage/storagetest"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2021, 3, 5, 9, 30, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// forEachStore runs f against a Dir store and a store on the test MinIO.
-func forEachStore(t *testing.T, f func(t *testing.T, blobs storagetest.Store)) {
-	for _, s := range storagetest.Stores(t) {
-		t.Run(s.Name, func(t *testing.T) { f(t, s.Store) })
-	}
-}
 
 func newShow(t *testing.T, svc *episodes.Service) *episodes.Show {
 	t.Helper()
@@ -86,8 +60,8 @@ func newEpisode(t *testing.T, svc *episodes.Service, blobs storagetest.Store, ti
 }
 
 func TestShowDefaultsAndGUID(t *testing.T) {
-	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
-		svc := episodes.NewService(blobs, episodes.Options{Now: newClock().Now})
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
+		svc := episodes.NewService(blobs, episodes.Options{Now: episodestest.NewClock().Now})
 		sh := newShow(t, svc)
 		if sh.Language != "fr" || sh.Type != episodes.Episodic || sh.License != "CC BY-SA 4.0" {
 			t.Errorf("defaults: got language %q type %q license %q, want fr, episodic, CC BY-SA 4.0", sh.Language, sh.Type, sh.License)
@@ -127,6 +101,7 @@ func TestShowDefaultsAndGUID(t *testing.T) {
 }
 
 func TestShowValidation(t *testing.T) {
+	friday := &episodes.AirSlot{Weekday: time.Friday, Hour: 9, Minute: 30}
 	svc := episodes.NewService(storagetest.Dir(t), episodes.Options{})
 	tests := []struct {
 		show  episodes.Show
@@ -141,6 +116,15 @@ func TestShowValidation(t *testing.T) {
 		{episodes.Show{Slug: "lvel", Title: "x", Categories: []episodes.Category{{Name: "Technology", Sub: "Podcasts"}}}, "categories"},
 		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: &episodes.AirSlot{Weekday: time.Friday, Hour: 25}}, "air_slot"},
 		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: &episodes.AirSlot{Weekday: time.Friday, Location: "Mars/Olympus"}}, "air_slot.location"},
+		{episodes.Show{Slug: "lvel", Title: "x", Live: &episodes.Live{URL: "https://stream.example/live.mp3"}}, "live"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "javascript:alert(1)"}}, "live.url"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "file:///etc/passwd"}}, "live.url"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://user:pw@stream.example/"}}, "live.url"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example/", Type: "text/html"}}, "live.type"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example/", Minutes: -1}}, "live.minutes"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example/", Minutes: 13 * 60}}, "live.minutes"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example/", Skip: []string{"2020-13-01"}}}, "live.skip_dates"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example/", Skip: []string{"2020-12-25", "2020-12-25"}}}, "live.skip_dates"},
 	}
 	for _, tt := range tests {
 		_, err := svc.CreateShow(t.Context(), tt.show, "https://radio.picasoft.net/lvel/feed.xml")
@@ -155,8 +139,8 @@ func TestShowValidation(t *testing.T) {
 }
 
 func TestEpisodeLifecycle(t *testing.T) {
-	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
-		clk := newClock()
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
+		clk := episodestest.NewClock()
 		svc := episodes.NewService(blobs, episodes.Options{Now: clk.Now})
 		newShow(t, svc)
 		ctx := t.Context()
@@ -241,7 +225,7 @@ func TestEpisodeLifecycle(t *testing.T) {
 
 func TestEpisodeEditKeepsIdentity(t *testing.T) {
 	blobs := storagetest.Dir(t)
-	svc := episodes.NewService(blobs, episodes.Options{Now: newClock().Now})
+	svc := episodes.NewService(blobs, episodes.Options{Now: episodestest.NewClock().Now})
 	newShow(t, svc)
 	e := newEpisode(t, svc, blobs, "Les communs")
 	other := newEpisode(t, svc, blobs, "Autre")
@@ -275,7 +259,7 @@ func TestEpisodeEditKeepsIdentity(t *testing.T) {
 // the other sees after a refresh, and concurrent edits through both lose
 // nothing: each one either lands or gets ErrConflict.
 func TestTwoServicesOneBucket(t *testing.T) {
-	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		ctx := t.Context()
 		a := episodes.NewService(blobs, episodes.Options{})
 		b := episodes.NewService(blobs, episodes.Options{})
@@ -401,9 +385,9 @@ func TestCorruptDocumentDoesNotBlockLoad(t *testing.T) {
 }
 
 func TestSweepRemovesOnlyOldOrphans(t *testing.T) {
-	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		ctx := t.Context()
-		clk := &clock{now: time.Now()}
+		clk := episodestest.NewClock(time.Now())
 		svc := episodes.NewService(blobs, episodes.Options{Now: clk.Now, OrphanAge: time.Hour})
 		newShow(t, svc)
 		e := newEpisode(t, svc, blobs, "Gardé")
@@ -437,7 +421,7 @@ func TestSweepRemovesOnlyOldOrphans(t *testing.T) {
 func TestSweepSeesOtherReplicasDocuments(t *testing.T) {
 	blobs := storagetest.Dir(t)
 	ctx := t.Context()
-	clk := &clock{now: time.Now()}
+	clk := episodestest.NewClock(time.Now())
 	a := episodes.NewService(blobs, episodes.Options{Now: clk.Now})
 	b := episodes.NewService(blobs, episodes.Options{Now: clk.Now})
 	newShow(t, a)

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/picasoft/antenne/episodes/audio"
 )
 
 // Upload is a recording a host brings, with the fields they already chose.
@@ -135,7 +137,7 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 		if _, err := describeImage(up.Artwork); err != nil {
 			return nil, err
 		}
-		art = &Picture{Data: up.Artwork}
+		art = &audio.Picture{Data: up.Artwork}
 	}
 	if len(up.Chapters) > 0 {
 		f.Chapters = up.Chapters
@@ -229,20 +231,29 @@ func (s *Service) ReplaceRecording(ctx context.Context, show, id, revision strin
 	return updated, nil
 }
 
+// Transcoder makes a recording podcast-ready: it probes the file at path
+// and, when podcast apps cannot play it, writes a loudness-normalised MP3
+// into dir, reporting the fraction done to progress (which may be nil).
+// episodes/audio/ffmpeg's Runner is the one antenne uses; it bounds how
+// many transcodes run at once.
+type Transcoder interface {
+	Prepare(ctx context.Context, path, dir string, progress func(done float64)) (*audio.Prepared, error)
+}
+
 // recording is an upload made podcast-ready.
 type recording struct {
-	prep *Prepared
+	prep *audio.Prepared
 	path string // the upload as received
 }
 
 func (s *Service) prepare(ctx context.Context, path, work string, up Upload) (*recording, error) {
-	tc := Transcoder{FFmpeg: s.opts.FFmpeg}
+	var progress func(float64)
 	if up.Progress != nil {
-		tc.Progress = func(done float64) { up.Progress(StageTranscode, done) }
+		progress = func(done float64) { up.Progress(StageTranscode, done) }
 	}
-	prep, err := tc.Prepare(ctx, path, work)
+	prep, err := s.opts.Transcoder.Prepare(ctx, path, work, progress)
 	if err != nil {
-		var ua *UnsupportedAudioError
+		var ua *audio.UnsupportedAudioError
 		if errors.As(err, &ua) {
 			return nil, ua // the temporary path in err means nothing to the host
 		}
@@ -254,7 +265,7 @@ func (s *Service) prepare(ctx context.Context, path, work string, up Upload) (*r
 // storeRecording stores the media, the original when it was transcoded and
 // the artwork, sets them on e and returns the keys stored. On failure it
 // removes what it stored.
-func (s *Service) storeRecording(ctx context.Context, up Upload, e *Episode, rec *recording, art *Picture) (keys []string, err error) {
+func (s *Service) storeRecording(ctx context.Context, up Upload, e *Episode, rec *recording, art *audio.Picture) (keys []string, err error) {
 	defer func() {
 		if err != nil {
 			s.deleteUnreferenced(context.WithoutCancel(ctx), keys)
@@ -263,18 +274,18 @@ func (s *Service) storeRecording(ctx context.Context, up Upload, e *Episode, rec
 	}()
 	prefix := showObjectsPrefix(e.Show)
 	pod := rec.prep.Podcast
-	media := pod.Media()
+	media := mediaOf(pod)
 	media.Key = prefix + "media/" + cmp.Or(Slugify(e.Title), "episode") + "-" + pod.SHA256[:12] + "." + pod.Format.Ext()
 	media.SourceName = up.Name
 	media.SourceURL = up.SourceURL
-	media.Loudness = rec.prep.LoudnessAfter
+	media.Loudness = loudnessOf(rec.prep.LoudnessAfter)
 	total := pod.Size
 	var original *Media
 	if rec.prep.Transcoded {
-		o := rec.prep.Original.Media()
+		o := mediaOf(rec.prep.Original)
 		o.Key = prefix + "originals/" + o.SHA256[:12] + "." + rec.prep.Original.Format.Ext()
 		o.SourceName = up.Name
-		o.Loudness = rec.prep.LoudnessBefore
+		o.Loudness = loudnessOf(rec.prep.LoudnessBefore)
 		original = &o
 		total += o.Size
 	}
@@ -398,12 +409,12 @@ func receive(ctx context.Context, up Upload, dir string) (path, sum string, err 
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, &ctxReader{ctx: ctx, r: f})
+	n, err := io.Copy(h, audio.ReaderWithContext(ctx, f))
 	if err != nil {
 		return "", "", fmt.Errorf("receive the upload: %w", err)
 	}
 	if n == 0 {
-		return "", "", &UnsupportedAudioError{Kind: KindEmpty}
+		return "", "", &audio.UnsupportedAudioError{Kind: audio.KindEmpty}
 	}
 	return up.Path, hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -417,12 +428,12 @@ func spool(ctx context.Context, body io.Reader, dir string) (path, sum string, e
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), &ctxReader{ctx: ctx, r: body})
+	n, err := io.Copy(io.MultiWriter(f, h), audio.ReaderWithContext(ctx, body))
 	if err != nil {
 		return "", "", fmt.Errorf("receive the upload: %w", err)
 	}
 	if n == 0 {
-		return "", "", &UnsupportedAudioError{Kind: KindEmpty}
+		return "", "", &audio.UnsupportedAudioError{Kind: audio.KindEmpty}
 	}
 	if err := f.Close(); err != nil {
 		return "", "", fmt.Errorf("receive the upload: %w", err)

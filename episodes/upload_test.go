@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/audio"
 	"github.com/picasoft/antenne/episodes/episodestest"
 	"github.com/picasoft/antenne/storage/storagetest"
 )
@@ -41,8 +42,8 @@ func TestIngestMP3(t *testing.T) {
 	mp3 := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 4, Tags: map[string]string{
 		"title": "Les logiciels libres", "date": "2020-10-02", "comment": "Avec **Alice**", "track": "7",
 	}})
-	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
-		clk := newClock()
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
+		clk := episodestest.NewClock()
 		svc := episodes.NewService(blobs, episodes.Options{Now: clk.Now, TempDir: t.TempDir()})
 		newShow(t, svc)
 		var stages []string
@@ -111,7 +112,7 @@ func TestIngestMP3(t *testing.T) {
 }
 
 func TestIngestRefusesNonAudioAndStoresNothing(t *testing.T) {
-	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		svc := episodes.NewService(blobs, episodes.Options{TempDir: t.TempDir()})
 		newShow(t, svc)
 		for name, body := range map[string]string{
@@ -120,8 +121,8 @@ func TestIngestRefusesNonAudioAndStoresNothing(t *testing.T) {
 			"empty.mp3": "",
 		} {
 			_, err := svc.Ingest(t.Context(), episodes.Upload{Show: "lvel", Name: name, Body: strings.NewReader(body)})
-			var ua *episodes.UnsupportedAudioError
-			if !errors.As(err, &ua) || !errors.Is(err, episodes.ErrUnsupportedAudio) {
+			var ua *audio.UnsupportedAudioError
+			if !errors.As(err, &ua) || !errors.Is(err, audio.ErrUnsupportedAudio) {
 				t.Errorf("%s: got %v, want ErrUnsupportedAudio", name, err)
 			}
 		}
@@ -171,7 +172,7 @@ func TestIngestMumbleWAVIsTranscodedAndKept(t *testing.T) {
 func TestReplaceRecording(t *testing.T) {
 	first := episodestest.Make(t, episodestest.Recording{Format: "mp3", Frequency: 440, Tags: map[string]string{"title": "Première"}})
 	second := episodestest.Make(t, episodestest.Recording{Format: "mp3", Frequency: 880, Seconds: 5})
-	forEachStore(t, func(t *testing.T, blobs storagetest.Store) {
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		svc := episodes.NewService(blobs, episodes.Options{TempDir: t.TempDir()})
 		newShow(t, svc)
 		e, err := svc.Ingest(t.Context(), episodes.Upload{Show: "lvel", Body: open(t, first)})

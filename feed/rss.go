@@ -43,7 +43,8 @@ type Options struct {
 	// identical as long as the catalog is.
 	BuildTime time.Time
 	// Now decides which episodes are published (Episode.Status(Now) ==
-	// Published); BuildTime when zero.
+	// Published) and the status of the live item (see LiveAt); BuildTime
+	// when zero.
 	Now time.Time
 	// Generator is the <generator> text, e.g. "antenne v1.2.0"; omitted
 	// when empty.
@@ -141,6 +142,7 @@ type channel struct {
 	Persons         []person         `xml:"podcast:person"`
 	Medium          string           `xml:"podcast:medium"`
 	UpdateFrequency *updateFrequency `xml:"podcast:updateFrequency"`
+	LiveItem        *liveItem
 	Items           []*item
 }
 
@@ -322,6 +324,10 @@ func build(show *episodes.Show, eps []*episodes.Episode, opts Options) (*rss, er
 			return nil, err
 		}
 		ch.UpdateFrequency = uf
+	}
+
+	if st, ok := LiveAt(show, published, now); ok {
+		ch.LiveItem = buildLiveItem(show, st, p.Language, l)
 	}
 
 	renderAll(published)
@@ -523,7 +529,7 @@ func frequency(a *episodes.AirSlot, lang string) (*updateFrequency, error) {
 		return nil, fmt.Errorf("air slot %d %02d:%02d out of range", a.Weekday, a.Hour, a.Minute)
 	}
 	var text string
-	if strings.HasPrefix(strings.ToLower(lang), "fr") {
+	if isFrench(lang) {
 		text = fmt.Sprintf("Chaque %s à %dh%02d", frenchDays[a.Weekday], a.Hour, a.Minute)
 		if a.Station != "" {
 			text += " sur " + a.Station
@@ -540,6 +546,9 @@ func frequency(a *episodes.AirSlot, lang string) (*updateFrequency, error) {
 		Text:     line(text),
 	}, nil
 }
+
+// isFrench reports whether the feed's language is French.
+func isFrench(lang string) bool { return strings.HasPrefix(strings.ToLower(lang), "fr") }
 
 // line is s without the characters XML forbids and without leading and
 // trailing white space.

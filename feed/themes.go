@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,6 +67,11 @@ type ThemesOptions struct {
 	// EpisodeURL gives the public page of an episode for the url field of
 	// CSV and JSON; nil leaves the field empty.
 	EpisodeURL func(*episodes.Episode) string
+	// Listens, when not nil, adds each episode's listens (by episode ID;
+	// an ID missing is 0), as the caller counted them: a listens column in
+	// CSV and JSON, and "(42 écoutes)" / "(42 listens)" after each theme in
+	// Markdown and LaTeX, where episodes sharing a theme add up.
+	Listens map[string]int64
 }
 
 // Intro sentences, by language.
@@ -116,14 +122,40 @@ func Themes(eps []*episodes.Episode, opts ThemesOptions) ([]byte, error) {
 	}
 	switch format {
 	case ThemesLaTeX:
-		return themesLaTeX(distinctThemes(eps), intro), nil
+		return themesLaTeX(distinctThemes(eps, opts.Listens), intro, opts.Lang), nil
 	case ThemesCSV:
-		return themesCSV(themeRows(eps, opts.EpisodeURL))
+		return themesCSV(themeRows(eps, opts.EpisodeURL, opts.Listens), opts.Listens != nil)
 	case ThemesJSON:
-		return themesJSON(themeRows(eps, opts.EpisodeURL))
+		return themesJSON(themeRows(eps, opts.EpisodeURL, opts.Listens))
 	default:
-		return themesMarkdown(distinctThemes(eps), intro), nil
+		return themesMarkdown(distinctThemes(eps, opts.Listens), intro, opts.Lang), nil
 	}
+}
+
+// themeLine is a line of the Markdown and LaTeX lists: a theme and, when
+// listens were given, the listens of its episodes (else -1).
+type themeLine struct {
+	theme   string
+	listens int64
+}
+
+// listensLabel is " (42 écoutes)" in lang, "" for n < 0. French uses the
+// singular for 0 and 1, English for 1 only.
+func listensLabel(lang string, n int64) string {
+	if n < 0 {
+		return ""
+	}
+	primary, _, _ := strings.Cut(strings.ToLower(lang), "-")
+	if primary == "en" {
+		if n == 1 {
+			return " (1 listen)"
+		}
+		return fmt.Sprintf(" (%d listens)", n)
+	}
+	if n <= 1 {
+		return fmt.Sprintf(" (%d écoute)", n)
+	}
+	return fmt.Sprintf(" (%d écoutes)", n)
 }
 
 func introSentence(lang string) (string, error) {
@@ -137,20 +169,28 @@ func introSentence(lang string) (string, error) {
 	return "", fmt.Errorf("unsupported language %q: use fr or en", lang)
 }
 
-// distinctThemes lists the themes of eps in order, each once; see Themes.
-func distinctThemes(eps []*episodes.Episode) []string {
-	seen := make(map[string]bool, len(eps))
-	var themes []string
+// distinctThemes lists the themes of eps in order, each once, with the
+// sum of their episodes' listens when listens is not nil; see Themes.
+func distinctThemes(eps []*episodes.Episode, listens map[string]int64) []themeLine {
+	seen := make(map[string]int, len(eps)) // lowercased theme -> index
+	var lines []themeLine
 	for _, e := range eps {
 		theme := oneLine(e.ThemeOrTitle())
 		key := strings.ToLower(theme)
-		if theme == "" || seen[key] {
+		if theme == "" {
 			continue
 		}
-		seen[key] = true
-		themes = append(themes, theme)
+		i, ok := seen[key]
+		if !ok {
+			i = len(lines)
+			seen[key] = i
+			lines = append(lines, themeLine{theme: theme, listens: -1})
+		}
+		if listens != nil {
+			lines[i].listens = max(lines[i].listens, 0) + listens[e.ID]
+		}
 	}
-	return themes
+	return lines
 }
 
 // oneLine trims s and turns each run of spaces, tabs and newlines into one
@@ -159,7 +199,7 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-func themesMarkdown(themes []string, intro string) []byte {
+func themesMarkdown(themes []themeLine, intro, lang string) []byte {
 	var b bytes.Buffer
 	if intro != "" {
 		b.WriteString(intro)
@@ -167,13 +207,14 @@ func themesMarkdown(themes []string, intro string) []byte {
 	}
 	for _, t := range themes {
 		b.WriteString("- ")
-		b.WriteString(escapeMarkdown(t))
+		b.WriteString(escapeMarkdown(t.theme))
+		b.WriteString(listensLabel(lang, t.listens)) // digits and letters: nothing to escape
 		b.WriteByte('\n')
 	}
 	return b.Bytes()
 }
 
-func themesLaTeX(themes []string, intro string) []byte {
+func themesLaTeX(themes []themeLine, intro, lang string) []byte {
 	var b bytes.Buffer
 	if intro != "" {
 		b.WriteString(escapeLaTeX(intro))
@@ -182,7 +223,8 @@ func themesLaTeX(themes []string, intro string) []byte {
 	b.WriteString("\\begin{itemize}\n")
 	for _, t := range themes {
 		b.WriteString("  \\item ")
-		b.WriteString(escapeLaTeX(t))
+		b.WriteString(escapeLaTeX(t.theme))
+		b.WriteString(listensLabel(lang, t.listens))
 		b.WriteByte('\n')
 	}
 	b.WriteString("\\end{itemize}\n")
@@ -201,13 +243,15 @@ type themeRow struct {
 	URL             string   `json:"url"`
 	Hosts           []string `json:"hosts"`
 	Guests          []string `json:"guests"`
+	// Listens is there only when the caller gave listens.
+	Listens *int64 `json:"listens,omitempty"`
 }
 
 var themeHeader = []string{
 	"aired_date", "aired_at", "title", "theme", "duration", "duration_seconds", "url", "hosts", "guests",
 }
 
-func themeRows(eps []*episodes.Episode, url func(*episodes.Episode) string) []themeRow {
+func themeRows(eps []*episodes.Episode, url func(*episodes.Episode) string, listens map[string]int64) []themeRow {
 	rows := make([]themeRow, 0, len(eps))
 	for _, e := range eps {
 		aired := e.AiredDate().In(episodes.Paris())
@@ -224,6 +268,10 @@ func themeRows(eps []*episodes.Episode, url func(*episodes.Episode) string) []th
 		}
 		if url != nil {
 			r.URL = url(e)
+		}
+		if listens != nil {
+			n := listens[e.ID]
+			r.Listens = &n
 		}
 		for _, p := range e.Persons {
 			switch p.Role {
@@ -248,16 +296,24 @@ func inertCell(s string) string {
 	return s
 }
 
-func themesCSV(rows []themeRow) ([]byte, error) {
+func themesCSV(rows []themeRow, withListens bool) ([]byte, error) {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	_ = w.Write(themeHeader) // errors stick and surface at w.Error
+	header := themeHeader
+	if withListens {
+		header = append(slices.Clip(header), "listens")
+	}
+	_ = w.Write(header) // errors stick and surface at w.Error
 	for _, r := range rows {
-		_ = w.Write([]string{
+		rec := []string{
 			r.AiredDate, r.AiredAt, inertCell(r.Title), inertCell(r.Theme), r.Duration,
 			fmt.Sprint(r.DurationSeconds), inertCell(r.URL),
 			inertCell(strings.Join(r.Hosts, "; ")), inertCell(strings.Join(r.Guests, "; ")),
-		})
+		}
+		if withListens && r.Listens != nil {
+			rec = append(rec, fmt.Sprint(*r.Listens))
+		}
+		_ = w.Write(rec)
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

@@ -348,9 +348,74 @@ func TestThemesDistinct(t *testing.T) {
 		{"blank theme and title", []*episodes.Episode{ep("", "  "), ep("b", "")}, []string{"b"}},
 	}
 	for _, tt := range tests {
-		if got := distinctThemes(tt.eps); !slices.Equal(got, tt.want) {
+		var got []string
+		for _, l := range distinctThemes(tt.eps, nil) {
+			got = append(got, l.theme)
+		}
+		if !slices.Equal(got, tt.want) {
 			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestThemesListens: the listens the caller passes appear in every
+// format, summed per theme in the lists, 0 for an episode without any.
+func TestThemesListens(t *testing.T) {
+	eps := themesP21(t)
+	counts := map[string]int64{"id-vie-privee-1": 40, "id-vie-privee-2": 2, "id-vie-privee-questions": 1, "id-shell": 1, "id-framasoft": 7}
+	for _, tt := range []struct {
+		opts ThemesOptions
+		want []string
+	}{
+		{ThemesOptions{Format: ThemesMarkdown}, []string{"- Vie privée et données personnelles (43 écoutes)\n", "- Chiffrement (partie 1) (0 écoute)\n", "(1 écoute)\n", "- Émission spéciale : Framasoft (7 écoutes)\n"}},
+		{ThemesOptions{Format: ThemesMarkdown, Lang: "en"}, []string{"- Vie privée et données personnelles (43 listens)\n", "(0 listens)\n", "(1 listen)\n"}},
+		{ThemesOptions{Format: ThemesLaTeX}, []string{"  \\item Vie privée et données personnelles (43 écoutes)\n", "  \\item Émission spéciale : Framasoft (7 écoutes)\n"}},
+		{ThemesOptions{Format: ThemesCSV}, []string{",guests,listens\n", "Zoé Ñúñez,40\n", "Zoé Ñúñez,2\n", ",7\n"}},
+		{ThemesOptions{Format: ThemesJSON}, []string{`"listens": 40`, `"listens": 0`, `"listens": 7`}},
+	} {
+		out, err := Themes(eps, ThemesOptions{Format: tt.opts.Format, Lang: tt.opts.Lang, Listens: counts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("%s %s: no %q in\n%s", tt.opts.Format, tt.opts.Lang, w, out)
+			}
+		}
+		// Without listens, nothing of them.
+		plain, _ := Themes(eps, ThemesOptions{Format: tt.opts.Format, Lang: tt.opts.Lang})
+		if bytes.Contains(plain, []byte("listens")) || bytes.Contains(plain, []byte("écoute")) {
+			t.Errorf("%s without listens mentions them:\n%s", tt.opts.Format, plain)
+		}
+	}
+	// CSV and JSON parse back with the column.
+	out, _ := Themes(eps, ThemesOptions{Format: ThemesCSV, Listens: counts})
+	recs, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if len(r) != len(themeHeader)+1 {
+			t.Fatalf("CSV record %q: want %d fields", r, len(themeHeader)+1)
+		}
+	}
+	out, _ = Themes(eps, ThemesOptions{Format: ThemesJSON, Listens: counts})
+	var rows []struct {
+		Theme   string `json:"theme"`
+		Listens *int64 `json:"listens"`
+	}
+	if err := json.Unmarshal(out, &rows); err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	for _, r := range rows {
+		if r.Listens == nil {
+			t.Fatalf("JSON row %q has no listens", r.Theme)
+		}
+		sum += *r.Listens
+	}
+	if sum != 51 {
+		t.Errorf("JSON listens sum to %d, want 51", sum)
 	}
 }
 

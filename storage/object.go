@@ -34,6 +34,21 @@ type conflictError struct{}
 func (conflictError) Error() string { return "storage: condition failed" }
 func (conflictError) Unwrap() error { return fs.ErrExist }
 
+// ErrUnavailable is returned (wrapped) when the store cannot be reached or
+// does not answer in time: refused or cut connections, timeouts, and the
+// S3 server's 5xx answers. The request may succeed later; nothing was
+// changed that the caller can rely on. Consumers that do not import this
+// package recognise it by its method StoreUnavailable() bool.
+var ErrUnavailable error = unavailableError{}
+
+type unavailableError struct{}
+
+func (unavailableError) Error() string { return "storage: store unavailable" }
+
+// StoreUnavailable marks the error for consumers that declare their own
+// interface instead of importing storage.
+func (unavailableError) StoreUnavailable() bool { return true }
+
 // ErrInvalidKey is returned (wrapped) for a key or prefix that the stores
 // refuse: see the package documentation for the rules.
 var ErrInvalidKey = errors.New("storage: invalid key")

@@ -10,9 +10,11 @@ import (
 	"iter"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -487,13 +489,29 @@ func (s *S3) List(ctx context.Context, prefix string) iter.Seq2[ObjectInfo, erro
 }
 
 // translate maps the server's answers to the package's errors, keeping the
-// original in the chain.
+// original in the chain: a failed condition to ErrConflict, a missing key
+// to fs.ErrNotExist, a bad range to ErrInvalidRange, and a server that
+// cannot be reached, cuts the connection, times out or answers 5xx to
+// ErrUnavailable. A cancelled context stays a cancelled context.
 func translate(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
 	var er minio.ErrorResponse
 	if !errors.As(err, &er) {
+		var (
+			urlErr *url.Error
+			opErr  *net.OpError
+		)
+		if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &urlErr) || errors.As(err, &opErr) ||
+			errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
 		return err
 	}
 	switch {
+	case er.StatusCode >= 500:
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	case er.StatusCode == http.StatusPreconditionFailed || er.Code == "PreconditionFailed" ||
 		er.Code == "ConditionalRequestConflict" ||
 		strings.Contains(er.Message, "At least one of the pre-conditions you specified did not hold"):

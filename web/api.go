@@ -28,6 +28,8 @@ import (
 //	PATCH  /api/v1/shows/:show/episodes/:id        JSON fields; If-Match: revision
 //	DELETE /api/v1/shows/:show/episodes/:id
 //	POST   /api/v1/shows/:show/episodes/:id/publish|schedule|unpublish
+//	GET    /api/v1/shows/:show/listens             ?period=30d|A20 (studio_listens.go)
+//	GET    /api/v1/shows/:show/episodes/:id/listens
 func (s *Server) apiRoutes() {
 	api := s.engine.Group("/api/v1", s.requireToken)
 	get(api, "/shows", s.apiShows)
@@ -41,6 +43,8 @@ func (s *Server) apiRoutes() {
 	show.POST("/episodes/:id/publish", s.apiPublish)
 	show.POST("/episodes/:id/schedule", s.apiSchedule)
 	show.POST("/episodes/:id/unpublish", s.apiUnpublish)
+	get(show, "/listens", s.apiListens)
+	get(show, "/episodes/:id/listens", s.apiListens)
 }
 
 // maxJSONBody bounds the JSON bodies of the API.
@@ -278,10 +282,7 @@ const maxField = 64 << 10
 // the query. prepare turns the fields into the upload's.
 func (s *Server) receiveUpload(c *gin.Context, prepare func(*episodes.Upload, map[string]string) error, ingest func(episodes.Upload) error) error {
 	up := episodes.Upload{Show: c.Param("show")}
-	limit := s.cfg.MaxUpload
-	if limit <= 0 {
-		limit = 2 << 30
-	}
+	limit := s.maxUpload()
 	if c.Request.ContentLength > limit {
 		return &http.MaxBytesError{Limit: limit}
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/web/accounts"
 )
 
 // Sessions. A session is a signed cookie, not a server-side record, so
@@ -41,7 +41,7 @@ func (s *Server) sessionKey(c *gin.Context) ([]byte, error) {
 	if s.key != nil {
 		return s.key, nil
 	}
-	key, err := s.cfg.Catalog.SessionKey(c.Request.Context())
+	key, err := s.cfg.Accounts.SessionKey(c.Request.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func (s *Server) sessionKey(c *gin.Context) ([]byte, error) {
 
 // signSession is the cookie value for host, valid until expires:
 // base64(login|generation|expiry).base64(hmac).
-func signSession(key []byte, h *episodes.Host, expires time.Time) string {
+func signSession(key []byte, h *accounts.Host, expires time.Time) string {
 	payload := h.Login + "|" + strconv.Itoa(h.SessionGeneration) + "|" + strconv.FormatInt(expires.Unix(), 10)
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(payload))
@@ -110,7 +110,7 @@ func (s *Server) setSessionCookie(c *gin.Context, value string, maxAge int) {
 
 // sessionHost returns the host whose valid session cookie the request
 // carries, or nil.
-func (s *Server) sessionHost(c *gin.Context) *episodes.Host {
+func (s *Server) sessionHost(c *gin.Context) *accounts.Host {
 	ck, err := c.Request.Cookie(sessionCookie)
 	if err != nil || ck.Value == "" {
 		return nil
@@ -124,7 +124,7 @@ func (s *Server) sessionHost(c *gin.Context) *episodes.Host {
 	if err != nil {
 		return nil
 	}
-	h, err := s.cfg.Catalog.Host(login)
+	h, err := s.cfg.Accounts.Host(login)
 	if err != nil || h.SessionGeneration != gen {
 		return nil
 	}
@@ -162,7 +162,7 @@ func (s *Server) requireToken(c *gin.Context) {
 		s.answerProblem(c, problem{Status: http.StatusUnauthorized, Code: "unauthorized", key: "error.unauthorized"})
 		return
 	}
-	h, err := s.cfg.Catalog.HostByToken(c.Request.Context(), strings.TrimSpace(token))
+	h, err := s.cfg.Accounts.HostByToken(c.Request.Context(), strings.TrimSpace(token))
 	if err != nil {
 		c.Header("WWW-Authenticate", `Bearer realm="antenne", error="invalid_token"`)
 		s.answerProblem(c, problem{Status: http.StatusUnauthorized, Code: "unauthorized", key: "error.unauthorized"})
@@ -173,9 +173,9 @@ func (s *Server) requireToken(c *gin.Context) {
 }
 
 // currentHost is the host the auth middleware let in.
-func currentHost(c *gin.Context) *episodes.Host {
+func currentHost(c *gin.Context) *accounts.Host {
 	v, _ := c.Get(hostKey)
-	h, _ := v.(*episodes.Host)
+	h, _ := v.(*accounts.Host)
 	return h
 }
 

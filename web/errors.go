@@ -5,14 +5,14 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
-	"syscall"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/audio"
+	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/feed"
 )
 
@@ -66,54 +66,53 @@ func problemOf(err error) problem {
 	var (
 		field    *episodes.FieldError
 		dup      *episodes.DuplicateError
-		audio    *episodes.UnsupportedAudioError
+		audio    *audio.UnsupportedAudioError
 		tooLarge *http.MaxBytesError
-		netErr   net.Error
+		body     *bodyError
+		semester *episodes.SemesterError
+		store    storeUnavailable
 		p        problem
 	)
 	switch {
 	case errors.As(err, &p):
 		return p
+	case errors.As(err, &body) && body.stalled:
+		return problem{Status: http.StatusRequestTimeout, Code: "body_stalled", key: "error.bodystalled"}
+	case errors.As(err, &body):
+		return problem{Status: http.StatusBadRequest, Code: "body_cut", key: "error.bodycut"}
 	case errors.Is(err, episodes.ErrNotFound), errors.Is(err, fs.ErrNotExist), errors.Is(err, feed.ErrNotPublic):
 		return problem{Status: http.StatusNotFound, Code: "not_found", key: "error.notfound"}
 	case errors.As(err, &field):
 		return problem{Status: http.StatusBadRequest, Code: "invalid", key: "error.invalid", args: []any{field.Field, field.Reason}}
-	case errors.Is(err, episodes.ErrUnknownSemester):
-		return badRequest(unwrapAll(err))
+	case errors.As(err, &semester):
+		return problem{Status: http.StatusBadRequest, Code: "unknown_semester", key: "error.semester", args: []any{semester.Code}}
 	case errors.As(err, &dup):
 		return problem{Status: http.StatusConflict, Code: "duplicate", key: "error.duplicate", args: []any{dup.Title}}
 	case errors.Is(err, episodes.ErrConflict), errors.Is(err, fs.ErrExist):
 		return problem{Status: http.StatusConflict, Code: "conflict", key: "error.conflict"}
 	case errors.As(err, &audio):
 		return problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_audio", key: "error.unsupported", args: []any{msgKey{"kind." + string(audio.Kind), audio.Kind.Describe()}}}
-	case errors.Is(err, episodes.ErrFFmpegMissing):
+	case errors.Is(err, ffmpeg.ErrMissing):
 		return problem{Status: http.StatusUnsupportedMediaType, Code: "ffmpeg_missing", key: "error.ffmpeg"}
+	case errors.Is(err, ffmpeg.ErrSilent):
+		return problem{Status: http.StatusUnprocessableEntity, Code: "silent", key: "error.silent"}
 	case errors.As(err, &tooLarge):
 		return problem{Status: http.StatusRequestEntityTooLarge, Code: "too_large", key: "error.toolarge", args: []any{humanSize(langFR, tooLarge.Limit)}}
+	case errors.As(err, &store) && store.StoreUnavailable():
+		return problem{Status: http.StatusServiceUnavailable, Code: "store_unavailable", key: "error.unavailable"}
 	case errors.Is(err, context.DeadlineExceeded):
 		return problem{Status: http.StatusServiceUnavailable, Code: "timeout", key: "error.timeout"}
-	case errors.Is(err, syscall.ECONNREFUSED), errors.As(err, &netErr):
-		return problem{Status: http.StatusServiceUnavailable, Code: "store_unavailable", key: "error.unavailable"}
 	}
 	return problem{Status: http.StatusInternalServerError, Code: "internal", key: "error.internal"}
 }
 
+// storeUnavailable is how the store says it cannot be reached or does not
+// answer in time (storage.ErrUnavailable): the request may succeed later.
+type storeUnavailable interface{ StoreUnavailable() bool }
+
 // Error makes a problem usable as an error, so that a handler can pass one
 // to s.fail.
 func (p problem) Error() string { return p.Code }
-
-// unwrapAll is the innermost message of an error chain built with %w by
-// ParseSemester and friends: the part written for the user, without the
-// operation names the callers added.
-func unwrapAll(err error) string {
-	msg := err.Error()
-	// Operation prefixes are "op: "; the user-facing part of a semester
-	// error starts at "unknown semester".
-	if i := strings.Index(msg, episodes.ErrUnknownSemester.Error()); i >= 0 {
-		return msg[i:]
-	}
-	return msg
-}
 
 // fail answers the request with the status and message err maps to (see
 // problemOf) and logs the cause: at error level for a 5xx, at debug level

@@ -158,7 +158,7 @@ func TestHostileHeadersAndBodies(t *testing.T) {
 // sessionCookie makes a session cookie as antenne signs them, with the
 // store's key: login|generation|expiry, then its HMAC-SHA256.
 func sessionCookie(t *testing.T, env *studioEnv, login string, gen int, expires time.Time) string {
-	key, err := env.svc.SessionKey(t.Context())
+	key, err := env.hosts.SessionKey(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,19 +185,19 @@ func TestExpiredAndRevokedCredentials(t *testing.T) {
 		t.Errorf("a session of an older generation: got %d, want a redirect to the login", resp.StatusCode)
 	}
 	// A revoked token and the token of a removed host are refused.
-	h, err := env.svc.Host("alice")
+	h, err := env.hosts.Host("alice")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tok := range h.Tokens {
-		if err := env.svc.RevokeToken(ctx, "alice", tok.ID); err != nil {
+		if err := env.hosts.RevokeToken(ctx, "alice", tok.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if resp, _ := env.do(nil, "GET", "/api/v1/shows", nil, map[string]string{"Authorization": "Bearer " + env.tokens["alice"]}); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("a revoked token: got %d, want 401", resp.StatusCode)
 	}
-	if err := env.svc.RemoveHost(ctx, "bob"); err != nil {
+	if err := env.hosts.RemoveHost(ctx, "bob"); err != nil {
 		t.Fatal(err)
 	}
 	if resp, _ := env.do(nil, "GET", "/api/v1/shows", nil, map[string]string{"Authorization": "Bearer " + env.tokens["bob"]}); resp.StatusCode != http.StatusUnauthorized {

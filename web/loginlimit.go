@@ -173,7 +173,7 @@ func (s *Server) admitLogin(c *gin.Context, login string) bool {
 	}
 	secs := int(math.Ceil(wait.Seconds()))
 	c.Header("Retry-After", strconv.Itoa(secs))
-	s.log.WarnContext(c.Request.Context(), "login attempts slowed down", "client", c.ClientIP(), "retry_after", secs)
+	s.log.WarnContext(c.Request.Context(), "login attempts slowed down", append([]any{"retry_after", secs}, s.clientAttrs(c)...)...)
 	return false
 }
 

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -103,5 +105,34 @@ func (m *metrics) observe(c *gin.Context, route string, elapsed time.Duration) {
 // serveMetrics answers /metrics in the Prometheus text format.
 func (s *Server) serveMetrics(g prometheus.Gatherer) gin.HandlerFunc {
 	h := promhttp.HandlerFor(g, promhttp.HandlerOpts{})
-	return func(c *gin.Context) { h.ServeHTTP(c.Writer, c.Request) }
+	allowed := s.cfg.MetricsAllowed
+	if len(allowed) == 0 {
+		allowed = loopback
+	}
+	return func(c *gin.Context) {
+		if !addrIn(c.ClientIP(), allowed) {
+			c.String(http.StatusForbidden, "metrics are served only to the networks of ANTENNE_METRICS_ALLOWED\n")
+			return
+		}
+		h.ServeHTTP(c.Writer, c.Request)
+	}
+}
+
+// loopback is where metrics are served when no network is configured.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// addrIn reports whether the address ip (as gin's ClientIP gives it) is in
+// one of the networks.
+func addrIn(ip string, networks []netip.Prefix) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, n := range networks {
+		if n.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -16,6 +18,8 @@ import (
 // response and in every log line of the request), then writes one line
 // per request: method, route, status, bytes and duration, and records the
 // request's metrics. The query string is left out: it may carry tokens.
+// Nothing about the client is written (no address, no user agent) unless
+// Config.LogIPs is set, which adds the address.
 func (s *Server) logRequests(c *gin.Context) {
 	start := time.Now()
 	id := requestID(c)
@@ -32,18 +36,28 @@ func (s *Server) logRequests(c *gin.Context) {
 		level = slog.LevelError
 	}
 	if !s.log.Enabled(c.Request.Context(), level) {
-		// Skip building the attributes (ClientIP parses headers).
 		return
 	}
-	s.log.Log(c.Request.Context(), level, "request",
+	attrs := []any{
 		"method", c.Request.Method,
 		"route", route,
 		"path", c.Request.URL.Path,
 		"status", c.Writer.Status(),
 		"bytes", c.Writer.Size(),
 		"duration", time.Since(start),
-		"client", c.ClientIP(),
-	)
+	}
+	attrs = append(attrs, s.clientAttrs(c)...)
+	s.log.Log(c.Request.Context(), level, "request", attrs...)
+}
+
+// clientAttrs are the log attributes naming the client: its address when
+// Config.LogIPs is set (debugging), else none. Every log line that would
+// name a client takes them from here.
+func (s *Server) clientAttrs(c *gin.Context) []any {
+	if !s.cfg.LogIPs {
+		return nil
+	}
+	return []any{"client", c.ClientIP()}
 }
 
 // recoverPanics turns a panic in a handler into a 500 and a log line with
@@ -102,30 +116,57 @@ func (h requestIDHandler) WithGroup(name string) slog.Handler {
 	return requestIDHandler{h.Handler.WithGroup(name)}
 }
 
-// idleBody makes a request body fail when no byte of it arrives for d:
-// a slow client (slowloris) cannot hold a connection and an upload slot
-// for long, while a slow but steady upload of a large recording goes on
-// (each read pushes the connection's read deadline d ahead, past the
-// server's ReadTimeout).
-func idleBody(d time.Duration) gin.HandlerFunc {
+// watchBody marks the errors of reading a request body as the client's
+// (bodyError), so that a stalled or cut upload is told apart from a store
+// that fails (problemOf), whatever layer the error passes through. With
+// idle > 0 the body also fails when no byte of it arrives for that long: a
+// slow client (slowloris) cannot hold a connection and an upload slot for
+// long, while a slow but steady upload of a large recording goes on (each
+// read pushes the connection's read deadline idle ahead, past the server's
+// ReadTimeout).
+func watchBody(idle time.Duration) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if c.Request.Body != nil && c.Request.Body != http.NoBody && d > 0 {
-			rc := http.NewResponseController(c.Writer)
-			c.Request.Body = &idleReader{ReadCloser: c.Request.Body, rc: rc, idle: d}
+		if c.Request.Body != nil && c.Request.Body != http.NoBody {
+			c.Request.Body = &bodyReader{ReadCloser: c.Request.Body, rc: http.NewResponseController(c.Writer), idle: idle}
 		}
 		c.Next()
 	}
 }
 
-type idleReader struct {
+type bodyReader struct {
 	io.ReadCloser
 	rc   *http.ResponseController
 	idle time.Duration
 }
 
-func (r *idleReader) Read(p []byte) (int, error) {
-	// Not every ResponseWriter supports deadlines (httptest's does not);
-	// then the server's ReadTimeout is the only bound.
-	_ = r.rc.SetReadDeadline(time.Now().Add(r.idle))
-	return r.ReadCloser.Read(p)
+func (r *bodyReader) Read(p []byte) (int, error) {
+	if r.idle > 0 {
+		// Not every ResponseWriter supports deadlines (httptest's does
+		// not); then the server's ReadTimeout is the only bound.
+		_ = r.rc.SetReadDeadline(time.Now().Add(r.idle))
+	}
+	n, err := r.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		var tooLarge *http.MaxBytesError
+		if !errors.As(err, &tooLarge) {
+			err = &bodyError{err: err, stalled: errors.Is(err, os.ErrDeadlineExceeded)}
+		}
+	}
+	return n, err
 }
+
+// bodyError is a failure to read the client's request body: it stalled
+// (nothing arrived for the idle timeout) or was cut.
+type bodyError struct {
+	err     error
+	stalled bool
+}
+
+func (e *bodyError) Error() string {
+	if e.stalled {
+		return "request body stalled: " + e.err.Error()
+	}
+	return "request body cut: " + e.err.Error()
+}
+
+func (e *bodyError) Unwrap() error { return e.err }

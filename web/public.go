@@ -17,6 +17,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/web/listens"
 )
 
 // publicRoutes registers what listeners and podcast apps reach. None needs
@@ -32,12 +33,14 @@ import (
 //	/<show>/<episode>/chapters.json       JSON chapters
 //	/<show>/<episode>/embed               the embeddable player
 //	/static/<file>                        stylesheet, script, icon
+//	/comment-nous-comptons                how listens are counted (?lang=en)
 //
 // Show slugs "static", "studio" and "api" are shadowed by the site's own
 // routes.
 func (s *Server) publicRoutes() {
 	r := s.engine
 	get(r, "/static/:file", s.static)
+	get(r, "/comment-nous-comptons", s.howWeCount)
 	if s.cfg.Catalog == nil {
 		return
 	}
@@ -51,6 +54,24 @@ func (s *Server) publicRoutes() {
 	get(r, "/:show/:episode", s.episodePage)
 	get(r, "/:show/:episode/chapters.json", s.serveChapters)
 	get(r, "/:show/:episode/embed", s.embedPage)
+}
+
+// howWeCount explains what is kept of listeners, and what is not
+// (templates/how_we_count.html; web/listens).
+func (s *Server) howWeCount(c *gin.Context) {
+	c.Header("Cache-Control", "public, max-age=3600")
+	s.render(c, http.StatusOK, "how_we_count", tr(langOf(c), "about.listens"), howWeCountPage{
+		MaxListeners: listens.DefaultMaxListeners,
+		Redirects:    s.mediaURL != "",
+	})
+}
+
+// howWeCountPage is the view of templates/how_we_count.html.
+type howWeCountPage struct {
+	MaxListeners int
+	// Redirects tells that media are redirected (ANTENNE_MEDIA_URL): the
+	// counts are then estimates.
+	Redirects bool
 }
 
 // staticFile is a file of static/, read once.
@@ -126,6 +147,15 @@ type showPage struct {
 	Episodes                  []episodeCard
 	Page, Pages               int
 	Prev, Next                string
+	// Live is the station's stream while the show is on air, nil
+	// otherwise; NextBroadcast is when it airs next ("" when unknown).
+	Live          *liveStream
+	NextBroadcast string
+}
+
+// liveStream is the player of the live broadcast on the show page.
+type liveStream struct {
+	Station, URL, Type string
 }
 
 // episodeCard is an episode in a list.
@@ -177,6 +207,16 @@ func (s *Server) showPage(c *gin.Context) {
 			page.AirSlot += " " + tr(lang, "show.airslot.on", a.Station)
 		}
 	}
+	now := s.cfg.Catalog.Now()
+	if st, ok := feed.LiveAt(sh, p.published, now); ok && st.Status == feed.LiveOn {
+		page.Live = &liveStream{URL: sh.Live.URL, Type: sh.Live.TypeOrDefault()}
+		if sh.AirSlot != nil {
+			page.Live.Station = sh.AirSlot.Station
+		}
+		s.allowStream(c, sh.Live.URL)
+	} else if _, next, ok := sh.Broadcasts(now); ok && !next.IsZero() {
+		page.NextBroadcast = tr(lang, "show.next.broadcast", longDate(lang, next.Start, next.Start.Location()), broadcastClock(lang, next.Start))
+	}
 	from := (n - 1) * episodesPerPage
 	for _, e := range p.published[from:min(len(p.published), from+episodesPerPage)] {
 		page.Episodes = append(page.Episodes, episodeCard{
@@ -194,6 +234,15 @@ func (s *Server) showPage(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "public, max-age=60")
 	s.render(c, http.StatusOK, "show", sh.Title, page)
+}
+
+// broadcastClock is the time of day of t: 9h30 in French, 9:30 in
+// English.
+func broadcastClock(lang string, t time.Time) string {
+	if lang == langEN {
+		return strconv.Itoa(t.Hour()) + ":" + twoDigits(t.Minute())
+	}
+	return strconv.Itoa(t.Hour()) + "h" + twoDigits(t.Minute())
 }
 
 func twoDigits(n int) string {

@@ -15,15 +15,25 @@ import (
 )
 
 // publicShow is what the public sees of a show at one moment: the show,
-// its published episodes and the objects they reference. It is immutable
-// once built and stays valid while the catalog's Version is the same and
-// no scheduled episode has come due (see valid). The feed is built from
-// it at most once, on first use.
+// its published episodes, the objects they reference and the status of
+// its live broadcast. It is immutable once built and stays valid while the
+// catalog's Version is the same, no scheduled episode has come due and
+// the live status has not changed (see valid): the feed's bytes depend on
+// the catalog and on the live status, and on nothing else. The feed is
+// built from it at most once, on first use.
 type publicShow struct {
 	version uint64
-	// due is the publication time of the next scheduled episode; zero
-	// when none is scheduled. At due the published list changes.
+	// due is the earliest of the publication time of the next scheduled
+	// episode and the next change of the live status; zero when neither
+	// comes. At due the published list or the live item changes.
 	due time.Time
+	// at is the instant the view was built for; it decides the live
+	// status.
+	at time.Time
+	// live is the show's live item at at (hasLive false when the show
+	// has no live stream).
+	live    feed.LiveState
+	hasLive bool
 
 	show      *episodes.Show
 	published []*episodes.Episode // newest first, the feed's order
@@ -32,6 +42,9 @@ type publicShow struct {
 	// of published episodes, media, originals, artwork and transcripts;
 	// each with the size the catalog recorded (0 when unknown).
 	objects map[string]int64
+	// media are the published episodes by the key of their media, for
+	// counting listens.
+	media map[string]*episodes.Episode
 	// updated is the latest change of the show's public data: the
 	// feed's lastBuildDate and Last-Modified.
 	updated time.Time
@@ -108,9 +121,11 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 	}
 	p := &publicShow{
 		version: v,
+		at:      now,
 		show:    show,
 		bySlug:  map[string]*episodes.Episode{},
 		objects: map[string]int64{},
+		media:   map[string]*episodes.Episode{},
 		updated: show.Updated,
 	}
 	if show.Artwork != nil {
@@ -128,6 +143,7 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 		}
 		p.bySlug[e.Slug] = e
 		p.objects[e.Media.Key] = e.Media.Size
+		p.media[e.Media.Key] = e
 		if e.Original != nil {
 			p.objects[e.Original.Key] = e.Original.Size
 		}
@@ -140,6 +156,11 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 		p.updated = latest(p.updated, e.Updated, e.PublishAt)
 	}
 	p.published = feed.Published(all, now)
+	if p.live, p.hasLive = feed.LiveAt(show, p.published, now); p.hasLive {
+		if u := p.live.Until; !u.IsZero() && (p.due.IsZero() || u.Before(p.due)) {
+			p.due = u
+		}
+	}
 	if p.updated.IsZero() {
 		p.updated = latest(show.Created, time.Unix(0, 0).UTC())
 	}
@@ -156,6 +177,15 @@ func latest(ts ...time.Time) time.Time {
 	return m
 }
 
+// feedTime is the feed's lastBuildDate and Last-Modified: the latest
+// change of the catalog's public data or of the live status.
+func (p *publicShow) feedTime() time.Time {
+	if p.hasLive && !p.live.Since.IsZero() && !p.live.Since.After(p.at) {
+		return latest(p.updated, p.live.Since)
+	}
+	return p.updated
+}
+
 // feedOf returns the show's feed, built on first use; built tells whether
 // this call built it (a cache miss).
 func (s *Server) feedOf(p *publicShow) (fb *feedBytes, built bool, err error) {
@@ -170,15 +200,17 @@ func (s *Server) feedOf(p *publicShow) (fb *feedBytes, built bool, err error) {
 func (s *Server) buildFeed(p *publicShow) (*feedBytes, error) {
 	opts := feed.Options{
 		Links:     s.cfg.Links,
-		BuildTime: p.updated,
+		BuildTime: p.feedTime(),
+		Now:       p.at,
 		Generator: "antenne " + s.cfg.Version,
 	}
 	if p.show.SeasonsAreSemesters {
 		opts.Season = semesterSeasons(p.published)
 	}
-	// Only published episodes are passed, and BuildTime is at or after
-	// every one's PublishAt: the catalog, not the clock, decides what the
-	// feed holds.
+	// Only published episodes are passed, and Now is at or after every
+	// one's PublishAt: the catalog decides which items the feed holds,
+	// and Now only the live item, which is the same at any instant
+	// between two changes of its status (p.due).
 	plain, err := feed.Build(p.show, p.published, opts)
 	if err != nil {
 		return nil, err
@@ -201,7 +233,7 @@ func (s *Server) buildFeed(p *publicShow) (*feedBytes, error) {
 		gz:       gz.Bytes(),
 		etag:     `"` + tag + `"`,
 		etagGz:   `"` + tag + `-gz"`,
-		modified: p.updated.UTC().Truncate(time.Second),
+		modified: p.feedTime().UTC().Truncate(time.Second),
 	}
 	fb.etagV, fb.etagGzV = []string{fb.etag}, []string{fb.etagGz}
 	fb.lastModified = []string{fb.modified.Format(http.TimeFormat)}

@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,25 +22,9 @@ import (
 	"github.com/picasoft/antenne/episodes/episodestest"
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/storage/storagetest"
+	"github.com/picasoft/antenne/web/accounts"
+	"github.com/picasoft/antenne/web/listens"
 )
-
-// testClock is a clock tests move by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // site is antenne's web server over a real catalog on a real store,
 // listening on 127.0.0.1.
@@ -49,30 +34,49 @@ type site struct {
 	web   *Server
 	svc   *episodes.Service
 	store storagetest.Store
-	clock *testClock
+	clock *episodestest.Clock
 	links feed.Links
 	show  string
+	// hosts are the site's host accounts (studio and API).
+	hosts *accounts.Service
+	// inflight counts the requests being handled, so that a test can wait
+	// for a handler to finish after its client went away.
+	inflight sync.WaitGroup
 }
 
 // siteOptions shape newSite.
 type siteOptions struct {
 	mediaURL string
 	logs     io.Writer
+	// listens, when set, makes a counter on the site's clock.
+	listens bool
+	// trustedProxies are given to web.Config.TrustedProxies.
+	trustedProxies []string
+	// smallBuffers gives each accepted connection a small send buffer,
+	// so that what the server writes is close to what the client reads.
+	smallBuffers bool
 }
 
 // newSite starts a web server on store with one show, "lvel", and no
 // episode. Its links point at the server itself.
 func newSite(t testing.TB, store storagetest.Store, o siteOptions) *site {
 	t.Helper()
-	clock := &testClock{now: time.Date(2021, 3, 5, 9, 30, 0, 0, time.UTC)}
+	clock := episodestest.NewClock()
 	svc := episodes.NewService(store, episodes.Options{Now: clock.Now, TempDir: t.TempDir()})
 	var handler http.Handler
 	var ready sync.WaitGroup
 	ready.Add(1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	st := &site{t: t, svc: svc, store: store, clock: clock, show: "lvel"}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st.inflight.Add(1)
+		defer st.inflight.Done()
 		ready.Wait()
 		handler.ServeHTTP(w, r)
 	}))
+	if o.smallBuffers {
+		srv.Listener = smallBufferListener{srv.Listener}
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
 	links, err := feed.NewLinks(srv.URL, "")
 	if err != nil {
@@ -94,20 +98,42 @@ func newSite(t testing.TB, store storagetest.Store, o siteOptions) *site {
 	if logs == nil {
 		logs = io.Discard
 	}
+	var counter *listens.Counter
+	if o.listens {
+		if counter, err = listens.New(listens.Options{Store: store, Now: clock.Now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.hosts = accounts.New(store, svc, clock.Now)
 	w, err := New(Config{
-		Catalog:  svc,
-		Store:    store,
-		Links:    links,
-		MediaURL: o.mediaURL,
-		Version:  "test",
-		Logger:   slog.New(slog.NewTextHandler(logs, nil)),
+		Accounts:       st.hosts,
+		Catalog:        svc,
+		Store:          store,
+		Links:          links,
+		MediaURL:       o.mediaURL,
+		Version:        "test",
+		Logger:         slog.New(slog.NewTextHandler(logs, nil)),
+		Listens:        counter,
+		TrustedProxies: o.trustedProxies,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	handler = w.Handler()
 	ready.Done()
-	return &site{t: t, srv: srv, web: w, svc: svc, store: store, clock: clock, links: links, show: "lvel"}
+	st.srv, st.web, st.links = srv, w, links
+	return st
+}
+
+// smallBufferListener sets a 16 KiB send buffer on each connection.
+type smallBufferListener struct{ net.Listener }
+
+func (l smallBufferListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(16 << 10)
+	}
+	return c, err
 }
 
 // recordings are cached per format and frequency: ffmpeg runs once per

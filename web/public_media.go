@@ -15,6 +15,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/web/listens"
 )
 
 // serveObject answers GET|HEAD /<show>/<dir>/<file> for a stored object
@@ -37,6 +38,9 @@ import (
 // maxRanges parts, else the whole object) and its ranges are read with one
 // store request for each group less than readGap apart: a header of
 // thousands of ranges costs a handful of requests.
+//
+// Requests for an episode's media are counted (Config.Listens): the bytes
+// actually sent, or the redirect when MediaURL is set.
 func (s *Server) serveObject(dir string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		show := c.Param("show")
@@ -55,18 +59,28 @@ func (s *Server) serveObject(dir string) gin.HandlerFunc {
 			s.notFound(c)
 			return
 		}
+		var listen *listens.Listen
+		if e := p.media[key]; e != nil && s.cfg.Listens != nil {
+			m := listens.Media{Show: show, Episode: e.ID, Size: e.Media.Size, Duration: e.Media.Duration, Bitrate: e.Media.Bitrate}
+			if s.mediaURL != "" {
+				s.cfg.Listens.Redirected(c.ClientIP(), c.GetHeader("User-Agent"), c.GetHeader("Range"), m)
+			} else {
+				listen = s.cfg.Listens.Start(c.ClientIP(), c.GetHeader("User-Agent"), c.GetHeader("Range"), m)
+			}
+		}
 		if s.mediaURL != "" {
 			c.Header("Cache-Control", "public, max-age=3600")
 			c.Redirect(http.StatusFound, s.mediaURL+"/shows/"+url.PathEscape(show)+"/"+dir+"/"+url.PathEscape(c.Param("file")))
 			return
 		}
-		s.streamObject(c, key, hint)
+		s.streamObject(c, key, hint, listen)
 	}
 }
 
 // streamObject serves the object at key; hint is its size as the catalog
 // recorded it (0: unknown), used to plan the reads of a range request.
-func (s *Server) streamObject(c *gin.Context, key string, hint int64) {
+// listen, when not nil, is told the bytes sent.
+func (s *Server) streamObject(c *gin.Context, key string, hint int64, listen *listens.Listen) {
 	ctx := c.Request.Context()
 	store := s.cfg.Store
 	r := &objectReader{
@@ -115,7 +129,8 @@ func (s *Server) streamObject(c *gin.Context, key string, hint int64) {
 	hdr.Set("Access-Control-Allow-Origin", "*")
 	req := c.Request
 	if req.Header.Get("Range") != "" || req.Header.Get("If-Match") != "" || req.Header.Get("If-Unmodified-Since") != "" {
-		http.ServeContent(c.Writer, req, "", info.ModTime, r)
+		http.ServeContent(c.Writer, req, "", info.ModTime, listen.Track(r))
+		listen.Done(bodyComplete(c))
 		return
 	}
 	// A whole download, the common case: the same answer as ServeContent
@@ -136,7 +151,9 @@ func (s *Server) streamObject(c *gin.Context, key string, hint int64) {
 	}
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
-	if n, err := io.CopyBuffer(onlyWriter{c.Writer}, io.LimitReader(r, info.Size), *buf); err != nil || n != info.Size {
+	n, err := io.CopyBuffer(onlyWriter{c.Writer}, io.LimitReader(listen.Track(r), info.Size), *buf)
+	listen.Done(err == nil && n == info.Size)
+	if err != nil || n != info.Size {
 		// The status is sent: the client sees a short body and the
 		// connection closes. Say why in the log.
 		if ctx.Err() == nil {
@@ -170,6 +187,13 @@ func setRange(h http.Header, v string) {
 		return
 	}
 	h.Set("Range", v)
+}
+
+// bodyComplete reports whether the response's body was written whole:
+// as many bytes as its Content-Length.
+func bodyComplete(c *gin.Context) bool {
+	n, err := strconv.ParseInt(c.Writer.Header().Get("Content-Length"), 10, 64)
+	return err == nil && int64(c.Writer.Size()) == n
 }
 
 // copyBuffers are the buffers of whole downloads.

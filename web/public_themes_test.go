@@ -58,7 +58,7 @@ func TestThemesExport(t *testing.T) {
 		status int
 		body   string
 	}{
-		{"/lvel/seasons/X21/themes.md", http.StatusBadRequest, "unknown semester"},
+		{"/lvel/seasons/X21/themes.md", http.StatusBadRequest, "Semestre inconnu"},
 		{"/lvel/seasons/A19/themes.md", http.StatusOK, ""},
 		{"/lvel/seasons/P21/themes.pdf", http.StatusNotFound, ""},
 		{"/nope/seasons/P21/themes.md", http.StatusNotFound, ""},

@@ -31,6 +31,18 @@ func contentSecurityPolicy(mediaOrigin, frameAncestors string) string {
 	}, "; ")
 }
 
+// allowStream lets the response's page play an audio stream from
+// streamURL's origin: that origin is added to media-src only (no image,
+// script or connection to it).
+func (s *Server) allowStream(c *gin.Context, streamURL string) {
+	o := origin(streamURL)
+	if o == "" || strings.ContainsAny(o, " ;,'\"") {
+		return
+	}
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", strings.Replace(s.csp, "; media-src ", "; media-src "+o+" ", 1))
+}
+
 // origin is scheme://host of a URL, "" when raw is empty or not a URL.
 func origin(raw string) string {
 	if raw == "" {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/web/accounts"
+	"github.com/picasoft/antenne/web/listens"
 )
 
 // Objects is what web reads of the store: objects by key, whole or a byte
@@ -28,12 +31,19 @@ type Objects interface {
 	Stat(ctx context.Context, key string) (episodes.ObjectInfo, error)
 }
 
+// DefaultMaxUpload is the largest upload accepted when Config.MaxUpload is
+// zero (ANTENNE_MAX_UPLOAD unset): 2 GiB, some hours of WAV.
+const DefaultMaxUpload = 2 << 30
+
 // Config is what the web layer needs to know of the deployment and the
 // services it serves.
 type Config struct {
 	// Catalog is the catalog of shows and episodes (required to serve
 	// anything but the health checks).
 	Catalog *episodes.Service
+	// Accounts are the hosts who may sign in to the studio and the API
+	// (required to serve the studio).
+	Accounts *accounts.Service
 	// Store reads the objects (media, artwork) to serve them.
 	Store Objects
 	// Links builds every public URL (ANTENNE_BASE_URL). Build it without
@@ -46,7 +56,8 @@ type Config struct {
 	// MediaURL/<key> (the bucket layout: shows/<show>/media/<file>)
 	// instead of being served. Empty: antenne serves them.
 	MediaURL string
-	// MaxUpload is the largest upload accepted, in bytes.
+	// MaxUpload is the largest upload accepted, in bytes; 0 means
+	// DefaultMaxUpload.
 	MaxUpload int64
 	// BodyIdleTimeout fails a request whose body sends nothing for that
 	// long (slow clients); 0 leaves only the server's ReadTimeout.
@@ -57,12 +68,22 @@ type Config struct {
 	// X-Forwarded-For header is believed. Empty: none is, and the client
 	// address is the connection's.
 	TrustedProxies []string
+	// MetricsAllowed are the networks /metrics answers to (others get
+	// 403); empty: loopback only. The client address is the connection's,
+	// or X-Forwarded-For's behind TrustedProxies.
+	MetricsAllowed []netip.Prefix
 	// Ready reports whether the store can be reached; /readyz calls it.
 	Ready func(context.Context) error
 	// SessionKey signs the studio's session cookies
 	// (ANTENNE_SESSION_KEY). Empty: a key kept in the store
 	// (secrets/session-key) is used, created by the first replica.
 	SessionKey []byte
+	// Listens counts the listens of episodes on the media route; nil
+	// counts nothing. Its figures are shown in the studio and the API.
+	Listens *listens.Counter
+	// LogIPs puts the client's address in the access log
+	// (ANTENNE_LOG_IPS, for debugging). Off: no line has an address.
+	LogIPs bool
 	// Logger receives one line per request and the errors the user does
 	// not see.
 	Logger *slog.Logger
@@ -143,7 +164,7 @@ func New(cfg Config) (*Server, error) {
 	s.shows = newShowCache()
 	s.loginByIP = newLimiters(ipEvery, ipBurst)
 	s.loginByAccount = newLimiters(accountEvery, accountBurst)
-	s.engine.Use(s.logRequests, s.recoverPanics, s.securityHeaders, idleBody(cfg.BodyIdleTimeout))
+	s.engine.Use(s.logRequests, s.recoverPanics, s.securityHeaders, watchBody(cfg.BodyIdleTimeout))
 	s.engine.NoRoute(s.notFound)
 	s.routes()
 	get(s.engine, "/metrics", s.serveMetrics(reg))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/web/accounts"
 )
 
 // studioRoutes registers the hosts' studio. Every page but the login
@@ -25,6 +26,10 @@ import (
 //	GET  /studio/                           the host's shows
 //	GET  /studio/:show/                     episodes of the show, upload form
 //	POST /studio/:show/upload               upload a recording -> its form
+//	GET  /studio/:show/semester             the semester's themes (?code=A20[&listens=1])
+//	GET  /studio/:show/semester/themes.md   its exports (.tex, .csv, .json), listens=1 adds listens
+//	GET  /studio/:show/listens[.csv]        listens of the show (?period=30d|A20)
+//	GET  /studio/:show/:id/listens[.csv]    listens of an episode
 //	GET  /studio/:show/settings, POST       show settings (admins)
 //	GET  /studio/:show/:id, POST            the episode form (save, publish...)
 //	POST /studio/:show/:id/replace          replace the recording
@@ -39,6 +44,9 @@ func (s *Server) studioRoutes() {
 	sh := st.Group("/:show", s.requireShow)
 	get(sh, "/", s.studioShow)
 	get(sh, "/semester", s.studioSemester)
+	get(sh, "/semester/:file", s.studioThemes)
+	get(sh, "/listens", s.studioListens)
+	get(sh, "/listens.csv", s.studioListensCSV)
 	sh.POST("/upload", s.studioUpload)
 	admin := sh.Group("", s.requireAdmin)
 	get(admin, "/settings", s.settingsPage)
@@ -47,6 +55,8 @@ func (s *Server) studioRoutes() {
 	sh.POST("/:id", s.saveEpisode)
 	sh.POST("/:id/replace", s.replaceRecording)
 	get(sh, "/:id/delete", s.deletePage)
+	get(sh, "/:id/listens", s.studioListens)
+	get(sh, "/:id/listens.csv", s.studioListensCSV)
 	sh.POST("/:id/delete", s.deleteEpisode)
 }
 
@@ -92,10 +102,10 @@ func (s *Server) login(c *gin.Context) {
 		s.render(c, http.StatusTooManyRequests, "studio_login", tr(lang, "studio.login"), page)
 		return
 	}
-	h, err := s.cfg.Catalog.Authenticate(c.Request.Context(), login, password)
-	if errors.Is(err, episodes.ErrBadCredentials) {
+	h, err := s.cfg.Accounts.Authenticate(c.Request.Context(), login, password)
+	if errors.Is(err, accounts.ErrBadCredentials) {
 		s.loginFailed(c, login)
-		s.log.InfoContext(c.Request.Context(), "login failed", "client", c.ClientIP())
+		s.log.InfoContext(c.Request.Context(), "login failed", s.clientAttrs(c)...)
 		page.Error = tr(lang, "studio.login.wrong")
 		s.render(c, http.StatusUnauthorized, "studio_login", tr(lang, "studio.login"), page)
 		return
@@ -118,7 +128,7 @@ func (s *Server) login(c *gin.Context) {
 func (s *Server) logout(c *gin.Context) {
 	h := currentHost(c)
 	if c.PostForm("everywhere") != "" {
-		if err := s.cfg.Catalog.EndSessions(c.Request.Context(), h.Login); err != nil {
+		if err := s.cfg.Accounts.EndSessions(c.Request.Context(), h.Login); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -130,7 +140,7 @@ func (s *Server) logout(c *gin.Context) {
 // ---- Lists ----
 
 type studioHomePage struct {
-	Host  *episodes.Host
+	Host  *accounts.Host
 	Shows []*episodes.Show
 }
 
@@ -151,7 +161,7 @@ func (s *Server) studioHome(c *gin.Context) {
 }
 
 type studioShowPage struct {
-	Host      *episodes.Host
+	Host      *accounts.Host
 	Show      *episodes.Show
 	Episodes  []episodeRow
 	Error     string
@@ -192,7 +202,7 @@ func (s *Server) studioShowData(c *gin.Context) (studioShowPage, error) {
 	return page, nil
 }
 
-func (s *Server) maxUpload() int64 { return cmp.Or(s.cfg.MaxUpload, 2<<30) }
+func (s *Server) maxUpload() int64 { return cmp.Or(s.cfg.MaxUpload, DefaultMaxUpload) }
 
 func studioEpisodePath(show, id string) string {
 	return "/studio/" + url.PathEscape(show) + "/" + url.PathEscape(id)
@@ -597,6 +607,7 @@ func (s *Server) deleteEpisode(c *gin.Context) {
 type settingsForm struct {
 	Title, Description, Author, OwnerName, OwnerEmail, Language, Link, Type, Copyright, License string
 	Categories, Hosts, FundingURL, FundingText, AirDay, AirTime, Station, NewFeedURL            string
+	LiveURL, LiveType, LiveMinutes, SkipDates                                                   string
 	Explicit, Locked, Semesters                                                                 bool
 	Revision                                                                                    string
 }
@@ -627,16 +638,29 @@ func (f settingsForm) apply(sh *episodes.Show) error {
 		sh.Funding = &episodes.Funding{URL: u, Text: strings.TrimSpace(f.FundingText)}
 	}
 	sh.AirSlot = nil
-	if f.AirDay != "" {
-		d, err := strconv.Atoi(f.AirDay)
-		var h, m int
-		if err == nil {
-			_, err = fmt.Sscanf(f.AirTime, "%d:%d", &h, &m)
+	if f.AirDay != "" || f.AirTime != "" {
+		a, err := episodes.ParseAirSlot(f.AirDay, f.AirTime)
+		if err != nil {
+			return err
 		}
-		if err != nil || d < 0 || d > 6 {
-			return &episodes.FieldError{Field: "air_slot", Reason: "pick a day and a time such as 09:30"}
+		a.Station = strings.TrimSpace(f.Station)
+		sh.AirSlot = &a
+	}
+	sh.Live = nil
+	if u := strings.TrimSpace(f.LiveURL); u != "" {
+		l := &episodes.Live{URL: u, Type: strings.TrimSpace(f.LiveType)}
+		if m := strings.TrimSpace(f.LiveMinutes); m != "" {
+			n, err := strconv.Atoi(m)
+			if err != nil {
+				return &episodes.FieldError{Field: "live.minutes", Reason: "use a whole number of minutes such as 45"}
+			}
+			l.Minutes = n
 		}
-		sh.AirSlot = &episodes.AirSlot{Weekday: time.Weekday(d), Hour: h, Minute: m, Station: strings.TrimSpace(f.Station)}
+		var err error
+		if l.Skip, err = episodes.ParseSkipDates(f.SkipDates); err != nil {
+			return err
+		}
+		sh.Live = l
 	}
 	return nil
 }
@@ -668,7 +692,13 @@ func settingsOf(sh *episodes.Show) settingsForm {
 		f.FundingURL, f.FundingText = sh.Funding.URL, sh.Funding.Text
 	}
 	if a := sh.AirSlot; a != nil {
-		f.AirDay, f.AirTime, f.Station = strconv.Itoa(int(a.Weekday)), fmt.Sprintf("%02d:%02d", a.Hour, a.Minute), a.Station
+		f.AirDay, f.AirTime, f.Station = strconv.Itoa(int(a.Weekday)), a.Clock(), a.Station
+	}
+	if l := sh.Live; l != nil {
+		f.LiveURL, f.LiveType, f.SkipDates = l.URL, l.Type, strings.Join(l.Skip, "\n")
+		if l.Minutes > 0 {
+			f.LiveMinutes = strconv.Itoa(l.Minutes)
+		}
 	}
 	return f
 }
@@ -706,7 +736,9 @@ func (s *Server) saveSettings(c *gin.Context) {
 		Categories: c.PostForm("categories"), Hosts: c.PostForm("hosts"), FundingURL: c.PostForm("funding_url"),
 		FundingText: c.PostForm("funding_text"), AirDay: c.PostForm("air_day"), AirTime: c.PostForm("air_time"),
 		Station: c.PostForm("station"), NewFeedURL: c.PostForm("new_feed_url"),
-		Locked: c.PostForm("locked") != "", Semesters: c.PostForm("semesters") != "",
+		LiveURL: c.PostForm("live_url"), LiveType: c.PostForm("live_type"), LiveMinutes: c.PostForm("live_minutes"),
+		SkipDates: c.PostForm("skip_dates"),
+		Locked:    c.PostForm("locked") != "", Semesters: c.PostForm("semesters") != "",
 	}
 	failed := func(err error) {
 		p := problemOf(err)

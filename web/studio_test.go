@@ -23,6 +23,7 @@ import (
 	"github.com/picasoft/antenne/storage"
 	"github.com/picasoft/antenne/storage/storagetest"
 	"github.com/picasoft/antenne/web"
+	"github.com/picasoft/antenne/web/accounts"
 )
 
 // studioEnv is antenne served over HTTP on a local folder, with two shows
@@ -31,6 +32,7 @@ type studioEnv struct {
 	t      *testing.T
 	store  *storage.Dir
 	svc    *episodes.Service
+	hosts  *accounts.Service
 	srv    *httptest.Server
 	tokens map[string]string
 	logs   lockedBuffer
@@ -73,16 +75,17 @@ func newStudioEnvWith(t *testing.T, maxUpload int64, tweak func(*web.Config)) *s
 			t.Fatal(err)
 		}
 	}
-	env := &studioEnv{t: t, store: store, svc: svc, tokens: map[string]string{}}
-	for _, h := range []episodes.Host{
+	hosts := accounts.New(store, svc, nil)
+	env := &studioEnv{t: t, store: store, svc: svc, hosts: hosts, tokens: map[string]string{}}
+	for _, h := range []accounts.Host{
 		{Login: "alice", Name: "Alice", Shows: []string{"lvel"}},
 		{Login: "bob", Shows: []string{"other"}},
 		{Login: "root", Admin: true},
 	} {
-		if _, err := svc.AddHost(ctx, h, testPassword); err != nil {
+		if _, err := hosts.AddHost(ctx, h, testPassword); err != nil {
 			t.Fatal(err)
 		}
-		tok, _, err := svc.CreateToken(ctx, h.Login)
+		tok, _, err := hosts.CreateToken(ctx, h.Login)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +99,7 @@ func newStudioEnvWith(t *testing.T, maxUpload int64, tweak func(*web.Config)) *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := web.Config{Catalog: svc, Store: store, Links: links, MaxUpload: maxUpload, Logger: slog.New(slog.NewTextHandler(&env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	cfg := web.Config{Catalog: svc, Accounts: hosts, Store: store, Links: links, MaxUpload: maxUpload, Logger: slog.New(slog.NewTextHandler(&env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if tweak != nil {
 		tweak(&cfg)
 	}
@@ -473,7 +476,7 @@ func TestSessions(t *testing.T) {
 		t.Errorf("forged cookie: got %d, want 303 to login", resp.StatusCode)
 	}
 	// A password change ends the session.
-	if err := env.svc.SetPassword(t.Context(), "alice", "battery staple"); err != nil {
+	if err := env.hosts.SetPassword(t.Context(), "alice", "battery staple"); err != nil {
 		t.Fatal(err)
 	}
 	if resp, _ := env.do(alice, "GET", "/studio/lvel/", nil, nil); resp.StatusCode != http.StatusSeeOther {
@@ -744,5 +747,46 @@ func TestNoSecretsInLogs(t *testing.T) {
 		if secret != "" && strings.Contains(logs, secret) {
 			t.Errorf("the log contains the %s", name)
 		}
+	}
+}
+
+// TestStudioLiveSettings: the settings form saves the live stream, its
+// type, slot length and skipped dates, shows them again, and refuses a
+// stream that is not http(s) and a date that is not one.
+func TestStudioLiveSettings(t *testing.T) {
+	env := newStudioEnv(t, 0)
+	root := env.login("root")
+	_, out := env.do(root, "GET", "/studio/lvel/settings", nil, nil)
+	rev := revisionField.FindStringSubmatch(out)[1]
+	base := []string{"revision", rev, "title", "Émission lvel", "language", "fr", "type", "episodic", "air_day", "5", "air_time", "09:30", "station", "Graf'hit"}
+	body, h := form(append(base, "live_url", "https://stream.grafhit.test/live.mp3", "live_minutes", "50", "skip_dates", "2020-12-25\n2020-11-11 2020-12-25")...)
+	if resp, out := env.do(root, "POST", "/studio/lvel/settings", body, h); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save live settings: got %d %.1000s", resp.StatusCode, out)
+	}
+	sh, _ := env.svc.Show("lvel")
+	if l := sh.Live; l == nil || l.URL != "https://stream.grafhit.test/live.mp3" || l.Minutes != 50 || strings.Join(l.Skip, " ") != "2020-11-11 2020-12-25" {
+		t.Errorf("live saved: got %+v", sh.Live)
+	}
+	_, out = env.do(root, "GET", "/studio/lvel/settings", nil, nil)
+	if !strings.Contains(out, `value="https://stream.grafhit.test/live.mp3"`) || !strings.Contains(out, "2020-11-11\n2020-12-25</textarea>") || !strings.Contains(out, `value="50"`) {
+		t.Errorf("the settings page does not show the live settings:\n%.4000s", out)
+	}
+	for _, bad := range [][]string{
+		{"live_url", "javascript:alert(1)"},
+		{"live_url", "https://stream.grafhit.test/", "skip_dates", "Noël"},
+		{"live_url", "https://stream.grafhit.test/", "live_minutes", "beaucoup"},
+	} {
+		body, h = form(append(append([]string{"revision", sh.Revision}, base[2:]...), bad...)...)
+		resp, out := env.do(root, "POST", "/studio/lvel/settings", body, h)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(out, "live.") {
+			t.Errorf("%v: got %d, want 400 naming the live field\n%.2000s", bad, resp.StatusCode, out)
+		}
+	}
+	body, h = form(append([]string{"revision", sh.Revision}, base[2:]...)...)
+	if resp, out := env.do(root, "POST", "/studio/lvel/settings", body, h); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove the live stream: got %d %.1000s", resp.StatusCode, out)
+	}
+	if sh, _ := env.svc.Show("lvel"); sh.Live != nil || sh.AirSlot == nil || sh.AirSlot.Station != "Graf'hit" {
+		t.Errorf("after emptying the stream: got live %+v, air slot %+v", sh.Live, sh.AirSlot)
 	}
 }

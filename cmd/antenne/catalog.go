@@ -12,13 +12,18 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/storage"
+	"github.com/picasoft/antenne/web/accounts"
 )
 
 // catalogCmd is a command working on the catalog of the configured store.
 type catalogCmd struct {
 	cfg   *config
 	svc   *episodes.Service
+	store storage.Store
+	hosts *accounts.Service
 	links feed.Links
 }
 
@@ -42,11 +47,15 @@ func catalogFrom(ctx context.Context, cfg *config) (*catalogCmd, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := episodes.NewService(store, episodes.Options{FFmpeg: cfg.FFmpeg})
+	svc := episodes.NewService(store, episodes.Options{Transcoder: ffmpeg.New(cfg.FFmpeg, cfg.IngestWorkers)})
 	if err := svc.Load(ctx); err != nil {
 		return nil, fmt.Errorf("load the catalog: %w", err)
 	}
-	return &catalogCmd{cfg: cfg, svc: svc, links: l}, nil
+	hosts := accounts.New(store, svc, nil)
+	if err := hosts.Refresh(ctx); err != nil {
+		return nil, fmt.Errorf("load the host accounts: %w", err)
+	}
+	return &catalogCmd{cfg: cfg, svc: svc, store: store, hosts: hosts, links: l}, nil
 }
 
 // showSlug returns the show named by flag (or the only one).

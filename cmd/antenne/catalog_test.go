@@ -133,3 +133,64 @@ func TestCLIUsageErrorsExit2(t *testing.T) {
 		t.Errorf("bad slug: got exit %d %q, want 1 naming the slug", code, errOut)
 	}
 }
+
+// TestCLIShowsLive sets, changes and removes a show's live stream.
+func TestCLIShowsLive(t *testing.T) {
+	c := newCLI(t)
+	c.ok("shows", "create", "lvel", "--title", "La Voix est Libre", "--air-day", "vendredi", "--air-time", "9h30", "--station", "Graf'hit")
+	type live struct {
+		URL     string   `json:"url"`
+		Type    string   `json:"type"`
+		Minutes int      `json:"minutes"`
+		Skip    []string `json:"skip_dates"`
+	}
+	showLive := func() (*live, map[string]any) {
+		t.Helper()
+		var list []struct {
+			Live    *live          `json:"live"`
+			AirSlot map[string]any `json:"air_slot"`
+		}
+		if err := json.Unmarshal([]byte(c.ok("shows", "list", "--json")), &list); err != nil || len(list) != 1 {
+			t.Fatalf("shows list --json: %v, %d shows", err, len(list))
+		}
+		return list[0].Live, list[0].AirSlot
+	}
+	c.ok("shows", "edit", "lvel", "--live-url", "https://stream.grafhit.net/live.mp3", "--skip-date", "2020-12-25", "--skip-date", "2021-01-01,2020-12-25")
+	l, slot := showLive()
+	if l == nil || l.URL != "https://stream.grafhit.net/live.mp3" || l.Type != "" || l.Minutes != 0 || strings.Join(l.Skip, " ") != "2020-12-25 2021-01-01" {
+		t.Errorf("after --live-url: got %+v", l)
+	}
+	if slot["weekday"] != 5.0 || slot["hour"] != 9.0 || slot["minute"] != 30.0 || slot["station"] != "Graf'hit" {
+		t.Errorf("air slot: got %v", slot)
+	}
+	c.ok("shows", "edit", "lvel", "--live-type", "audio/aac", "--live-minutes", "60", "--air-time", "10:00")
+	l, slot = showLive()
+	if l == nil || l.URL != "https://stream.grafhit.net/live.mp3" || l.Type != "audio/aac" || l.Minutes != 60 || len(l.Skip) != 2 {
+		t.Errorf("after --live-type and --live-minutes: got %+v", l)
+	}
+	if slot["weekday"] != 5.0 || slot["hour"] != 10.0 || slot["station"] != "Graf'hit" {
+		t.Errorf("air slot after --air-time: got %v", slot)
+	}
+	for _, args := range [][]string{
+		{"--live-url", "javascript:alert(1)"},
+		{"--live-url", "ftp://stream.example/live"},
+		{"--live-minutes", "2000"},
+		{"--live-type", "text/html"},
+	} {
+		if code, _, errOut := c.run(append([]string{"shows", "edit", "lvel"}, args...)...); code != 1 || !strings.Contains(errOut, "live") {
+			t.Errorf("shows edit %v: got exit %d %q, want 1 naming the live setting", args, code, errOut)
+		}
+	}
+	for _, args := range [][]string{
+		{"--skip-date", "Noël"},
+		{"--no-live", "--live-url", "https://x.example/"},
+	} {
+		if code, _, errOut := c.run(append([]string{"shows", "edit", "lvel"}, args...)...); code != 2 {
+			t.Errorf("shows edit %v: got exit %d %q, want 2", args, code, errOut)
+		}
+	}
+	c.ok("shows", "edit", "lvel", "--no-live")
+	if l, _ := showLive(); l != nil {
+		t.Errorf("after --no-live: got %+v, want none", l)
+	}
+}

@@ -3,12 +3,18 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
+	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/picasoft/antenne/web"
 )
 
 // config is antenne's whole configuration, read once from ANTENNE_*
@@ -21,9 +27,12 @@ type config struct {
 	MediaURL       *url.URL // nil: media are served by antenne
 	MaxUpload      int64
 	FFmpeg         string // "" means ffmpeg from PATH
+	IngestWorkers  int    // transcodes at once, per process
 	LogLevel       slog.Level
 	LogFormat      string // "text" or "json"
+	LogIPs         bool   // client addresses in the access log
 	TrustedProxies []string
+	MetricsAllowed []netip.Prefix // empty: loopback
 	ShutdownGrace  time.Duration
 	BodyIdle       time.Duration
 	SessionKey     []byte // nil: the key kept in the store
@@ -54,6 +63,16 @@ type setting struct {
 	help  string
 	apply func(c *config, v string) error
 }
+
+// secretSettings can also be read from the file named by their variable
+// plus "_FILE" (Docker secrets, systemd credentials), and their flag's
+// default never shows the value (help text, usage errors).
+var secretSettings = map[string]bool{"ANTENNE_S3_SECRET_KEY": true, "ANTENNE_SESSION_KEY": true}
+
+func (s setting) secret() bool { return secretSettings[s.env] }
+
+// maxSecretFile bounds a secret read from a _FILE variable.
+const maxSecretFile = 64 << 10
 
 var settings = []setting{
 	{"ANTENNE_ADDR", "addr", ":8080", "listen address, host:port", func(c *config, v string) error {
@@ -91,7 +110,7 @@ var settings = []setting{
 	}},
 	{"ANTENNE_S3_REGION", "s3-region", "us-east-1", "S3 region (Garage wants \"garage\")", setString(func(c *config) *string { return &c.S3.Region })},
 	{"ANTENNE_S3_ACCESS_KEY", "s3-access-key", "", "S3 access key", setString(func(c *config) *string { return &c.S3.AccessKey })},
-	{"ANTENNE_S3_SECRET_KEY", "s3-secret-key", "", "S3 secret key", setString(func(c *config) *string { return &c.S3.SecretKey })},
+	{"ANTENNE_S3_SECRET_KEY", "s3-secret-key", "", "S3 secret key (or ANTENNE_S3_SECRET_KEY_FILE: a file holding it)", setString(func(c *config) *string { return &c.S3.SecretKey })},
 	{"ANTENNE_S3_SECURE", "s3-secure", "true", "use TLS to reach the S3 endpoint", setBool(func(c *config) *bool { return &c.S3.Secure })},
 	{"ANTENNE_S3_PATH_STYLE", "s3-path-style", "false", "always address the bucket in the path; when false, path style except on AWS", setBool(func(c *config) *bool { return &c.S3.PathStyle })},
 	{"ANTENNE_S3_CREATE_BUCKET", "s3-create-bucket", "false", "create the bucket at start when it does not exist", setBool(func(c *config) *bool { return &c.S3.CreateBucket })},
@@ -103,12 +122,28 @@ var settings = []setting{
 		c.MediaURL = u
 		return err
 	}},
-	{"ANTENNE_MAX_UPLOAD", "max-upload", "2GiB", "largest upload accepted, in bytes or with a unit (500MB, 2GiB)", func(c *config, v string) error {
+	{"ANTENNE_MAX_UPLOAD", "max-upload", "", "largest upload accepted, in bytes or with a unit (500MB, 2GiB); unset: 2 GiB", func(c *config, v string) error {
+		if v == "" {
+			c.MaxUpload = web.DefaultMaxUpload
+			return nil
+		}
 		n, err := parseSize(v)
 		c.MaxUpload = n
 		return err
 	}},
 	{"ANTENNE_FFMPEG", "ffmpeg", "", "path of ffmpeg (found on PATH when empty)", setString(func(c *config) *string { return &c.FFmpeg })},
+	{"ANTENNE_INGEST_WORKERS", "ingest-workers", "", "recordings transcoded at once by this process (default: half the CPUs, at least 1)", func(c *config, v string) error {
+		c.IngestWorkers = max(runtime.NumCPU()/2, 1)
+		if v == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 256 {
+			return fmt.Errorf("want a whole number from 1 to 256, got %q", v)
+		}
+		c.IngestWorkers = n
+		return nil
+	}},
 	{"ANTENNE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *config, v string) error {
 		return c.LogLevel.UnmarshalText([]byte(v))
 	}},
@@ -119,6 +154,7 @@ var settings = []setting{
 		c.LogFormat = v
 		return nil
 	}},
+	{"ANTENNE_LOG_IPS", "log-ips", "false", "put client addresses in the access log (debugging only; off, no log line names a listener)", setBool(func(c *config) *bool { return &c.LogIPs })},
 	{"ANTENNE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed", func(c *config, v string) error {
 		c.TrustedProxies = nil
 		for p := range strings.SplitSeq(v, ",") {
@@ -132,6 +168,25 @@ var settings = []setting{
 				}
 			}
 			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+		return nil
+	}},
+	{"ANTENNE_METRICS_ALLOWED", "metrics-allowed", "127.0.0.0/8,::1", "comma-separated addresses or CIDRs that may read /metrics (others get 403)", func(c *config, v string) error {
+		c.MetricsAllowed = nil
+		for p := range strings.SplitSeq(v, ",") {
+			p = strings.TrimSpace(p)
+			if p == "" {
+				continue
+			}
+			prefix, err := netip.ParsePrefix(p)
+			if err != nil {
+				a, aerr := netip.ParseAddr(p)
+				if aerr != nil {
+					return fmt.Errorf("%q is neither an IP address nor a CIDR", p)
+				}
+				prefix = netip.PrefixFrom(a, a.BitLen())
+			}
+			c.MetricsAllowed = append(c.MetricsAllowed, prefix.Masked())
 		}
 		return nil
 	}},
@@ -152,7 +207,7 @@ var settings = []setting{
 		return err
 	}},
 	{"ANTENNE_FETCH_ALLOW_PRIVATE", "fetch-allow-private", "false", "let antenne fetch URLs (import) at private, loopback and link-local addresses", setBool(func(c *config) *bool { return &c.FetchAllowPrivate })},
-	{"ANTENNE_SESSION_KEY", "session-key", "", "key signing the studio's sessions, 32 bytes or more (64+ hex digits or any long secret); empty: a key kept in the store", func(c *config, v string) error {
+	{"ANTENNE_SESSION_KEY", "session-key", "", "key signing the studio's sessions, 32 bytes or more (64+ hex digits or any long secret; or ANTENNE_SESSION_KEY_FILE: a file holding it); empty: a key kept in the store", func(c *config, v string) error {
 		if v == "" {
 			return nil
 		}
@@ -171,10 +226,15 @@ var settings = []setting{
 // the flag, when the flag set it).
 func loadConfig(fs *flag.FlagSet, getenv func(string) string, args []string) (*config, error) {
 	values := make([]*string, len(settings))
+	fromEnv := make([]string, len(settings))
 	for i, s := range settings {
-		v := s.def
-		if ev, ok := lookup(getenv, s.env); ok {
-			v = ev
+		v, err := envValue(getenv, s)
+		if err != nil {
+			return nil, err
+		}
+		fromEnv[i] = v
+		if s.secret() {
+			v = "" // never shown by the flag's default
 		}
 		values[i] = fs.String(s.flag, v, fmt.Sprintf("%s (%s)", s.help, s.env))
 	}
@@ -186,7 +246,11 @@ func loadConfig(fs *flag.FlagSet, getenv func(string) string, args []string) (*c
 
 	cfg := &config{}
 	for i, s := range settings {
-		if err := s.apply(cfg, strings.TrimSpace(*values[i])); err != nil {
+		v := *values[i]
+		if s.secret() && !set[s.flag] {
+			v = fromEnv[i]
+		}
+		if err := s.apply(cfg, strings.TrimSpace(v)); err != nil {
 			name := s.env
 			if set[s.flag] {
 				name = "--" + s.flag
@@ -198,6 +262,41 @@ func loadConfig(fs *flag.FlagSet, getenv func(string) string, args []string) (*c
 		return nil, usageErrorf("ANTENNE_S3_ACCESS_KEY and ANTENNE_S3_SECRET_KEY must be set when ANTENNE_S3_ENDPOINT is")
 	}
 	return cfg, nil
+}
+
+// envValue is the setting's value from the environment: its variable, or
+// for a secret the content of the file its _FILE variable names (one of
+// the two), or its default.
+func envValue(getenv func(string) string, s setting) (string, error) {
+	v, set := lookup(getenv, s.env)
+	if !s.secret() {
+		if set {
+			return v, nil
+		}
+		return s.def, nil
+	}
+	path, fromFile := lookup(getenv, s.env+"_FILE")
+	switch {
+	case set && fromFile:
+		return "", usageErrorf("%s and %s_FILE are both set: keep one", s.env, s.env)
+	case set:
+		return v, nil
+	case !fromFile:
+		return s.def, nil
+	}
+	f, err := os.Open(strings.TrimSpace(path))
+	if err != nil {
+		return "", usageErrorf("%s_FILE: %v", s.env, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return "", usageErrorf("%s_FILE: %v", s.env, err)
+	}
+	if len(b) > maxSecretFile {
+		return "", usageErrorf("%s_FILE: %s is larger than %d bytes, not a secret", s.env, path, maxSecretFile)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
 // lookup returns the environment variable's value and whether it is set
@@ -271,6 +370,9 @@ func settingsHelp() string {
 			def = "unset"
 		}
 		fmt.Fprintf(&b, "  %-26s --%-18s %s (default %s)\n", s.env, s.flag, s.help, def)
+		if s.secret() {
+			fmt.Fprintf(&b, "  %-26s %-20s the same, read from a file (a flag shows the secret to ps: prefer this)\n", s.env+"_FILE", "")
+		}
 	}
 	return b.String()
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/web/accounts"
 )
 
 var hostsCommand = command{
@@ -90,7 +91,7 @@ func hostsAdd(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	h, err := c.svc.AddHost(ctx, episodes.Host{Login: login, Name: *name, Admin: *admin, Shows: shows}, pw)
+	h, err := c.hosts.AddHost(ctx, accounts.Host{Login: login, Name: *name, Admin: *admin, Shows: shows}, pw)
 	if err != nil {
 		return fmt.Errorf("hosts add %s: %w", login, err)
 	}
@@ -114,14 +115,14 @@ func hostsPasswd(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return usageErrorf("hosts passwd: want one LOGIN (see `antenne help hosts`)")
 	}
-	if _, err := c.svc.Host(fs.Arg(0)); err != nil {
+	if _, err := c.hosts.Host(fs.Arg(0)); err != nil {
 		return fmt.Errorf("no host %q (see `antenne hosts list`)", fs.Arg(0))
 	}
 	pw, err := readPassword(e, *stdin)
 	if err != nil {
 		return err
 	}
-	if err := c.svc.SetPassword(ctx, fs.Arg(0), pw); err != nil {
+	if err := c.hosts.SetPassword(ctx, fs.Arg(0), pw); err != nil {
 		return fmt.Errorf("hosts passwd %s: %w", fs.Arg(0), err)
 	}
 	fmt.Fprintf(e.stdout, "password of %s changed; their sessions are closed\n", fs.Arg(0))
@@ -137,7 +138,7 @@ func hostsRemove(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return usageErrorf("hosts remove: want one LOGIN (see `antenne help hosts`)")
 	}
-	if err := c.svc.RemoveHost(ctx, fs.Arg(0)); err != nil {
+	if err := c.hosts.RemoveHost(ctx, fs.Arg(0)); err != nil {
 		if errors.Is(err, episodes.ErrNotFound) {
 			return fmt.Errorf("no host %q (see `antenne hosts list`)", fs.Arg(0))
 		}
@@ -174,7 +175,7 @@ func hostsList(ctx context.Context, e *env, args []string) error {
 		return usageErrorf("hosts list takes no arguments")
 	}
 	list := []hostJSON{}
-	for _, h := range c.svc.Hosts() {
+	for _, h := range c.hosts.Hosts() {
 		j := hostJSON{Login: h.Login, Name: h.Name, Admin: h.Admin, Shows: append([]string{}, h.Shows...), HasPassword: h.PasswordHash != "", Tokens: []tokenJSON{}}
 		for _, t := range h.Tokens {
 			tj := tokenJSON{ID: t.ID, Created: t.Created}
@@ -215,7 +216,7 @@ func hostsTokenCreate(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return usageErrorf("hosts token create: want one LOGIN (see `antenne help hosts`)")
 	}
-	token, t, err := c.svc.CreateToken(ctx, fs.Arg(0))
+	token, t, err := c.hosts.CreateToken(ctx, fs.Arg(0))
 	if err != nil {
 		if errors.Is(err, episodes.ErrNotFound) {
 			return fmt.Errorf("no host %q (see `antenne hosts list`)", fs.Arg(0))
@@ -236,7 +237,7 @@ func hostsTokenRevoke(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 2 {
 		return usageErrorf("hosts token revoke: want LOGIN and TOKEN_ID (see `antenne hosts list`)")
 	}
-	if err := c.svc.RevokeToken(ctx, fs.Arg(0), fs.Arg(1)); err != nil {
+	if err := c.hosts.RevokeToken(ctx, fs.Arg(0), fs.Arg(1)); err != nil {
 		if errors.Is(err, episodes.ErrNotFound) {
 			return fmt.Errorf("no token %q for host %q (see `antenne hosts list`)", fs.Arg(1), fs.Arg(0))
 		}

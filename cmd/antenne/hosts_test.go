@@ -12,6 +12,7 @@ import (
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/storage"
 	"github.com/picasoft/antenne/web"
+	"github.com/picasoft/antenne/web/accounts"
 )
 
 // runIn runs args with stdin as the standard input.
@@ -110,8 +111,12 @@ func TestCLIPublishRemote(t *testing.T) {
 	if err := svc.Load(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	hosts := accounts.New(store, svc, nil)
+	if err := hosts.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	links, _ := feed.NewLinks("https://radio.picasoft.net", "")
-	srv, err := web.New(web.Config{Catalog: svc, Store: store, Links: links, MaxUpload: 10 << 20})
+	srv, err := web.New(web.Config{Catalog: svc, Accounts: hosts, Store: store, Links: links, MaxUpload: 10 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

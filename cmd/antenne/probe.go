@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/audio"
 )
 
 var probeCommand = command{
@@ -46,7 +47,7 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetEscapeHTML(false)
 	for i, name := range files {
-		p, err := episodes.Probe(ctx, name)
+		p, err := audio.Probe(ctx, name)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -122,10 +123,10 @@ type probeJSON struct {
 	Transcode       *bool         `json:"transcode,omitempty"`
 }
 
-func newProbeJSON(name string, p *episodes.ProbeResult, err error) probeJSON {
+func newProbeJSON(name string, p *audio.ProbeResult, err error) probeJSON {
 	if err != nil {
 		j := probeJSON{File: name, Error: err.Error()}
-		var u *episodes.UnsupportedAudioError
+		var u *audio.UnsupportedAudioError
 		if errors.As(err, &u) {
 			j.Kind = string(u.Kind)
 		}
@@ -150,7 +151,7 @@ func newProbeJSON(name string, p *episodes.ProbeResult, err error) probeJSON {
 }
 
 // printProbe prints a probe result for people.
-func printProbe(w io.Writer, name string, p *episodes.ProbeResult) {
+func printProbe(w io.Writer, name string, p *audio.ProbeResult) {
 	fmt.Fprintln(w, name)
 	row := func(k, v string) {
 		if v != "" {
@@ -159,7 +160,7 @@ func printProbe(w io.Writer, name string, p *episodes.ProbeResult) {
 	}
 	codec := p.Codec
 	var notes []string
-	if p.Format == episodes.FormatMP3 {
+	if p.Format == audio.FormatMP3 {
 		if p.VBR {
 			notes = append(notes, "VBR")
 		} else {

@@ -8,15 +8,20 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/storage"
 	"github.com/picasoft/antenne/web"
+	"github.com/picasoft/antenne/web/accounts"
+	"github.com/picasoft/antenne/web/listens"
 )
 
 var serveCommand = command{
@@ -42,6 +47,9 @@ const (
 	writeTimeout      = 30 * time.Minute
 	idleTimeout       = 2 * time.Minute
 	maxHeaderBytes    = 64 << 10
+	// accountsRefresh is how soon a host added, changed or removed by
+	// another replica (or the CLI) is seen here.
+	accountsRefresh = 5 * time.Second
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -75,7 +83,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	catalog := episodes.NewService(store, episodes.Options{FFmpeg: cfg.FFmpeg})
+	catalog := episodes.NewService(store, episodes.Options{Transcoder: ffmpeg.New(cfg.FFmpeg, cfg.IngestWorkers)})
 	// A store that is away at start is no reason not to serve: /readyz
 	// says so and the refresh loop loads the catalog when it comes back.
 	if err := catalog.Load(ctx); err != nil {
@@ -86,8 +94,24 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		log.Warn("catalog upkeep failed: serving the last copy", "err", err)
 	})
 
+	counter, err := listens.New(listens.Options{Store: store, Replica: replicaName()})
+	if err != nil {
+		return err
+	}
+	go counter.Run(ctx, func(err error) { log.Warn("store the listen counts: kept for the next try", "err", err) })
+
+	hosts := accounts.New(store, catalog, nil)
+	if err := hosts.Refresh(ctx); err != nil {
+		log.Error("load the host accounts", "err", err)
+	}
+	go hosts.Run(ctx, accountsRefresh, func(err error) {
+		refreshErrors.Inc()
+		log.Warn("host accounts refresh failed: using the last copy", "err", err)
+	})
+
 	srv, err := web.New(web.Config{
 		Catalog:         catalog,
+		Accounts:        hosts,
 		Store:           store,
 		Links:           links,
 		MediaURL:        mediaURL(cfg),
@@ -95,13 +119,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		BodyIdleTimeout: cfg.BodyIdle,
 		Version:         version(),
 		TrustedProxies:  cfg.TrustedProxies,
+		MetricsAllowed:  cfg.MetricsAllowed,
 		Ready:           store.Ping,
 		Logger:          log,
 		Metrics:         reg,
 		SessionKey:      cfg.SessionKey,
+		Listens:         counter,
+		LogIPs:          cfg.LogIPs,
 	})
 	if err != nil {
-		return usageErrorf("ANTENNE_TRUSTED_PROXIES: %v", err)
+		return fmt.Errorf("start the web server: %w", err)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -137,14 +164,39 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
+	// The grace may be spent by a long request: the last counts get their
+	// own bound.
+	flushCtx, cancelFlush := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancelFlush()
+	if err := counter.Flush(flushCtx); err != nil {
+		log.Error("store the last listen counts", "err", err)
+	}
 	log.Info("stopped")
 	return nil
+}
+
+// replicaName names this process's shard of listen counts: the host name
+// (a container's is its own), kept to letters, digits, dots and dashes.
+// Two processes with one name are safe (conditional writes), only slower.
+func replicaName() string {
+	h, _ := os.Hostname()
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
+			return r
+		}
+		return '-'
+	}, h)
+	if strings.Trim(name, ".-") == "" {
+		return "" // the counter draws a random name
+	}
+	return name
 }
 
 // The stores must satisfy what episodes and web declare they need.
 var (
 	_ episodes.Blobs = storage.Store(nil)
 	_ web.Objects    = storage.Store(nil)
+	_ listens.Store  = storage.Store(nil)
 )
 
 // openStore opens the store the configuration names: S3 when an endpoint

@@ -1,14 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/picasoft/antenne/episodes"
 )
@@ -47,6 +48,14 @@ show flags:
   --locked               ask platforms not to import the feed elsewhere
   --new-feed-url URL     the show moved there (itunes:new-feed-url)
   --semesters            number seasons by university semester (A20, P21...)
+  --live-url URL         the station's web stream of the air slot: the feed
+                         announces each broadcast (podcast:liveItem) and the
+                         show page plays it during the slot
+  --live-type TYPE       the stream's MIME type (default audio/mpeg)
+  --live-minutes N       length of the slot in minutes (default 45)
+  --skip-date DATE       a date without broadcast, YYYY-MM-DD; repeatable,
+                         replaces the list (--skip-date "" empties it)
+  --no-live              remove the live stream and its skipped dates
   --artwork FILE         square JPEG or PNG, 1400 to 3000 pixels
 
 The store is the one ANTENNE_* names (see antenne help serve).`,
@@ -70,6 +79,10 @@ type showFlags struct {
 	showType, link, copyright, license, licenseURL string
 	fundingURL, fundingText                        string
 	airDay, airTime, station, newFeedURL, artwork  string
+	liveURL, liveType                              string
+	liveMinutes                                    int
+	skipDates                                      stringList
+	noLive                                         bool
 }
 
 func newShowFlags(name string) *showFlags {
@@ -98,14 +111,12 @@ func newShowFlags(name string) *showFlags {
 	fs.StringVar(&f.newFeedURL, "new-feed-url", "", "")
 	fs.BoolVar(&f.semesters, "semesters", false, "")
 	fs.StringVar(&f.artwork, "artwork", "", "")
+	fs.StringVar(&f.liveURL, "live-url", "", "")
+	fs.StringVar(&f.liveType, "live-type", "", "")
+	fs.IntVar(&f.liveMinutes, "live-minutes", 0, "")
+	fs.Var(&f.skipDates, "skip-date", "")
+	fs.BoolVar(&f.noLive, "no-live", false, "")
 	return f
-}
-
-var weekdays = map[string]time.Weekday{
-	"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday,
-	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
-	"dimanche": time.Sunday, "lundi": time.Monday, "mardi": time.Tuesday, "mercredi": time.Wednesday,
-	"jeudi": time.Thursday, "vendredi": time.Friday, "samedi": time.Saturday,
 }
 
 // apply sets on sh the fields whose flags were given.
@@ -152,10 +163,9 @@ func (f *showFlags) apply(sh *episodes.Show) error {
 			}
 			sh.Funding.URL, sh.Funding.Text = f.fundingURL, f.fundingText
 		case "air-day", "air-time", "station":
-			if sh.AirSlot == nil {
-				sh.AirSlot = &episodes.AirSlot{Location: "Europe/Paris"}
-			}
-			err = f.applyAirSlot(sh.AirSlot)
+			err = f.applyAirSlot(sh)
+		case "live-url", "live-type", "live-minutes", "skip-date":
+			err = f.applyLive(sh)
 		case "host":
 			sh.Hosts = nil
 			for _, h := range f.hosts {
@@ -167,28 +177,70 @@ func (f *showFlags) apply(sh *episodes.Show) error {
 			sh.NewFeedURL = f.newFeedURL
 		case "semesters":
 			sh.SeasonsAreSemesters = f.semesters
+		case "no-live":
+			if f.noLive {
+				sh.Live = nil
+			}
 		}
 	})
 	return err
 }
 
-func (f *showFlags) applyAirSlot(a *episodes.AirSlot) error {
-	if f.airDay != "" {
-		d, ok := weekdays[strings.ToLower(f.airDay)]
-		if !ok {
-			return usageErrorf("--air-day: %q is not a weekday such as friday or vendredi", f.airDay)
-		}
-		a.Weekday = d
+// applyAirSlot sets the air slot from --air-day, --air-time and
+// --station, keeping what the show has for the flags not given.
+func (f *showFlags) applyAirSlot(sh *episodes.Show) error {
+	if f.airDay == "" && f.airTime == "" && sh.AirSlot != nil {
+		sh.AirSlot.Station = f.station
+		return nil
 	}
-	if f.airTime != "" {
-		t, err := time.Parse("15:04", f.airTime)
-		if err != nil {
-			return usageErrorf("--air-time: %q is not a time such as 09:30", f.airTime)
-		}
-		a.Hour, a.Minute = t.Hour(), t.Minute()
+	if sh.AirSlot == nil && (f.airDay == "" || f.airTime == "") {
+		return usageErrorf("give both --air-day and --air-time, like --air-day friday --air-time 09:30")
+	}
+	day, clock := f.airDay, f.airTime
+	if sh.AirSlot != nil {
+		day, clock = cmp.Or(day, strconv.Itoa(int(sh.AirSlot.Weekday))), cmp.Or(clock, sh.AirSlot.Clock())
+	}
+	a, err := episodes.ParseAirSlot(day, clock)
+	if err != nil {
+		return usageErrorf("--air-day %q --air-time %q: %v", day, clock, err)
+	}
+	if sh.AirSlot != nil {
+		a.Station, a.Location = sh.AirSlot.Station, cmp.Or(sh.AirSlot.Location, a.Location)
 	}
 	if f.station != "" {
 		a.Station = f.station
+	}
+	sh.AirSlot = &a
+	return nil
+}
+
+// applyLive sets the live stream from the --live-* and --skip-date flags
+// given, keeping the rest; the domain validates the result.
+func (f *showFlags) applyLive(sh *episodes.Show) error {
+	if f.noLive {
+		return usageErrorf("--no-live cannot be given with --live-url, --live-type, --live-minutes or --skip-date")
+	}
+	if sh.Live == nil {
+		sh.Live = &episodes.Live{}
+	}
+	if f.liveURL != "" {
+		sh.Live.URL = f.liveURL
+	}
+	if f.liveType != "" {
+		sh.Live.Type = f.liveType
+	}
+	if f.liveMinutes != 0 {
+		sh.Live.Minutes = f.liveMinutes
+	}
+	if len(f.skipDates) > 0 {
+		dates, err := episodes.ParseSkipDates(strings.Join(f.skipDates, ","))
+		if err != nil {
+			return usageErrorf("--skip-date: %v", err)
+		}
+		sh.Live.Skip = dates
+	}
+	if sh.Live.URL == "" {
+		return usageErrorf("give the stream's address with --live-url")
 	}
 	return nil
 }

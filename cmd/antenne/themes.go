@@ -6,13 +6,14 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/web/listens"
 )
 
 var themesCommand = command{
 	name:    "themes",
 	summary: "list the themes of a semester's episodes, for the association's report",
 	usage: `usage: antenne themes --season CODE [--show S] [--format md|latex|csv|json]
-                      [--lang fr|en] [--intro]
+                      [--lang fr|en] [--intro] [--listens]
 
 Prints the themes of the episodes aired in a university semester, in the
 order they aired: A20 is autumn 2020 (1 August 2020 to 31 January 2021),
@@ -25,6 +26,10 @@ theme is its theme field, or its title. Only published episodes count.
                   duration, URL, hosts and guests of each episode)
   --lang L        language of the introduction: fr (default) or en
   --intro         start with "Les thèmes suivants auront été abordés ce semestre :"
+  --listens       add each episode's listens during the semester (UTC days
+                  from its first to its last day, every replica's counts):
+                  "(42 écoutes)" after each theme, a listens column in CSV
+                  and JSON
 
 The same exports are served at /<show>/seasons/<code>/themes.md, .tex, .csv
 and .json. A semester without episodes prints nothing and says so on stderr.`,
@@ -39,6 +44,7 @@ func runThemes(ctx context.Context, e *env, args []string) error {
 		format = fs.String("format", "md", "")
 		lang   = fs.String("lang", "fr", "")
 		intro  = fs.Bool("intro", false, "")
+		counts = fs.Bool("listens", false, "")
 	)
 	c, err := openCatalog(ctx, e, fs, args)
 	if err != nil {
@@ -70,12 +76,21 @@ func runThemes(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	eps := episodes.InSemester(all, sem, c.svc.Now())
-	out, err := feed.Themes(eps, feed.ThemesOptions{
+	opts := feed.ThemesOptions{
 		Format:     f,
 		Lang:       *lang,
 		Intro:      *intro,
 		EpisodeURL: func(ep *episodes.Episode) string { return c.links.Episode(ep.Show, ep.Slug) },
-	})
+	}
+	if *counts {
+		from, to := listens.SemesterDays(sem)
+		rows, err := listens.Read(ctx, c.store, from, to)
+		if err != nil {
+			return err
+		}
+		opts.Listens = listens.ByEpisode(rows, slug)
+	}
+	out, err := feed.Themes(eps, opts)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"io"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/episodestest"
 )
 
@@ -92,5 +97,70 @@ func TestThemesEmptyAndBadSeason(t *testing.T) {
 	}
 	if code, _, _ := c.run("themes", "--season", "A20", "--format", "pdf"); code != 2 {
 		t.Errorf("--format pdf: got exit %d, want 2", code)
+	}
+}
+
+// TestThemesListens: downloads from a running antenne serve, stopped
+// (which stores its last counts), then `antenne themes --listens` on the
+// same data folder.
+func TestThemesListens(t *testing.T) {
+	c := newCLI(t)
+	c.ok("shows", "create", "lvel", "--title", "La Voix est Libre")
+	now := time.Now()
+	sem := episodes.SemesterOf(now)
+	aired := now.Add(-2 * time.Hour)
+	if !sem.Contains(aired) {
+		aired = now
+	}
+	for i, theme := range []string{"Vie privée", "Communs"} {
+		rec := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 1, Frequency: 400 + 100*i})
+		c.ok("publish", rec, "--title", theme+" : l'émission", "--theme", theme, "--aired", aired.In(episodes.Paris()).Format("2006-01-02T15:04"))
+	}
+	srv := startServe(t, map[string]string{"ANTENNE_DATA_DIR": c.vars["ANTENNE_DATA_DIR"], "ANTENNE_BASE_URL": c.vars["ANTENNE_BASE_URL"]})
+	feedXML := body(t, srv.url+"/lvel/feed.xml")
+	enclosure := regexp.MustCompile(`<enclosure url="https://radio\.picasoft\.net([^"]+)"`)
+	mediaOf := map[string]string{} // theme -> media path
+	for _, item := range strings.Split(feedXML, "<item>")[1:] {
+		m := enclosure.FindStringSubmatch(item)
+		for _, theme := range []string{"Vie privée", "Communs"} {
+			if m != nil && strings.Contains(item, theme+" : l") {
+				mediaOf[theme] = m[1]
+			}
+		}
+	}
+	if len(mediaOf) != 2 {
+		t.Fatalf("got the media of %v, want both episodes:\n%s", mediaOf, feedXML)
+	}
+	get := func(path, ua string) {
+		req, _ := http.NewRequest("GET", srv.url+path, nil)
+		req.Header.Set("User-Agent", ua)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+	}
+	get(mediaOf["Vie privée"], "AntennaPod/3.2.0")
+	get(mediaOf["Vie privée"], "Overcast/3.0 (+http://overcast.fm/; iOS podcast app)")
+	get(mediaOf["Communs"], "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
+	if err := srv.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	got := c.ok("themes", "--season", sem.String(), "--listens")
+	if !strings.Contains(got, "- Vie privée (2 écoutes)\n") || !strings.Contains(got, "- Communs (0 écoute)\n") || strings.Count(got, "\n") != 2 {
+		t.Errorf("themes --listens:\ngot:\n%s\nwant Vie privée (2 écoutes) and Communs (0 écoute)", got)
+	}
+	if got := c.ok("themes", "--season", sem.String()); strings.Contains(got, "écoute") {
+		t.Errorf("themes without --listens mentions listens:\n%s", got)
+	}
+	for format, want := range map[string]string{"csv": ",listens\n", "json": `"listens": 2`, "latex": `\item Vie privée (2 écoutes)`} {
+		if out := c.ok("themes", "--season", sem.String(), "--listens", "--format", format); !strings.Contains(out, want) {
+			t.Errorf("--format %s --listens: no %q in\n%s", format, want, out)
+		}
 	}
 }

@@ -22,10 +22,25 @@ type Item struct {
 	Duration float64 `json:"duration"`
 }
 
+// LiveItem is what a parser read of a podcast:liveItem (only
+// podcast-partytime reads them).
+type LiveItem struct {
+	Status string `json:"status"`
+	Start  string `json:"start"` // as JavaScript's toISOString: UTC
+	End    string `json:"end"`
+	GUID   string `json:"guid"`
+	Title  string `json:"title"`
+	URL    string `json:"url"` // the enclosure
+	Type   string `json:"type"`
+	// ContentLink is the first podcast:contentLink's href.
+	ContentLink string `json:"contentLink"`
+}
+
 // Feed is what a parser read of a feed.
 type Feed struct {
-	Title string `json:"title"`
-	Items []Item `json:"items"`
+	Title     string     `json:"title"`
+	Items     []Item     `json:"items"`
+	LiveItems []LiveItem `json:"liveItems,omitempty"`
 }
 
 // python reads a feed on stdin with feedparser and podcastparser; argv[1]
@@ -60,7 +75,12 @@ process.stdin.on("end", () => {
   const f = parseFeed(data, { allowMissingGuid: false });
   if (!f) { console.error("partytime: feed not parsed"); process.exit(1); }
   console.log(JSON.stringify({ partytime: { title: f.title, items: f.items.map(i => ({
-    title: i.title, guid: i.guid, length: i.enclosure.length, type: i.enclosure.type, duration: i.duration })) } }));
+    title: i.title, guid: i.guid, length: i.enclosure.length, type: i.enclosure.type, duration: i.duration })),
+    liveItems: (f.podcastLiveItems || []).map(l => ({
+      status: l.status, start: l.start ? l.start.toISOString() : "", end: l.end ? l.end.toISOString() : "",
+      guid: l.guid || "", title: l.title || "", url: l.enclosure ? l.enclosure.url : "",
+      type: l.enclosure ? l.enclosure.type : "",
+      contentLink: l.contentLinks && l.contentLinks.length ? l.contentLinks[0].url : "" })) } }));
 });
 `
 

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/audio"
 	"github.com/picasoft/antenne/episodes/episodestest"
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/feed/importer"
@@ -125,7 +126,7 @@ func newHost(t *testing.T, fixture, feedPath string, media map[string]string, fi
 		h.media[p] = recording(t, name)
 	}
 	dur := func(name string) time.Duration {
-		p, err := episodes.Probe(context.Background(), recording(t, name))
+		p, err := audio.Probe(context.Background(), recording(t, name))
 		if err != nil {
 			t.Fatal(err)
 		}

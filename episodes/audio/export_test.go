@@ -1,0 +1,42 @@
+package audio
+
+import "testing"
+
+// What the external tests of this folder (transcode_test.go, which
+// exercises episodes/audio/ffmpeg on these fixtures) need of the internal
+// test helpers.
+
+// Fixture is a generated recording and what it carries.
+type Fixture struct {
+	Name, Path                         string
+	Tagged, Cover, Chapters, Transcode bool
+}
+
+func Fixtures(t testing.TB) []Fixture {
+	var list []Fixture
+	for _, f := range fixtures(t) {
+		list = append(list, Fixture{f.name, f.path, f.tagged, f.cover, f.chapters, f.transcode})
+	}
+	return list
+}
+
+func FixtureNamed(t testing.TB, name string) Fixture {
+	t.Helper()
+	for _, f := range Fixtures(t) {
+		if f.Name == name {
+			return f
+		}
+	}
+	t.Fatalf("no fixture %q", name)
+	return Fixture{}
+}
+
+var (
+	NeedTool        = needTool
+	FFmpeg          = ffmpeg
+	DecodedDuration = decodedDuration
+	WAVFile         = wavFile
+	WantTags        = wantTags
+	WantChapters    = wantChapters
+	BenchFile       = benchFile
+)

@@ -1,0 +1,594 @@
+// Package accounts keeps the host accounts of the studio and the API: who
+// may sign in, with which password (bcrypt) or API token (only its SHA-256
+// is stored), on which shows, and the key that signs the studio's
+// sessions. Accounts live in the store beside the catalog, one document a
+// login (hosts/<login>.json), written with conditional writes so that
+// replicas never lose each other's changes.
+package accounts
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/picasoft/antenne/episodes"
+)
+
+// Host accounts live beside the shows, one document per login:
+// hosts/<login>.json (the README's "The bucket" lists every key).
+const hostsPrefix = "hosts/"
+
+func hostKey(login string) string { return hostsPrefix + login + docExtension }
+
+const docExtension = ".json"
+
+// Store is what accounts needs of the object store; storage.Dir and
+// storage.S3 satisfy it.
+type Store interface {
+	Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, episodes.ObjectInfo, error)
+	PutIf(ctx context.Context, key string, r io.Reader, size int64, contentType, ifMatch string) (episodes.ObjectInfo, error)
+	Delete(ctx context.Context, key string) error
+	List(ctx context.Context, prefix string) iter.Seq2[episodes.ObjectInfo, error]
+}
+
+// Shows tells whether a show exists; *episodes.Service satisfies it.
+type Shows interface {
+	Show(slug string) (*episodes.Show, error)
+}
+
+// Service keeps the host accounts: an in-memory copy refreshed from the
+// store (Refresh, Run), and every change written through to the store. It
+// is safe for concurrent use.
+type Service struct {
+	blobs Store
+	shows Shows
+	now   func() time.Time
+	hosts *hostCache
+}
+
+// New returns the accounts kept in store. shows validates the shows a host
+// is given; now is the clock (time.Now when nil). Call Refresh (or Run)
+// before serving.
+func New(store Store, shows Shows, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{blobs: store, shows: shows, now: now, hosts: newHostCache()}
+}
+
+// Refresh brings the accounts in line with the store: hosts added,
+// changed or removed by other processes.
+func (s *Service) Refresh(ctx context.Context) error { return s.refreshHosts(ctx) }
+
+// Run refreshes the accounts every interval until ctx is done, reporting
+// failures to report.
+func (s *Service) Run(ctx context.Context, interval time.Duration, report func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+				report(err)
+			}
+		}
+	}
+}
+
+func invalid(field, format string, args ...any) error {
+	return &episodes.FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// ErrBadCredentials: the login, password or token is wrong. It never tells
+// which, so that nobody can find out which logins exist.
+var ErrBadCredentials = errors.New("wrong login or password")
+
+// Password rules. bcrypt reads at most 72 bytes: a longer password is
+// refused rather than silently cut.
+const (
+	MinPasswordLen = 8
+	maxPasswordLen = 72
+	bcryptCost     = bcrypt.DefaultCost
+	// tokenPrefix marks antenne tokens so that secret scanners and humans
+	// recognise them.
+	tokenPrefix = "ant_"
+	// tokenTouchEvery bounds the writes of Token.LastUsed: at most one a
+	// token an hour.
+	tokenTouchEvery = time.Hour
+)
+
+// Host is a person who may sign in to the studio and use the API. Admins
+// manage every show and the host accounts; other hosts act only on the
+// shows listed in Shows. It is stored as hosts/<login>.json.
+type Host struct {
+	Version int    `json:"version"`
+	Login   string `json:"login"`
+	Name    string `json:"name,omitempty"`
+	Admin   bool   `json:"admin"`
+	// Shows are the slugs of the shows the host may edit.
+	Shows []string `json:"shows,omitempty"`
+	// PasswordHash is a bcrypt hash; empty: the host cannot sign in
+	// with a password (tokens only).
+	PasswordHash string `json:"password_hash,omitempty"`
+	// SessionGeneration is bumped when the password changes or the host
+	// signs out everywhere: sessions signed with an older one are void.
+	SessionGeneration int       `json:"session_generation"`
+	Tokens            []Token   `json:"tokens,omitempty"`
+	Created           time.Time `json:"created"`
+	Updated           time.Time `json:"updated"`
+	// Revision identifies the stored version; not stored.
+	Revision string `json:"-"`
+}
+
+// Token is an API token of a host. The token itself is shown once, at
+// creation; only its SHA-256 is stored.
+type Token struct {
+	ID       string    `json:"id"`
+	Hash     string    `json:"hash"` // hex SHA-256 of the token
+	Created  time.Time `json:"created"`
+	LastUsed time.Time `json:"last_used,omitzero"`
+}
+
+func (h *Host) clone() *Host {
+	c := *h
+	c.Shows = slices.Clone(h.Shows)
+	c.Tokens = slices.Clone(h.Tokens)
+	return &c
+}
+
+var loginPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// ValidLogin reports whether s can be a login: 1 to 64 lowercase ASCII
+// letters, digits, dots, hyphens and underscores, starting with a letter or
+// digit.
+func ValidLogin(s string) bool { return loginPattern.MatchString(s) && !strings.Contains(s, "..") }
+
+// hostCache is the in-memory copy of the host documents, refreshed with
+// the catalog.
+type hostCache struct {
+	mu    sync.RWMutex
+	hosts map[string]cachedHost
+	// byToken maps a token's hash to the login that owns it.
+	byToken map[string]string
+}
+
+// cachedHost is a host document with the ETag it was read or written at.
+type cachedHost struct {
+	doc  *Host
+	etag string
+}
+
+func newHostCache() *hostCache {
+	return &hostCache{hosts: map[string]cachedHost{}, byToken: map[string]string{}}
+}
+
+func (c *hostCache) set(login string, h *Host, etag string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.hosts[login]; ok {
+		for _, t := range old.doc.Tokens {
+			delete(c.byToken, t.Hash)
+		}
+	}
+	if h == nil {
+		delete(c.hosts, login)
+		return
+	}
+	c.hosts[login] = cachedHost{doc: h, etag: etag}
+	for _, t := range h.Tokens {
+		c.byToken[t.Hash] = login
+	}
+}
+
+func (c *hostCache) get(login string) (*Host, string, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	h, ok := c.hosts[login]
+	return h.doc, h.etag, ok
+}
+
+// refreshHosts brings the host cache in line with the store.
+func (s *Service) refreshHosts(ctx context.Context) error {
+	seen := map[string]string{}
+	for info, err := range s.blobs.List(ctx, hostsPrefix) {
+		if err != nil {
+			return fmt.Errorf("list the hosts: %w", err)
+		}
+		name, ok := strings.CutSuffix(strings.TrimPrefix(info.Key, hostsPrefix), docExtension)
+		if !ok || !ValidLogin(name) {
+			continue
+		}
+		seen[name] = info.ETag
+	}
+	var errs []error
+	for login, etag := range seen {
+		if _, have, ok := s.hosts.get(login); ok && have == etag {
+			continue
+		}
+		if _, err := s.readHost(ctx, login); err != nil && !errors.Is(err, episodes.ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	s.hosts.mu.RLock()
+	var gone []string
+	for login := range s.hosts.hosts {
+		if _, ok := seen[login]; !ok {
+			gone = append(gone, login)
+		}
+	}
+	s.hosts.mu.RUnlock()
+	for _, login := range gone {
+		s.hosts.set(login, nil, "")
+	}
+	return errors.Join(errs...)
+}
+
+// readHost reads a host document from the store into the cache.
+func (s *Service) readHost(ctx context.Context, login string) (*Host, error) {
+	var h Host
+	etag, err := episodes.ReadDocument(ctx, s.blobs, hostKey(login), &h)
+	if errors.Is(err, episodes.ErrNotFound) {
+		s.hosts.set(login, nil, "")
+		return nil, fmt.Errorf("host %q: %w", login, episodes.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if h.Login != login {
+		return nil, fmt.Errorf("%s: login %q does not match its key", hostKey(login), h.Login)
+	}
+	s.hosts.set(login, &h, etag)
+	c := h.clone()
+	c.Revision = etag
+	return c, nil
+}
+
+// Hosts lists the host accounts, by login.
+func (s *Service) Hosts() []*Host {
+	s.hosts.mu.RLock()
+	defer s.hosts.mu.RUnlock()
+	out := make([]*Host, 0, len(s.hosts.hosts))
+	for _, h := range s.hosts.hosts {
+		c := h.doc.clone()
+		c.Revision = h.etag
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b *Host) int { return strings.Compare(a.Login, b.Login) })
+	return out
+}
+
+// Host returns a host account from the cache, or episodes.ErrNotFound.
+func (s *Service) Host(login string) (*Host, error) {
+	h, etag, ok := s.hosts.get(login)
+	if !ok {
+		return nil, fmt.Errorf("host %q: %w", login, episodes.ErrNotFound)
+	}
+	c := h.clone()
+	c.Revision = etag
+	return c, nil
+}
+
+// AddHost creates a host account. password may be empty (the host then
+// signs in only once a password is set). It fails with episodes.ErrConflict when
+// the login is taken and ErrInvalid for a bad login, password or show.
+func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, error) {
+	if !ValidLogin(h.Login) {
+		return nil, invalid("login", "%q is not a login: use 1 to 64 lowercase letters, digits, dots, hyphens or underscores", h.Login)
+	}
+	if err := s.checkHostShows(h.Shows); err != nil {
+		return nil, err
+	}
+	if err := episodes.CheckText("name", h.Name, 255); err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	h.Version = episodes.DocumentVersion
+	h.Created, h.Updated = now, now
+	h.Tokens, h.Revision, h.PasswordHash = nil, "", ""
+	h.Shows = slices.Compact(slices.Sorted(slices.Values(h.Shows)))
+	if password != "" {
+		hash, err := hashPassword(password)
+		if err != nil {
+			return nil, err
+		}
+		h.PasswordHash = hash
+	}
+	etag, err := episodes.WriteDocument(ctx, s.blobs, hostKey(h.Login), &h, "")
+	if err != nil {
+		if errors.Is(err, episodes.ErrConflict) {
+			return nil, fmt.Errorf("host %q already exists: %w", h.Login, episodes.ErrConflict)
+		}
+		return nil, err
+	}
+	s.hosts.set(h.Login, h.clone(), etag)
+	return s.Host(h.Login)
+}
+
+func (s *Service) checkHostShows(shows []string) error {
+	for _, sh := range shows {
+		if _, err := s.shows.Show(sh); err != nil {
+			return invalid("shows", "there is no show %q", sh)
+		}
+	}
+	return nil
+}
+
+// UpdateHost applies edit to a host account (name, admin, shows) and
+// stores it. The login, password hash, tokens and session generation
+// cannot be changed by edit. revision "" means the current version.
+func (s *Service) UpdateHost(ctx context.Context, login, revision string, edit func(*Host) error) (*Host, error) {
+	return s.updateHost(ctx, login, revision, func(h *Host) error {
+		keep := h.clone()
+		if err := edit(h); err != nil {
+			return err
+		}
+		h.Login, h.PasswordHash, h.Tokens, h.SessionGeneration, h.Created = keep.Login, keep.PasswordHash, keep.Tokens, keep.SessionGeneration, keep.Created
+		h.Shows = slices.Compact(slices.Sorted(slices.Values(h.Shows)))
+		if err := episodes.CheckText("name", h.Name, 255); err != nil {
+			return err
+		}
+		return s.checkHostShows(h.Shows)
+	})
+}
+
+// updateHost reads the host from the store (not the cache: credentials
+// must not be lost to a stale copy), applies edit and writes it back over
+// that version.
+func (s *Service) updateHost(ctx context.Context, login, revision string, edit func(*Host) error) (*Host, error) {
+	cur, err := s.readHost(ctx, login)
+	if err != nil {
+		return nil, err
+	}
+	if revision != "" && revision != cur.Revision {
+		return nil, fmt.Errorf("host %q: %w", login, episodes.ErrConflict)
+	}
+	h := cur.clone()
+	if err := edit(h); err != nil {
+		return nil, err
+	}
+	h.Version = episodes.DocumentVersion
+	h.Updated = s.now().UTC()
+	h.Revision = ""
+	etag, err := episodes.WriteDocument(ctx, s.blobs, hostKey(login), h, cur.Revision)
+	if err != nil {
+		return nil, err
+	}
+	s.hosts.set(login, h.clone(), etag)
+	return s.Host(login)
+}
+
+// SetPassword changes a host's password and signs them out of every
+// session.
+func (s *Service) SetPassword(ctx context.Context, login, password string) error {
+	hash, err := hashPassword(password)
+	if err != nil {
+		return err
+	}
+	_, err = s.updateHost(ctx, login, "", func(h *Host) error {
+		h.PasswordHash = hash
+		h.SessionGeneration++
+		return nil
+	})
+	return err
+}
+
+// EndSessions signs the host out of every session (on every replica once
+// their caches refresh).
+func (s *Service) EndSessions(ctx context.Context, login string) error {
+	_, err := s.updateHost(ctx, login, "", func(h *Host) error {
+		h.SessionGeneration++
+		return nil
+	})
+	return err
+}
+
+// RemoveHost deletes a host account; its sessions and tokens stop working.
+func (s *Service) RemoveHost(ctx context.Context, login string) error {
+	if _, err := s.readHost(ctx, login); err != nil {
+		return err
+	}
+	if err := s.blobs.Delete(ctx, hostKey(login)); err != nil {
+		return fmt.Errorf("remove host %q: %w", login, err)
+	}
+	s.hosts.set(login, nil, "")
+	return nil
+}
+
+// dummyHash is checked against when the login is unknown, so that a wrong
+// login costs as much time as a wrong password.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, err := bcrypt.GenerateFromPassword([]byte("antenne: no such host"), bcryptCost)
+	if err != nil {
+		panic(err) // only fails for a bad cost or an over-long password
+	}
+	return h
+})
+
+// Authenticate checks a login and password. The host is read from the
+// store, so a password changed on another replica counts at once. Any
+// failure (unknown login, wrong password, no password set) is
+// ErrBadCredentials, after about the same time; a store failure is
+// returned as such.
+func (s *Service) Authenticate(ctx context.Context, login, password string) (*Host, error) {
+	var h *Host
+	if ValidLogin(login) {
+		var err error
+		h, err = s.readHost(ctx, login)
+		if err != nil && !errors.Is(err, episodes.ErrNotFound) {
+			return nil, fmt.Errorf("authenticate: %w", err)
+		}
+	}
+	if h == nil || h.PasswordHash == "" || len(password) > maxPasswordLen {
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password[:min(len(password), maxPasswordLen)]))
+		return nil, ErrBadCredentials
+	}
+	if bcrypt.CompareHashAndPassword([]byte(h.PasswordHash), []byte(password)) != nil {
+		return nil, ErrBadCredentials
+	}
+	return h, nil
+}
+
+func hashPassword(password string) (string, error) {
+	switch {
+	case !utf8.ValidString(password):
+		return "", invalid("password", "the password is not valid UTF-8")
+	case utf8.RuneCountInString(password) < MinPasswordLen:
+		return "", invalid("password", "the password is shorter than %d characters", MinPasswordLen)
+	case len(password) > maxPasswordLen:
+		return "", invalid("password", "the password is longer than %d bytes", maxPasswordLen)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	if err != nil {
+		return "", fmt.Errorf("hash the password: %w", err)
+	}
+	return string(hash), nil
+}
+
+// CreateToken makes a new API token for the host and returns it with its
+// description. The token is returned only here: the store keeps its hash.
+func (s *Service) CreateToken(ctx context.Context, login string) (token string, t Token, err error) {
+	var secret [32]byte
+	rand.Read(secret[:])
+	var id [6]byte
+	rand.Read(id[:])
+	token = tokenPrefix + base64.RawURLEncoding.EncodeToString(secret[:])
+	t = Token{ID: hex.EncodeToString(id[:]), Hash: tokenHash(token), Created: s.now().UTC()}
+	_, err = s.updateHost(ctx, login, "", func(h *Host) error {
+		h.Tokens = append(h.Tokens, t)
+		return nil
+	})
+	if err != nil {
+		return "", Token{}, err
+	}
+	return token, t, nil
+}
+
+// RevokeToken removes a token of the host, by id; episodes.ErrNotFound when it has
+// no such token.
+func (s *Service) RevokeToken(ctx context.Context, login, id string) error {
+	_, err := s.updateHost(ctx, login, "", func(h *Host) error {
+		n := len(h.Tokens)
+		h.Tokens = slices.DeleteFunc(h.Tokens, func(t Token) bool { return t.ID == id })
+		if len(h.Tokens) == n {
+			return fmt.Errorf("token %q of host %q: %w", id, login, episodes.ErrNotFound)
+		}
+		return nil
+	})
+	return err
+}
+
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// HostByToken returns the host that owns an API token, or
+// ErrBadCredentials. It reads the cache: a token revoked on another
+// replica stops working there at its next refresh (within RefreshInterval).
+// The token's LastUsed is updated at most once an hour, best effort.
+func (s *Service) HostByToken(ctx context.Context, token string) (*Host, error) {
+	if !strings.HasPrefix(token, tokenPrefix) {
+		return nil, ErrBadCredentials
+	}
+	hash := tokenHash(token)
+	s.hosts.mu.RLock()
+	login, ok := s.hosts.byToken[hash]
+	s.hosts.mu.RUnlock()
+	if !ok {
+		return nil, ErrBadCredentials
+	}
+	h, err := s.Host(login)
+	if err != nil {
+		return nil, ErrBadCredentials
+	}
+	i := slices.IndexFunc(h.Tokens, func(t Token) bool {
+		return subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) == 1
+	})
+	if i < 0 {
+		return nil, ErrBadCredentials
+	}
+	now := s.now().UTC()
+	if now.Sub(h.Tokens[i].LastUsed) > tokenTouchEvery {
+		id := h.Tokens[i].ID
+		s.updateHost(ctx, login, "", func(h *Host) error {
+			for j := range h.Tokens {
+				if h.Tokens[j].ID == id {
+					h.Tokens[j].LastUsed = now
+				}
+			}
+			return nil
+		})
+	}
+	return h, nil
+}
+
+// CanEdit reports whether the host may act on the show: admins on every
+// show, others on theirs.
+func (h *Host) CanEdit(show string) bool {
+	return h != nil && (h.Admin || slices.Contains(h.Shows, show))
+}
+
+// sessionKeyKey is where the key that signs studio sessions is kept, so
+// that every replica sharing the store signs and checks alike.
+const sessionKeyKey = "secrets/session-key"
+
+// SessionKey returns the 32-byte key that signs studio sessions, creating
+// it in the store (with a conditional write: the first replica wins) when
+// there is none. Anyone who can read the store can forge sessions: keep
+// the bucket private, or set the key outside the store.
+func (s *Service) SessionKey(ctx context.Context) ([]byte, error) {
+	read := func() ([]byte, error) {
+		rc, _, err := s.blobs.Get(ctx, sessionKeyKey, 0, -1)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(io.LimitReader(rc, 1024))
+		if err != nil {
+			return nil, err
+		}
+		key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(key) < 32 {
+			return nil, fmt.Errorf("%s is not a hex key of 32 bytes or more", sessionKeyKey)
+		}
+		return key, nil
+	}
+	key, err := read()
+	if err == nil {
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read the session key: %w", err)
+	}
+	fresh := make([]byte, 32)
+	rand.Read(fresh)
+	data := hex.EncodeToString(fresh) + "\n"
+	_, err = s.blobs.PutIf(ctx, sessionKeyKey, strings.NewReader(data), int64(len(data)), "text/plain", "")
+	switch {
+	case err == nil:
+		return fresh, nil
+	case errors.Is(err, fs.ErrExist):
+		if key, err = read(); err == nil {
+			return key, nil // another replica made it first
+		}
+	}
+	return nil, fmt.Errorf("create the session key: %w", err)
+}
