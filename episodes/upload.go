@@ -240,6 +240,37 @@ type Transcoder interface {
 	Prepare(ctx context.Context, path, dir string, progress func(done float64)) (*audio.Prepared, error)
 }
 
+// DefaultMaxDuration is Options.MaxDuration when zero.
+const DefaultMaxDuration = 4 * time.Hour
+
+// checkDuration refuses, from its headers and before any transcoding, a
+// recording longer than Options.MaxDuration: the work an upload makes is
+// bounded by its audio, not only by its bytes. A file that cannot be read
+// passes: the Transcoder says why.
+func (s *Service) checkDuration(ctx context.Context, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("check duration: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("check duration: %w", err)
+	}
+	p, err := audio.ProbeReader(audio.ReaderAtWithContext(ctx, f), st.Size())
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return nil
+	}
+	if max := cmp.Or(s.opts.MaxDuration, DefaultMaxDuration); p.Duration > max {
+		return invalid("recording", "the recording lasts %s, more than the %s allowed (ANTENNE_MAX_DURATION)",
+			p.Duration.Round(time.Second), max)
+	}
+	return nil
+}
+
 // recording is an upload made podcast-ready.
 type recording struct {
 	prep *audio.Prepared
@@ -250,6 +281,9 @@ func (s *Service) prepare(ctx context.Context, path, work string, up Upload) (*r
 	var progress func(float64)
 	if up.Progress != nil {
 		progress = func(done float64) { up.Progress(StageTranscode, done) }
+	}
+	if err := s.checkDuration(ctx, path); err != nil {
+		return nil, err
 	}
 	prep, err := s.opts.Transcoder.Prepare(ctx, path, work, progress)
 	if err != nil {
