@@ -2,9 +2,12 @@ package web
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -18,16 +21,23 @@ import (
 
 // Sessions. A session is a signed cookie, not a server-side record, so
 // that it works on every replica that shares the store: the cookie says
-// who (login), until when (expiry) and which session generation of the
-// host it belongs to; HMAC-SHA256 with the session key (Config.SessionKey,
-// else the key kept in the store) makes it unforgeable. Changing the
-// password or signing out everywhere bumps the host's generation, which
-// voids every cookie made before.
+// who (login and the account's Identity, so that a login removed and
+// created again is not reopened), until when (expiry), which session
+// generation of the host it belongs to and its own random id;
+// HMAC-SHA256 with the session key (Config.SessionKey, else the key kept
+// in the store) makes it unforgeable. Changing the password or signing out
+// everywhere bumps the host's generation, which voids every cookie made
+// before; a plain sign-out adds the session's id to the host's revoked
+// sessions (kept until the session would expire): one small conditional
+// write of the host document, seen by every replica at its next refresh,
+// and no other session of the host ends.
 const (
 	sessionCookie = "antenne_session"
 	sessionTTL    = 14 * 24 * time.Hour
 	// hostKey is where the auth middlewares leave the signed-in host.
 	hostKey = "antenne.host"
+	// sessionCtxKey is where requireSession leaves the session.
+	sessionCtxKey = "antenne.session"
 )
 
 // sessionKey is the key that signs sessions: Config.SessionKey, else the
@@ -49,10 +59,29 @@ func (s *Server) sessionKey(c *gin.Context) ([]byte, error) {
 	return key, nil
 }
 
-// signSession is the cookie value for host, valid until expires:
-// base64(login|generation|expiry).base64(hmac).
-func signSession(key []byte, h *accounts.Host, expires time.Time) string {
-	payload := h.Login + "|" + strconv.Itoa(h.SessionGeneration) + "|" + strconv.FormatInt(expires.Unix(), 10)
+// session is what a session cookie says: who signed in (login, and the
+// Identity of that account, so that a login removed and created again does
+// not reopen), the host's session generation then, the session's own
+// random id (to sign it out alone) and its expiry.
+type session struct {
+	login, identity, id string
+	gen                 int
+	expires             time.Time
+}
+
+// newSession is a new session of h until expires.
+func newSession(h *accounts.Host, expires time.Time) (session, error) {
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return session{}, fmt.Errorf("new session: %w", err)
+	}
+	return session{login: h.Login, identity: h.Identity(), id: hex.EncodeToString(id[:]), gen: h.SessionGeneration, expires: expires}, nil
+}
+
+// signSession is the cookie value of ss:
+// base64(login|generation|expiry|identity|id).base64(hmac).
+func signSession(key []byte, ss session) string {
+	payload := strings.Join([]string{ss.login, strconv.Itoa(ss.gen), strconv.FormatInt(ss.expires.Unix(), 10), ss.identity, ss.id}, "|")
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(payload))
 	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
@@ -61,33 +90,33 @@ func signSession(key []byte, h *accounts.Host, expires time.Time) string {
 // errBadSession is any cookie that does not open a session.
 var errBadSession = errors.New("no valid session")
 
-// openSession checks a cookie value and returns the login and generation
-// it names.
-func openSession(key []byte, value string, now time.Time) (login string, gen int, err error) {
+// openSession checks a cookie value's signature and expiry and returns
+// the session it names.
+func openSession(key []byte, value string, now time.Time) (session, error) {
 	p64, m64, ok := strings.Cut(value, ".")
 	if !ok {
-		return "", 0, errBadSession
+		return session{}, errBadSession
 	}
 	payload, err1 := base64.RawURLEncoding.DecodeString(p64)
 	sum, err2 := base64.RawURLEncoding.DecodeString(m64)
 	if err1 != nil || err2 != nil {
-		return "", 0, errBadSession
+		return session{}, errBadSession
 	}
 	mac := hmac.New(sha256.New, key)
 	mac.Write(payload)
 	if !hmac.Equal(sum, mac.Sum(nil)) {
-		return "", 0, errBadSession
+		return session{}, errBadSession
 	}
 	parts := strings.Split(string(payload), "|")
-	if len(parts) != 3 {
-		return "", 0, errBadSession
+	if len(parts) != 5 {
+		return session{}, errBadSession
 	}
-	gen, err1 = strconv.Atoi(parts[1])
+	gen, err1 := strconv.Atoi(parts[1])
 	exp, err2 := strconv.ParseInt(parts[2], 10, 64)
 	if err1 != nil || err2 != nil || now.Unix() >= exp {
-		return "", 0, errBadSession
+		return session{}, errBadSession
 	}
-	return parts[0], gen, nil
+	return session{login: parts[0], gen: gen, expires: time.Unix(exp, 0), identity: parts[3], id: parts[4]}, nil
 }
 
 // secure reports whether the request came over HTTPS, directly or (as the
@@ -109,33 +138,35 @@ func (s *Server) setSessionCookie(c *gin.Context, value string, maxAge int) {
 }
 
 // sessionHost returns the host whose valid session cookie the request
-// carries, or nil.
-func (s *Server) sessionHost(c *gin.Context) *accounts.Host {
+// carries and the session, or nil. A session opens only the account it
+// was made for (same Identity), of the same generation, and not signed
+// out.
+func (s *Server) sessionHost(c *gin.Context) (*accounts.Host, session) {
 	ck, err := c.Request.Cookie(sessionCookie)
 	if err != nil || ck.Value == "" {
-		return nil
+		return nil, session{}
 	}
 	key, err := s.sessionKey(c)
 	if err != nil {
 		s.log.ErrorContext(c.Request.Context(), "session key unavailable", "err", err)
-		return nil
+		return nil, session{}
 	}
-	login, gen, err := openSession(key, ck.Value, time.Now())
+	ss, err := openSession(key, ck.Value, time.Now())
 	if err != nil {
-		return nil
+		return nil, session{}
 	}
-	h, err := s.cfg.Accounts.Host(login)
-	if err != nil || h.SessionGeneration != gen {
-		return nil
+	h, err := s.cfg.Accounts.Host(ss.login)
+	if err != nil || h.SessionGeneration != ss.gen || h.Identity() != ss.identity || h.SessionRevoked(ss.id) {
+		return nil, session{}
 	}
-	return h
+	return h, ss
 }
 
 // requireSession is the studio's middleware: without a valid session the
 // browser is sent to the login page (303, so that a POST becomes a GET),
 // with the page it wanted in ?next=.
 func (s *Server) requireSession(c *gin.Context) {
-	h := s.sessionHost(c)
+	h, ss := s.sessionHost(c)
 	if h == nil {
 		next := c.Request.URL.Path
 		if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead {
@@ -147,6 +178,7 @@ func (s *Server) requireSession(c *gin.Context) {
 		return
 	}
 	c.Set(hostKey, h)
+	c.Set(sessionCtxKey, ss)
 	c.Header("Cache-Control", "no-store")
 	c.Next()
 }

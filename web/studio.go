@@ -77,7 +77,7 @@ func safeNext(next string) string {
 
 func (s *Server) loginPage(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
-	if s.sessionHost(c) != nil {
+	if h, _ := s.sessionHost(c); h != nil {
 		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
 		return
 	}
@@ -119,19 +119,30 @@ func (s *Server) login(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.setSessionCookie(c, signSession(key, h, time.Now().Add(sessionTTL)), int(sessionTTL/time.Second))
+	ss, err := newSession(h, time.Now().Add(sessionTTL))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.setSessionCookie(c, signSession(key, ss), int(sessionTTL/time.Second))
 	s.log.InfoContext(c.Request.Context(), "host signed in", "host", h.Login)
 	c.Redirect(http.StatusSeeOther, page.Next)
 }
 
-// logout ends the session; with everywhere=1, every session of the host.
+// logout ends the session (revoked in the store, not only forgotten by
+// the browser); with everywhere=1, every session of the host.
 func (s *Server) logout(c *gin.Context) {
 	h := currentHost(c)
+	ss, _ := c.Value(sessionCtxKey).(session)
+	var err error
 	if c.PostForm("everywhere") != "" {
-		if err := s.cfg.Accounts.EndSessions(c.Request.Context(), h.Login); err != nil {
-			s.fail(c, err)
-			return
-		}
+		err = s.cfg.Accounts.EndSessions(c.Request.Context(), h.Login)
+	} else {
+		err = s.cfg.Accounts.RevokeSession(c.Request.Context(), h.Login, ss.id, ss.expires)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	s.setSessionCookie(c, "", -1)
 	c.Redirect(http.StatusSeeOther, "/studio/login")

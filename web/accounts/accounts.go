@@ -20,6 +20,7 @@ import (
 	"iter"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -130,10 +131,18 @@ type Host struct {
 	PasswordHash string `json:"password_hash,omitempty"`
 	// SessionGeneration is bumped when the password changes or the host
 	// signs out everywhere: sessions signed with an older one are void.
-	SessionGeneration int       `json:"session_generation"`
-	Tokens            []Token   `json:"tokens,omitempty"`
-	Created           time.Time `json:"created"`
-	Updated           time.Time `json:"updated"`
+	SessionGeneration int `json:"session_generation"`
+	// ID is random, drawn when the account is created: a login removed
+	// and created again is another account, and the sessions of the old
+	// one do not open the new one (see Identity). Empty for accounts
+	// created before it existed.
+	ID string `json:"id,omitempty"`
+	// RevokedSessions are sessions signed out one by one, kept until they
+	// would have expired.
+	RevokedSessions []RevokedSession `json:"revoked_sessions,omitempty"`
+	Tokens          []Token          `json:"tokens,omitempty"`
+	Created         time.Time        `json:"created"`
+	Updated         time.Time        `json:"updated"`
 	// Revision identifies the stored version; not stored.
 	Revision string `json:"-"`
 }
@@ -147,8 +156,31 @@ type Token struct {
 	LastUsed time.Time `json:"last_used,omitzero"`
 }
 
+// RevokedSession is a session signed out (Service.RevokeSession).
+type RevokedSession struct {
+	ID      string    `json:"id"`
+	Expires time.Time `json:"expires"`
+}
+
+// maxRevokedSessions bounds Host.RevokedSessions: beyond it, a sign-out
+// ends every session of the host (the generation is bumped) and the list
+// starts again.
+const maxRevokedSessions = 64
+
+// Identity names this account, not its login: its ID and creation time.
+// A session records it, and opens only the account it was made for.
+func (h *Host) Identity() string {
+	return h.ID + "@" + strconv.FormatInt(h.Created.UnixNano(), 36)
+}
+
+// SessionRevoked reports whether the session id was signed out.
+func (h *Host) SessionRevoked(id string) bool {
+	return slices.ContainsFunc(h.RevokedSessions, func(r RevokedSession) bool { return r.ID == id })
+}
+
 func (h *Host) clone() *Host {
 	c := *h
+	c.RevokedSessions = slices.Clone(h.RevokedSessions)
 	c.Shows = slices.Clone(h.Shows)
 	c.Tokens = slices.Clone(h.Tokens)
 	return &c
@@ -302,7 +334,12 @@ func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, 
 	now := s.now().UTC()
 	h.Version = episodes.DocumentVersion
 	h.Created, h.Updated = now, now
-	h.Tokens, h.Revision, h.PasswordHash = nil, "", ""
+	h.Tokens, h.Revision, h.PasswordHash, h.RevokedSessions = nil, "", "", nil
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, fmt.Errorf("add host: %w", err)
+	}
+	h.ID = hex.EncodeToString(id[:])
 	h.Shows = slices.Compact(slices.Sorted(slices.Values(h.Shows)))
 	if password != "" {
 		hash, err := hashPassword(password)
@@ -341,6 +378,7 @@ func (s *Service) UpdateHost(ctx context.Context, login, revision string, edit f
 			return err
 		}
 		h.Login, h.PasswordHash, h.Tokens, h.SessionGeneration, h.Created = keep.Login, keep.PasswordHash, keep.Tokens, keep.SessionGeneration, keep.Created
+		h.ID, h.RevokedSessions = keep.ID, keep.RevokedSessions
 		h.Shows = slices.Compact(slices.Sorted(slices.Values(h.Shows)))
 		if err := episodes.CheckText("name", h.Name, 255); err != nil {
 			return err
@@ -395,6 +433,25 @@ func (s *Service) SetPassword(ctx context.Context, login, password string) error
 func (s *Service) EndSessions(ctx context.Context, login string) error {
 	_, err := s.updateHost(ctx, login, "", func(h *Host) error {
 		h.SessionGeneration++
+		return nil
+	})
+	return err
+}
+
+// RevokeSession signs out the session id of the host, which would expire
+// at expires: it stops opening the account on every replica once their
+// caches refresh. Revoked sessions are kept until they expire; beyond
+// maxRevokedSessions every session of the host ends instead.
+func (s *Service) RevokeSession(ctx context.Context, login, id string, expires time.Time) error {
+	now := s.now()
+	_, err := s.updateHost(ctx, login, "", func(h *Host) error {
+		h.RevokedSessions = slices.DeleteFunc(h.RevokedSessions, func(r RevokedSession) bool { return !r.Expires.After(now) })
+		if len(h.RevokedSessions) >= maxRevokedSessions {
+			h.SessionGeneration++
+			h.RevokedSessions = nil
+			return nil
+		}
+		h.RevokedSessions = append(h.RevokedSessions, RevokedSession{ID: id, Expires: expires.UTC()})
 		return nil
 	})
 	return err
