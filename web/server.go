@@ -165,6 +165,9 @@ func New(cfg Config) (*Server, error) {
 	s.loginByIP = newLimiters(ipEvery, ipBurst)
 	s.loginByAccount = newLimiters(accountEvery, accountBurst)
 	s.engine.Use(s.logRequests, s.recoverPanics, s.securityHeaders, watchBody(cfg.BodyIdleTimeout))
+	if strings.HasPrefix(cfg.Links.Base(), "https:") {
+		s.engine.Use(func(c *gin.Context) { c.Set(httpsSiteKey, true) })
+	}
 	s.engine.NoRoute(s.notFound)
 	s.routes()
 	get(s.engine, "/metrics", s.serveMetrics(reg))

@@ -154,6 +154,23 @@ type Token struct {
 	Hash     string    `json:"hash"` // hex SHA-256 of the token
 	Created  time.Time `json:"created"`
 	LastUsed time.Time `json:"last_used,omitzero"`
+	// Expires is when the token stops working: TokenTTL after its
+	// creation. A token made before tokens expired has none and expires
+	// TokenTTL after Created.
+	Expires time.Time `json:"expires,omitzero"`
+}
+
+// TokenTTL is how long an API token works: a year, then the host makes a
+// new one (antenne hosts token). A leaked token that nobody revoked stops
+// working by itself.
+const TokenTTL = 365 * 24 * time.Hour
+
+// ExpiresAt is when the token stops working.
+func (t Token) ExpiresAt() time.Time {
+	if t.Expires.IsZero() {
+		return t.Created.Add(TokenTTL)
+	}
+	return t.Expires
 }
 
 // RevokedSession is a session signed out (Service.RevokeSession).
@@ -527,7 +544,8 @@ func (s *Service) CreateToken(ctx context.Context, login string) (token string, 
 	var id [6]byte
 	rand.Read(id[:])
 	token = tokenPrefix + base64.RawURLEncoding.EncodeToString(secret[:])
-	t = Token{ID: hex.EncodeToString(id[:]), Hash: tokenHash(token), Created: s.now().UTC()}
+	now := s.now().UTC()
+	t = Token{ID: hex.EncodeToString(id[:]), Hash: tokenHash(token), Created: now, Expires: now.Add(TokenTTL)}
 	_, err = s.updateHost(ctx, login, "", func(h *Host) error {
 		h.Tokens = append(h.Tokens, t)
 		return nil
@@ -558,7 +576,7 @@ func tokenHash(token string) string {
 }
 
 // HostByToken returns the host that owns an API token, or
-// ErrBadCredentials. It reads the cache: a token revoked on another
+// ErrBadCredentials (also for an expired token, see Token.ExpiresAt). It reads the cache: a token revoked on another
 // replica stops working there at its next refresh (within RefreshInterval).
 // The token's LastUsed is updated at most once an hour, best effort.
 func (s *Service) HostByToken(ctx context.Context, token string) (*Host, error) {
@@ -579,10 +597,10 @@ func (s *Service) HostByToken(ctx context.Context, token string) (*Host, error) 
 	i := slices.IndexFunc(h.Tokens, func(t Token) bool {
 		return subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) == 1
 	})
-	if i < 0 {
+	now := s.now().UTC()
+	if i < 0 || !now.Before(h.Tokens[i].ExpiresAt()) {
 		return nil, ErrBadCredentials
 	}
-	now := s.now().UTC()
 	if now.Sub(h.Tokens[i].LastUsed) > tokenTouchEvery {
 		id := h.Tokens[i].ID
 		s.updateHost(ctx, login, "", func(h *Host) error {
