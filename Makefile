@@ -23,7 +23,21 @@ export NODE_PATH  := $(NODE_DIR)/node_modules
 
 export ANTENNE_TEST_MINIO_BIN := $(MINIO)
 
-.PHONY: all build test check fmt vet deps debian-deps node-deps minio bench bench-http bench-ingest loadtest clean screenshots
+# GoToSocial, a real fediverse server for the federation tests, built once
+# from a throw-away module (its version list is not on the module proxy, so
+# `go install ...@version` fails) and cached in GOPATH/bin. See
+# ../shared/LIBRARIES.md: its SQLite needs the replace below, and without
+# -tags nowasm its WebAssembly SQLite panics under recent Go.
+GOTOSOCIAL_MODULE    := github.com/superseriousbusiness/gotosocial
+GOTOSOCIAL_VERSION   := v0.17.3
+GOTOSOCIAL_SQLITE    := gitlab.com/NyaaaWhatsUpDoc/sqlite v1.33.1-concurrency-workaround
+GOTOSOCIAL           := $(GOBIN)/gotosocial
+GOTOSOCIAL_BUILD_DIR := $(shell $(GO) env GOPATH)/pkg/antenne-gotosocial-build
+
+export ANTENNE_TEST_GOTOSOCIAL_BIN := $(GOTOSOCIAL)
+export ANTENNE_TEST_GOTOSOCIAL_DIR := $(shell $(GO) env GOMODCACHE)/$(GOTOSOCIAL_MODULE)@$(GOTOSOCIAL_VERSION)
+
+.PHONY: all build test check fmt vet deps debian-deps node-deps minio gotosocial bench bench-http bench-ingest loadtest clean screenshots
 
 all: build
 
@@ -44,7 +58,7 @@ fmt:
 vet:
 	$(GO) vet $(PKGS)
 
-deps: debian-deps node-deps minio
+deps: debian-deps node-deps minio gotosocial
 
 ## debian-deps: apt-get install the Debian packages the tests use, when missing.
 debian-deps:
@@ -73,6 +87,19 @@ minio:
 	@if ! $(GO) version -m $(MINIO) 2>/dev/null | grep -q "mod[[:space:]]*$(MINIO_MODULE)[[:space:]]*$(MINIO_VERSION)"; then \
 	  echo "building MinIO $(MINIO_VERSION) (first run only, a few minutes)"; \
 	  cd / && GOFLAGS= $(GO) install $(MINIO_MODULE)@$(MINIO_VERSION); \
+	fi
+
+## gotosocial: build the pinned GoToSocial into GOPATH/bin unless that version is there.
+gotosocial:
+	@if ! $(GO) version -m $(GOTOSOCIAL) 2>/dev/null | grep -Eq "(mod|dep)[[:space:]]+$(GOTOSOCIAL_MODULE)[[:space:]]+$(GOTOSOCIAL_VERSION)"; then \
+	  echo "building GoToSocial $(GOTOSOCIAL_VERSION) (first run only, a few minutes)"; \
+	  rm -rf "$(GOTOSOCIAL_BUILD_DIR)" && mkdir -p "$(GOTOSOCIAL_BUILD_DIR)" && cd "$(GOTOSOCIAL_BUILD_DIR)" && \
+	  printf 'module antenne.test/gotosocial\n\ngo 1.23\n\nrequire $(GOTOSOCIAL_MODULE) $(GOTOSOCIAL_VERSION)\n\nreplace modernc.org/sqlite => $(GOTOSOCIAL_SQLITE)\n' >go.mod && \
+	  printf '//go:build tools\n\npackage tools\n\nimport _ "$(GOTOSOCIAL_MODULE)/cmd/gotosocial"\n' >tools.go && \
+	  export GOFLAGS=-mod=mod GONOSUMDB=github.com/superseriousbusiness,gitlab.com/NyaaaWhatsUpDoc GOTOOLCHAIN=local && \
+	  $(GO) mod tidy && \
+	  $(GO) build -tags nowasm -trimpath -o "$(GOTOSOCIAL).tmp" $(GOTOSOCIAL_MODULE)/cmd/gotosocial && \
+	  mv "$(GOTOSOCIAL).tmp" "$(GOTOSOCIAL)" && cd / && rm -rf "$(GOTOSOCIAL_BUILD_DIR)"; \
 	fi
 
 ## bench: every Go benchmark, then the scripts of bench/ that compare antenne

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -395,6 +396,30 @@ func (c *catalog) episodesOf(show string) ([]*Episode, bool) {
 		eps = append(eps, e.doc)
 	}
 	return eps, true
+}
+
+// episodeEntries returns the cached episodes of a show with their ETags,
+// each pair from one cached entry, in no order; false when the show is
+// unknown.
+func (c *catalog) episodeEntries(show string) ([]cached[Episode], bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	st := c.shows[show]
+	if st == nil {
+		return nil, false
+	}
+	return slices.Collect(maps.Values(st.episodes)), true
+}
+
+// putEpisode caches an episode document this process read from the store
+// (not one it wrote): it is a change like a write, newer than any refresh
+// already running.
+func (c *catalog) putEpisode(show, id string, ep *Episode, etag string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.putEpisodeLocked(show, id, ep, etag, c.seq) {
+		c.dirty[show] = true
+	}
 }
 
 // version is the sequence number of the last change cached.

@@ -26,6 +26,10 @@ type CheckReport struct {
 	Shows, Episodes int // documents read
 	Objects         int // referenced objects checked
 	Problems        []Problem
+	// Slugs are the problems of slugs and their claims (kinds
+	// "duplicate-slug", "missing-claim", "orphan-claim"), which
+	// RepairSlugs fixes.
+	Slugs []Problem
 	// Orphans are objects no document references, older than the orphan
 	// age: safe to remove. RecentOrphans are younger, and may belong to an
 	// upload in progress.
@@ -35,19 +39,21 @@ type CheckReport struct {
 // Problem is one inconsistency of the bucket.
 type Problem struct {
 	Key    string // the document or object concerned
-	Kind   string // "unreadable", "missing", "size", "hash", "unreachable"
+	Kind   string // "unreadable", "missing", "size", "hash", "unreachable", or a slug problem
 	Detail string
 }
 
 // OK reports whether the bucket has no problem and no orphan.
 func (r *CheckReport) OK() bool {
-	return len(r.Problems) == 0 && len(r.Orphans) == 0 && len(r.RecentOrphans) == 0
+	return len(r.Problems) == 0 && len(r.Slugs) == 0 && len(r.Orphans) == 0 && len(r.RecentOrphans) == 0
 }
 
 // Check verifies the whole bucket, reading it afresh rather than trusting
 // the cache: every document parses, every object a document references
 // exists with the recorded size and SHA-256, and objects no document
-// references are listed. It changes nothing; see Sweep to remove orphans.
+// references are listed; so are slugs two episodes share and slug claims
+// missing or abandoned (claims.go). It changes nothing; see Sweep to remove
+// orphans and RepairSlugs to fix the slugs.
 func (s *Service) Check(ctx context.Context, opts CheckOptions) (*CheckReport, error) {
 	// A store that cannot be listed is an error, not a finding.
 	for _, err := range s.blobs.List(ctx, showsPrefix) {
@@ -80,6 +86,11 @@ func (s *Service) Check(ctx context.Context, opts CheckOptions) (*CheckReport, e
 		refd[key] = true
 		refs = append(refs, ref{key, size, sum, owner})
 	}
+	slugs, err := s.checkSlugs(ctx, fresh)
+	if err != nil {
+		return nil, fmt.Errorf("check: %w", err)
+	}
+	r.Slugs = slugs
 	fresh.mu.RLock()
 	for slug, st := range fresh.shows {
 		r.Shows++

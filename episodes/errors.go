@@ -19,6 +19,9 @@ var (
 	// ErrDuplicate: the upload's bytes are already in the show. The error
 	// is a *DuplicateError naming the existing episode.
 	ErrDuplicate = errors.New("this recording was already uploaded")
+	// ErrGUIDTaken: the show already has an episode with the GUID of the
+	// new one (an item imported by another process meanwhile).
+	ErrGUIDTaken = errors.New("an episode of the show already has this guid")
 )
 
 // FieldError is a validation failure of one field. It matches ErrInvalid.

@@ -44,9 +44,16 @@ type Show struct {
 	NewFeedURL string `json:"new_feed_url,omitempty"`
 	// SeasonsAreSemesters numbers seasons by university semester (A20,
 	// P21...) in the feed instead of the episodes' own season numbers.
-	SeasonsAreSemesters bool      `json:"seasons_are_semesters,omitempty"`
-	Created             time.Time `json:"created"`
-	Updated             time.Time `json:"updated"`
+	SeasonsAreSemesters bool `json:"seasons_are_semesters,omitempty"`
+	// FediverseOff turns the show's fediverse account off: its actor
+	// answers 404 and nothing is sent to its followers. Federation is on
+	// by default (nothing leaves antenne until someone follows).
+	FediverseOff bool `json:"fediverse_off,omitempty"`
+	// Hashtags are the show's hashtags, without "#", joined to what the
+	// fediverse receives of each episode.
+	Hashtags []string  `json:"hashtags,omitempty"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
 	// Revision identifies the stored version this value was read from.
 	// Pass it back to an update to make sure nobody changed the show
 	// meanwhile. It is not stored.
@@ -145,6 +152,10 @@ type Episode struct {
 	ID      string `json:"id"`
 	Show    string `json:"show"` // the show's slug
 	Slug    string `json:"slug"` // unique in the show, ASCII
+	// FormerSlugs are the slugs the episode had before a rename (or a
+	// repair of a slug two episodes shared): their page URLs redirect
+	// to the current one unless another episode holds that slug now.
+	FormerSlugs []string `json:"former_slugs,omitempty"`
 	// GUID is the RSS item guid, fixed at creation (or kept from an
 	// imported feed) and never changed.
 	GUID  string `json:"guid"`
@@ -238,6 +249,7 @@ func (sh *Show) clone() *Show {
 	c := *sh
 	c.Categories = slices.Clone(sh.Categories)
 	c.Hosts = slices.Clone(sh.Hosts)
+	c.Hashtags = slices.Clone(sh.Hashtags)
 	c.Artwork = clonePtr(sh.Artwork)
 	c.Funding = clonePtr(sh.Funding)
 	c.AirSlot = clonePtr(sh.AirSlot)
@@ -252,6 +264,7 @@ func (sh *Show) clone() *Show {
 // clone returns a deep copy of e.
 func (e *Episode) clone() *Episode {
 	c := *e
+	c.FormerSlugs = slices.Clone(e.FormerSlugs)
 	c.Persons = slices.Clone(e.Persons)
 	c.Chapters = slices.Clone(e.Chapters)
 	c.Artwork = clonePtr(e.Artwork)

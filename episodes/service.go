@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"net/mail"
 	"slices"
 	"strings"
-	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -48,8 +47,10 @@ type Options struct {
 // Service is the catalog of shows and episodes, kept in a Blobs store and
 // cached in memory. Any number of Services, in one process or many, may
 // share one store: writes are conditional, so a concurrent edit of one
-// document gives ErrConflict to all but one writer, and Refresh (or Run)
-// brings in what the others changed.
+// document gives ErrConflict to all but one writer, what must be unique
+// (show slugs, episode slugs, imported GUIDs) is claimed in the store
+// (claims.go), and Refresh (or Run) brings in what the others changed. No
+// lock is held across a call to the store.
 //
 // Values returned by a Service are copies: changing them changes nothing
 // stored. All methods are safe for concurrent use.
@@ -57,8 +58,6 @@ type Service struct {
 	blobs Blobs
 	opts  Options
 	cat   *catalog
-	// creating serialises the choice of new slugs within this process.
-	creating sync.Mutex
 	// redirects indexes the media URLs imported episodes came from.
 	redirects redirects
 }
@@ -262,6 +261,14 @@ func (sh *Show) validate() error {
 			return err
 		}
 	}
+	if len(sh.Hashtags) > maxHashtags {
+		return invalid("hashtags", "%d hashtags, more than %d", len(sh.Hashtags), maxHashtags)
+	}
+	for _, t := range sh.Hashtags {
+		if !validHashtag(t) {
+			return invalid("hashtags", "%q is not a hashtag: use letters, digits and _, without #, up to 50 characters", t)
+		}
+	}
 	if sh.AirSlot != nil {
 		if err := sh.AirSlot.validate(); err != nil {
 			return err
@@ -273,6 +280,28 @@ func (sh *Show) validate() error {
 		}
 	}
 	return CheckText("title", sh.Title, 255)
+}
+
+// maxHashtags bounds a show's hashtags: a post with more reads as spam.
+const maxHashtags = 10
+
+// validHashtag reports whether t is a hashtag as Mastodon links them:
+// letters, digits and underscores, not only digits.
+func validHashtag(t string) bool {
+	if t == "" || utf8.RuneCountInString(t) > 50 {
+		return false
+	}
+	letter := false
+	for _, r := range t {
+		switch {
+		case unicode.IsLetter(r):
+			letter = true
+		case unicode.IsDigit(r), r == '_':
+		default:
+			return false
+		}
+	}
+	return letter
 }
 
 func validEmail(s string) bool {
@@ -304,22 +333,21 @@ type ListOptions struct {
 // Episodes lists the episodes of a show, newest first: by publication
 // time, then (drafts, at the top) by creation time.
 func (s *Service) Episodes(show string, opts ListOptions) ([]*Episode, error) {
-	eps, ok := s.cat.episodesOf(show)
+	entries, ok := s.cat.episodeEntries(show)
 	if !ok {
 		return nil, fmt.Errorf("show %q: %w", show, ErrNotFound)
 	}
 	now := s.opts.Now()
-	out := make([]*Episode, 0, len(eps))
-	for _, e := range eps {
-		if opts.Status != "" && e.Status(now) != opts.Status {
+	out := make([]*Episode, 0, len(entries))
+	for _, c := range entries {
+		if opts.Status != "" && c.doc.Status(now) != opts.Status {
 			continue
 		}
-		out = append(out, e.clone())
+		e := c.doc.clone()
+		e.Revision = c.etag
+		out = append(out, e)
 	}
 	slices.SortFunc(out, newestFirst)
-	for _, e := range out {
-		_, e.Revision, _ = s.cat.episode(show, e.ID)
-	}
 	return out, nil
 }
 
@@ -353,23 +381,44 @@ func (s *Service) Episode(show, id string) (*Episode, error) {
 }
 
 // EpisodeBySlug returns an episode of a show by slug, or ErrNotFound.
+// Should two episodes hold the slug (a bucket written without claims,
+// see Check), it returns the older one, which keeps the slug on repair.
 func (s *Service) EpisodeBySlug(show, slug string) (*Episode, error) {
-	eps, ok := s.cat.episodesOf(show)
+	entries, ok := s.cat.episodeEntries(show)
 	if !ok {
 		return nil, fmt.Errorf("show %q: %w", show, ErrNotFound)
 	}
-	for _, e := range eps {
-		if e.Slug == slug {
-			return s.Episode(show, e.ID)
+	var found *cached[Episode]
+	for i, c := range entries {
+		if c.doc.Slug == slug && (found == nil || OlderFirst(c.doc, found.doc) < 0) {
+			found = &entries[i]
 		}
 	}
-	return nil, fmt.Errorf("episode %q of show %q: %w", slug, show, ErrNotFound)
+	if found == nil {
+		return nil, fmt.Errorf("episode %q of show %q: %w", slug, show, ErrNotFound)
+	}
+	e := found.doc.clone()
+	e.Revision = found.etag
+	return e, nil
+}
+
+// OlderFirst orders episodes by creation time, then id: the order that
+// decides which of two episodes keeps a slug they share.
+func OlderFirst(a, b *Episode) int {
+	if c := a.Created.Compare(b.Created); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
 }
 
 // CreateEpisode stores a new episode whose objects (media, original,
 // artwork) are already stored: the document is the commit point. It fills
-// ID, GUID (when empty), slug (from the title, made unique in the show),
-// type, theme and timestamps.
+// ID, GUID (when empty), slug (from the title, made unique in the show by
+// a claim in the store: see claims.go), type, theme and timestamps.
+//
+// An episode given a GUID (an imported item) gets an id derived from the
+// show and that GUID, so that two imports of one feed racing on several
+// processes create it once: the loser fails with ErrGUIDTaken.
 func (s *Service) CreateEpisode(ctx context.Context, e *Episode) (*Episode, error) {
 	if _, _, ok := s.cat.show(e.Show); !ok {
 		return nil, fmt.Errorf("show %q: %w", e.Show, ErrNotFound)
@@ -377,7 +426,11 @@ func (s *Service) CreateEpisode(ctx context.Context, e *Episode) (*Episode, erro
 	now := s.opts.Now().UTC()
 	e = e.clone()
 	e.Version = DocumentVersion
-	if e.ID == "" {
+	switch {
+	case e.ID != "":
+	case e.GUID != "":
+		e.ID = guidEpisodeID(e.Show, e.GUID)
+	default:
 		id, err := uuid.NewV7()
 		if err != nil {
 			return nil, fmt.Errorf("new episode id: %w", err)
@@ -388,46 +441,65 @@ func (s *Service) CreateEpisode(ctx context.Context, e *Episode) (*Episode, erro
 	e.Type = cmp.Or(e.Type, Full)
 	e.Created, e.Updated = now, now
 	e.Revision = ""
-
-	s.creating.Lock()
-	defer s.creating.Unlock()
-	e.Slug = s.uniqueSlug(e.Show, cmp.Or(e.Slug, Slugify(e.Title)), "")
+	e.FormerSlugs = nil
 	e.normalize()
+	e.Slug = cmp.Or(e.Slug, Slugify(e.Title), "episode")
 	if err := e.validate(); err != nil {
 		return nil, err
 	}
-	etag, err := WriteDocument(ctx, s.blobs, episodeKey(e.Show, e.ID), e, "")
+	if _, _, ok := s.cat.episode(e.Show, e.ID); ok {
+		return nil, s.guidTaken(ctx, e)
+	}
+	slug, err := s.claimSlug(ctx, e.Show, e.ID, e.Slug)
 	if err != nil {
+		return nil, err
+	}
+	e.Slug = slug
+	etag, err := WriteDocument(ctx, s.blobs, episodeKey(e.Show, e.ID), e, "")
+	if errors.Is(err, ErrConflict) {
+		return nil, s.guidTaken(ctx, e)
+	}
+	if err != nil {
+		s.releaseSlug(context.WithoutCancel(ctx), e.Show, slug, e.ID)
 		return nil, err
 	}
 	s.cat.setEpisode(e.Show, e.ID, e, etag)
 	return s.Episode(e.Show, e.ID)
 }
 
-// uniqueSlug returns base, or base-2, base-3... so that no other episode
-// of the show (than the one with id self) has it.
-func (s *Service) uniqueSlug(show, base, self string) string {
-	base = cmp.Or(base, "episode")
-	taken := maps.Clone(reservedEpisodeSlugs)
-	eps, _ := s.cat.episodesOf(show)
-	for _, e := range eps {
-		if e.ID != self {
-			taken[e.Slug] = true
+// guidTaken is the error of a new episode e whose document exists
+// already: another process created the episode of that GUID (so of that
+// id) first. It brings that document into the cache, so that the objects
+// it shares with the losing upload (same bytes, same key) are not taken
+// for unreferenced ones, and releases the slug e claimed unless the
+// winner holds it: both claimed in the name of the same id.
+func (s *Service) guidTaken(ctx context.Context, e *Episode) error {
+	var have Episode
+	etag, err := ReadDocument(ctx, s.blobs, episodeKey(e.Show, e.ID), &have)
+	if err == nil && have.ID == e.ID && have.Show == e.Show {
+		s.cat.putEpisode(e.Show, e.ID, &have, etag)
+		if have.Slug != e.Slug {
+			s.releaseSlug(context.WithoutCancel(ctx), e.Show, e.Slug, e.ID)
 		}
 	}
-	slug := base
-	for i := 2; taken[slug]; i++ {
-		suffix := fmt.Sprintf("-%d", i)
-		slug = strings.TrimRight(base[:min(len(base), maxSlugLen-len(suffix))], "-") + suffix
-	}
-	return slug
+	return fmt.Errorf("episode of guid %q: %w", e.GUID, ErrGUIDTaken)
+}
+
+// guidNamespace is the UUIDv5 namespace of the ids of imported episodes.
+var guidNamespace = uuid.MustParse("3f0c4a8e-5b7d-4c1e-9a2f-6d8b0e1c7a54")
+
+// guidEpisodeID is the id of the episode of a show with a given GUID.
+func guidEpisodeID(show, guid string) string {
+	return uuid.NewSHA1(guidNamespace, []byte(show+"\n"+guid)).String()
 }
 
 // UpdateEpisode applies edit to the episode and stores it. revision is
 // the Revision of the episode the edit was made on ("" : the current one);
 // the update fails with ErrConflict when the stored episode is not that one
-// any more. The id, show, GUID, media and creation time cannot be changed
-// by edit; a changed slug is made unique.
+// any more. The id, show, GUID, media, former slugs and creation time
+// cannot be changed by edit. A changed slug is claimed (made unique across
+// processes, see claims.go); the former one is kept in FormerSlugs, so its
+// page redirects, and its claim released.
 func (s *Service) UpdateEpisode(ctx context.Context, show, id, revision string, edit func(*Episode) error) (*Episode, error) {
 	cur, etag, ok := s.cat.episode(show, id)
 	if !ok {
@@ -442,14 +514,28 @@ func (s *Service) UpdateEpisode(ctx context.Context, show, id, revision string, 
 	}
 	e.ID, e.Show, e.GUID, e.Created, e.Version = cur.ID, cur.Show, cur.GUID, cur.Created, DocumentVersion
 	e.Media, e.Original = cur.Media.clone(), cur.clone().Original
+	e.FormerSlugs = slices.Clone(cur.FormerSlugs)
 	e.Updated = s.opts.Now().UTC()
 	e.Revision = ""
-	if e.Slug != cur.Slug {
-		s.creating.Lock()
-		defer s.creating.Unlock()
-		e.Slug = s.uniqueSlug(show, Slugify(e.Slug), id)
+	if e.Slug == cur.Slug {
+		return s.storeEpisode(ctx, e, etag)
 	}
-	return s.storeEpisode(ctx, e, etag)
+	slug, err := s.claimSlug(ctx, show, id, Slugify(e.Slug))
+	if err != nil {
+		return nil, err
+	}
+	e.Slug = slug
+	if slug == cur.Slug {
+		return s.storeEpisode(ctx, e, etag)
+	}
+	e.FormerSlugs = append(slices.DeleteFunc(e.FormerSlugs, func(f string) bool { return f == slug || f == cur.Slug }), cur.Slug)
+	updated, err := s.storeEpisode(ctx, e, etag)
+	if err != nil {
+		s.releaseSlug(context.WithoutCancel(ctx), show, slug, id)
+		return nil, err
+	}
+	s.releaseSlug(ctx, show, cur.Slug, id)
+	return updated, nil
 }
 
 // storeEpisode validates e, writes it over the version etag and caches it.
@@ -526,6 +612,7 @@ func (s *Service) DeleteEpisode(ctx context.Context, show, id, revision string) 
 		return fmt.Errorf("delete episode %s: %w", id, err)
 	}
 	s.cat.setEpisode(show, id, nil, "")
+	s.releaseSlug(ctx, show, cur.Slug, id)
 	return s.deleteUnreferenced(ctx, cur.objectKeys())
 }
 

@@ -56,7 +56,7 @@ func isSlugText(s string) bool {
 // Slugs the web routes use for themselves: a show or an episode with one
 // of them would be hidden by the route.
 var (
-	reservedShowSlugs    = map[string]bool{"static": true, "studio": true, "api": true, "healthz": true, "readyz": true, "metrics": true}
+	reservedShowSlugs    = map[string]bool{"static": true, "studio": true, "api": true, "healthz": true, "readyz": true, "metrics": true, "ap": true, "nodeinfo": true}
 	reservedEpisodeSlugs = map[string]bool{"media": true, "originals": true, "images": true, "transcripts": true, "seasons": true, "feed": true}
 )
 

@@ -72,8 +72,8 @@ type TranscriptFile struct {
 	Language string
 }
 
-// maxTranscriptBytes bounds a stored transcript.
-const maxTranscriptBytes = 10 << 20
+// MaxTranscriptBytes bounds a stored transcript (10 MiB).
+const MaxTranscriptBytes = 10 << 20
 
 // transcriptExts are the transcript types stored, with their extension:
 // the text types podcast apps read. HTML is not one: served from the
@@ -367,8 +367,8 @@ func (s *Service) storeTranscript(ctx context.Context, show string, tf *Transcri
 		return nil, invalid("transcript", "%q is not a transcript type (WebVTT, SRT, JSON or text)", tf.Type)
 	case len(tf.Data) == 0:
 		return nil, invalid("transcript", "the transcript is empty")
-	case len(tf.Data) > maxTranscriptBytes:
-		return nil, invalid("transcript", "the transcript is %d bytes, more than %d", len(tf.Data), maxTranscriptBytes)
+	case len(tf.Data) > MaxTranscriptBytes:
+		return nil, invalid("transcript", "the transcript is %d bytes, more than %d", len(tf.Data), MaxTranscriptBytes)
 	}
 	sum := sha256.Sum256(tf.Data)
 	t := &Transcript{

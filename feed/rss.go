@@ -54,6 +54,11 @@ type Options struct {
 	// numbering by semester. When nil, Episode.Season is used, without
 	// name. A number <= 0 leaves the season out.
 	Season func(*episodes.Episode) (number int, name string)
+	// Hubs are the WebSub hubs announced in the feed
+	// (<atom:link rel="hub">), beside its own URL (rel="self"): a hub
+	// told of each change pushes the feed to its subscribers
+	// (https://www.w3.org/TR/websub/). None when empty.
+	Hubs []string
 }
 
 // Write writes the RSS 2.0 feed of show to w: the published episodes of
@@ -134,6 +139,9 @@ type rss struct {
 // Podcast.Items.
 type channel struct {
 	*podcast.Podcast
+	// AtomLinks shadow Podcast.AtomLink, which holds only one link: the
+	// feed's own (rel="self") and its WebSub hubs.
+	AtomLinks       []atomLink       `xml:"atom:link"`
 	IType           string           `xml:"itunes:type,omitempty"`
 	GUID            string           `xml:"podcast:guid,omitempty"`
 	Locked          *locked          `xml:"podcast:locked"`
@@ -162,6 +170,12 @@ type item struct {
 	Transcript   *transcript   `xml:"podcast:transcript"`
 	Persons      []person      `xml:"podcast:person"`
 	AltEnclosure *altEnclosure `xml:"podcast:alternateEnclosure"`
+}
+
+type atomLink struct {
+	Href string `xml:"href,attr"`
+	Rel  string `xml:"rel,attr"`
+	Type string `xml:"type,attr,omitempty"`
 }
 
 type guid struct {
@@ -276,7 +290,6 @@ func build(show *episodes.Show, eps []*episodes.Episode, opts Options) (*rss, er
 	p.Generator = line(opts.Generator)
 	p.Language = cmp.Or(line(show.Language), DefaultLanguage)
 	p.Copyright = line(show.Copyright)
-	p.AddAtomLink(l.Feed(show.Slug))
 	if show.Artwork != nil {
 		u, err := l.Object(show.Artwork.Key)
 		if err != nil {
@@ -311,6 +324,10 @@ func build(show *episodes.Show, eps []*episodes.Episode, opts Options) (*rss, er
 		Locked:  &locked{Owner: line(show.Owner.Email), Value: yesNo(show.Locked)},
 		Medium:  "podcast",
 		Persons: persons(show.Hosts),
+	}
+	ch.AtomLinks = append(ch.AtomLinks, atomLink{Href: l.Feed(show.Slug), Rel: "self", Type: "application/rss+xml"})
+	for _, h := range opts.Hubs {
+		ch.AtomLinks = append(ch.AtomLinks, atomLink{Href: h, Rel: "hub"})
 	}
 	if f := show.Funding; f != nil && webURL(f.URL) != "" {
 		ch.Funding = &funding{URL: webURL(f.URL), Text: cmp.Or(line(f.Text), webURL(f.URL))}

@@ -41,21 +41,21 @@ const (
 )
 
 // sessionKey is the key that signs sessions: Config.SessionKey, else the
-// one kept in the store, read once.
+// one kept in the store, read once. No lock is held while the store is
+// asked: requests racing before the first read each ask, and the store's
+// conditional create gives them all the same key.
 func (s *Server) sessionKey(c *gin.Context) ([]byte, error) {
 	if len(s.cfg.SessionKey) > 0 {
 		return s.cfg.SessionKey, nil
 	}
-	s.keyMu.Lock()
-	defer s.keyMu.Unlock()
-	if s.key != nil {
-		return s.key, nil
+	if key := s.key.Load(); key != nil {
+		return *key, nil
 	}
 	key, err := s.cfg.Accounts.SessionKey(c.Request.Context())
 	if err != nil {
 		return nil, err
 	}
-	s.key = key
+	s.key.Store(&key)
 	return key, nil
 }
 

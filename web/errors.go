@@ -71,6 +71,7 @@ func problemOf(err error) problem {
 		tooLarge *http.MaxBytesError
 		body     *bodyError
 		semester *episodes.SemesterError
+		script   *episodes.TranscriptError
 		store    storeUnavailable
 		p        problem
 	)
@@ -83,6 +84,8 @@ func problemOf(err error) problem {
 		return problem{Status: http.StatusBadRequest, Code: "body_cut", key: "error.bodycut"}
 	case errors.Is(err, episodes.ErrNotFound), errors.Is(err, fs.ErrNotExist), errors.Is(err, feed.ErrNotPublic):
 		return problem{Status: http.StatusNotFound, Code: "not_found", key: "error.notfound"}
+	case errors.As(err, &script):
+		return transcriptProblem(script)
 	case errors.As(err, &field):
 		return problem{Status: http.StatusBadRequest, Code: "invalid", key: "error.invalid", args: []any{field.Field, field.Reason}}
 	case errors.As(err, &semester):

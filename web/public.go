@@ -147,6 +147,9 @@ type showPage struct {
 	Episodes                  []episodeCard
 	Page, Pages               int
 	Prev, Next                string
+	// Handle is the show's fediverse handle, empty when federation is
+	// off.
+	Handle string
 	// Live is the station's stream while the show is on air, nil
 	// otherwise; NextBroadcast is when it airs next ("" when unknown).
 	Live          *liveStream
@@ -173,6 +176,12 @@ func (s *Server) showPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if f := s.cfg.Federation; f != nil && !p.show.FediverseOff && wantsActivity(c.Request) {
+		// A fediverse server looking up the page's URL gets the actor.
+		c.Header("Vary", "Accept")
+		c.Redirect(http.StatusSeeOther, f.ActorURL(p.show.Slug))
+		return
+	}
 	lang := langOf(c)
 	n := 1
 	if q := c.Query("page"); q != "" {
@@ -197,6 +206,9 @@ func (s *Server) showPage(c *gin.Context) {
 		Page:    n,
 		Pages:   pages,
 		License: sh.License,
+	}
+	if f := s.cfg.Federation; f != nil && !sh.FediverseOff {
+		page.Handle = f.Handle(sh.Slug)
 	}
 	if a := sh.AirSlot; a != nil {
 		page.AirSlot = tr(lang, "show.airslot", weekdayName(lang, a.Weekday), strconv.Itoa(a.Hour)+"h"+twoDigits(a.Minute))
@@ -234,6 +246,14 @@ func (s *Server) showPage(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "public, max-age=60")
 	s.render(c, http.StatusOK, "show", sh.Title, page)
+}
+
+// wantsActivity reports whether a request asks for ActivityPub rather
+// than HTML.
+func wantsActivity(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	return strings.Contains(a, "application/activity+json") ||
+		(strings.Contains(a, "application/ld+json") && strings.Contains(a, "activitystreams"))
 }
 
 // broadcastClock is the time of day of t: 9h30 in French, 9:30 in

@@ -38,6 +38,9 @@ type publicShow struct {
 	show      *episodes.Show
 	published []*episodes.Episode // newest first, the feed's order
 	bySlug    map[string]*episodes.Episode
+	// formerSlugs maps a slug no published episode holds any more to the
+	// published episode that had it (see episodes.Episode.FormerSlugs).
+	formerSlugs map[string]*episodes.Episode
 	// objects are the keys anyone may download: the show's artwork and,
 	// of published episodes, media, originals, artwork and transcripts;
 	// each with the size the catalog recorded (0 when unknown).
@@ -120,13 +123,14 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 		return nil, err
 	}
 	p := &publicShow{
-		version: v,
-		at:      now,
-		show:    show,
-		bySlug:  map[string]*episodes.Episode{},
-		objects: map[string]int64{},
-		media:   map[string]*episodes.Episode{},
-		updated: show.Updated,
+		version:     v,
+		at:          now,
+		show:        show,
+		bySlug:      map[string]*episodes.Episode{},
+		formerSlugs: map[string]*episodes.Episode{},
+		objects:     map[string]int64{},
+		media:       map[string]*episodes.Episode{},
+		updated:     show.Updated,
 	}
 	if show.Artwork != nil {
 		p.objects[show.Artwork.Key] = show.Artwork.Size
@@ -141,7 +145,16 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 		case episodes.Draft:
 			continue
 		}
-		p.bySlug[e.Slug] = e
+		// Should two episodes share a slug (a bucket check --repair has
+		// not fixed), the older keeps it, as the repair would decide.
+		if have := p.bySlug[e.Slug]; have == nil || episodes.OlderFirst(e, have) < 0 {
+			p.bySlug[e.Slug] = e
+		}
+		for _, f := range e.FormerSlugs {
+			if have := p.formerSlugs[f]; have == nil || episodes.OlderFirst(e, have) < 0 {
+				p.formerSlugs[f] = e
+			}
+		}
 		p.objects[e.Media.Key] = e.Media.Size
 		p.media[e.Media.Key] = e
 		if e.Original != nil {
@@ -154,6 +167,11 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 			p.objects[e.Transcript.Key] = 0
 		}
 		p.updated = latest(p.updated, e.Updated, e.PublishAt)
+	}
+	for f := range p.formerSlugs {
+		if p.bySlug[f] != nil {
+			delete(p.formerSlugs, f) // the episode holding it now wins
+		}
 	}
 	p.published = feed.Published(all, now)
 	if p.live, p.hasLive = feed.LiveAt(show, p.published, now); p.hasLive {
@@ -203,6 +221,7 @@ func (s *Server) buildFeed(p *publicShow) (*feedBytes, error) {
 		BuildTime: p.feedTime(),
 		Now:       p.at,
 		Generator: "antenne " + s.cfg.Version,
+		Hubs:      s.cfg.WebSubHubs,
 	}
 	if p.show.SeasonsAreSemesters {
 		opts.Season = semesterSeasons(p.published)
@@ -262,6 +281,24 @@ func semesterSeasons(eps []*episodes.Episode) func(*episodes.Episode) (int, stri
 		sem := episodes.SemesterOf(d)
 		return sem.Sub(first) + 1, sem.String()
 	}
+}
+
+// FeedVersions returns the strong ETag of the feed of every show, building
+// the feeds that changed. Two calls give the same value for a show exactly
+// when its feed's bytes are the same; a show whose feed cannot be built is
+// left out.
+func (s *Server) FeedVersions() map[string]string {
+	out := map[string]string{}
+	for _, sh := range s.cfg.Catalog.Shows() {
+		p, err := s.publicShow(sh.Slug)
+		if err != nil {
+			continue
+		}
+		if fb, _, err := s.feedOf(p); err == nil {
+			out[sh.Slug] = fb.etag
+		}
+	}
+	return out
 }
 
 // warmFeeds builds the feed of every show once, so that the first podcast

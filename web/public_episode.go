@@ -1,10 +1,14 @@
 package web
 
 import (
+	"context"
 	"html/template"
+	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -28,6 +32,15 @@ type episodePage struct {
 	Guests      []episodes.Person
 	Notes       template.HTML
 	EmbedCode   string
+	// Transcript is the text of a WebVTT or SRT transcript, cue by cue.
+	Transcript []cueView
+}
+
+// cueView is a passage of the transcript as the page shows it.
+type cueView struct {
+	Seconds int64
+	Clock   string
+	Text    string
 }
 
 // chapterView is a chapter as the page lists it.
@@ -46,6 +59,17 @@ func (s *Server) publicEpisode(c *gin.Context) (*publicShow, *episodes.Episode, 
 	}
 	e, ok := p.bySlug[c.Param("episode")]
 	if !ok {
+		if moved := p.formerSlugs[c.Param("episode")]; moved != nil {
+			// A renamed episode: its old page URL (and the embed and
+			// chapters under it) moves for good to the new one.
+			rest := strings.TrimPrefix(c.FullPath(), "/:show/:episode")
+			target := showPath(p.show.Slug) + url.PathEscape(moved.Slug) + rest
+			if q := c.Request.URL.RawQuery; q != "" {
+				target += "?" + q
+			}
+			c.Redirect(http.StatusMovedPermanently, target)
+			return nil, nil, false
+		}
 		s.notFound(c)
 		return nil, nil, false
 	}
@@ -109,8 +133,61 @@ func (s *Server) episodePage(c *gin.Context) {
 	if !ok {
 		return
 	}
+	v := s.episodeView(p, e)
+	for _, cue := range s.transcriptCues(c.Request.Context(), e.Transcript) {
+		if cue.Text != "" {
+			v.Transcript = append(v.Transcript, cueView{Seconds: int64(cue.Start.Seconds()), Clock: clock(cue.Start), Text: cue.Text})
+		}
+	}
 	c.Header("Cache-Control", "public, max-age=60")
-	s.render(c, http.StatusOK, "episode", e.Title+" · "+p.show.Title, s.episodeView(p, e))
+	s.render(c, http.StatusOK, "episode", e.Title+" · "+p.show.Title, v)
+}
+
+// maxCachedTranscripts bounds the transcripts kept parsed in memory.
+const maxCachedTranscripts = 64
+
+// transcriptCache keeps parsed transcripts by key: a transcript's key
+// names its bytes (a hash), so an entry never goes stale.
+type transcriptCache struct {
+	mu   sync.Mutex
+	cues map[string][]episodes.Cue
+}
+
+// transcriptCues reads and parses a WebVTT or SRT transcript for the
+// episode page; nil for other types or when it cannot be read (the page
+// still links to the file).
+func (s *Server) transcriptCues(ctx context.Context, t *episodes.Transcript) []episodes.Cue {
+	if t == nil || (t.Type != episodes.TypeWebVTT && t.Type != episodes.TypeSRT) || s.cfg.Store == nil {
+		return nil
+	}
+	s.transcripts.mu.Lock()
+	cues, ok := s.transcripts.cues[t.Key]
+	s.transcripts.mu.Unlock()
+	if ok {
+		return cues
+	}
+	rc, _, err := s.cfg.Store.Get(ctx, t.Key, 0, -1)
+	if err != nil {
+		s.log.WarnContext(ctx, "read transcript", "key", t.Key, "err", err)
+		return nil
+	}
+	data, err := io.ReadAll(io.LimitReader(rc, episodes.MaxTranscriptBytes+1))
+	rc.Close()
+	if err != nil {
+		s.log.WarnContext(ctx, "read transcript", "key", t.Key, "err", err)
+		return nil
+	}
+	if cues, err = episodes.ParseCues(t.Type, data); err != nil {
+		s.log.WarnContext(ctx, "parse transcript", "key", t.Key, "err", err)
+		return nil
+	}
+	s.transcripts.mu.Lock()
+	if s.transcripts.cues == nil || len(s.transcripts.cues) >= maxCachedTranscripts {
+		s.transcripts.cues = map[string][]episodes.Cue{}
+	}
+	s.transcripts.cues[t.Key] = cues
+	s.transcripts.mu.Unlock()
+	return cues
 }
 
 // embedPage is the minimal player other sites may frame.

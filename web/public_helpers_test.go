@@ -52,6 +52,8 @@ type siteOptions struct {
 	listens bool
 	// trustedProxies are given to web.Config.TrustedProxies.
 	trustedProxies []string
+	// logIPs is web.Config.LogIPs.
+	logIPs bool
 	// smallBuffers gives each accepted connection a small send buffer,
 	// so that what the server writes is close to what the client reads.
 	smallBuffers bool
@@ -115,6 +117,7 @@ func newSite(t testing.TB, store storagetest.Store, o siteOptions) *site {
 		Logger:         slog.New(slog.NewTextHandler(logs, nil)),
 		Listens:        counter,
 		TrustedProxies: o.trustedProxies,
+		LogIPs:         o.logIPs,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -59,8 +59,12 @@ func (s *Server) serveObject(dir string) gin.HandlerFunc {
 			s.notFound(c)
 			return
 		}
+		if dir == feed.DirTranscripts {
+			// Players on other sites read transcripts (podcast:transcript).
+			c.Header("Access-Control-Allow-Origin", "*")
+		}
 		var listen *listens.Listen
-		if e := p.media[key]; e != nil && s.cfg.Listens != nil {
+		if e := p.media[key]; e != nil && s.cfg.Listens != nil && c.Request.Method == http.MethodGet {
 			m := listens.Media{Show: show, Episode: e.ID, Size: e.Media.Size, Duration: e.Media.Duration, Bitrate: e.Media.Bitrate}
 			if s.mediaURL != "" {
 				s.cfg.Listens.Redirected(c.ClientIP(), c.GetHeader("User-Agent"), c.GetHeader("Range"), m)

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/web/accounts"
+	"github.com/picasoft/antenne/web/federation"
 	"github.com/picasoft/antenne/web/listens"
 )
 
@@ -87,6 +87,12 @@ type Config struct {
 	// Logger receives one line per request and the errors the user does
 	// not see.
 	Logger *slog.Logger
+	// WebSubHubs are the WebSub hubs the feeds announce
+	// (ANTENNE_WEBSUB_HUBS); see package websub for the pings.
+	WebSubHubs []string
+	// Federation is the shows' fediverse presence (ActivityPub actors,
+	// WebFinger, NodeInfo); nil serves none of it.
+	Federation *federation.Service
 	// Metrics receives web's metrics and is served at /metrics with what
 	// else was registered on it (store errors, Go runtime...). A private
 	// registry when nil.
@@ -115,9 +121,11 @@ type Server struct {
 	// shows caches what the public sees of each show, its feed included
 	// (public_cache.go).
 	shows *showCache
-	// key is the session key read from the store (auth.go).
-	keyMu sync.Mutex
-	key   []byte
+	// transcripts are the parsed transcripts the episode pages show.
+	transcripts transcriptCache
+	// key is the session key read from the store (auth.go), nil until
+	// read.
+	key atomic.Pointer[[]byte]
 	// loginByIP and loginByAccount slow down password guessing.
 	loginByIP, loginByAccount *limiters
 }
@@ -213,6 +221,16 @@ func (s *Server) routes() {
 	if s.cfg.Catalog != nil {
 		s.studioRoutes()
 		s.apiRoutes()
+	}
+	if f := s.cfg.Federation; f != nil {
+		h := gin.WrapH(f)
+		for _, r := range federation.Routes {
+			if r.Method == http.MethodGet {
+				get(s.engine, r.Path, h)
+			} else {
+				s.engine.Handle(r.Method, r.Path, h)
+			}
+		}
 	}
 	s.publicRoutes()
 }

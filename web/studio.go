@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 
@@ -33,6 +34,7 @@ import (
 //	GET  /studio/:show/settings, POST       show settings (admins)
 //	GET  /studio/:show/:id, POST            the episode form (save, publish...)
 //	POST /studio/:show/:id/replace          replace the recording
+//	POST /studio/:show/:id/transcript       attach a transcript (WebVTT, SRT)
 //	GET  /studio/:show/:id/delete, POST     confirm, then delete
 func (s *Server) studioRoutes() {
 	r := s.engine
@@ -54,6 +56,7 @@ func (s *Server) studioRoutes() {
 	get(sh, "/:id", s.editPage)
 	sh.POST("/:id", s.saveEpisode)
 	sh.POST("/:id/replace", s.replaceRecording)
+	sh.POST("/:id/transcript", s.uploadTranscript)
 	get(sh, "/:id/delete", s.deletePage)
 	get(sh, "/:id/listens", s.studioListens)
 	get(sh, "/:id/listens.csv", s.studioListensCSV)
@@ -621,6 +624,10 @@ type settingsForm struct {
 	LiveURL, LiveType, LiveMinutes, SkipDates                                                   string
 	Explicit, Locked, Semesters                                                                 bool
 	Revision                                                                                    string
+	// Fediverse is the show's fediverse account on; Hashtags are its
+	// hashtags separated by spaces or commas.
+	Fediverse bool
+	Hashtags  string
 }
 
 // apply sets the form's values on sh; a value that cannot be read is a
@@ -631,6 +638,11 @@ func (f settingsForm) apply(sh *episodes.Show) error {
 	sh.Language, sh.Link, sh.Type = strings.TrimSpace(f.Language), strings.TrimSpace(f.Link), episodes.ShowType(f.Type)
 	sh.Copyright, sh.License, sh.Explicit = f.Copyright, f.License, f.Explicit
 	sh.Locked, sh.SeasonsAreSemesters, sh.NewFeedURL = f.Locked, f.Semesters, strings.TrimSpace(f.NewFeedURL)
+	sh.FediverseOff = !f.Fediverse
+	sh.Hashtags = nil
+	for _, t := range strings.FieldsFunc(f.Hashtags, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		sh.Hashtags = append(sh.Hashtags, strings.TrimPrefix(t, "#"))
+	}
 	sh.Categories = nil
 	for line := range strings.SplitSeq(f.Categories, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
@@ -682,6 +694,11 @@ type settingsPage struct {
 	Artwork string
 	Error   string
 	Notice  string
+	// Handle and Followers describe the show's fediverse account; Handle
+	// is empty when antenne serves no federation. Followers is -1 when
+	// the count failed.
+	Handle    string
+	Followers int
 }
 
 func settingsOf(sh *episodes.Show) settingsForm {
@@ -690,6 +707,7 @@ func settingsOf(sh *episodes.Show) settingsForm {
 		OwnerEmail: sh.Owner.Email, Language: sh.Language, Link: sh.Link, Type: string(sh.Type),
 		Copyright: sh.Copyright, License: sh.License, Explicit: sh.Explicit, Revision: sh.Revision,
 		Locked: sh.Locked, Semesters: sh.SeasonsAreSemesters, NewFeedURL: sh.NewFeedURL,
+		Fediverse: !sh.FediverseOff, Hashtags: strings.Join(sh.Hashtags, " "),
 	}
 	var cats, hosts []string
 	for _, c := range sh.Categories {
@@ -714,6 +732,21 @@ func settingsOf(sh *episodes.Show) settingsForm {
 	return f
 }
 
+// fediverseOf fills the page's fediverse handle and follower count.
+func (s *Server) fediverseOf(c *gin.Context, page *settingsPage) {
+	f := s.cfg.Federation
+	if f == nil {
+		return
+	}
+	page.Handle = f.Handle(page.Show.Slug)
+	n, err := f.FollowerCount(c.Request.Context(), page.Show.Slug)
+	if err != nil {
+		s.log.WarnContext(c.Request.Context(), "count followers", "show", page.Show.Slug, "err", err)
+		n = -1
+	}
+	page.Followers = n
+}
+
 func (s *Server) settingsPage(c *gin.Context) {
 	sh, err := s.cfg.Catalog.Show(c.Param("show"))
 	if err != nil {
@@ -721,6 +754,7 @@ func (s *Server) settingsPage(c *gin.Context) {
 		return
 	}
 	page := settingsPage{Show: sh, Form: settingsOf(sh), Artwork: imagePath(sh.Artwork)}
+	s.fediverseOf(c, &page)
 	if c.Query("done") != "" {
 		page.Notice = tr(langOf(c), "studio.done.save")
 	}
@@ -750,6 +784,7 @@ func (s *Server) saveSettings(c *gin.Context) {
 		LiveURL: c.PostForm("live_url"), LiveType: c.PostForm("live_type"), LiveMinutes: c.PostForm("live_minutes"),
 		SkipDates: c.PostForm("skip_dates"),
 		Locked:    c.PostForm("locked") != "", Semesters: c.PostForm("semesters") != "",
+		Fediverse: c.PostForm("fediverse") != "", Hashtags: c.PostForm("hashtags"),
 	}
 	failed := func(err error) {
 		p := problemOf(err)
@@ -758,6 +793,7 @@ func (s *Server) saveSettings(c *gin.Context) {
 			return
 		}
 		page := settingsPage{Show: cur, Form: f, Artwork: imagePath(cur.Artwork), Error: p.Message(langOf(c))}
+		s.fediverseOf(c, &page)
 		if p.Code == "conflict" {
 			page.Error = tr(langOf(c), "studio.conflict")
 		}

@@ -680,17 +680,20 @@ func TestStudioSettingsAndReplace(t *testing.T) {
 	}
 	body, h = form("revision", rev, "title", "La Voix est Libre", "owner_email", "radio@picasoft.net", "language", "fr", "type", "episodic",
 		"categories", "Technology\nSociety & Culture/Documentary", "hosts", "Alice, Quentin", "air_day", "5", "air_time", "09:30",
-		"station", "Graf'hit 94.9 FM", "semesters", "1", "funding_url", "https://picasoft.net/dons")
+		"station", "Graf'hit 94.9 FM", "semesters", "1", "funding_url", "https://picasoft.net/dons",
+		"hashtags", "#Picasoft, logiciel_libre") // no "fediverse": the box is unticked
 	if resp, out := env.do(root, "POST", "/studio/lvel/settings", body, h); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("save settings: got %d %.1000s", resp.StatusCode, out)
 	}
 	sh, _ := env.svc.Show("lvel")
 	if sh.Title != "La Voix est Libre" || sh.Owner.Email != "radio@picasoft.net" || len(sh.Categories) != 2 || sh.Categories[1].Sub != "Documentary" ||
-		len(sh.Hosts) != 2 || sh.AirSlot == nil || sh.AirSlot.Weekday != 5 || sh.AirSlot.Minute != 30 || !sh.SeasonsAreSemesters || sh.Funding == nil {
+		len(sh.Hosts) != 2 || sh.AirSlot == nil || sh.AirSlot.Weekday != 5 || sh.AirSlot.Minute != 30 || !sh.SeasonsAreSemesters || sh.Funding == nil ||
+		!sh.FediverseOff || strings.Join(sh.Hashtags, " ") != "Picasoft logiciel_libre" {
 		t.Errorf("settings saved: got %+v", sh)
 	}
 	_, out = env.do(root, "GET", "/studio/lvel/settings", nil, nil)
-	if !strings.Contains(out, `<option value="5" selected>vendredi</option>`) || !strings.Contains(out, "Society &amp; Culture/Documentary") {
+	if !strings.Contains(out, `<option value="5" selected>vendredi</option>`) || !strings.Contains(out, "Society &amp; Culture/Documentary") ||
+		!strings.Contains(out, `value="Picasoft logiciel_libre"`) || strings.Contains(out, `name="fediverse" type="checkbox" value="1" checked`) {
 		t.Errorf("settings page does not show what was saved:\n%.3000s", out)
 	}
 	body, h = form("revision", sh.Revision, "title", "La Voix est Libre", "language", "fr", "type", "episodic", "categories", "Cuisine")

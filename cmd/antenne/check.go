@@ -10,16 +10,24 @@ import (
 
 var checkCommand = command{
 	name:    "check",
-	summary: "verify the bucket: documents, objects, sizes, hashes, orphans",
+	summary: "verify the bucket: documents, objects, sizes, hashes, slugs, orphans",
 	usage: `usage: antenne check [--repair] [--no-hash]
 
 Reads the whole store that ANTENNE_* names and verifies that every show and
 episode document parses, that every object a document references exists
 with the recorded size and SHA-256, and lists the objects no document
 references (orphans, left by an interrupted upload or a failed delete).
+It also checks that no two episodes of a show share a slug, that every
+slug is claimed for its episode (shows/<show>/slugs/<slug>.json, what makes
+slugs unique across replicas) and that no claim is left without its
+episode.
 
   --repair    remove the orphans older than an hour (younger ones may belong
-              to an upload in progress and are left alone)
+              to an upload in progress and are left alone); fix the slugs:
+              of episodes sharing a slug the oldest keeps it, the others get
+              the next free one and their old page URL redirects (301) to
+              the new one; missing claims are written, abandoned ones
+              removed. The same bucket always gets the same repair.
   --no-hash   compare sizes only, without reading every object
 
 Exits 0 when all is well (or was repaired), 1 when a problem remains.`,
@@ -54,6 +62,20 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "PROBLEM %-11s %s: %s\n", p.Kind, key, p.Detail)
 	}
+	for _, p := range r.Slugs {
+		fmt.Fprintf(e.stdout, "SLUG    %-14s %s: %s\n", p.Kind, p.Key, p.Detail)
+	}
+	slugProblems := len(r.Slugs)
+	if *repair && slugProblems > 0 {
+		done, err := c.svc.RepairSlugs(ctx)
+		for _, d := range done {
+			fmt.Fprintf(e.stdout, "repair: %s %s: %s\n", d.Action, d.Key, d.Detail)
+		}
+		if err != nil {
+			return fmt.Errorf("repair the slugs: %w", err)
+		}
+		slugProblems = 0
+	}
 	for _, o := range r.Orphans {
 		fmt.Fprintf(e.stdout, "ORPHAN  %s (%d bytes, %s)\n", o.Key, o.Size, o.ModTime.Format("2006-01-02 15:04"))
 	}
@@ -72,6 +94,8 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	switch {
 	case len(r.Problems) > 0:
 		return fmt.Errorf("%d problems found", len(r.Problems))
+	case slugProblems > 0:
+		return fmt.Errorf("%d slug problems found: run antenne check --repair to fix them", slugProblems)
 	case orphans > 0:
 		return errors.New("orphans found: run antenne check --repair to remove them")
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/web"
+	"github.com/picasoft/antenne/web/websub"
 )
 
 // config is antenne's whole configuration, read once from ANTENNE_*
@@ -41,6 +42,8 @@ type config struct {
 	FetchAllowPrivate bool
 	// MaxDuration is the longest recording accepted.
 	MaxDuration time.Duration
+	// WebSubHubs are the WebSub hubs told of each change of a feed.
+	WebSubHubs []string
 }
 
 // s3Config selects the S3 store when Endpoint is set.
@@ -216,7 +219,16 @@ var settings = []setting{
 		c.MaxDuration = d
 		return err
 	}},
-	{"ANTENNE_FETCH_ALLOW_PRIVATE", "fetch-allow-private", "false", "let antenne fetch URLs (import) at private, loopback and link-local addresses", setBool(func(c *config) *bool { return &c.FetchAllowPrivate })},
+	{"ANTENNE_FETCH_ALLOW_PRIVATE", "fetch-allow-private", "false", "let antenne fetch URLs (import, fediverse) at private, loopback and link-local addresses", setBool(func(c *config) *bool { return &c.FetchAllowPrivate })},
+	{"ANTENNE_WEBSUB_HUBS", "websub-hubs", "", "WebSub hub URLs, comma-separated: the feeds name them and each is pinged after every change of a feed", func(c *config, v string) error {
+		c.WebSubHubs = websub.ParseHubs(v)
+		for _, h := range c.WebSubHubs {
+			if u, err := url.Parse(h); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return fmt.Errorf("want absolute http(s) URLs separated by commas, got %q", h)
+			}
+		}
+		return nil
+	}},
 	{"ANTENNE_SESSION_KEY", "session-key", "", "key signing the studio's sessions, 32 bytes or more (64+ hex digits or any long secret; or ANTENNE_SESSION_KEY_FILE: a file holding it); empty: a key kept in the store", func(c *config, v string) error {
 		if v == "" {
 			return nil

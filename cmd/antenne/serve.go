@@ -18,10 +18,13 @@ import (
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/feed/fetch"
 	"github.com/picasoft/antenne/storage"
 	"github.com/picasoft/antenne/web"
 	"github.com/picasoft/antenne/web/accounts"
+	"github.com/picasoft/antenne/web/federation"
 	"github.com/picasoft/antenne/web/listens"
+	"github.com/picasoft/antenne/web/websub"
 )
 
 var serveCommand = command{
@@ -47,6 +50,10 @@ const (
 	writeTimeout      = 30 * time.Minute
 	idleTimeout       = 2 * time.Minute
 	maxHeaderBytes    = 64 << 10
+	// fetchTimeout and fetchMaxBytes bound what the fediverse makes antenne
+	// fetch (remote actors and keys) and every delivery.
+	fetchTimeout  = 30 * time.Second
+	fetchMaxBytes = 1 << 20
 	// accountsRefresh is how soon a host added, changed or removed by
 	// another replica (or the CLI) is seen here.
 	accountsRefresh = 5 * time.Second
@@ -109,6 +116,21 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		log.Warn("host accounts refresh failed: using the last copy", "err", err)
 	})
 
+	fed, err := federation.New(federation.Config{
+		Catalog: catalog,
+		Store:   store,
+		Links:   links,
+		// Signed requests are never redirected: a redirect would carry a
+		// signature made for another URL.
+		Client:   fetch.NewClient(fetch.Options{AllowPrivate: cfg.FetchAllowPrivate, Timeout: fetchTimeout, MaxBytes: fetchMaxBytes, MaxRedirects: -1}),
+		Logger:   log,
+		Software: version(),
+	})
+	if err != nil {
+		return err
+	}
+	go fed.Run(ctx)
+
 	srv, err := web.New(web.Config{
 		Catalog:         catalog,
 		Accounts:        hosts,
@@ -126,10 +148,24 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		SessionKey:      cfg.SessionKey,
 		Listens:         counter,
 		LogIPs:          cfg.LogIPs,
+		Federation:      fed,
+		WebSubHubs:      cfg.WebSubHubs,
 	})
 	if err != nil {
 		return fmt.Errorf("start the web server: %w", err)
 	}
+
+	pinger, err := websub.New(websub.Config{
+		Hubs:    cfg.WebSubHubs,
+		FeedURL: links.Feed,
+		Store:   store,
+		Client:  fetch.NewClient(fetch.Options{AllowPrivate: cfg.FetchAllowPrivate, Timeout: fetchTimeout, MaxBytes: fetchMaxBytes}),
+		Logger:  log,
+	})
+	if err != nil {
+		return usageErrorf("ANTENNE_WEBSUB_HUBS: %v", err)
+	}
+	go pinger.Run(ctx, srv.FeedVersions)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -194,9 +230,11 @@ func replicaName() string {
 
 // The stores must satisfy what episodes and web declare they need.
 var (
-	_ episodes.Blobs = storage.Store(nil)
-	_ web.Objects    = storage.Store(nil)
-	_ listens.Store  = storage.Store(nil)
+	_ episodes.Blobs   = storage.Store(nil)
+	_ web.Objects      = storage.Store(nil)
+	_ listens.Store    = storage.Store(nil)
+	_ federation.Store = storage.Store(nil)
+	_ websub.Store     = storage.Store(nil)
 )
 
 // openStore opens the store the configuration names: S3 when an endpoint

@@ -57,6 +57,10 @@ show flags:
                          replaces the list (--skip-date "" empties it)
   --no-live              remove the live stream and its skipped dates
   --artwork FILE         square JPEG or PNG, 1400 to 3000 pixels
+  --fediverse on|off     the show's fediverse account (on by default); off:
+                         it disappears and nothing is sent to its followers
+  --hashtag TAG          a hashtag (without #) of the posts on the fediverse;
+                         repeatable
 
 The store is the one ANTENNE_* names (see antenne help serve).`,
 	run: runShows,
@@ -79,6 +83,8 @@ type showFlags struct {
 	showType, link, copyright, license, licenseURL string
 	fundingURL, fundingText                        string
 	airDay, airTime, station, newFeedURL, artwork  string
+	fediverse                                      string
+	hashtags                                       stringList
 	liveURL, liveType                              string
 	liveMinutes                                    int
 	skipDates                                      stringList
@@ -111,6 +117,8 @@ func newShowFlags(name string) *showFlags {
 	fs.StringVar(&f.newFeedURL, "new-feed-url", "", "")
 	fs.BoolVar(&f.semesters, "semesters", false, "")
 	fs.StringVar(&f.artwork, "artwork", "", "")
+	fs.StringVar(&f.fediverse, "fediverse", "", "")
+	fs.Var(&f.hashtags, "hashtag", "")
 	fs.StringVar(&f.liveURL, "live-url", "", "")
 	fs.StringVar(&f.liveType, "live-type", "", "")
 	fs.IntVar(&f.liveMinutes, "live-minutes", 0, "")
@@ -177,6 +185,20 @@ func (f *showFlags) apply(sh *episodes.Show) error {
 			sh.NewFeedURL = f.newFeedURL
 		case "semesters":
 			sh.SeasonsAreSemesters = f.semesters
+		case "fediverse":
+			switch strings.ToLower(f.fediverse) {
+			case "on":
+				sh.FediverseOff = false
+			case "off":
+				sh.FediverseOff = true
+			default:
+				err = usageErrorf("--fediverse: want on or off, got %q", f.fediverse)
+			}
+		case "hashtag":
+			sh.Hashtags = nil
+			for _, t := range f.hashtags {
+				sh.Hashtags = append(sh.Hashtags, strings.TrimPrefix(strings.TrimSpace(t), "#"))
+			}
 		case "no-live":
 			if f.noLive {
 				sh.Live = nil

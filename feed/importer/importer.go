@@ -280,6 +280,9 @@ func Import(ctx context.Context, svc *episodes.Service, source string, opts Opti
 					return rep, fmt.Errorf("import interrupted at %q: %w", it.Title, context.Cause(ctx))
 				}
 				ir.Outcome, ir.Reason = Failed, reason(err)
+				if importedMeanwhile(svc, show.Slug, it.GUID, err) {
+					ir.Outcome, ir.Reason = Skipped, "imported meanwhile by another process"
+				}
 			} else {
 				ir.Outcome, ir.Episode = Imported, e
 				have[it.GUID] = e
@@ -301,6 +304,22 @@ func reason(err error) string {
 		return fmt.Sprintf("same audio as the episode %q already in the show: not imported twice", dup.Title)
 	}
 	return err.Error()
+}
+
+// importedMeanwhile reports whether err says that another process (or
+// another import) created the item's episode while this one downloaded
+// it: the store refused a second episode of that GUID, or the same bytes
+// are already the recording of the episode of that GUID.
+func importedMeanwhile(svc *episodes.Service, show, guid string, err error) bool {
+	if errors.Is(err, episodes.ErrGUIDTaken) {
+		return true
+	}
+	var dup *episodes.DuplicateError
+	if !errors.As(err, &dup) {
+		return false
+	}
+	e, err := svc.Episode(show, dup.EpisodeID)
+	return err == nil && e.GUID == guid
 }
 
 // readFeed reads and parses the feed and tells the old feed's URL.
@@ -371,6 +390,16 @@ func (im *importer) show(ctx context.Context, f *feed.Foreign, oldURL string, re
 		return nil, nil
 	}
 	created, err := im.svc.CreateShow(ctx, sh, oldURL)
+	if errors.Is(err, episodes.ErrConflict) {
+		// Another import (another process) created it meanwhile: the
+		// store decided, go on with that show.
+		if _, rerr := im.svc.Refresh(ctx); rerr == nil {
+			if sh, serr := im.svc.Show(slug); serr == nil {
+				rep.Show = sh
+				return sh, nil
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create the show %s: %w", slug, err)
 	}

@@ -61,6 +61,7 @@ type Service struct {
 	shows Shows
 	now   func() time.Time
 	hosts *hostCache
+	uses  tokenUses
 }
 
 // New returns the accounts kept in store. shows validates the shows a host
@@ -70,24 +71,38 @@ func New(store Store, shows Shows, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{blobs: store, shows: shows, now: now, hosts: newHostCache()}
+	return &Service{blobs: store, shows: shows, now: now, hosts: newHostCache(), uses: tokenUses{last: map[tokenRef]time.Time{}}}
 }
 
 // Refresh brings the accounts in line with the store: hosts added,
 // changed or removed by other processes.
 func (s *Service) Refresh(ctx context.Context) error { return s.refreshHosts(ctx) }
 
-// Run refreshes the accounts every interval until ctx is done, reporting
-// failures to report.
+// Run refreshes the accounts every interval and writes the tokens' last
+// uses every minute (see HostByToken) until ctx is done, then tries once
+// more to write the uses still pending (for at most 5 s; a process exiting
+// meanwhile loses them, which costs only the precision of LastUsed).
+// Failures go to report.
 func (s *Service) Run(ctx context.Context, interval time.Duration, report func(error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	flush := time.NewTicker(tokenFlushInterval)
+	defer flush.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			last, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := s.FlushTokenUses(last); err != nil {
+				report(err)
+			}
 			return
 		case <-t.C:
 			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+				report(err)
+			}
+		case <-flush.C:
+			if err := s.FlushTokenUses(ctx); err != nil && ctx.Err() == nil {
 				report(err)
 			}
 		}
@@ -210,38 +225,52 @@ var loginPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 // digit.
 func ValidLogin(s string) bool { return loginPattern.MatchString(s) && !strings.Contains(s, "..") }
 
-// hostCache is the in-memory copy of the host documents, refreshed with
-// the catalog.
+// hostCache is the in-memory copy of the host documents, refreshed from
+// the store. Like the catalog's cache, it numbers its changes so that a
+// refresh never undoes a change made (by a write or a fresh read) after
+// the refresh began: the refresh's listing may predate it.
 type hostCache struct {
 	mu    sync.RWMutex
 	hosts map[string]cachedHost
 	// byToken maps a token's hash to the login that owns it.
 	byToken map[string]string
+	// seq numbers the changes applied to the cache.
+	seq uint64
 }
 
-// cachedHost is a host document with the ETag it was read or written at.
+// cachedHost is a host document with the ETag it was read or written at
+// and the number of the change that cached it. A nil doc records a host
+// removed by this process, until the refreshes that may still list it are
+// over.
 type cachedHost struct {
 	doc  *Host
 	etag string
+	seq  uint64
 }
 
 func newHostCache() *hostCache {
 	return &hostCache{hosts: map[string]cachedHost{}, byToken: map[string]string{}}
 }
 
+// set caches what this process just wrote or read of a host; a nil h
+// records its removal.
 func (c *hostCache) set(login string, h *Host, etag string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.hosts[login]; ok {
+	c.seq++
+	c.putLocked(login, h, etag, c.seq)
+}
+
+func (c *hostCache) putLocked(login string, h *Host, etag string, seq uint64) {
+	if old, ok := c.hosts[login]; ok && old.doc != nil {
 		for _, t := range old.doc.Tokens {
 			delete(c.byToken, t.Hash)
 		}
 	}
+	c.hosts[login] = cachedHost{doc: h, etag: etag, seq: seq}
 	if h == nil {
-		delete(c.hosts, login)
 		return
 	}
-	c.hosts[login] = cachedHost{doc: h, etag: etag}
 	for _, t := range h.Tokens {
 		c.byToken[t.Hash] = login
 	}
@@ -251,11 +280,25 @@ func (c *hostCache) get(login string) (*Host, string, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	h, ok := c.hosts[login]
-	return h.doc, h.etag, ok
+	if !ok || h.doc == nil {
+		return nil, "", false
+	}
+	return h.doc, h.etag, true
 }
 
-// refreshHosts brings the host cache in line with the store.
+// startSeq is the number of the last change cached, read when a refresh
+// begins.
+func (c *hostCache) startSeq() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.seq
+}
+
+// refreshHosts brings the host cache in line with the store. What this
+// process cached after the refresh began (a host added, changed, removed
+// or read afresh) is left as it is.
 func (s *Service) refreshHosts(ctx context.Context) error {
+	start := s.hosts.startSeq()
 	seen := map[string]string{}
 	for info, err := range s.blobs.List(ctx, hostsPrefix) {
 		if err != nil {
@@ -267,44 +310,76 @@ func (s *Service) refreshHosts(ctx context.Context) error {
 		}
 		seen[name] = info.ETag
 	}
+	type read struct {
+		h    *Host // nil: gone since the listing
+		etag string
+	}
+	reads := map[string]read{}
 	var errs []error
 	for login, etag := range seen {
 		if _, have, ok := s.hosts.get(login); ok && have == etag {
 			continue
 		}
-		if _, err := s.readHost(ctx, login); err != nil && !errors.Is(err, episodes.ErrNotFound) {
+		h, etag, err := s.loadHost(ctx, login)
+		switch {
+		case errors.Is(err, episodes.ErrNotFound):
+			reads[login] = read{}
+		case err != nil:
 			errs = append(errs, err)
+		default:
+			reads[login] = read{h, etag}
 		}
 	}
-	s.hosts.mu.RLock()
-	var gone []string
-	for login := range s.hosts.hosts {
-		if _, ok := seen[login]; !ok {
-			gone = append(gone, login)
+
+	c := s.hosts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for login, r := range reads {
+		if c.hosts[login].seq > start {
+			continue
 		}
+		c.seq++
+		c.putLocked(login, r.h, r.etag, c.seq)
 	}
-	s.hosts.mu.RUnlock()
-	for _, login := range gone {
-		s.hosts.set(login, nil, "")
+	for login, h := range c.hosts {
+		if h.seq > start {
+			continue
+		}
+		if _, listed := seen[login]; !listed || h.doc == nil {
+			c.putLocked(login, nil, "", 0)
+			delete(c.hosts, login)
+			c.seq++
+		}
 	}
 	return errors.Join(errs...)
 }
 
-// readHost reads a host document from the store into the cache.
-func (s *Service) readHost(ctx context.Context, login string) (*Host, error) {
+// loadHost reads a host document from the store.
+func (s *Service) loadHost(ctx context.Context, login string) (*Host, string, error) {
 	var h Host
 	etag, err := episodes.ReadDocument(ctx, s.blobs, hostKey(login), &h)
 	if errors.Is(err, episodes.ErrNotFound) {
+		return nil, "", fmt.Errorf("host %q: %w", login, episodes.ErrNotFound)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if h.Login != login {
+		return nil, "", fmt.Errorf("%s: login %q does not match its key", hostKey(login), h.Login)
+	}
+	return &h, etag, nil
+}
+
+// readHost reads a host document from the store into the cache.
+func (s *Service) readHost(ctx context.Context, login string) (*Host, error) {
+	h, etag, err := s.loadHost(ctx, login)
+	if errors.Is(err, episodes.ErrNotFound) {
 		s.hosts.set(login, nil, "")
-		return nil, fmt.Errorf("host %q: %w", login, episodes.ErrNotFound)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if h.Login != login {
-		return nil, fmt.Errorf("%s: login %q does not match its key", hostKey(login), h.Login)
-	}
-	s.hosts.set(login, &h, etag)
+	s.hosts.set(login, h, etag)
 	c := h.clone()
 	c.Revision = etag
 	return c, nil
@@ -316,6 +391,9 @@ func (s *Service) Hosts() []*Host {
 	defer s.hosts.mu.RUnlock()
 	out := make([]*Host, 0, len(s.hosts.hosts))
 	for _, h := range s.hosts.hosts {
+		if h.doc == nil {
+			continue
+		}
 		c := h.doc.clone()
 		c.Revision = h.etag
 		out = append(out, c)
@@ -578,7 +656,8 @@ func tokenHash(token string) string {
 // HostByToken returns the host that owns an API token, or
 // ErrBadCredentials (also for an expired token, see Token.ExpiresAt). It reads the cache: a token revoked on another
 // replica stops working there at its next refresh (within RefreshInterval).
-// The token's LastUsed is updated at most once an hour, best effort.
+// It never calls the store: the use is only noted, and Run writes the
+// token's LastUsed later (FlushTokenUses), at most once an hour a token.
 func (s *Service) HostByToken(ctx context.Context, token string) (*Host, error) {
 	if !strings.HasPrefix(token, tokenPrefix) {
 		return nil, ErrBadCredentials
@@ -602,15 +681,7 @@ func (s *Service) HostByToken(ctx context.Context, token string) (*Host, error) 
 		return nil, ErrBadCredentials
 	}
 	if now.Sub(h.Tokens[i].LastUsed) > tokenTouchEvery {
-		id := h.Tokens[i].ID
-		s.updateHost(ctx, login, "", func(h *Host) error {
-			for j := range h.Tokens {
-				if h.Tokens[j].ID == id {
-					h.Tokens[j].LastUsed = now
-				}
-			}
-			return nil
-		})
+		s.uses.note(tokenRef{login, h.Tokens[i].ID}, now)
 	}
 	return h, nil
 }

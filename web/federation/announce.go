@@ -1,0 +1,266 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/picasoft/antenne/episodes"
+)
+
+// What was announced of each episode is kept in
+// shows/<show>/federation/<episode id>.json. The announcer compares it
+// with the catalog: an episode published (by hand, or because its
+// scheduled time came) and never announced gets a Create, a change of what
+// its Note says an Update, an episode no longer published a Delete. The
+// record is written with a conditional write before the activity is
+// queued, so that of several replicas noticing the same change exactly one
+// queues it; the record says whether the queuing finished, and any replica
+// finishes what a replica that died left undone (queuing is idempotent).
+func recordsPrefix(show string) string { return "shows/" + show + "/federation/" }
+
+func recordKey(show, id string) string { return recordsPrefix(show) + id + ".json" }
+
+// Announced states.
+const (
+	statePublished = "published"
+	stateDeleted   = "deleted"
+)
+
+// record is what was announced of an episode.
+type record struct {
+	Episode string `json:"episode"`
+	State   string `json:"state"`
+	Hash    string `json:"hash,omitempty"` // noteHash of the announced Note
+	Note    *note  `json:"note,omitempty"` // the announced Note
+	// Activity is what announced the change: Create, Update or Delete.
+	Activity string    `json:"activity"`
+	Changed  time.Time `json:"changed"`
+	// Queued is false from the record's write until its activity is
+	// queued for every follower.
+	Queued bool `json:"queued"`
+}
+
+type cachedRecord struct {
+	etag string
+	r    record
+}
+
+// stalledQueuing is how long a record may stay unqueued before another
+// replica takes it for abandoned and queues its activity.
+const stalledQueuing = time.Minute
+
+// runAnnouncer announces the changes of the catalog until ctx ends.
+func (s *Service) runAnnouncer(ctx context.Context) {
+	const versionPoll = time.Second
+	tick := time.NewTicker(versionPoll)
+	defer tick.Stop()
+	var seen uint64
+	var last time.Time
+	for {
+		if v := s.cfg.Catalog.Version(); v != seen || time.Since(last) >= s.cfg.Poll {
+			if err := s.Announce(ctx); err != nil {
+				s.log.WarnContext(ctx, "announce the episodes", "err", err)
+			} else {
+				seen = v
+			}
+			last = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Announce compares every federated show with what was announced of it
+// and queues the activities that bring its followers up to date. Run
+// calls it on each change of the catalog and every Poll.
+func (s *Service) Announce(ctx context.Context) error {
+	var errs []error
+	for _, sh := range s.cfg.Catalog.Shows() {
+		if sh.FediverseOff {
+			continue
+		}
+		if err := s.announceShow(ctx, sh); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("announce: %w", errs[0])
+	}
+	return nil
+}
+
+func (s *Service) announceShow(ctx context.Context, sh *episodes.Show) error {
+	eps, err := s.cfg.Catalog.Episodes(sh.Slug, episodes.ListOptions{})
+	if err != nil {
+		return err
+	}
+	now := s.cfg.Catalog.Now()
+	records, err := s.readRecords(ctx, sh.Slug)
+	if err != nil {
+		return err
+	}
+	present := map[string]bool{}
+	for _, ep := range eps {
+		present[ep.ID] = true
+		c, has := records[ep.ID]
+		next, err := s.nextRecord(sh, ep, now, c, has)
+		switch {
+		case err != nil:
+		case next != nil:
+			err = s.transition(ctx, sh.Slug, ep.ID, c, *next)
+		case has && !c.r.Queued && now.Sub(c.r.Changed) > stalledQueuing:
+			err = s.queue(ctx, sh.Slug, c)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for id, c := range records {
+		if !present[id] && c.r.State == statePublished {
+			if err := s.transition(ctx, sh.Slug, id, c, record{Episode: id, State: stateDeleted, Note: c.r.Note, Activity: "Delete"}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// nextRecord is the record to write for ep, nil when what was announced
+// (c, when has) is still true.
+func (s *Service) nextRecord(sh *episodes.Show, ep *episodes.Episode, now time.Time, c cachedRecord, has bool) (*record, error) {
+	if ep.Status(now) != episodes.Published || ep.Media.Key == "" {
+		if has && c.r.State == statePublished {
+			return &record{Episode: ep.ID, State: stateDeleted, Note: c.r.Note, Activity: "Delete"}, nil
+		}
+		return nil, nil
+	}
+	n, err := buildNote(s.u, s.cfg.Links, sh, ep)
+	if err != nil {
+		return nil, err
+	}
+	h := noteHash(n)
+	switch {
+	case !has || c.r.State != statePublished:
+		return &record{Episode: ep.ID, State: statePublished, Hash: h, Note: n, Activity: "Create"}, nil
+	case c.r.Hash != h:
+		return &record{Episode: ep.ID, State: statePublished, Hash: h, Note: n, Activity: "Update"}, nil
+	}
+	return nil, nil
+}
+
+// transition writes next over the record old (whose etag is empty when
+// there was none) and, if this replica won the write, queues the
+// activity.
+func (s *Service) transition(ctx context.Context, show, id string, old cachedRecord, next record) error {
+	next.Changed = s.cfg.Catalog.Now().UTC()
+	etag, err := writeJSON(ctx, s.cfg.Store, recordKey(show, id), next, old.etag)
+	if isConflict(err) {
+		return nil // another replica announces it
+	}
+	if err != nil {
+		return err
+	}
+	c := cachedRecord{etag: etag, r: next}
+	s.remember(show, id, c)
+	return s.queue(ctx, show, c)
+}
+
+// queue queues the activity of record c for every follower and marks the
+// record queued.
+func (s *Service) queue(ctx context.Context, show string, c cachedRecord) error {
+	act, err := s.activityOf(show, c.r)
+	if err != nil {
+		return err
+	}
+	fs, err := s.listFollowers(ctx, show)
+	if err != nil {
+		return err
+	}
+	var id struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(act, &id)
+	if err := s.enqueue(ctx, show, id.ID, act, inboxes(fs)); err != nil {
+		return err
+	}
+	c.r.Queued = true
+	etag, err := writeJSON(ctx, s.cfg.Store, recordKey(show, c.r.Episode), c.r, c.etag)
+	if isConflict(err) {
+		return nil // changed meanwhile: the next pass sees it
+	}
+	if err != nil {
+		return err
+	}
+	s.remember(show, c.r.Episode, cachedRecord{etag: etag, r: c.r})
+	return nil
+}
+
+// activityOf is the activity announcing r. Its id depends only on r, so
+// queuing it again is harmless.
+func (s *Service) activityOf(show string, r record) ([]byte, error) {
+	if r.Note == nil {
+		return nil, fmt.Errorf("record of episode %s has no note", r.Episode)
+	}
+	n := *r.Note
+	a := activity{
+		Context:   noteContext,
+		Type:      r.Activity,
+		ID:        n.ID + "#" + strings.ToLower(r.Activity) + "-" + r.Changed.Format("20060102T150405.000000000"),
+		Actor:     s.u.actor(show),
+		Published: r.Changed.Format(time.RFC3339),
+		To:        n.To,
+		Cc:        n.Cc,
+	}
+	switch r.Activity {
+	case "Delete":
+		a.Object, _ = json.Marshal(map[string]string{"id": n.ID, "type": "Tombstone"})
+	case "Update":
+		n.Updated = r.Changed.Format(time.RFC3339)
+		a.Object, _ = json.Marshal(n)
+	default:
+		a.Object, _ = json.Marshal(n)
+	}
+	return activityJSON(a)
+}
+
+// readRecords reads the records of show, by episode id, from the cache
+// when their ETag did not change.
+func (s *Service) readRecords(ctx context.Context, show string) (map[string]cachedRecord, error) {
+	out := map[string]cachedRecord{}
+	for info, err := range s.cfg.Store.List(ctx, recordsPrefix(show)) {
+		if err != nil {
+			return nil, fmt.Errorf("list announcements of %s: %w", show, err)
+		}
+		s.recMu.Lock()
+		c, ok := s.records[info.Key]
+		s.recMu.Unlock()
+		if !ok || c.etag != info.ETag {
+			var r record
+			etag, err := readJSON(ctx, s.cfg.Store, info.Key, &r)
+			if isMissing(err) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			c = cachedRecord{etag: etag, r: r}
+			s.recMu.Lock()
+			s.records[info.Key] = c
+			s.recMu.Unlock()
+		}
+		out[c.r.Episode] = c
+	}
+	return out, nil
+}
+
+func (s *Service) remember(show, id string, c cachedRecord) {
+	s.recMu.Lock()
+	s.records[recordKey(show, id)] = c
+	s.recMu.Unlock()
+}

@@ -1,0 +1,197 @@
+package federation
+
+import (
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Bounds of a fetch of a remote document (an actor, a key).
+const (
+	fetchTimeout   = 10 * time.Second
+	maxRemoteBytes = 1 << 20
+	// remoteTTL is how long a remote actor or key is trusted without
+	// fetching it again; a signature that fails with a cached key makes
+	// us fetch it again at once.
+	remoteTTL = 1 * time.Hour
+	// remoteCacheSize bounds the cache; it is emptied when full.
+	remoteCacheSize = 10000
+)
+
+// remoteActor is what we keep of a remote actor.
+type remoteActor struct {
+	ID          string
+	Inbox       string
+	SharedInbox string
+}
+
+// remoteKey is a remote public key and the actor owning it.
+type remoteKey struct {
+	Owner string
+	Key   *rsa.PublicKey
+}
+
+type remoteEntry[T any] struct {
+	v       T
+	fetched time.Time
+}
+
+// remoteCache keeps the remote keys and actors we fetched.
+type remoteCache struct {
+	mu     sync.Mutex
+	keys   map[string]remoteEntry[remoteKey]
+	actors map[string]remoteEntry[remoteActor]
+}
+
+func newRemoteCache() *remoteCache {
+	return &remoteCache{keys: map[string]remoteEntry[remoteKey]{}, actors: map[string]remoteEntry[remoteActor]{}}
+}
+
+// fetchJSON GETs an ActivityPub document, signed by the instance actor
+// (servers in secure mode answer only signed requests), within
+// fetchTimeout and maxRemoteBytes.
+func (s *Service) fetchJSON(ctx context.Context, rawURL string, v any) error {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("fetch %q: not an http(s) URL", rawURL)
+	}
+	u.Fragment = ""
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", u, err)
+	}
+	req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
+	key, err := s.keys.get(ctx, instanceKeyName)
+	if err != nil {
+		return err
+	}
+	if err := signRequest(req, s.u.key(s.u.instanceActor()), key, nil, time.Now()); err != nil {
+		return err
+	}
+	resp, err := s.cfg.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("fetch %s: %s", u, resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxRemoteBytes+1))
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", u, err)
+	}
+	if len(data) > maxRemoteBytes {
+		return fmt.Errorf("fetch %s: larger than %d bytes", u, maxRemoteBytes)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("fetch %s: %w", u, err)
+	}
+	return nil
+}
+
+// publicKeyOf returns the key keyID names, from the cache unless fresh is
+// set or the cached copy is old.
+func (s *Service) publicKeyOf(ctx context.Context, keyID string, fresh bool) (remoteKey, error) {
+	s.cache.mu.Lock()
+	e, ok := s.cache.keys[keyID]
+	s.cache.mu.Unlock()
+	if ok && !fresh && time.Since(e.fetched) < remoteTTL {
+		return e.v, nil
+	}
+	// The document at keyId is either the actor (Mastodon) or the key
+	// itself (GoToSocial's /main-key).
+	var doc struct {
+		ID           string    `json:"id"`
+		Owner        string    `json:"owner"`
+		PublicKeyPEM string    `json:"publicKeyPem"`
+		PublicKey    publicKey `json:"publicKey"`
+	}
+	if err := s.fetchJSON(ctx, keyID, &doc); err != nil {
+		return remoteKey{}, err
+	}
+	pk := doc.PublicKey
+	if pk.PublicKeyPEM == "" {
+		pk = publicKey{ID: doc.ID, Owner: doc.Owner, PublicKeyPEM: doc.PublicKeyPEM}
+	}
+	if pk.ID != keyID || pk.Owner == "" {
+		return remoteKey{}, fmt.Errorf("key %s: the document names key %q of %q", keyID, pk.ID, pk.Owner)
+	}
+	if !sameHost(pk.Owner, keyID) {
+		return remoteKey{}, fmt.Errorf("key %s: owner %s is on another host", keyID, pk.Owner)
+	}
+	pub, err := parsePublicKey(pk.PublicKeyPEM)
+	if err != nil {
+		return remoteKey{}, fmt.Errorf("key %s: %w", keyID, err)
+	}
+	k := remoteKey{Owner: pk.Owner, Key: pub}
+	s.cache.mu.Lock()
+	if len(s.cache.keys) >= remoteCacheSize {
+		clear(s.cache.keys)
+	}
+	s.cache.keys[keyID] = remoteEntry[remoteKey]{v: k, fetched: time.Now()}
+	s.cache.mu.Unlock()
+	return k, nil
+}
+
+// actorOf returns the remote actor id: its inboxes.
+func (s *Service) actorOf(ctx context.Context, id string) (remoteActor, error) {
+	s.cache.mu.Lock()
+	e, ok := s.cache.actors[id]
+	s.cache.mu.Unlock()
+	if ok && time.Since(e.fetched) < remoteTTL {
+		return e.v, nil
+	}
+	var doc struct {
+		ID        string            `json:"id"`
+		Inbox     string            `json:"inbox"`
+		Endpoints map[string]string `json:"endpoints"`
+	}
+	if err := s.fetchJSON(ctx, id, &doc); err != nil {
+		return remoteActor{}, err
+	}
+	a := remoteActor{ID: doc.ID, Inbox: doc.Inbox, SharedInbox: doc.Endpoints["sharedInbox"]}
+	if a.ID != id || !httpURL(a.Inbox) || !sameHost(a.Inbox, id) {
+		return remoteActor{}, fmt.Errorf("actor %s: no inbox of its own", id)
+	}
+	if a.SharedInbox != "" && (!httpURL(a.SharedInbox) || !sameHost(a.SharedInbox, id)) {
+		a.SharedInbox = ""
+	}
+	s.cache.mu.Lock()
+	if len(s.cache.actors) >= remoteCacheSize {
+		clear(s.cache.actors)
+	}
+	s.cache.actors[id] = remoteEntry[remoteActor]{v: a, fetched: time.Now()}
+	s.cache.mu.Unlock()
+	return a, nil
+}
+
+// httpURL reports whether s is an absolute http(s) URL.
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
+// sameHost reports whether two URLs are on the same host (and port).
+func sameHost(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && ua.Host != "" && strings.EqualFold(ua.Host, ub.Host)
+}
+
+// hostOf is the host (with port, when there is one) of a base URL.
+func hostOf(base string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("federation: base URL %q has no host", base)
+	}
+	return u.Host, nil
+}
