@@ -87,9 +87,17 @@ func (s *Server) loginPage(c *gin.Context) {
 	s.render(c, http.StatusOK, "studio_login", tr(langOf(c), "studio.login"), loginPage{Next: safeNext(c.Query("next"))})
 }
 
+// loginBodyTimeout is how long the login form may take to arrive.
+const loginBodyTimeout = 10 * time.Second
+
 func (s *Server) login(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
+	limitBodyTime(c, loginBodyTimeout)
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10)
+	if err := c.Request.ParseForm(); err != nil {
+		s.fail(c, err)
+		return
+	}
 	login, ok := normalLogin(c.PostForm("login"))
 	password := c.PostForm("password")
 	page := loginPage{Next: safeNext(c.PostForm("next"))}
