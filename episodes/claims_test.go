@@ -377,3 +377,36 @@ func oneWins(t *testing.T, reps []*episodes.Service, lost error, create func(svc
 		t.Errorf("%d of %d succeeded, want 1", won, len(reps))
 	}
 }
+
+// TestSweepRemovesAbandonedClaims: a claim left by a process that died
+// before writing its episode is swept once older than the grace, and a
+// claim whose episode holds the slug is kept.
+func TestSweepRemovesAbandonedClaims(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
+		clock := episodestest.NewClock()
+		svc := episodes.NewService(blobs, episodes.Options{Now: clock.Now})
+		newShow(t, svc)
+		kept := newEpisode(t, svc, blobs, "Communs")
+		claim := map[string]any{"version": 1, "episode": "0190dead-0000-7000-8000-000000000000", "created": clock.Now().UTC()}
+		if _, err := episodes.WriteDocument(t.Context(), blobs, "shows/lvel/slugs/mort.json", claim, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Sweep(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := claimOf(t, blobs, "lvel", "mort"); got == "" {
+			t.Errorf("a claim younger than the grace was swept")
+		}
+		clock.Add(5 * time.Minute)
+		removed, err := svc.Sweep(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(removed, []string{"shows/lvel/slugs/mort.json"}) {
+			t.Errorf("swept: got %v, want the abandoned claim only", removed)
+		}
+		if got := claimOf(t, blobs, "lvel", "communs"); got != kept.ID {
+			t.Errorf("claim of a held slug: got %q, want %s", got, kept.ID)
+		}
+	})
+}

@@ -63,15 +63,7 @@ func (s *Server) serveObject(dir string) gin.HandlerFunc {
 			// Players on other sites read transcripts (podcast:transcript).
 			c.Header("Access-Control-Allow-Origin", "*")
 		}
-		var listen *listens.Listen
-		if e := p.media[key]; e != nil && s.cfg.Listens != nil && c.Request.Method == http.MethodGet {
-			m := listens.Media{Show: show, Episode: e.ID, Size: e.Media.Size, Duration: e.Media.Duration, Bitrate: e.Media.Bitrate}
-			if s.mediaURL != "" {
-				s.cfg.Listens.Redirected(c.ClientIP(), c.GetHeader("User-Agent"), c.GetHeader("Range"), m)
-			} else {
-				listen = s.cfg.Listens.Start(c.ClientIP(), c.GetHeader("User-Agent"), c.GetHeader("Range"), m)
-			}
-		}
+		listen := s.countListen(c, p, key)
 		if s.mediaURL != "" {
 			c.Header("Cache-Control", "public, max-age=3600")
 			c.Redirect(http.StatusFound, s.mediaURL+"/shows/"+url.PathEscape(show)+"/"+dir+"/"+url.PathEscape(c.Param("file")))
@@ -79,6 +71,25 @@ func (s *Server) serveObject(dir string) gin.HandlerFunc {
 		}
 		s.streamObject(c, key, hint, listen)
 	}
+}
+
+// countListen starts counting a GET of an episode's media: it returns the
+// Listen to tell the bytes sent, or nil when the object is not an
+// episode's media, counting is off or the request is not a GET. With
+// MediaURL set the request counts at once, at the redirect, and nil is
+// returned.
+func (s *Server) countListen(c *gin.Context, p *publicShow, key string) *listens.Listen {
+	e := p.media[key]
+	if e == nil || s.cfg.Listens == nil || c.Request.Method != http.MethodGet {
+		return nil
+	}
+	m := listens.Media{Show: e.Show, Episode: e.ID, Size: e.Media.Size, Duration: e.Media.Duration, Bitrate: e.Media.Bitrate}
+	ip, ua, rng := c.ClientIP(), c.GetHeader("User-Agent"), c.GetHeader("Range")
+	if s.mediaURL != "" {
+		s.cfg.Listens.Redirected(ip, ua, rng, m)
+		return nil
+	}
+	return s.cfg.Listens.Start(ip, ua, rng, m)
 }
 
 // streamObject serves the object at key; hint is its size as the catalog
@@ -131,6 +142,12 @@ func (s *Server) streamObject(c *gin.Context, key string, hint int64, listen *li
 	}
 	hdr.Set("Cache-Control", "public, max-age=31536000, immutable")
 	hdr.Set("Access-Control-Allow-Origin", "*")
+	if listen != nil {
+		// Counting sees what antenne writes: ask a reverse proxy (nginx
+		// honours this header) not to read the whole file ahead of the
+		// listener.
+		hdr.Set("X-Accel-Buffering", "no")
+	}
 	req := c.Request
 	if req.Header.Get("Range") != "" || req.Header.Get("If-Match") != "" || req.Header.Get("If-Unmodified-Since") != "" {
 		http.ServeContent(c.Writer, req, "", info.ModTime, listen.Track(r))
