@@ -25,6 +25,7 @@ func pngBytes(t *testing.T, w, h int) []byte {
 }
 
 func TestIngestImportFields(t *testing.T) {
+	t.Parallel()
 	mp3 := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 3})
 	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		svc := episodes.NewService(blobs, episodes.Options{Now: episodestest.NewClock().Now, TempDir: t.TempDir()})
@@ -105,6 +106,7 @@ func TestIngestImportFields(t *testing.T) {
 }
 
 func TestIngestRefusesBadImportFields(t *testing.T) {
+	t.Parallel()
 	mp3 := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 2})
 	blobs := storagetest.Dir(t)
 	svc := episodes.NewService(blobs, episodes.Options{Now: episodestest.NewClock().Now, TempDir: t.TempDir()})

@@ -67,18 +67,18 @@ func (s *Service) referencedKeys() map[string]bool {
 	s.cat.mu.RLock()
 	defer s.cat.mu.RUnlock()
 	for _, st := range s.cat.shows {
-		if a := st.show.doc.Artwork; a != nil {
-			refs[a.Key] = true
+		for _, o := range st.show.doc.Objects() {
+			refs[o.Key] = true
 		}
 		for _, e := range st.episodes {
-			for _, k := range e.doc.objectKeys() {
-				refs[k] = true
+			for _, o := range e.doc.Objects() {
+				refs[o.Key] = true
 			}
 		}
 	}
 	for _, e := range s.cat.orphans {
-		for _, k := range e.doc.objectKeys() {
-			refs[k] = true
+		for _, o := range e.doc.Objects() {
+			refs[o.Key] = true
 		}
 	}
 	return refs

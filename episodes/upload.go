@@ -265,7 +265,7 @@ func (s *Service) checkDuration(ctx context.Context, path string) error {
 		return nil
 	}
 	if max := cmp.Or(s.opts.MaxDuration, DefaultMaxDuration); p.Duration > max {
-		return invalid("recording", "the recording lasts %s, more than the %s allowed (ANTENNE_MAX_DURATION)",
+		return invalid("recording", "recording.too_long", "the recording lasts %s, more than the %s allowed (ANTENNE_MAX_DURATION)",
 			p.Duration.Round(time.Second), max)
 	}
 	return nil
@@ -364,11 +364,11 @@ func (s *Service) storeTranscript(ctx context.Context, show string, tf *Transcri
 	ext, ok := transcriptExts[typ]
 	switch {
 	case !ok:
-		return nil, invalid("transcript", "%q is not a transcript type (WebVTT, SRT, JSON or text)", tf.Type)
+		return nil, invalid("transcript", "transcript.type", "%q is not a transcript type (WebVTT, SRT, JSON or text)", tf.Type)
 	case len(tf.Data) == 0:
-		return nil, invalid("transcript", "the transcript is empty")
+		return nil, invalid("transcript", "transcript.empty", "the transcript is empty")
 	case len(tf.Data) > MaxTranscriptBytes:
-		return nil, invalid("transcript", "the transcript is %d bytes, more than %d", len(tf.Data), MaxTranscriptBytes)
+		return nil, invalid("transcript", "transcript.too_large", "the transcript is %d bytes, more than %d", len(tf.Data), MaxTranscriptBytes)
 	}
 	sum := sha256.Sum256(tf.Data)
 	t := &Transcript{

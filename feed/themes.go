@@ -64,9 +64,9 @@ type ThemesOptions struct {
 	// Intro puts the standard sentence ("Les thèmes suivants auront été
 	// abordés ce semestre :") before the list, in Markdown and LaTeX.
 	Intro bool
-	// EpisodeURL gives the public page of an episode for the url field of
-	// CSV and JSON; nil leaves the field empty.
-	EpisodeURL func(*episodes.Episode) string
+	// Links give the public page of an episode for the url field of CSV
+	// and JSON; the zero Links leaves the field empty.
+	Links Links
 	// Listens, when not nil, adds each episode's listens (by episode ID;
 	// an ID missing is 0), as the caller counted them: a listens column in
 	// CSV and JSON, and "(42 écoutes)" / "(42 listens)" after each theme in
@@ -124,9 +124,9 @@ func Themes(eps []*episodes.Episode, opts ThemesOptions) ([]byte, error) {
 	case ThemesLaTeX:
 		return themesLaTeX(distinctThemes(eps, opts.Listens), intro, opts.Lang), nil
 	case ThemesCSV:
-		return themesCSV(themeRows(eps, opts.EpisodeURL, opts.Listens), opts.Listens != nil)
+		return themesCSV(themeRows(eps, opts.Links, opts.Listens), opts.Listens != nil)
 	case ThemesJSON:
-		return themesJSON(themeRows(eps, opts.EpisodeURL, opts.Listens))
+		return themesJSON(themeRows(eps, opts.Links, opts.Listens))
 	default:
 		return themesMarkdown(distinctThemes(eps, opts.Listens), intro, opts.Lang), nil
 	}
@@ -251,7 +251,7 @@ var themeHeader = []string{
 	"aired_date", "aired_at", "title", "theme", "duration", "duration_seconds", "url", "hosts", "guests",
 }
 
-func themeRows(eps []*episodes.Episode, url func(*episodes.Episode) string, listens map[string]int64) []themeRow {
+func themeRows(eps []*episodes.Episode, links Links, listens map[string]int64) []themeRow {
 	rows := make([]themeRow, 0, len(eps))
 	for _, e := range eps {
 		aired := e.AiredDate().In(episodes.Paris())
@@ -261,13 +261,13 @@ func themeRows(eps []*episodes.Episode, url func(*episodes.Episode) string, list
 			AiredAt:         aired.Format(time.RFC3339),
 			Title:           oneLine(e.Title),
 			Theme:           oneLine(e.ThemeOrTitle()),
-			Duration:        fmt.Sprintf("%d:%02d:%02d", secs/3600, secs/60%60, secs%60),
+			Duration:        episodes.FormatDurationHours(e.Media.Duration),
 			DurationSeconds: secs,
 			Hosts:           []string{},
 			Guests:          []string{},
 		}
-		if url != nil {
-			r.URL = url(e)
+		if !links.IsZero() {
+			r.URL = links.Episode(e.Show, e.Slug)
 		}
 		if listens != nil {
 			n := listens[e.ID]

@@ -3,7 +3,6 @@ package web
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"html/template"
 	"io"
 	"net/http"
@@ -337,7 +336,7 @@ func formOf(e *episodes.Episode) episodeForm {
 	f.Hosts, f.Guests = strings.Join(hosts, ", "), strings.Join(guests, ", ")
 	var ch []string
 	for _, c := range e.Chapters {
-		line := clock(c.Start) + " " + c.Title
+		line := episodes.FormatDuration(c.Start) + " " + c.Title
 		if c.URL != "" {
 			line += " " + c.URL
 		}
@@ -366,9 +365,9 @@ func (f episodeForm) apply(e *episodes.Episode) error {
 	e.Type, e.Explicit = episodes.EpisodeType(cmp.Or(f.Type, "full")), f.Explicit
 	e.AiredAt = time.Time{}
 	if f.Aired != "" {
-		t, err := parseUserTime(f.Aired)
+		t, err := episodes.ParseParisTime("aired_at", f.Aired)
 		if err != nil {
-			return &episodes.FieldError{Field: "aired_at", Reason: "use a date such as 2021-03-05 09:30"}
+			return err
 		}
 		e.AiredAt = t
 	}
@@ -378,7 +377,7 @@ func (f episodeForm) apply(e *episodes.Episode) error {
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 0 {
-			return 0, &episodes.FieldError{Field: field, Reason: "use a whole number"}
+			return 0, episodes.Invalid(field, "number.malformed", "%q is not a whole number", v)
 		}
 		return n, nil
 	}
@@ -407,7 +406,7 @@ func (f episodeForm) apply(e *episodes.Episode) error {
 		}
 		ch, err := parseChapter(line)
 		if err != nil {
-			return &episodes.FieldError{Field: "chapters", Reason: fmt.Sprintf("line %d: write a time then a title, like 12:30 Interview", i+1)}
+			return episodes.Invalid("chapters", "chapters.malformed", "line %d: write a time then a title, like 12:30 Interview", i+1)
 		}
 		e.Chapters = append(e.Chapters, ch)
 	}
@@ -500,7 +499,6 @@ func (s *Server) saveEpisode(c *gin.Context) {
 	}
 	form := readEpisodeForm(c)
 	action := c.PostForm("action")
-	lang := langOf(c)
 	if action == "preview" {
 		page := s.editData(c, cur)
 		page.Form = form
@@ -522,9 +520,17 @@ func (s *Server) saveEpisode(c *gin.Context) {
 	}
 	now := s.cfg.Catalog.Now()
 	var at time.Time
-	if action == "schedule" {
-		if at, err = parseUserTime(form.ScheduleAt); err != nil || !at.After(now) {
-			s.editFailed(c, cur, form, &episodes.FieldError{Field: "publish_at", Reason: tr(lang, "studio.schedule.future")})
+	switch action {
+	case "publish", "schedule", "unpublish", "draft":
+		mode, when := episodes.PublishNow, ""
+		switch action {
+		case "schedule":
+			mode, when = episodes.PublishLater, strings.TrimSpace(form.ScheduleAt)
+		case "unpublish", "draft":
+			mode = episodes.PublishDraft
+		}
+		if at, err = episodes.ParsePublication(mode, when, now); err != nil {
+			s.editFailed(c, cur, form, err)
 			return
 		}
 	}
@@ -535,12 +541,10 @@ func (s *Server) saveEpisode(c *gin.Context) {
 		switch action {
 		case "publish":
 			if e.Status(now) != episodes.Published {
-				e.PublishAt = now
+				e.PublishAt = at
 			}
-		case "schedule":
+		case "schedule", "unpublish", "draft":
 			e.PublishAt = at
-		case "unpublish", "draft":
-			e.PublishAt = time.Time{}
 		}
 		return nil
 	}
@@ -683,7 +687,7 @@ func (f settingsForm) apply(sh *episodes.Show) error {
 		if m := strings.TrimSpace(f.LiveMinutes); m != "" {
 			n, err := strconv.Atoi(m)
 			if err != nil {
-				return &episodes.FieldError{Field: "live.minutes", Reason: "use a whole number of minutes such as 45"}
+				return episodes.Invalid("live.minutes", "number.malformed", "%q is not a whole number", m)
 			}
 			l.Minutes = n
 		}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,8 +41,17 @@ var templateFuncs = template.FuncMap{
 	"date": func(lang string, t time.Time) string { return longDate(lang, t, episodes.Paris()) },
 	// isodate is the machine-readable date for <time datetime>.
 	"isodate": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	// clock writes a duration as 1:02:03.
-	"clock": clock,
+	// clock writes a duration as 1:02:03, or 2:03 under an hour.
+	"clock": episodes.FormatDuration,
+	// day names a day of the week given as a number, 0 for Sunday:
+	// {{day $.Lang "5"}} is vendredi.
+	"day": func(lang, d string) string {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			return d
+		}
+		return dayName(lang, time.Weekday(n))
+	},
 	// seconds is a duration in whole seconds, for #t= links.
 	"seconds": func(d time.Duration) int64 { return int64(d / time.Second) },
 	// size writes a byte count: 12,3 Mo.

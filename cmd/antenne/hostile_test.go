@@ -16,6 +16,7 @@ import (
 // hostile inputs are in web/hostile_test.go.
 
 func TestSlowAndBigClients(t *testing.T) {
+	// Not parallel: it measures how long the server holds slow clients.
 	s := startServe(t, map[string]string{
 		"ANTENNE_DATA_DIR":          t.TempDir(),
 		"ANTENNE_BODY_IDLE_TIMEOUT": "1s",

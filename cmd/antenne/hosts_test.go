@@ -24,6 +24,7 @@ func (c *cli) runIn(stdin string, args ...string) (int, string, string) {
 }
 
 func TestCLIHosts(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("shows", "create", "lvel", "--title", "La Voix est Libre")
 
@@ -96,6 +97,7 @@ func TestCLIHosts(t *testing.T) {
 }
 
 func TestCLIPublishRemote(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("shows", "create", "lvel", "--title", "La Voix est Libre")
 	c.ok("shows", "create", "other", "--title", "Autre")

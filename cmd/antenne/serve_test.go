@@ -115,6 +115,7 @@ func body(t *testing.T, url string) string {
 }
 
 func TestServeLocalFolderByDefault(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := startServe(t, map[string]string{"ANTENNE_DATA_DIR": dir})
 	for _, path := range []string{"/healthz", "/readyz"} {
@@ -153,6 +154,7 @@ func TestServeLocalFolderByDefault(t *testing.T) {
 // /readyz turns 503 with one log line, and 200 again when MinIO is back,
 // with no restart.
 func TestServeReadyzFollowsTheStore(t *testing.T) {
+	t.Parallel()
 	m := storagetest.StartMinIO(t)
 	m.NewS3(t) // creates a bucket; antenne gets its own below
 	cfg := m.Config()
@@ -198,6 +200,7 @@ func TestServeReadyzFollowsTheStore(t *testing.T) {
 }
 
 func TestServeBadConfigExits2NamingTheVariable(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		vars map[string]string
 		want string
@@ -220,6 +223,7 @@ func TestServeBadConfigExits2NamingTheVariable(t *testing.T) {
 }
 
 func TestHelpListsEveryCommand(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	if err := run(t.Context(), []string{"help"}, &env{stdout: &out, stderr: &out, getenv: envFrom(nil)}); err != nil {
 		t.Fatal(err)

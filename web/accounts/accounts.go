@@ -109,8 +109,8 @@ func (s *Service) Run(ctx context.Context, interval time.Duration, report func(e
 	}
 }
 
-func invalid(field, format string, args ...any) error {
-	return &episodes.FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+func invalid(field, key, format string, args ...any) error {
+	return episodes.Invalid(field, key, format, args...)
 }
 
 // ErrBadCredentials: the login, password or token is wrong. It never tells
@@ -418,7 +418,7 @@ func (s *Service) Host(login string) (*Host, error) {
 // the login is taken and ErrInvalid for a bad login, password or show.
 func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, error) {
 	if !ValidLogin(h.Login) {
-		return nil, invalid("login", "%q is not a login: use 1 to 64 lowercase letters, digits, dots, hyphens or underscores", h.Login)
+		return nil, invalid("login", "login.malformed", "%q is not a login: use 1 to 64 lowercase letters, digits, dots, hyphens or underscores", h.Login)
 	}
 	if err := s.checkHostShows(h.Shows); err != nil {
 		return nil, err
@@ -457,7 +457,7 @@ func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, 
 func (s *Service) checkHostShows(shows []string) error {
 	for _, sh := range shows {
 		if _, err := s.shows.Show(sh); err != nil {
-			return invalid("shows", "there is no show %q", sh)
+			return invalid("shows", "show.unknown", "there is no show %q", sh)
 		}
 	}
 	return nil
@@ -601,11 +601,11 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Ho
 func hashPassword(password string) (string, error) {
 	switch {
 	case !utf8.ValidString(password):
-		return "", invalid("password", "the password is not valid UTF-8")
+		return "", invalid("password", "password.not_utf8", "the password is not valid UTF-8")
 	case utf8.RuneCountInString(password) < MinPasswordLen:
-		return "", invalid("password", "the password is shorter than %d characters", MinPasswordLen)
+		return "", invalid("password", "password.too_short", "the password is shorter than %d characters", MinPasswordLen)
 	case len(password) > maxPasswordLen:
-		return "", invalid("password", "the password is longer than %d bytes", maxPasswordLen)
+		return "", invalid("password", "password.too_long", "the password is longer than %d bytes", maxPasswordLen)
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
 	if err != nil {

@@ -239,7 +239,7 @@ func encode(ctx context.Context, bin, src string, p *audio.ProbeResult, dst stri
 	if p.Format == audio.FormatOgg || p.Format == audio.FormatOpus {
 		metadata = "0:s:a:0"
 	}
-	args := []string{"-i", src, "-map", "0:a:0"}
+	args := []string{"-y", "-i", src, "-map", "0:a:0"} // -y: a second try overwrites the first
 	if !p.Video {
 		// The cover, which ffmpeg shows as a one-picture video stream.
 		args = append(args, "-map", "0:v:0?", "-c:v", "copy", "-disposition:v", "attached_pic")
@@ -247,7 +247,7 @@ func encode(ctx context.Context, bin, src string, p *audio.ProbeResult, dst stri
 	args = append(args, "-map_metadata", metadata, "-map_chapters", "0",
 		"-af", filter, "-ar", strconv.Itoa(out.rate), "-ac", strconv.Itoa(out.channels),
 		"-c:a", "libmp3lame", "-b:a", strconv.Itoa(bitrate),
-		"-id3v2_version", "3", "-f", "mp3", "-y", dst)
+		"-id3v2_version", "3", "-f", "mp3", dst)
 	return run(ctx, bin, p.Duration, args, progress)
 }
 
@@ -274,11 +274,14 @@ func measure(ctx context.Context, bin, path string, f pcmFormat, duration time.D
 	total := float64(duration) / float64(time.Second) * float64(f.rate)
 	err = runChild(ctx, bin, duration, args, func(out io.Reader) error {
 		buf := make([]byte, 256<<10)
+		var reported float64
 		for {
 			n, err := out.Read(buf)
 			m.Write(buf[:n])
-			if total > 0 {
-				progress(float64(m.Frames()) / total)
+			// Every 1 %, not every read: the caller may store it.
+			if done := float64(m.Frames()) / max(total, 1); done >= reported+0.01 {
+				progress(done)
+				reported = done
 			}
 			if err == io.EOF {
 				return nil
