@@ -182,13 +182,7 @@ func (s *Service) Show(slug string) (*Show, error) {
 // guid). It fails with ErrConflict when the slug is taken.
 func (s *Service) CreateShow(ctx context.Context, sh Show, feedURL string) (*Show, error) {
 	now := s.opts.Now().UTC()
-	sh.Version = DocumentVersion
-	sh.Language = cmp.Or(sh.Language, "fr")
-	sh.Type = cmp.Or(sh.Type, Episodic)
-	sh.License = cmp.Or(sh.License, "CC BY-SA 4.0")
-	if sh.LicenseURL == "" && sh.License == "CC BY-SA 4.0" {
-		sh.LicenseURL = "https://creativecommons.org/licenses/by-sa/4.0/"
-	}
+	sh.withDefaults()
 	if sh.GUID == "" {
 		if feedURL == "" {
 			return nil, invalid("guid", "guid.no_feed_url", "the feed URL is needed to compute the podcast GUID")
@@ -209,6 +203,32 @@ func (s *Service) CreateShow(ctx context.Context, sh Show, feedURL string) (*Sho
 	sh.Revision = ""
 	s.cat.setShow(sh.clone(), etag)
 	return s.Show(sh.Slug)
+}
+
+// withDefaults sets what CreateShow fills in: version, language, type,
+// license.
+func (sh *Show) withDefaults() {
+	sh.Version = DocumentVersion
+	sh.Language = cmp.Or(sh.Language, "fr")
+	sh.Type = cmp.Or(sh.Type, Episodic)
+	sh.License = cmp.Or(sh.License, "CC BY-SA 4.0")
+	if sh.LicenseURL == "" && sh.License == "CC BY-SA 4.0" {
+		sh.LicenseURL = "https://creativecommons.org/licenses/by-sa/4.0/"
+	}
+}
+
+// CheckNewShow tells, without storing anything, whether CreateShow would
+// accept sh: the same defaults and validation (*FieldError), and
+// ErrConflict when the slug is taken as far as this replica knows.
+func (s *Service) CheckNewShow(sh Show) error {
+	sh.withDefaults()
+	if err := sh.validate(); err != nil {
+		return err
+	}
+	if _, _, ok := s.cat.show(sh.Slug); ok {
+		return fmt.Errorf("show %q already exists: %w", sh.Slug, ErrConflict)
+	}
+	return nil
 }
 
 // UpdateShow applies edit to the show and stores it. revision is the

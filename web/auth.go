@@ -156,7 +156,7 @@ func (s *Server) sessionHost(c *gin.Context) (*accounts.Host, session) {
 		return nil, session{}
 	}
 	h, err := s.cfg.Accounts.Host(ss.login)
-	if err != nil || h.SessionGeneration != ss.gen || h.Identity() != ss.identity || h.SessionRevoked(ss.id) {
+	if err != nil || h.SessionGeneration != ss.gen || h.Identity() != ss.identity || h.SessionRevoked(ss.id) || h.Disabled {
 		return nil, session{}
 	}
 	return h, ss
@@ -180,6 +180,12 @@ func (s *Server) requireSession(c *gin.Context) {
 	c.Set(hostKey, h)
 	c.Set(sessionCtxKey, ss)
 	c.Header("Cache-Control", "no-store")
+	// After an admin's reset, the host chooses a new password first.
+	if h.MustChangePassword && !strings.HasPrefix(c.Request.URL.Path, "/studio/account") && c.Request.URL.Path != "/studio/logout" {
+		c.Redirect(http.StatusSeeOther, "/studio/account")
+		c.Abort()
+		return
+	}
 	c.Next()
 }
 

@@ -42,6 +42,7 @@ func (s *Server) studioRoutes() {
 	st := r.Group("/studio", s.requireSession)
 	st.POST("/logout", s.logout)
 	get(st, "/", s.studioHome)
+	s.accountRoutes(r, st)
 	sh := st.Group("/:show", s.requireShow)
 	get(sh, "/", s.studioShow)
 	get(sh, "/semester", s.studioSemester)
@@ -66,6 +67,8 @@ func (s *Server) studioRoutes() {
 
 type loginPage struct {
 	Login, Next, Error string
+	// FirstRun is set while no admin exists: the page tells how to start.
+	FirstRun bool
 }
 
 // safeNext keeps a ?next= only when it is a path of the studio, so that
@@ -83,7 +86,7 @@ func (s *Server) loginPage(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
 		return
 	}
-	s.render(c, http.StatusOK, "studio_login", tr(langOf(c), "studio.login"), loginPage{Next: safeNext(c.Query("next"))})
+	s.render(c, http.StatusOK, "studio_login", tr(langOf(c), "studio.login"), loginPage{Next: safeNext(c.Query("next")), FirstRun: !s.cfg.Accounts.HasAdmin()})
 }
 
 // loginBodyTimeout is how long the login form may take to arrive.
@@ -124,17 +127,10 @@ func (s *Server) login(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	key, err := s.sessionKey(c)
-	if err != nil {
+	if err := s.signIn(c, h); err != nil {
 		s.fail(c, err)
 		return
 	}
-	ss, err := newSession(h, time.Now().Add(sessionTTL))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.setSessionCookie(c, signSession(key, ss), int(sessionTTL/time.Second))
 	s.log.InfoContext(c.Request.Context(), "host signed in", "host", h.Login)
 	c.Redirect(http.StatusSeeOther, page.Next)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"github.com/picasoft/antenne/web/accounts"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -60,6 +61,8 @@ var templateFuncs = template.FuncMap{
 	"add": func(a, b int) int { return a + b },
 	// list makes a slice of its arguments, for option lists.
 	"list": func(v ...string) []string { return v },
+	// args passes several values to a partial template.
+	"args": func(v ...any) []any { return v },
 }
 
 // pages are the parsed templates, by page name (file name without
@@ -119,6 +122,8 @@ type view struct {
 	Embed bool
 	// Data is the page's own view struct (showPage, episodePage...).
 	Data any
+	// Host is the signed-in host on studio pages, nil elsewhere.
+	Host *accounts.Host
 }
 
 // render writes the page name with status, in the request's language. A
@@ -137,6 +142,7 @@ func (s *Server) renderView(c *gin.Context, status int, name string, v view) {
 		return
 	}
 	v.Lang = langOf(c)
+	v.Host = currentHost(c)
 	v.SwitchLang = langEN
 	if v.Lang == langEN {
 		v.SwitchLang = langFR

@@ -154,6 +154,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("start the web server: %w", err)
 	}
+	srv.LogSetupURL(ctx)
 
 	pinger, err := websub.New(websub.Config{
 		Hubs:    cfg.WebSubHubs,

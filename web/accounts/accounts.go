@@ -155,9 +155,15 @@ type Host struct {
 	// RevokedSessions are sessions signed out one by one, kept until they
 	// would have expired.
 	RevokedSessions []RevokedSession `json:"revoked_sessions,omitempty"`
-	Tokens          []Token          `json:"tokens,omitempty"`
-	Created         time.Time        `json:"created"`
-	Updated         time.Time        `json:"updated"`
+	// Disabled hosts cannot sign in or use their tokens; the account and
+	// its history stay.
+	Disabled bool `json:"disabled,omitempty"`
+	// MustChangePassword is set when an admin resets the password: the
+	// host must choose a new one at the next sign-in.
+	MustChangePassword bool      `json:"must_change_password,omitempty"`
+	Tokens             []Token   `json:"tokens,omitempty"`
+	Created            time.Time `json:"created"`
+	Updated            time.Time `json:"updated"`
 	// Revision identifies the stored version; not stored.
 	Revision string `json:"-"`
 }
@@ -464,8 +470,9 @@ func (s *Service) checkHostShows(shows []string) error {
 }
 
 // UpdateHost applies edit to a host account (name, admin, shows) and
-// stores it. The login, password hash, tokens and session generation
-// cannot be changed by edit. revision "" means the current version.
+// stores it. The login, password hash, tokens, session generation and the
+// disabled and must-change-password marks cannot be changed by edit (see
+// SetPassword, ResetPassword, SetDisabled). revision "" means the current version.
 func (s *Service) UpdateHost(ctx context.Context, login, revision string, edit func(*Host) error) (*Host, error) {
 	return s.updateHost(ctx, login, revision, func(h *Host) error {
 		keep := h.clone()
@@ -474,6 +481,7 @@ func (s *Service) UpdateHost(ctx context.Context, login, revision string, edit f
 		}
 		h.Login, h.PasswordHash, h.Tokens, h.SessionGeneration, h.Created = keep.Login, keep.PasswordHash, keep.Tokens, keep.SessionGeneration, keep.Created
 		h.ID, h.RevokedSessions = keep.ID, keep.RevokedSessions
+		h.Disabled, h.MustChangePassword = keep.Disabled, keep.MustChangePassword
 		h.Shows = slices.Compact(slices.Sorted(slices.Values(h.Shows)))
 		if err := episodes.CheckText("name", h.Name, 255); err != nil {
 			return err
@@ -509,7 +517,7 @@ func (s *Service) updateHost(ctx context.Context, login, revision string, edit f
 }
 
 // SetPassword changes a host's password and signs them out of every
-// session.
+// session. It clears MustChangePassword.
 func (s *Service) SetPassword(ctx context.Context, login, password string) error {
 	hash, err := hashPassword(password)
 	if err != nil {
@@ -517,10 +525,59 @@ func (s *Service) SetPassword(ctx context.Context, login, password string) error
 	}
 	_, err = s.updateHost(ctx, login, "", func(h *Host) error {
 		h.PasswordHash = hash
+		h.MustChangePassword = false
 		h.SessionGeneration++
 		return nil
 	})
 	return err
+}
+
+// ResetPassword is an admin's reset: the host's password becomes
+// temporary, every session ends, and the host must choose a new password
+// at the next sign-in (MustChangePassword).
+func (s *Service) ResetPassword(ctx context.Context, login, temporary string) error {
+	hash, err := hashPassword(temporary)
+	if err != nil {
+		return err
+	}
+	_, err = s.updateHost(ctx, login, "", func(h *Host) error {
+		h.PasswordHash = hash
+		h.MustChangePassword = true
+		h.SessionGeneration++
+		return nil
+	})
+	return err
+}
+
+// ChangePassword is a host changing their own password: current must be
+// right (else ErrBadCredentials), then it works as SetPassword.
+func (s *Service) ChangePassword(ctx context.Context, login, current, password string) error {
+	if _, err := s.Authenticate(ctx, login, current); err != nil {
+		return err
+	}
+	return s.SetPassword(ctx, login, password)
+}
+
+// SetDisabled disables (or enables again) a host: a disabled host cannot
+// sign in, its sessions end and its tokens stop working.
+func (s *Service) SetDisabled(ctx context.Context, login string, disabled bool) error {
+	_, err := s.updateHost(ctx, login, "", func(h *Host) error {
+		h.Disabled = disabled
+		h.SessionGeneration++
+		return nil
+	})
+	return err
+}
+
+// HasAdmin reports whether an admin who can sign in (enabled) exists, as
+// the cache knows.
+func (s *Service) HasAdmin() bool {
+	for _, h := range s.Hosts() {
+		if h.Admin && !h.Disabled {
+			return true
+		}
+	}
+	return false
 }
 
 // EndSessions signs the host out of every session (on every replica once
@@ -576,7 +633,7 @@ var dummyHash = sync.OnceValue(func() []byte {
 
 // Authenticate checks a login and password. The host is read from the
 // store, so a password changed on another replica counts at once. Any
-// failure (unknown login, wrong password, no password set) is
+// failure (unknown login, wrong password, no password set, disabled) is
 // ErrBadCredentials, after about the same time; a store failure is
 // returned as such.
 func (s *Service) Authenticate(ctx context.Context, login, password string) (*Host, error) {
@@ -588,7 +645,7 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Ho
 			return nil, fmt.Errorf("authenticate: %w", err)
 		}
 	}
-	if h == nil || h.PasswordHash == "" || len(password) > maxPasswordLen {
+	if h == nil || h.PasswordHash == "" || h.Disabled || len(password) > maxPasswordLen {
 		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password[:min(len(password), maxPasswordLen)]))
 		return nil, ErrBadCredentials
 	}
@@ -598,14 +655,24 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Ho
 	return h, nil
 }
 
-func hashPassword(password string) (string, error) {
+// CheckPassword tells whether password may be set: UTF-8, at least
+// MinPasswordLen characters, at most 72 bytes. The error is a FieldError
+// on password.
+func CheckPassword(password string) error {
 	switch {
 	case !utf8.ValidString(password):
-		return "", invalid("password", "password.not_utf8", "the password is not valid UTF-8")
+		return invalid("password", "password.not_utf8", "the password is not valid UTF-8")
 	case utf8.RuneCountInString(password) < MinPasswordLen:
-		return "", invalid("password", "password.too_short", "the password is shorter than %d characters", MinPasswordLen)
+		return invalid("password", "password.too_short", "the password is shorter than %d characters", MinPasswordLen)
 	case len(password) > maxPasswordLen:
-		return "", invalid("password", "password.too_long", "the password is longer than %d bytes", maxPasswordLen)
+		return invalid("password", "password.too_long", "the password is longer than %d bytes", maxPasswordLen)
+	}
+	return nil
+}
+
+func hashPassword(password string) (string, error) {
+	if err := CheckPassword(password); err != nil {
+		return "", err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
 	if err != nil {
@@ -670,7 +737,7 @@ func (s *Service) HostByToken(ctx context.Context, token string) (*Host, error) 
 		return nil, ErrBadCredentials
 	}
 	h, err := s.Host(login)
-	if err != nil {
+	if err != nil || h.Disabled {
 		return nil, ErrBadCredentials
 	}
 	i := slices.IndexFunc(h.Tokens, func(t Token) bool {
