@@ -154,7 +154,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("start the web server: %w", err)
 	}
-	srv.LogSetupURL(ctx)
 
 	pinger, err := websub.New(websub.Config{
 		Hubs:    cfg.WebSubHubs,
@@ -172,6 +171,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageErrorf("ANTENNE_ADDR: cannot listen on %s: %v", cfg.Addr, err)
 	}
+	// Only once it can serve: a start that fails leaves the store as it was.
+	srv.LogSetupURL(ctx)
 	httpServer := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
