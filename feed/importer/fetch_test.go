@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/picasoft/antenne/feed/importer"
 	"github.com/picasoft/antenne/storage/storagetest"
@@ -124,5 +125,38 @@ func TestImportHTMLTranscriptIsText(t *testing.T) {
 	text := string(read(t, blobs, tr.Key))
 	if !strings.Contains(text, "Bonjour et bienvenue.") || strings.ContainsAny(text, "<>") || strings.Contains(text, "alert") {
 		t.Errorf("stored transcript %q, want the words without markup or script", text)
+	}
+}
+
+// TestImportDeadlines: a media server that never answers fails its item
+// at the item deadline and the import goes on; the whole import stops at
+// its own deadline with an error that says so.
+func TestImportDeadlines(t *testing.T) {
+	h := newHost(t, "minimal.xml", "/podcast/feed.xml", map[string]string{
+		"/podcast/files/un.mp3":    "ep1",
+		"/podcast/files/trois.mp3": "ep3",
+	}, nil)
+	h.mu.Lock()
+	h.block["/podcast/files/deux.mp3"] = func() {} // answers nothing until the client leaves
+	h.mu.Unlock()
+
+	rep := run(t, t.Context(), newService(t, storagetest.Dir(t)), h.url(h.feedPath), importer.Options{ItemTimeout: time.Second})
+	for _, it := range rep.Items {
+		want := importer.Imported
+		if it.Title == "Deux" {
+			want = importer.Failed
+			if !strings.Contains(it.Reason, "took longer than 1s") {
+				t.Errorf("Deux: reason %q, want the item deadline", it.Reason)
+			}
+		}
+		if it.Outcome != want {
+			t.Errorf("%s: got %s (%s), want %s", it.Title, it.Outcome, it.Reason, want)
+		}
+	}
+
+	_, err := importer.Import(t.Context(), newService(t, storagetest.Dir(t)), h.url(h.feedPath),
+		importer.Options{Timeout: 2 * time.Second, TempDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "took longer than 2s") {
+		t.Errorf("import deadline: got %v, want an error naming it", err)
 	}
 }
