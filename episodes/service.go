@@ -34,6 +34,10 @@ type Options struct {
 	// SweepInterval is how often Run removes orphan objects; 15 min when
 	// zero.
 	SweepInterval time.Duration
+	// MaxDuration is the longest recording accepted
+	// (ANTENNE_MAX_DURATION); DefaultMaxDuration when zero. A longer one
+	// is refused before any transcoding.
+	MaxDuration time.Duration
 	// OrphanAge is how old an unreferenced object must be before a sweep
 	// removes it, so that uploads in progress on other replicas are left
 	// alone; 1 h when zero.

@@ -100,7 +100,9 @@ const (
 // CSV (with a header row) and JSON (snake_case keys) give one record per
 // episode: aired date and time in Europe/Paris, title, theme, duration,
 // URL, hosts and guests (names from Persons; role "host" or empty, and
-// "guest"). CSV joins several names with "; ".
+// "guest"). CSV joins several names with "; ", and a text cell that a
+// spreadsheet would run as a formula (starting with = + - @, a tab or a
+// carriage return) starts with a single quote.
 //
 // The error is about the options: an unknown format or language.
 func Themes(eps []*episodes.Episode, opts ThemesOptions) ([]byte, error) {
@@ -284,6 +286,16 @@ func themeRows(eps []*episodes.Episode, links Links, listens map[string]int64) [
 	return rows
 }
 
+// inertCell keeps a spreadsheet from running a CSV cell as a formula: a
+// cell starting with = + - @ tab or carriage return gets a leading single
+// quote (OWASP, "CSV Injection").
+func inertCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 func themesCSV(rows []themeRow, withListens bool) ([]byte, error) {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
@@ -294,9 +306,9 @@ func themesCSV(rows []themeRow, withListens bool) ([]byte, error) {
 	_ = w.Write(header) // errors stick and surface at w.Error
 	for _, r := range rows {
 		rec := []string{
-			r.AiredDate, r.AiredAt, r.Title, r.Theme, r.Duration,
-			fmt.Sprint(r.DurationSeconds), r.URL,
-			strings.Join(r.Hosts, "; "), strings.Join(r.Guests, "; "),
+			r.AiredDate, r.AiredAt, inertCell(r.Title), inertCell(r.Theme), r.Duration,
+			fmt.Sprint(r.DurationSeconds), inertCell(r.URL),
+			inertCell(strings.Join(r.Hosts, "; ")), inertCell(strings.Join(r.Guests, "; ")),
 		}
 		if withListens && r.Listens != nil {
 			rec = append(rec, fmt.Sprint(*r.Listens))

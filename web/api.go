@@ -254,6 +254,10 @@ func uploadFields(up *episodes.Upload, f map[string]string, now time.Time) error
 // maxField bounds a form field read from a multipart upload.
 const maxField = 64 << 10
 
+// maxParts bounds the parts of a multipart upload: the fields, then the
+// file.
+const maxParts = 100
+
 // receiveUpload streams the upload of the request into ingest: the body
 // is limited to MaxUpload (beyond: *http.MaxBytesError, 413) and never
 // held in memory. A multipart body gives its fields before the part named
@@ -286,7 +290,10 @@ func (s *Server) receiveUpload(c *gin.Context, prepare func(*episodes.Upload, ma
 	if err != nil {
 		return badRequest("multipart body")
 	}
-	for {
+	for n := 0; ; n++ {
+		if n >= maxParts {
+			return badRequest("more than " + strconv.Itoa(maxParts) + " parts")
+		}
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			return badRequest(`no part named "file"`)

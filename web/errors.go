@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"strings"
 
@@ -120,6 +121,9 @@ func problemOf(err error) problem {
 		return problem{Status: http.StatusUnsupportedMediaType, Code: "ffmpeg_missing", key: "error.ffmpeg"}
 	case errors.Is(err, ffmpeg.ErrSilent):
 		return problem{Status: http.StatusUnprocessableEntity, Code: "silent", key: "error.silent"}
+	case errors.Is(err, multipart.ErrMessageTooLarge):
+		// More parts or headers than Go's form parser takes (1000 parts).
+		return badRequest("form of too many parts")
 	case errors.As(err, &tooLarge):
 		return problem{Status: http.StatusRequestEntityTooLarge, Code: "too_large", key: "error.toolarge", args: []any{humanSize(langFR, tooLarge.Limit)}}
 	case errors.As(err, &store) && store.StoreUnavailable():

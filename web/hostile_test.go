@@ -159,13 +159,17 @@ func TestHostileHeadersAndBodies(t *testing.T) {
 }
 
 // sessionCookie makes a session cookie as antenne signs them, with the
-// store's key: login|generation|expiry, then its HMAC-SHA256.
+// store's key: login|generation|expiry|identity|id, then its HMAC-SHA256.
 func sessionCookie(t *testing.T, env *studioEnv, login string, gen int, expires time.Time) string {
 	key, err := env.hosts.SessionKey(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload := fmt.Sprintf("%s|%d|%d", login, gen, expires.Unix())
+	h, err := env.hosts.Host(login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := fmt.Sprintf("%s|%d|%d|%s|test-session", login, gen, expires.Unix(), h.Identity())
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(payload))
 	return "antenne_session=" + base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))

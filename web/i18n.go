@@ -80,13 +80,17 @@ func langOf(c *gin.Context) string {
 			MaxAge:   365 * 24 * 3600,
 			HttpOnly: true,
 			SameSite: http.SameSiteLaxMode,
-			Secure:   c.Request.TLS != nil,
+			Secure:   c.Request.TLS != nil || c.GetBool(httpsSiteKey),
 		})
 	}
 	c.Set(langKey, lang)
 	c.Header("Content-Language", lang)
 	return lang
 }
+
+// httpsSiteKey is set in the gin context when the site's base URL is
+// https: cookies are Secure even when a proxy terminates TLS.
+const httpsSiteKey = "antenne.https"
 
 // messages is the catalogue: a key, then the French and the English text.
 // Texts with verbs (%s, %d) are fmt formats. Add keys here, French first;

@@ -82,27 +82,42 @@ func safeNext(next string) string {
 
 func (s *Server) loginPage(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
-	if s.sessionHost(c) != nil {
+	if h, _ := s.sessionHost(c); h != nil {
 		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
 		return
 	}
 	s.render(c, http.StatusOK, "studio_login", tr(langOf(c), "studio.login"), loginPage{Next: safeNext(c.Query("next")), FirstRun: !s.cfg.Accounts.HasAdmin()})
 }
 
+// loginBodyTimeout is how long the login form may take to arrive.
+const loginBodyTimeout = 10 * time.Second
+
 func (s *Server) login(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
+	limitBodyTime(c, loginBodyTimeout)
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10)
-	login := strings.TrimSpace(strings.ToLower(c.PostForm("login")))
+	if err := c.Request.ParseForm(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	login, ok := normalLogin(c.PostForm("login"))
 	password := c.PostForm("password")
-	page := loginPage{Login: login, Next: safeNext(c.PostForm("next"))}
+	page := loginPage{Next: safeNext(c.PostForm("next"))}
 	lang := langOf(c)
-	if !s.allowLogin(c, login) {
+	if !ok {
+		page.Error = tr(lang, "studio.login.long")
+		s.render(c, http.StatusBadRequest, "studio_login", tr(lang, "studio.login"), page)
+		return
+	}
+	page.Login = login
+	if !s.admitLogin(c, login) {
 		page.Error = tr(lang, "studio.login.slow")
 		s.render(c, http.StatusTooManyRequests, "studio_login", tr(lang, "studio.login"), page)
 		return
 	}
 	h, err := s.cfg.Accounts.Authenticate(c.Request.Context(), login, password)
 	if errors.Is(err, accounts.ErrBadCredentials) {
+		s.loginFailed(c, login)
 		s.log.InfoContext(c.Request.Context(), "login failed", s.clientAttrs(c)...)
 		page.Error = tr(lang, "studio.login.wrong")
 		s.render(c, http.StatusUnauthorized, "studio_login", tr(lang, "studio.login"), page)
@@ -112,24 +127,28 @@ func (s *Server) login(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	key, err := s.sessionKey(c)
-	if err != nil {
+	if err := s.signIn(c, h); err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.setSessionCookie(c, signSession(key, h, time.Now().Add(sessionTTL)), int(sessionTTL/time.Second))
 	s.log.InfoContext(c.Request.Context(), "host signed in", "host", h.Login)
 	c.Redirect(http.StatusSeeOther, page.Next)
 }
 
-// logout ends the session; with everywhere=1, every session of the host.
+// logout ends the session (revoked in the store, not only forgotten by
+// the browser); with everywhere=1, every session of the host.
 func (s *Server) logout(c *gin.Context) {
 	h := currentHost(c)
+	ss, _ := c.Value(sessionCtxKey).(session)
+	var err error
 	if c.PostForm("everywhere") != "" {
-		if err := s.cfg.Accounts.EndSessions(c.Request.Context(), h.Login); err != nil {
-			s.fail(c, err)
-			return
-		}
+		err = s.cfg.Accounts.EndSessions(c.Request.Context(), h.Login)
+	} else {
+		err = s.cfg.Accounts.RevokeSession(c.Request.Context(), h.Login, ss.id, ss.expires)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	s.setSessionCookie(c, "", -1)
 	c.Redirect(http.StatusSeeOther, "/studio/login")

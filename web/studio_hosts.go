@@ -200,7 +200,11 @@ func (s *Server) signIn(c *gin.Context, h *accounts.Host) error {
 	if err != nil {
 		return err
 	}
-	s.setSessionCookie(c, signSession(key, h, time.Now().Add(sessionTTL)), int(sessionTTL/time.Second))
+	ss, err := newSession(h, time.Now().Add(sessionTTL))
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(c, signSession(key, ss), int(sessionTTL/time.Second))
 	return nil
 }
 

@@ -553,7 +553,13 @@ func (im *importer) ingestItem(ctx context.Context, show string, it feed.Foreign
 		if err != nil {
 			notes = append(notes, "transcript left out: "+err.Error())
 		} else {
-			up.Transcript = &episodes.TranscriptFile{Data: data, Type: tr.Type, Language: tr.Language}
+			typ, _, _ := mime.ParseMediaType(tr.Type)
+			if typ == "text/html" {
+				// Stored as HTML it would be served as a page of the site.
+				data, typ = []byte(feed.PlainNotes(string(data))), "text/plain"
+				notes = append(notes, "the HTML transcript is stored as plain text")
+			}
+			up.Transcript = &episodes.TranscriptFile{Data: data, Type: typ, Language: tr.Language}
 		}
 	} else if len(it.Transcripts) > 0 {
 		notes = append(notes, "transcript left out: its type is none of WebVTT, SRT, JSON, HTML or text")
@@ -631,8 +637,8 @@ func mediaName(raw string) string {
 	return p
 }
 
-// transcriptPreference orders the transcript types antenne stores, best
-// first.
+// transcriptPreference orders the transcript types antenne imports, best
+// first. HTML is imported as plain text.
 var transcriptPreference = []string{"text/vtt", "application/x-subrip", "application/srt", "application/json", "text/html", "text/plain"}
 
 func pickTranscript(ts []feed.ForeignTranscript) *feed.ForeignTranscript {

@@ -20,6 +20,7 @@ import (
 	"iter"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -146,6 +147,14 @@ type Host struct {
 	// SessionGeneration is bumped when the password changes or the host
 	// signs out everywhere: sessions signed with an older one are void.
 	SessionGeneration int `json:"session_generation"`
+	// ID is random, drawn when the account is created: a login removed
+	// and created again is another account, and the sessions of the old
+	// one do not open the new one (see Identity). Empty for accounts
+	// created before it existed.
+	ID string `json:"id,omitempty"`
+	// RevokedSessions are sessions signed out one by one, kept until they
+	// would have expired.
+	RevokedSessions []RevokedSession `json:"revoked_sessions,omitempty"`
 	// Disabled hosts cannot sign in or use their tokens; the account and
 	// its history stay.
 	Disabled bool `json:"disabled,omitempty"`
@@ -166,10 +175,50 @@ type Token struct {
 	Hash     string    `json:"hash"` // hex SHA-256 of the token
 	Created  time.Time `json:"created"`
 	LastUsed time.Time `json:"last_used,omitzero"`
+	// Expires is when the token stops working: TokenTTL after its
+	// creation. A token made before tokens expired has none and expires
+	// TokenTTL after Created.
+	Expires time.Time `json:"expires,omitzero"`
+}
+
+// TokenTTL is how long an API token works: a year, then the host makes a
+// new one (antenne hosts token). A leaked token that nobody revoked stops
+// working by itself.
+const TokenTTL = 365 * 24 * time.Hour
+
+// ExpiresAt is when the token stops working.
+func (t Token) ExpiresAt() time.Time {
+	if t.Expires.IsZero() {
+		return t.Created.Add(TokenTTL)
+	}
+	return t.Expires
+}
+
+// RevokedSession is a session signed out (Service.RevokeSession).
+type RevokedSession struct {
+	ID      string    `json:"id"`
+	Expires time.Time `json:"expires"`
+}
+
+// maxRevokedSessions bounds Host.RevokedSessions: beyond it, a sign-out
+// ends every session of the host (the generation is bumped) and the list
+// starts again.
+const maxRevokedSessions = 64
+
+// Identity names this account, not its login: its ID and creation time.
+// A session records it, and opens only the account it was made for.
+func (h *Host) Identity() string {
+	return h.ID + "@" + strconv.FormatInt(h.Created.UnixNano(), 36)
+}
+
+// SessionRevoked reports whether the session id was signed out.
+func (h *Host) SessionRevoked(id string) bool {
+	return slices.ContainsFunc(h.RevokedSessions, func(r RevokedSession) bool { return r.ID == id })
 }
 
 func (h *Host) clone() *Host {
 	c := *h
+	c.RevokedSessions = slices.Clone(h.RevokedSessions)
 	c.Shows = slices.Clone(h.Shows)
 	c.Tokens = slices.Clone(h.Tokens)
 	return &c
@@ -386,7 +435,12 @@ func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, 
 	now := s.now().UTC()
 	h.Version = episodes.DocumentVersion
 	h.Created, h.Updated = now, now
-	h.Tokens, h.Revision, h.PasswordHash = nil, "", ""
+	h.Tokens, h.Revision, h.PasswordHash, h.RevokedSessions = nil, "", "", nil
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, fmt.Errorf("add host: %w", err)
+	}
+	h.ID = hex.EncodeToString(id[:])
 	h.Shows = slices.Compact(slices.Sorted(slices.Values(h.Shows)))
 	if password != "" {
 		hash, err := hashPassword(password)
@@ -426,6 +480,7 @@ func (s *Service) UpdateHost(ctx context.Context, login, revision string, edit f
 			return err
 		}
 		h.Login, h.PasswordHash, h.Tokens, h.SessionGeneration, h.Created = keep.Login, keep.PasswordHash, keep.Tokens, keep.SessionGeneration, keep.Created
+		h.ID, h.RevokedSessions = keep.ID, keep.RevokedSessions
 		h.Disabled, h.MustChangePassword = keep.Disabled, keep.MustChangePassword
 		h.Shows = slices.Compact(slices.Sorted(slices.Values(h.Shows)))
 		if err := episodes.CheckText("name", h.Name, 255); err != nil {
@@ -535,6 +590,25 @@ func (s *Service) EndSessions(ctx context.Context, login string) error {
 	return err
 }
 
+// RevokeSession signs out the session id of the host, which would expire
+// at expires: it stops opening the account on every replica once their
+// caches refresh. Revoked sessions are kept until they expire; beyond
+// maxRevokedSessions every session of the host ends instead.
+func (s *Service) RevokeSession(ctx context.Context, login, id string, expires time.Time) error {
+	now := s.now()
+	_, err := s.updateHost(ctx, login, "", func(h *Host) error {
+		h.RevokedSessions = slices.DeleteFunc(h.RevokedSessions, func(r RevokedSession) bool { return !r.Expires.After(now) })
+		if len(h.RevokedSessions) >= maxRevokedSessions {
+			h.SessionGeneration++
+			h.RevokedSessions = nil
+			return nil
+		}
+		h.RevokedSessions = append(h.RevokedSessions, RevokedSession{ID: id, Expires: expires.UTC()})
+		return nil
+	})
+	return err
+}
+
 // RemoveHost deletes a host account; its sessions and tokens stop working.
 func (s *Service) RemoveHost(ctx context.Context, login string) error {
 	if _, err := s.readHost(ctx, login); err != nil {
@@ -615,7 +689,8 @@ func (s *Service) CreateToken(ctx context.Context, login string) (token string, 
 	var id [6]byte
 	rand.Read(id[:])
 	token = tokenPrefix + base64.RawURLEncoding.EncodeToString(secret[:])
-	t = Token{ID: hex.EncodeToString(id[:]), Hash: tokenHash(token), Created: s.now().UTC()}
+	now := s.now().UTC()
+	t = Token{ID: hex.EncodeToString(id[:]), Hash: tokenHash(token), Created: now, Expires: now.Add(TokenTTL)}
 	_, err = s.updateHost(ctx, login, "", func(h *Host) error {
 		h.Tokens = append(h.Tokens, t)
 		return nil
@@ -646,7 +721,7 @@ func tokenHash(token string) string {
 }
 
 // HostByToken returns the host that owns an API token, or
-// ErrBadCredentials. It reads the cache: a token revoked on another
+// ErrBadCredentials (also for an expired token, see Token.ExpiresAt). It reads the cache: a token revoked on another
 // replica stops working there at its next refresh (within RefreshInterval).
 // It never calls the store: the use is only noted, and Run writes the
 // token's LastUsed later (FlushTokenUses), at most once an hour a token.
@@ -668,10 +743,11 @@ func (s *Service) HostByToken(ctx context.Context, token string) (*Host, error) 
 	i := slices.IndexFunc(h.Tokens, func(t Token) bool {
 		return subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) == 1
 	})
-	if i < 0 {
+	now := s.now().UTC()
+	if i < 0 || !now.Before(h.Tokens[i].ExpiresAt()) {
 		return nil, ErrBadCredentials
 	}
-	if now := s.now().UTC(); now.Sub(h.Tokens[i].LastUsed) > tokenTouchEvery {
+	if now.Sub(h.Tokens[i].LastUsed) > tokenTouchEvery {
 		s.uses.note(tokenRef{login, h.Tokens[i].ID}, now)
 	}
 	return h, nil
