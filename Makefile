@@ -89,9 +89,10 @@ minio:
 	  cd / && GOFLAGS= $(GO) install $(MINIO_MODULE)@$(MINIO_VERSION); \
 	fi
 
-## gotosocial: build the pinned GoToSocial into GOPATH/bin unless that version is there.
+## gotosocial: build the pinned GoToSocial (with -tags nowasm) into GOPATH/bin unless that build is there.
 gotosocial:
-	@if ! $(GO) version -m $(GOTOSOCIAL) 2>/dev/null | grep -Eq "(mod|dep)[[:space:]]+$(GOTOSOCIAL_MODULE)[[:space:]]+$(GOTOSOCIAL_VERSION)"; then \
+	@if ! $(GO) version -m $(GOTOSOCIAL) 2>/dev/null | grep -Eq "(mod|dep)[[:space:]]+$(GOTOSOCIAL_MODULE)[[:space:]]+$(GOTOSOCIAL_VERSION)" || \
+	    ! $(GO) version -m $(GOTOSOCIAL) | grep -q -- "-tags=nowasm"; then \
 	  echo "building GoToSocial $(GOTOSOCIAL_VERSION) (first run only, a few minutes)"; \
 	  rm -rf "$(GOTOSOCIAL_BUILD_DIR)" && mkdir -p "$(GOTOSOCIAL_BUILD_DIR)" && cd "$(GOTOSOCIAL_BUILD_DIR)" && \
 	  printf 'module antenne.test/gotosocial\n\ngo 1.23\n\nrequire $(GOTOSOCIAL_MODULE) $(GOTOSOCIAL_VERSION)\n\nreplace modernc.org/sqlite => $(GOTOSOCIAL_SQLITE)\n' >go.mod && \

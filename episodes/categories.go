@@ -30,10 +30,10 @@ var appleCategories = map[string][]string{
 func checkCategory(c Category) error {
 	subs, ok := appleCategories[c.Name]
 	if !ok {
-		return invalid("categories", "%q is not an Apple Podcasts category (such as Technology, or Society & Culture)", c.Name)
+		return invalid("categories", "category.unknown", "%q is not an Apple Podcasts category (such as Technology, or Society & Culture)", c.Name)
 	}
 	if c.Sub != "" && !slices.Contains(subs, c.Sub) {
-		return invalid("categories", "%q is not a subcategory of %q", c.Sub, c.Name)
+		return invalid("categories", "category.sub_unknown", "%q is not a subcategory of %q", c.Sub, c.Name)
 	}
 	return nil
 }

@@ -72,20 +72,11 @@ func (s *Service) Check(ctx context.Context, opts CheckOptions) (*CheckReport, e
 		r.Problems = append(r.Problems, Problem{Kind: "unreadable", Detail: err.Error()})
 	}
 	type ref struct {
-		key    string
-		size   int64
-		sha256 string
-		owner  string
+		ObjectRef
+		owner string
 	}
 	var refs []ref
-	refd := map[string]bool{}
-	add := func(owner, key string, size int64, sum string) {
-		if key == "" {
-			return
-		}
-		refd[key] = true
-		refs = append(refs, ref{key, size, sum, owner})
-	}
+	var jobs []string // job documents of pending episodes: they come and go with their jobs
 	slugs, err := s.checkSlugs(ctx, fresh)
 	if err != nil {
 		return nil, fmt.Errorf("check: %w", err)
@@ -94,26 +85,16 @@ func (s *Service) Check(ctx context.Context, opts CheckOptions) (*CheckReport, e
 	fresh.mu.RLock()
 	for slug, st := range fresh.shows {
 		r.Shows++
-		if a := st.show.doc.Artwork; a != nil {
-			add(showKey(slug), a.Key, a.Size, a.SHA256)
+		for _, o := range st.show.doc.Objects() {
+			refs = append(refs, ref{o, showKey(slug)})
 		}
 		for id, e := range st.episodes {
 			r.Episodes++
-			owner := episodeKey(slug, id)
-			ep := e.doc
-			add(owner, ep.Media.Key, ep.Media.Size, ep.Media.SHA256)
-			if ep.Original != nil {
-				add(owner, ep.Original.Key, ep.Original.Size, ep.Original.SHA256)
+			for _, o := range e.doc.Objects() {
+				refs = append(refs, ref{o, episodeKey(slug, id)})
 			}
-			if ep.Artwork != nil {
-				add(owner, ep.Artwork.Key, ep.Artwork.Size, ep.Artwork.SHA256)
-			}
-			if ep.Transcript != nil {
-				add(owner, ep.Transcript.Key, -1, "")
-			}
-			if ep.Pending != nil {
-				// Its job document comes and goes with the job.
-				refd[jobKey(slug, id)] = true
+			if e.doc.Pending != nil {
+				jobs = append(jobs, jobKey(slug, id))
 			}
 		}
 	}
@@ -121,14 +102,21 @@ func (s *Service) Check(ctx context.Context, opts CheckOptions) (*CheckReport, e
 		r.Problems = append(r.Problems, Problem{Key: key, Kind: "unreadable", Detail: "episode document of a show that does not exist"})
 	}
 	fresh.mu.RUnlock()
-	slices.SortFunc(refs, func(a, b ref) int { return strings.Compare(a.key, b.key) })
-	refs = slices.CompactFunc(refs, func(a, b ref) bool { return a.key == b.key })
+	slices.SortFunc(refs, func(a, b ref) int { return strings.Compare(a.Key, b.Key) })
+	refs = slices.CompactFunc(refs, func(a, b ref) bool { return a.Key == b.Key })
+	refd := make(map[string]bool, len(refs)+len(jobs))
+	for _, rf := range refs {
+		refd[rf.Key] = true
+	}
+	for _, k := range jobs {
+		refd[k] = true
+	}
 
 	for i, rf := range refs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if p := s.checkObject(ctx, rf.key, rf.size, rf.sha256, opts.SkipHashes); p != nil {
+		if p := s.checkObject(ctx, rf.Key, rf.Size, rf.SHA256, opts.SkipHashes); p != nil {
 			p.Detail += " (referenced by " + rf.owner + ")"
 			r.Problems = append(r.Problems, *p)
 		}

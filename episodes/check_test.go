@@ -11,6 +11,7 @@ import (
 )
 
 func TestCheckFindsEveryKindOfProblem(t *testing.T) {
+	t.Parallel()
 	recs := []string{
 		episodestest.Make(t, episodestest.Recording{Format: "mp3", Frequency: 400}),
 		episodestest.Make(t, episodestest.Recording{Format: "mp3", Frequency: 500}),

@@ -370,3 +370,43 @@ func (s *Service) forceClaim(ctx context.Context, show, slug, id string) (bool, 
 	}
 	return wrote, err
 }
+
+// sweepClaims removes the abandoned claims of the cached shows: claims of
+// a slug no cached episode holds, older than claimGrace and whose episode,
+// read from the store, does not hold the slug. It returns the keys
+// removed.
+func (s *Service) sweepClaims(ctx context.Context) ([]string, error) {
+	holders := slugHolders(s.cat)
+	var removed []string
+	var errs []error
+	for _, show := range slices.Sorted(maps.Keys(holders)) {
+		for info, err := range s.blobs.List(ctx, slugClaimsPrefix(show)) {
+			if err != nil {
+				errs = append(errs, fmt.Errorf("list the slug claims of %s: %w", show, err))
+				break
+			}
+			_, slug, ok := parseClaimKey(info.Key)
+			if !ok || len(holders[show][slug]) > 0 {
+				continue
+			}
+			var held slugClaim
+			if _, err := ReadDocument(ctx, s.blobs, info.Key, &held); err != nil {
+				if !errors.Is(err, ErrNotFound) {
+					errs = append(errs, err)
+				}
+				continue
+			}
+			abandoned, err := s.abandoned(ctx, show, slug, held)
+			if err == nil && abandoned {
+				err = s.blobs.Delete(ctx, info.Key)
+				if err == nil {
+					removed = append(removed, info.Key)
+				}
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("sweep the claim %s: %w", info.Key, err))
+			}
+		}
+	}
+	return removed, errors.Join(errs...)
+}

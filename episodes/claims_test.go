@@ -271,26 +271,10 @@ func TestImportedGUIDCreatedOnce(t *testing.T) {
 		newShow(t, first)
 		reps := replicas(t, blobs, 4, clock)
 		media := storeMedia(t, blobs, "lvel", fmt.Sprintf("guid-%d", mediaCount.Add(1)))
-		var wg sync.WaitGroup
-		errs := make([]error, len(reps))
-		for i, svc := range reps {
-			wg.Go(func() {
-				_, errs[i] = svc.CreateEpisode(t.Context(), &episodes.Episode{Show: "lvel", Title: "Épisode importé", GUID: "https://old.example.org/?p=12", Media: media})
-			})
-		}
-		wg.Wait()
-		ok := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				ok++
-			case !errors.Is(err, episodes.ErrGUIDTaken):
-				t.Errorf("loser: got %v, want ErrGUIDTaken", err)
-			}
-		}
-		if ok != 1 {
-			t.Errorf("%d creations succeeded, want 1", ok)
-		}
+		oneWins(t, reps, episodes.ErrGUIDTaken, func(svc *episodes.Service, _ int) error {
+			_, err := svc.CreateEpisode(t.Context(), &episodes.Episode{Show: "lvel", Title: "Épisode importé", GUID: "https://old.example.org/?p=12", Media: media})
+			return err
+		})
 		if _, err := first.Refresh(t.Context()); err != nil {
 			t.Fatal(err)
 		}
@@ -363,25 +347,66 @@ func TestEpisodesRevisionMatchesContent(t *testing.T) {
 func TestShowSlugUniqueAcrossReplicas(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		reps := replicas(t, blobs, 4, episodestest.NewClock())
-		var wg sync.WaitGroup
-		errs := make([]error, len(reps))
-		for i, svc := range reps {
-			wg.Go(func() {
-				_, errs[i] = svc.CreateShow(t.Context(), episodes.Show{Slug: "lvel", Title: fmt.Sprintf("Replica %d", i)}, "https://radio.picasoft.net/lvel/feed.xml")
-			})
+		oneWins(t, reps, episodes.ErrConflict, func(svc *episodes.Service, i int) error {
+			_, err := svc.CreateShow(t.Context(), episodes.Show{Slug: "lvel", Title: fmt.Sprintf("Replica %d", i)}, "https://radio.picasoft.net/lvel/feed.xml")
+			return err
+		})
+	})
+}
+
+// oneWins runs create on every replica at once and checks that exactly
+// one succeeds and the others fail with lost.
+func oneWins(t *testing.T, reps []*episodes.Service, lost error, create func(svc *episodes.Service, i int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, len(reps))
+	for i, svc := range reps {
+		wg.Go(func() { errs[i] = create(svc, i) })
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, lost):
+			t.Errorf("loser: got %v, want %v", err, lost)
 		}
-		wg.Wait()
-		ok := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				ok++
-			case !errors.Is(err, episodes.ErrConflict):
-				t.Errorf("loser: got %v, want ErrConflict", err)
-			}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d succeeded, want 1", won, len(reps))
+	}
+}
+
+// TestSweepRemovesAbandonedClaims: a claim left by a process that died
+// before writing its episode is swept once older than the grace, and a
+// claim whose episode holds the slug is kept.
+func TestSweepRemovesAbandonedClaims(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
+		clock := episodestest.NewClock()
+		svc := episodes.NewService(blobs, episodes.Options{Now: clock.Now})
+		newShow(t, svc)
+		kept := newEpisode(t, svc, blobs, "Communs")
+		claim := map[string]any{"version": 1, "episode": "0190dead-0000-7000-8000-000000000000", "created": clock.Now().UTC()}
+		if _, err := episodes.WriteDocument(t.Context(), blobs, "shows/lvel/slugs/mort.json", claim, ""); err != nil {
+			t.Fatal(err)
 		}
-		if ok != 1 {
-			t.Errorf("%d shows created, want 1", ok)
+		if _, err := svc.Sweep(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := claimOf(t, blobs, "lvel", "mort"); got == "" {
+			t.Errorf("a claim younger than the grace was swept")
+		}
+		clock.Add(5 * time.Minute)
+		removed, err := svc.Sweep(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(removed, []string{"shows/lvel/slugs/mort.json"}) {
+			t.Errorf("swept: got %v, want the abandoned claim only", removed)
+		}
+		if got := claimOf(t, blobs, "lvel", "communs"); got != kept.ID {
+			t.Errorf("claim of a held slug: got %q, want %s", got, kept.ID)
 		}
 	})
 }

@@ -25,8 +25,17 @@ var (
 )
 
 // FieldError is a validation failure of one field. It matches ErrInvalid.
+//
+// Reason is English, for logs and the API's "message"; what a person reads
+// is Key and Args translated where it is shown (the web's catalogue has a
+// French and an English text for every key).
 type FieldError struct {
-	Field  string // the JSON name of the field: "title", "publish_at"...
+	Field string // the JSON name of the field: "title", "publish_at"...
+	// Key names the rule the value broke, stable across versions:
+	// "text.too_long", "publish_at.past"... Several fields can share one.
+	Key string
+	// Args are the values the message names, in the order of Reason's.
+	Args   []any
 	Reason string // a sentence for the user, in English
 }
 
@@ -35,8 +44,14 @@ func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Re
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
 
-func invalid(field, format string, args ...any) error {
-	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+// Invalid makes the *FieldError of field breaking the rule key: the
+// English reason is format with args, which are also the message's Args.
+func Invalid(field, key, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Key: key, Args: args, Reason: fmt.Sprintf(format, args...)}
+}
+
+func invalid(field, key, format string, args ...any) error {
+	return Invalid(field, key, format, args...)
 }
 
 // DuplicateError reports that an upload is already the recording of an

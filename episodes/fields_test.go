@@ -9,6 +9,7 @@ import (
 )
 
 func TestFieldsFromTags(t *testing.T) {
+	t.Parallel()
 	paris := Paris() // embedded zone data: never missing
 	pic := &audio.Picture{MIMEType: "image/png", Data: []byte("x")}
 	tests := []struct {

@@ -3,6 +3,7 @@ package episodes
 import "testing"
 
 func TestPodcastGUID(t *testing.T) {
+	t.Parallel()
 	// The example of the podcast namespace's documentation.
 	const want = "917393e3-1b1e-5cef-ace4-edaa54e1f810"
 	for _, url := range []string{

@@ -15,18 +15,19 @@ import (
 const (
 	minShowArtwork = 1400
 	maxShowArtwork = 3000
-	maxImageBytes  = 10 << 20
+	// MaxImageBytes bounds an image (artwork) the catalog stores.
+	MaxImageBytes = 10 << 20
 )
 
 // describeImage checks that data is a JPEG or PNG image and describes it;
 // Key is left empty.
 func describeImage(data []byte) (*Image, error) {
-	if len(data) > maxImageBytes {
-		return nil, invalid("artwork", "the image is %d bytes, more than %d", len(data), maxImageBytes)
+	if len(data) > MaxImageBytes {
+		return nil, invalid("artwork", "image.too_large", "the image is %d bytes, more than %d", len(data), MaxImageBytes)
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil || (format != "jpeg" && format != "png") {
-		return nil, invalid("artwork", "the image is neither a JPEG nor a PNG")
+		return nil, invalid("artwork", "image.format", "the image is neither a JPEG nor a PNG")
 	}
 	sum := sha256.Sum256(data)
 	return &Image{
@@ -38,14 +39,22 @@ func describeImage(data []byte) (*Image, error) {
 	}, nil
 }
 
+// CheckImage refuses, with a *FieldError on artwork, bytes that are not a
+// JPEG or PNG image of at most MaxImageBytes: the artwork an episode may
+// carry.
+func CheckImage(data []byte) error {
+	_, err := describeImage(data)
+	return err
+}
+
 // checkShowArtwork applies the directories' rule for show artwork: a
 // square JPEG or PNG of 1400 to 3000 pixels a side.
 func checkShowArtwork(img *Image) error {
 	if img.Width != img.Height {
-		return invalid("artwork", "the image is %d×%d pixels: podcast apps want a square", img.Width, img.Height)
+		return invalid("artwork", "image.not_square", "the image is %d×%d pixels: podcast apps want a square", img.Width, img.Height)
 	}
 	if img.Width < minShowArtwork || img.Width > maxShowArtwork {
-		return invalid("artwork", "the image is %d pixels wide: podcast apps want %d to %d", img.Width, minShowArtwork, maxShowArtwork)
+		return invalid("artwork", "image.width", "the image is %d pixels wide: podcast apps want %d to %d", img.Width, minShowArtwork, maxShowArtwork)
 	}
 	return nil
 }

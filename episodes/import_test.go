@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ func pngBytes(t *testing.T, w, h int) []byte {
 }
 
 func TestIngestImportFields(t *testing.T) {
+	t.Parallel()
 	mp3 := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 3})
 	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		svc := episodes.NewService(blobs, episodes.Options{Now: episodestest.NewClock().Now, TempDir: t.TempDir()})
@@ -104,6 +106,7 @@ func TestIngestImportFields(t *testing.T) {
 }
 
 func TestIngestRefusesBadImportFields(t *testing.T) {
+	t.Parallel()
 	mp3 := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 2})
 	blobs := storagetest.Dir(t)
 	svc := episodes.NewService(blobs, episodes.Options{Now: episodestest.NewClock().Now, TempDir: t.TempDir()})
@@ -111,7 +114,10 @@ func TestIngestRefusesBadImportFields(t *testing.T) {
 	for name, up := range map[string]episodes.Upload{
 		"artwork":    {Artwork: []byte("GIF89a not a png")},
 		"transcript": {Transcript: &episodes.TranscriptFile{Data: []byte("x"), Type: "application/pdf"}},
+		// HTML served from the site's origin would be a page of the site.
+		"transcript ": {Transcript: &episodes.TranscriptFile{Data: []byte("<script>alert(1)</script>"), Type: "text/html; charset=utf-8"}},
 	} {
+		name = strings.TrimSpace(name)
 		up.Show, up.Body = "lvel", open(t, mp3)
 		_, err := svc.Ingest(t.Context(), up)
 		var fe *episodes.FieldError

@@ -24,6 +24,7 @@ func (c *countingGets) Get(ctx context.Context, key string, offset, length int64
 }
 
 func TestIndexSpeedsUpColdLoadAndNeverLies(t *testing.T) {
+	t.Parallel()
 	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		ctx := t.Context()
 		a := episodes.NewService(blobs, episodes.Options{})

@@ -215,7 +215,7 @@ func (s *Service) RetryJob(ctx context.Context, show, id string) (*Episode, erro
 		return nil, fmt.Errorf("episode %s of show %q: %w", id, show, ErrNotFound)
 	}
 	if cur.Pending == nil || cur.Pending.Failure == nil {
-		return nil, invalid("status", "only an episode whose processing failed can be retried")
+		return nil, invalid("status", "status.not_failed", "only an episode whose processing failed can be retried")
 	}
 	next := cur.clone()
 	next.Pending.Failure = nil

@@ -74,7 +74,7 @@ func ParseSkipDates(text string) ([]string, error) {
 	for _, f := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
 		d, err := time.Parse(DateLayout, f)
 		if err != nil {
-			return nil, invalid("live.skip_dates", "%q is not a date such as 2020-12-25", f)
+			return nil, invalid("live.skip_dates", "date.malformed", "%q is not a date such as 2020-12-25", f)
 		}
 		out = append(out, d.Format(DateLayout))
 	}
@@ -84,33 +84,33 @@ func ParseSkipDates(text string) ([]string, error) {
 
 func (l *Live) validate(slot *AirSlot) error {
 	if slot == nil {
-		return invalid("live", "a live stream needs the air day and time")
+		return invalid("live", "live.no_air_slot", "a live stream needs the air day and time")
 	}
 	u, err := url.Parse(l.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return invalid("live.url", "%q is not an http or https address of a stream", l.URL)
+		return invalid("live.url", "live.url", "%q is not an http or https address of a stream", l.URL)
 	}
 	if len(l.URL) > 2000 {
-		return invalid("live.url", "the address is longer than 2000 characters")
+		return invalid("live.url", "live.url_too_long", "the address is longer than 2000 characters")
 	}
 	if l.Type != "" {
 		mt, _, err := mime.ParseMediaType(l.Type)
 		if err != nil || mt != l.Type || !strings.HasPrefix(mt, "audio/") && !strings.HasPrefix(mt, "video/") && mt != "application/ogg" {
-			return invalid("live.type", "%q is not an audio MIME type such as audio/mpeg", l.Type)
+			return invalid("live.type", "live.type", "%q is not an audio MIME type such as audio/mpeg", l.Type)
 		}
 	}
 	if l.Minutes < 0 || l.Minutes > MaxLiveMinutes {
-		return invalid("live.minutes", "the slot lasts %d minutes: give 1 to %d", l.Minutes, MaxLiveMinutes)
+		return invalid("live.minutes", "live.minutes", "the slot lasts %d minutes: give 1 to %d", l.Minutes, MaxLiveMinutes)
 	}
 	if len(l.Skip) > MaxSkipDates {
-		return invalid("live.skip_dates", "%d dates: at most %d", len(l.Skip), MaxSkipDates)
+		return invalid("live.skip_dates", "live.skip_dates.too_many", "%d dates: at most %d", len(l.Skip), MaxSkipDates)
 	}
 	for i, d := range l.Skip {
 		if t, err := time.Parse(DateLayout, d); err != nil || t.Format(DateLayout) != d {
-			return invalid("live.skip_dates", "%q is not a date such as 2020-12-25", d)
+			return invalid("live.skip_dates", "date.malformed", "%q is not a date such as 2020-12-25", d)
 		}
 		if i > 0 && l.Skip[i-1] >= d {
-			return invalid("live.skip_dates", "the dates are not sorted without repeats")
+			return invalid("live.skip_dates", "live.skip_dates.order", "the dates are not sorted without repeats")
 		}
 	}
 	return nil
@@ -118,11 +118,14 @@ func (l *Live) validate(slot *AirSlot) error {
 
 // ---- The air slot ----
 
-var weekdayNames = map[string]time.Weekday{
-	"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday,
-	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
-	"dimanche": time.Sunday, "lundi": time.Monday, "mardi": time.Tuesday, "mercredi": time.Wednesday,
-	"jeudi": time.Thursday, "vendredi": time.Friday, "samedi": time.Saturday,
+// weekdayNamed reads a day's name in English or French, in any case.
+func weekdayNamed(name string) (time.Weekday, bool) {
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if strings.EqualFold(name, d.String()) || strings.EqualFold(name, FrenchWeekday(d)) {
+			return d, true
+		}
+	}
+	return 0, false
 }
 
 // ParseAirSlot reads an air day and time as people type them: the day
@@ -132,11 +135,11 @@ var weekdayNames = map[string]time.Weekday{
 // air_slot.
 func ParseAirSlot(day, clock string) (AirSlot, error) {
 	day = strings.ToLower(strings.TrimSpace(day))
-	d, ok := weekdayNames[day]
+	d, ok := weekdayNamed(day)
 	if !ok {
 		n, err := strconv.Atoi(day)
 		if err != nil || n < 0 || n > 6 {
-			return AirSlot{}, invalid("air_slot", "%q is not a weekday such as friday or vendredi", day)
+			return AirSlot{}, invalid("air_slot", "weekday.malformed", "%q is not a weekday such as friday or vendredi", day)
 		}
 		d = time.Weekday(n)
 	}
@@ -147,7 +150,7 @@ func ParseAirSlot(day, clock string) (AirSlot, error) {
 	hour, err1 := strconv.Atoi(h)
 	minute, err2 := strconv.Atoi(m)
 	if !ok || err1 != nil || err2 != nil || len(m) != 2 || hour < 0 || hour > 23 || minute < 0 || minute > 59 {
-		return AirSlot{}, invalid("air_slot", "%q is not a time such as 09:30", clock)
+		return AirSlot{}, invalid("air_slot", "clock.malformed", "%q is not a time such as 09:30", clock)
 	}
 	return AirSlot{Weekday: d, Hour: hour, Minute: minute, Location: "Europe/Paris"}, nil
 }
@@ -166,13 +169,15 @@ func (a *AirSlot) Zone() *time.Location {
 	return Paris()
 }
 
-func (a *AirSlot) validate() error {
+// Validate refuses, with a *FieldError on air_slot, a day or time out
+// of range or an unknown time zone.
+func (a *AirSlot) Validate() error {
 	if a.Weekday < time.Sunday || a.Weekday > time.Saturday || a.Hour < 0 || a.Hour > 23 || a.Minute < 0 || a.Minute > 59 {
-		return invalid("air_slot", "the day or time is out of range")
+		return invalid("air_slot", "air_slot.range", "the day or time is out of range")
 	}
 	if a.Location != "" {
 		if _, err := time.LoadLocation(a.Location); err != nil {
-			return invalid("air_slot.location", "%q is not a time zone such as Europe/Paris", a.Location)
+			return invalid("air_slot.location", "time_zone.unknown", "%q is not a time zone such as Europe/Paris", a.Location)
 		}
 	}
 	return nil
@@ -200,7 +205,7 @@ func (b Broadcast) Date() string { return b.Start.Format(DateLayout) }
 // the search (a year plus the skipped dates) is skipped; next likewise.
 func (sh *Show) Broadcasts(t time.Time) (last, next Broadcast, ok bool) {
 	a := sh.AirSlot
-	if a == nil || a.validate() != nil {
+	if a == nil || a.Validate() != nil {
 		return Broadcast{}, Broadcast{}, false
 	}
 	loc := a.Zone()

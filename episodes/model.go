@@ -281,7 +281,7 @@ type Chapter struct {
 // Transcript is a stored transcript of an episode (podcast:transcript).
 type Transcript struct {
 	Key      string `json:"key"`
-	Type     string `json:"type"` // text/vtt, application/x-subrip, text/html...
+	Type     string `json:"type"` // text/vtt, application/x-subrip, application/json, text/plain
 	Language string `json:"language,omitempty"`
 }
 

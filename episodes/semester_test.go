@@ -24,6 +24,7 @@ func mustSemester(t *testing.T, code string) Semester {
 }
 
 func TestSemesterOf(t *testing.T) {
+	t.Parallel()
 	utc := func(year int, month time.Month, day, hour, min int) time.Time {
 		return time.Date(year, month, day, hour, min, 0, 0, time.UTC)
 	}
@@ -86,6 +87,7 @@ func TestSemesterOf(t *testing.T) {
 }
 
 func TestSemesterBounds(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		code       string
 		start, end time.Time
@@ -124,6 +126,7 @@ func TestSemesterBounds(t *testing.T) {
 }
 
 func TestParseSemester(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		code string
 		want Semester
@@ -162,6 +165,7 @@ func TestParseSemester(t *testing.T) {
 }
 
 func TestParseSemesterBad(t *testing.T) {
+	t.Parallel()
 	for _, code := range []string{
 		"", " ", "X20", "A", "P", "A2", "A202", "A20201", "20", "2020", "AA20",
 		"A-1", "A+20", "A 20", "A2O", "P２１", "É20", "automne 2020", "A20 P21",
@@ -192,6 +196,7 @@ func TestParseSemesterBad(t *testing.T) {
 }
 
 func TestSemesterNextPrev(t *testing.T) {
+	t.Parallel()
 	s := mustSemester(t, "A19")
 	want0 := s
 	want := []string{"A19", "P20", "A20", "P21", "A21", "P22"}
@@ -226,6 +231,7 @@ func TestSemesterNextPrev(t *testing.T) {
 }
 
 func TestSemesterZero(t *testing.T) {
+	t.Parallel()
 	var z Semester
 	if !z.IsZero() || z.String() != "" || z.Name("fr") != "" {
 		t.Errorf("zero Semester: IsZero %v, String %q, Name %q", z.IsZero(), z.String(), z.Name("fr"))
@@ -248,6 +254,7 @@ func TestSemesterZero(t *testing.T) {
 }
 
 func TestSemesterName(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		code, lang, want string
 	}{
@@ -268,6 +275,7 @@ func TestSemesterName(t *testing.T) {
 }
 
 func TestSemesterText(t *testing.T) {
+	t.Parallel()
 	var v struct {
 		Season Semester `json:"season"`
 	}
@@ -297,6 +305,7 @@ func TestSemesterText(t *testing.T) {
 }
 
 func TestAiredDate(t *testing.T) {
+	t.Parallel()
 	aired := paris(t, 2021, time.January, 31, 23, 30, 0, 0)
 	published := paris(t, 2021, time.February, 3, 9, 0, 0, 0)
 	tests := []struct {
@@ -317,6 +326,7 @@ func TestAiredDate(t *testing.T) {
 }
 
 func TestInSemester(t *testing.T) {
+	t.Parallel()
 	at := func(month time.Month, day, hour, min int) time.Time {
 		return paris(t, 2021, month, day, hour, min, 0, 0)
 	}

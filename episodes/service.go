@@ -41,6 +41,10 @@ type Options struct {
 	// JobScanInterval is how often RunJobs looks for jobs to run; 2 s
 	// when zero.
 	JobScanInterval time.Duration
+	// MaxDuration is the longest recording accepted
+	// (ANTENNE_MAX_DURATION); DefaultMaxDuration when zero. A longer one
+	// is refused before any transcoding.
+	MaxDuration time.Duration
 	// OrphanAge is how old an unreferenced object must be before a sweep
 	// removes it, so that uploads in progress on other replicas are left
 	// alone; 1 h when zero.
@@ -192,16 +196,10 @@ func (s *Service) Show(slug string) (*Show, error) {
 // guid). It fails with ErrConflict when the slug is taken.
 func (s *Service) CreateShow(ctx context.Context, sh Show, feedURL string) (*Show, error) {
 	now := s.opts.Now().UTC()
-	sh.Version = DocumentVersion
-	sh.Language = cmp.Or(sh.Language, "fr")
-	sh.Type = cmp.Or(sh.Type, Episodic)
-	sh.License = cmp.Or(sh.License, "CC BY-SA 4.0")
-	if sh.LicenseURL == "" && sh.License == "CC BY-SA 4.0" {
-		sh.LicenseURL = "https://creativecommons.org/licenses/by-sa/4.0/"
-	}
+	sh.withDefaults()
 	if sh.GUID == "" {
 		if feedURL == "" {
-			return nil, invalid("guid", "the feed URL is needed to compute the podcast GUID")
+			return nil, invalid("guid", "guid.no_feed_url", "the feed URL is needed to compute the podcast GUID")
 		}
 		sh.GUID = PodcastGUID(feedURL)
 	}
@@ -219,6 +217,32 @@ func (s *Service) CreateShow(ctx context.Context, sh Show, feedURL string) (*Sho
 	sh.Revision = ""
 	s.cat.setShow(sh.clone(), etag)
 	return s.Show(sh.Slug)
+}
+
+// withDefaults sets what CreateShow fills in: version, language, type,
+// license.
+func (sh *Show) withDefaults() {
+	sh.Version = DocumentVersion
+	sh.Language = cmp.Or(sh.Language, "fr")
+	sh.Type = cmp.Or(sh.Type, Episodic)
+	sh.License = cmp.Or(sh.License, "CC BY-SA 4.0")
+	if sh.LicenseURL == "" && sh.License == "CC BY-SA 4.0" {
+		sh.LicenseURL = "https://creativecommons.org/licenses/by-sa/4.0/"
+	}
+}
+
+// CheckNewShow tells, without storing anything, whether CreateShow would
+// accept sh: the same defaults and validation (*FieldError), and
+// ErrConflict when the slug is taken as far as this replica knows.
+func (s *Service) CheckNewShow(sh Show) error {
+	sh.withDefaults()
+	if err := sh.validate(); err != nil {
+		return err
+	}
+	if _, _, ok := s.cat.show(sh.Slug); ok {
+		return fmt.Errorf("show %q already exists: %w", sh.Slug, ErrConflict)
+	}
+	return nil
 }
 
 // UpdateShow applies edit to the show and stores it. revision is the
@@ -254,17 +278,22 @@ func (s *Service) UpdateShow(ctx context.Context, slug, revision string, edit fu
 func (sh *Show) validate() error {
 	switch {
 	case !validSlug(sh.Slug):
-		return invalid("slug", "%q is not a slug: use lowercase letters, digits and single hyphens, like la-voix-est-libre", sh.Slug)
+		return invalid("slug", "slug.malformed", "%q is not a slug: use lowercase letters, digits and single hyphens, like la-voix-est-libre", sh.Slug)
 	case reservedShowSlugs[sh.Slug]:
-		return invalid("slug", "%q is reserved for antenne's own pages: choose another", sh.Slug)
+		return invalid("slug", "slug.reserved", "%q is reserved for antenne's own pages: choose another", sh.Slug)
 	case strings.TrimSpace(sh.Title) == "":
-		return invalid("title", "the title is empty")
-	case sh.Type != Episodic && sh.Type != Serial:
-		return invalid("type", "%q is neither episodic nor serial", sh.Type)
-	case sh.Owner.Email != "" && !validEmail(sh.Owner.Email):
-		return invalid("owner.email", "%q is not an e-mail address", sh.Owner.Email)
-	case sh.Language == "" || len(sh.Language) > 35:
-		return invalid("language", "%q is not a language code such as fr or en", sh.Language)
+		return invalid("title", "title.empty", "the title is empty")
+	}
+	if err := CheckShowType(sh.Type); err != nil {
+		return err
+	}
+	if sh.Owner.Email != "" {
+		if err := CheckEmail("owner.email", sh.Owner.Email); err != nil {
+			return err
+		}
+	}
+	if err := CheckLanguage("language", sh.Language); err != nil {
+		return err
 	}
 	for _, c := range sh.Categories {
 		if err := checkCategory(c); err != nil {
@@ -272,15 +301,15 @@ func (sh *Show) validate() error {
 		}
 	}
 	if len(sh.Hashtags) > maxHashtags {
-		return invalid("hashtags", "%d hashtags, more than %d", len(sh.Hashtags), maxHashtags)
+		return invalid("hashtags", "hashtags.too_many", "%d hashtags, more than %d", len(sh.Hashtags), maxHashtags)
 	}
 	for _, t := range sh.Hashtags {
 		if !validHashtag(t) {
-			return invalid("hashtags", "%q is not a hashtag: use letters, digits and _, without #, up to 50 characters", t)
+			return invalid("hashtags", "hashtags.malformed", "%q is not a hashtag: use letters, digits and _, without #, up to 50 characters", t)
 		}
 	}
 	if sh.AirSlot != nil {
-		if err := sh.AirSlot.validate(); err != nil {
+		if err := sh.AirSlot.Validate(); err != nil {
 			return err
 		}
 	}
@@ -290,6 +319,42 @@ func (sh *Show) validate() error {
 		}
 	}
 	return CheckText("title", sh.Title, 255)
+}
+
+// CheckEmail refuses, with a *FieldError on field, what is not a bare
+// e-mail address (alice@example.org, without a name or brackets).
+func CheckEmail(field, addr string) error {
+	if a, err := mail.ParseAddress(addr); err != nil || a.Address != addr {
+		return invalid(field, "email.malformed", "%q is not an e-mail address", addr)
+	}
+	return nil
+}
+
+// CheckShowType refuses, with a *FieldError on type, a show type other
+// than episodic or serial.
+func CheckShowType(t ShowType) error {
+	if t != Episodic && t != Serial {
+		return invalid("type", "show_type.unknown", "%q is neither episodic nor serial", t)
+	}
+	return nil
+}
+
+// CheckEpisodeType refuses, with a *FieldError on type, an episode type
+// other than full, trailer or bonus.
+func CheckEpisodeType(t EpisodeType) error {
+	if t != Full && t != Trailer && t != Bonus {
+		return invalid("type", "episode_type.unknown", "%q is not full, trailer or bonus", t)
+	}
+	return nil
+}
+
+// CheckLanguage refuses, with a *FieldError on field, an empty or
+// overlong language code (fr, en, fr-FR).
+func CheckLanguage(field, lang string) error {
+	if lang == "" || len(lang) > 35 {
+		return invalid(field, "language.malformed", "%q is not a language code such as fr or en", lang)
+	}
+	return nil
 }
 
 // maxHashtags bounds a show's hashtags: a post with more reads as spam.
@@ -314,19 +379,14 @@ func validHashtag(t string) bool {
 	return letter
 }
 
-func validEmail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s
-}
-
 // CheckText refuses text longer than max runes or that is not UTF-8, with
 // a *FieldError naming field.
 func CheckText(field, s string, max int) error {
 	if !utf8.ValidString(s) {
-		return invalid(field, "the text is not valid UTF-8")
+		return invalid(field, "text.not_utf8", "the text is not valid UTF-8")
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		return invalid(field, "the text has %d characters, more than %d", n, max)
+		return invalid(field, "text.too_long", "the text has %d characters, more than %d", n, max)
 	}
 	return nil
 }
@@ -577,8 +637,8 @@ func (s *Service) Publish(ctx context.Context, show, id, revision string) (*Epis
 // Schedule sets the episode to publish by itself at the given time, which
 // must be in the future.
 func (s *Service) Schedule(ctx context.Context, show, id, revision string, at time.Time) (*Episode, error) {
-	if !at.After(s.opts.Now()) {
-		return nil, invalid("publish_at", "%s is not in the future", at.Format(time.RFC3339))
+	if err := checkFuture(at, s.opts.Now()); err != nil {
+		return nil, err
 	}
 	return s.UpdateEpisode(ctx, show, id, revision, func(e *Episode) error {
 		e.PublishAt = at.UTC().Truncate(time.Second)
@@ -646,20 +706,48 @@ func (s *Service) deleteUnreferenced(ctx context.Context, keys []string) error {
 	return nil
 }
 
-// objectKeys lists the keys of the objects the episode points to.
-func (e *Episode) objectKeys() []string {
-	var keys []string
+// ObjectRef is an object of the store that a show or an episode points
+// to, with what its document records of it.
+type ObjectRef struct {
+	Key    string
+	Size   int64  // -1 when the document does not record it
+	SHA256 string // hex; empty when the document does not record it
+}
+
+// Objects lists the objects the episode points to: its media, the
+// original upload, its artwork and its transcript, in this order, those
+// it has. Deleting, sweeping, checking and serving an episode all go by
+// this list.
+func (e *Episode) Objects() []ObjectRef {
+	var refs []ObjectRef
 	if e.Media.Key != "" {
-		keys = append(keys, e.Media.Key)
+		refs = append(refs, ObjectRef{e.Media.Key, e.Media.Size, e.Media.SHA256})
 	}
 	if e.Original != nil && e.Original.Key != "" {
-		keys = append(keys, e.Original.Key)
+		refs = append(refs, ObjectRef{e.Original.Key, e.Original.Size, e.Original.SHA256})
 	}
 	if e.Artwork != nil && e.Artwork.Key != "" {
-		keys = append(keys, e.Artwork.Key)
+		refs = append(refs, ObjectRef{e.Artwork.Key, e.Artwork.Size, e.Artwork.SHA256})
 	}
 	if e.Transcript != nil && e.Transcript.Key != "" {
-		keys = append(keys, e.Transcript.Key)
+		refs = append(refs, ObjectRef{e.Transcript.Key, -1, ""})
+	}
+	return refs
+}
+
+// Objects lists the objects the show itself points to: its artwork.
+func (sh *Show) Objects() []ObjectRef {
+	if sh.Artwork == nil || sh.Artwork.Key == "" {
+		return nil
+	}
+	return []ObjectRef{{sh.Artwork.Key, sh.Artwork.Size, sh.Artwork.SHA256}}
+}
+
+// objectKeys lists the keys of Objects.
+func (e *Episode) objectKeys() []string {
+	var keys []string
+	for _, o := range e.Objects() {
+		keys = append(keys, o.Key)
 	}
 	if e.Pending != nil {
 		keys = append(keys, jobKey(e.Show, e.ID))
@@ -680,28 +768,28 @@ func (e *Episode) normalize() {
 func (e *Episode) validate() error {
 	switch {
 	case strings.TrimSpace(e.Title) == "":
-		return invalid("title", "the title is empty")
+		return invalid("title", "title.empty", "the title is empty")
 	case !validSlug(e.Slug):
-		return invalid("slug", "%q is not a slug: use lowercase letters, digits and single hyphens", e.Slug)
-	case e.Type != Full && e.Type != Trailer && e.Type != Bonus:
-		return invalid("type", "%q is not full, trailer or bonus", e.Type)
+		return invalid("slug", "slug.malformed", "%q is not a slug: use lowercase letters, digits and single hyphens, like la-voix-est-libre", e.Slug)
+	case CheckEpisodeType(e.Type) != nil:
+		return CheckEpisodeType(e.Type)
 	case e.Season < 0:
-		return invalid("season", "the season number is negative")
+		return invalid("season", "season.negative", "the season number is negative")
 	case e.Number < 0:
-		return invalid("number", "the episode number is negative")
+		return invalid("number", "number.negative", "the episode number is negative")
 	case e.Pending == nil && (e.Media.Key == "" || e.Media.Size <= 0 || e.Media.Type == ""):
-		return invalid("media", "the episode has no recording")
+		return invalid("media", "media.missing", "the episode has no recording")
 	case e.Pending != nil && (e.Original == nil || e.Original.Key == ""):
-		return invalid("original", "the episode waits for a recording that is not stored")
+		return invalid("original", "media.missing", "the episode waits for a recording that is not stored")
 	}
 	for _, p := range e.Persons {
 		if strings.TrimSpace(p.Name) == "" {
-			return invalid("persons", "a person has no name")
+			return invalid("persons", "person.no_name", "a person has no name")
 		}
 	}
 	for i, c := range e.Chapters {
 		if c.Start < 0 || (i > 0 && c.Start < e.Chapters[i-1].Start) {
-			return invalid("chapters", "chapter %d starts before the previous one", i+1)
+			return invalid("chapters", "chapters.order", "chapter %d starts before the previous one", i+1)
 		}
 	}
 	if err := CheckText("title", e.Title, 255); err != nil {

@@ -60,6 +60,7 @@ func newEpisode(t *testing.T, svc *episodes.Service, blobs storagetest.Store, ti
 }
 
 func TestShowDefaultsAndGUID(t *testing.T) {
+	t.Parallel()
 	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		svc := episodes.NewService(blobs, episodes.Options{Now: episodestest.NewClock().Now})
 		sh := newShow(t, svc)
@@ -101,6 +102,7 @@ func TestShowDefaultsAndGUID(t *testing.T) {
 }
 
 func TestShowValidation(t *testing.T) {
+	t.Parallel()
 	friday := &episodes.AirSlot{Weekday: time.Friday, Hour: 9, Minute: 30}
 	svc := episodes.NewService(storagetest.Dir(t), episodes.Options{})
 	tests := []struct {
@@ -139,6 +141,7 @@ func TestShowValidation(t *testing.T) {
 }
 
 func TestEpisodeLifecycle(t *testing.T) {
+	t.Parallel()
 	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		clk := episodestest.NewClock()
 		svc := episodes.NewService(blobs, episodes.Options{Now: clk.Now})
@@ -224,6 +227,7 @@ func TestEpisodeLifecycle(t *testing.T) {
 }
 
 func TestEpisodeEditKeepsIdentity(t *testing.T) {
+	t.Parallel()
 	blobs := storagetest.Dir(t)
 	svc := episodes.NewService(blobs, episodes.Options{Now: episodestest.NewClock().Now})
 	newShow(t, svc)
@@ -259,6 +263,7 @@ func TestEpisodeEditKeepsIdentity(t *testing.T) {
 // the other sees after a refresh, and concurrent edits through both lose
 // nothing: each one either lands or gets ErrConflict.
 func TestTwoServicesOneBucket(t *testing.T) {
+	t.Parallel()
 	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		ctx := t.Context()
 		a := episodes.NewService(blobs, episodes.Options{})
@@ -336,6 +341,7 @@ func TestTwoServicesOneBucket(t *testing.T) {
 }
 
 func TestRefreshSeesDeletesAndKeepsLocalWrites(t *testing.T) {
+	t.Parallel()
 	blobs := storagetest.Dir(t)
 	ctx := t.Context()
 	a := episodes.NewService(blobs, episodes.Options{})
@@ -365,6 +371,7 @@ func TestRefreshSeesDeletesAndKeepsLocalWrites(t *testing.T) {
 }
 
 func TestCorruptDocumentDoesNotBlockLoad(t *testing.T) {
+	t.Parallel()
 	blobs := storagetest.Dir(t)
 	ctx := t.Context()
 	a := episodes.NewService(blobs, episodes.Options{})
@@ -385,6 +392,7 @@ func TestCorruptDocumentDoesNotBlockLoad(t *testing.T) {
 }
 
 func TestSweepRemovesOnlyOldOrphans(t *testing.T) {
+	t.Parallel()
 	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		ctx := t.Context()
 		clk := episodestest.NewClock(time.Now())
@@ -419,6 +427,7 @@ func TestSweepRemovesOnlyOldOrphans(t *testing.T) {
 }
 
 func TestSweepSeesOtherReplicasDocuments(t *testing.T) {
+	t.Parallel()
 	blobs := storagetest.Dir(t)
 	ctx := t.Context()
 	clk := episodestest.NewClock(time.Now())
@@ -441,6 +450,7 @@ func TestSweepSeesOtherReplicasDocuments(t *testing.T) {
 // TestDeleteKeepsSharedObjects: artwork is content-addressed, so episodes
 // cut from one template share it; deleting one keeps it for the other.
 func TestDeleteKeepsSharedObjects(t *testing.T) {
+	t.Parallel()
 	blobs := storagetest.Dir(t)
 	ctx := t.Context()
 	svc := episodes.NewService(blobs, episodes.Options{})
@@ -479,6 +489,7 @@ func TestDeleteKeepsSharedObjects(t *testing.T) {
 // TestRunSeesOtherReplicaWithin10s: the refresh loop alone brings in an
 // episode another replica created, within the 10 s the issue allows.
 func TestRunSeesOtherReplicaWithin10s(t *testing.T) {
+	t.Parallel()
 	blobs := storagetest.S3(t)
 	a := episodes.NewService(blobs, episodes.Options{})
 	b := episodes.NewService(blobs, episodes.Options{RefreshInterval: 2 * time.Second})

@@ -56,7 +56,9 @@ func isSlugText(s string) bool {
 // Slugs the web routes use for themselves: a show or an episode with one
 // of them would be hidden by the route.
 var (
-	reservedShowSlugs    = map[string]bool{"static": true, "studio": true, "api": true, "healthz": true, "readyz": true, "metrics": true, "ap": true, "nodeinfo": true}
+	// Show slugs that name antenne's own routes: /<show>/ and /studio/<show>/.
+	reservedShowSlugs = map[string]bool{"static": true, "studio": true, "api": true, "healthz": true, "readyz": true, "metrics": true, "ap": true, "nodeinfo": true,
+		"hosts": true, "account": true, "setup": true, "login": true, "logout": true}
 	reservedEpisodeSlugs = map[string]bool{"media": true, "originals": true, "images": true, "transcripts": true, "seasons": true, "feed": true}
 )
 

@@ -3,6 +3,7 @@ package episodes
 import "testing"
 
 func TestSlugify(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"La Voix est Libre", "la-voix-est-libre"},
 		{"Été 2021 : l'œuvre libre !", "ete-2021-l-oeuvre-libre"},

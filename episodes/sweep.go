@@ -10,8 +10,9 @@ import (
 // Sweep removes the objects under shows/ that no document references and
 // that are older than OrphanAge: what a failed upload, an interrupted
 // process or a failed delete left behind. Younger objects may belong to an
-// upload in progress, possibly on another replica, and are kept. It
-// returns the keys removed.
+// upload in progress, possibly on another replica, and are kept. It also
+// removes the abandoned slug claims (claims.go). It returns the keys
+// removed.
 func (s *Service) Sweep(ctx context.Context) ([]string, error) {
 	// Reload first: an object referenced by a document another replica
 	// wrote since the last refresh must not be taken for an orphan.
@@ -38,7 +39,8 @@ func (s *Service) Sweep(ctx context.Context) ([]string, error) {
 		}
 		removed = append(removed, info.Key)
 	}
-	return removed, errors.Join(errs...)
+	released, err := s.sweepClaims(ctx)
+	return append(removed, released...), errors.Join(append(errs, err)...)
 }
 
 // objectDirs are the folders of a show that hold objects documents point
@@ -66,18 +68,18 @@ func (s *Service) referencedKeys() map[string]bool {
 	s.cat.mu.RLock()
 	defer s.cat.mu.RUnlock()
 	for _, st := range s.cat.shows {
-		if a := st.show.doc.Artwork; a != nil {
-			refs[a.Key] = true
+		for _, o := range st.show.doc.Objects() {
+			refs[o.Key] = true
 		}
 		for _, e := range st.episodes {
-			for _, k := range e.doc.objectKeys() {
-				refs[k] = true
+			for _, o := range e.doc.Objects() {
+				refs[o.Key] = true
 			}
 		}
 	}
 	for _, e := range s.cat.orphans {
-		for _, k := range e.doc.objectKeys() {
-			refs[k] = true
+		for _, o := range e.doc.Objects() {
+			refs[o.Key] = true
 		}
 	}
 	return refs

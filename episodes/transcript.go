@@ -229,8 +229,10 @@ func (s *Service) SetTranscript(ctx context.Context, show, id, revision string, 
 			tf.Language = sh.Language
 		}
 	}
-	if len(tf.Language) > 35 {
-		return nil, invalid("transcript.language", "%q is not a language code such as fr or en", tf.Language)
+	if tf.Language != "" {
+		if err := CheckLanguage("transcript.language", tf.Language); err != nil {
+			return nil, err
+		}
 	}
 	tf.Type = typ
 	t, err := s.storeTranscript(ctx, show, &tf)

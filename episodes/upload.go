@@ -73,21 +73,29 @@ type Upload struct {
 // TranscriptFile is a transcript to store with an upload.
 type TranscriptFile struct {
 	Data     []byte
-	Type     string // text/vtt, application/x-subrip, application/json, text/html, text/plain
+	Type     string // text/vtt, application/x-subrip, application/json, text/plain
 	Language string
 }
 
 // MaxTranscriptBytes bounds a stored transcript (10 MiB).
 const MaxTranscriptBytes = 10 << 20
 
-// transcriptExts are the transcript types stored, with their extension.
+// transcriptExts are the transcript types stored, with their extension:
+// the text types podcast apps read. HTML is not one: served from the
+// site's origin it would be a page of someone else's making.
 var transcriptExts = map[string]string{
 	"text/vtt":             ".vtt",
 	"application/x-subrip": ".srt",
 	"application/srt":      ".srt",
 	"application/json":     ".json",
-	"text/html":            ".html",
 	"text/plain":           ".txt",
+}
+
+// IsTranscriptType reports whether t (a media type, without parameters)
+// is a type transcripts are stored and served as.
+func IsTranscriptType(t string) bool {
+	_, ok := transcriptExts[t]
+	return ok
 }
 
 // Stages reported to Upload.Progress.
@@ -284,6 +292,37 @@ type Transcoder interface {
 	Prepare(ctx context.Context, path, dir string, progress func(done float64)) (*audio.Prepared, error)
 }
 
+// DefaultMaxDuration is Options.MaxDuration when zero.
+const DefaultMaxDuration = 4 * time.Hour
+
+// checkDuration refuses, from its headers and before any transcoding, a
+// recording longer than Options.MaxDuration: the work an upload makes is
+// bounded by its audio, not only by its bytes. A file that cannot be read
+// passes: the Transcoder says why.
+func (s *Service) checkDuration(ctx context.Context, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("check duration: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("check duration: %w", err)
+	}
+	p, err := audio.ProbeReader(audio.ReaderAtWithContext(ctx, f), st.Size())
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return nil
+	}
+	if max := cmp.Or(s.opts.MaxDuration, DefaultMaxDuration); p.Duration > max {
+		return invalid("recording", "recording.too_long", "the recording lasts %s, more than the %s allowed (ANTENNE_MAX_DURATION)",
+			p.Duration.Round(time.Second), max)
+	}
+	return nil
+}
+
 // recording is an upload made podcast-ready.
 type recording struct {
 	prep *audio.Prepared
@@ -294,6 +333,9 @@ func (s *Service) prepare(ctx context.Context, path, work string, up Upload) (*r
 	var progress func(float64)
 	if up.Progress != nil {
 		progress = func(done float64) { up.Progress(StageTranscode, done) }
+	}
+	if err := s.checkDuration(ctx, path); err != nil {
+		return nil, err
 	}
 	prep, err := s.opts.Transcoder.Prepare(ctx, path, work, progress)
 	if err != nil {
@@ -400,11 +442,11 @@ func (s *Service) storeTranscript(ctx context.Context, show string, tf *Transcri
 	ext, ok := transcriptExts[typ]
 	switch {
 	case !ok:
-		return nil, invalid("transcript", "%q is not a transcript type (WebVTT, SRT, JSON, HTML or text)", tf.Type)
+		return nil, invalid("transcript", "transcript.type", "%q is not a transcript type (WebVTT, SRT, JSON or text)", tf.Type)
 	case len(tf.Data) == 0:
-		return nil, invalid("transcript", "the transcript is empty")
+		return nil, invalid("transcript", "transcript.empty", "the transcript is empty")
 	case len(tf.Data) > MaxTranscriptBytes:
-		return nil, invalid("transcript", "the transcript is %d bytes, more than %d", len(tf.Data), MaxTranscriptBytes)
+		return nil, invalid("transcript", "transcript.too_large", "the transcript is %d bytes, more than %d", len(tf.Data), MaxTranscriptBytes)
 	}
 	sum := sha256.Sum256(tf.Data)
 	t := &Transcript{

@@ -39,6 +39,7 @@ func keysUnder(t *testing.T, blobs storagetest.Store, prefix string) []string {
 }
 
 func TestIngestMP3(t *testing.T) {
+	t.Parallel()
 	mp3 := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 4, Tags: map[string]string{
 		"title": "Les logiciels libres", "date": "2020-10-02", "comment": "Avec **Alice**", "track": "7",
 	}})
@@ -112,6 +113,7 @@ func TestIngestMP3(t *testing.T) {
 }
 
 func TestIngestRefusesNonAudioAndStoresNothing(t *testing.T) {
+	t.Parallel()
 	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
 		svc := episodes.NewService(blobs, episodes.Options{TempDir: t.TempDir()})
 		newShow(t, svc)
@@ -136,6 +138,7 @@ func TestIngestRefusesNonAudioAndStoresNothing(t *testing.T) {
 }
 
 func TestIngestMumbleWAVIsTranscodedAndKept(t *testing.T) {
+	t.Parallel()
 	wav := episodestest.Make(t, episodestest.Recording{Format: "wav", Seconds: 5, Tags: map[string]string{"title": "Mixdown"}})
 	blobs := storagetest.S3(t)
 	svc := episodes.NewService(blobs, episodes.Options{TempDir: t.TempDir()})
@@ -170,6 +173,7 @@ func TestIngestMumbleWAVIsTranscodedAndKept(t *testing.T) {
 }
 
 func TestReplaceRecording(t *testing.T) {
+	t.Parallel()
 	first := episodestest.Make(t, episodestest.Recording{Format: "mp3", Frequency: 440, Tags: map[string]string{"title": "Première"}})
 	second := episodestest.Make(t, episodestest.Recording{Format: "mp3", Frequency: 880, Seconds: 5})
 	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
@@ -226,6 +230,7 @@ func (f failingDocs) PutIf(ctx context.Context, key string, r io.Reader, size in
 }
 
 func TestIngestFailureLeavesNothing(t *testing.T) {
+	t.Parallel()
 	mp3 := episodestest.Make(t, episodestest.Recording{Format: "mp3"})
 	blobs := storagetest.Dir(t)
 	svc := episodes.NewService(failingDocs{blobs}, episodes.Options{TempDir: t.TempDir()})

@@ -8,7 +8,7 @@
 // Every function is a pure function of its arguments: no clock, no
 // environment, no network, no logging. The caller passes the build time
 // (Options.BuildTime) and, if it differs, the instant that decides which
-// episodes are published (Options.Now). The same inputs give the same
+// episodes are published and the status of the live item (Options.Now). The same inputs give the same
 // bytes, whatever the order of the episodes passed in. The only state is a
 // bounded in-memory cache of rendered show notes, which changes speed, never
 // output. Everything is safe for concurrent use.
@@ -36,7 +36,11 @@
 // itunes:new-feed-url, podcast:guid, podcast:locked (with owner),
 // podcast:funding, podcast:license (lower-case SPDX identifier, with the
 // Creative Commons deed as url), podcast:person (hosts), podcast:medium
-// and podcast:updateFrequency (weekly rrule from the air slot). Each item
+// and podcast:updateFrequency (weekly rrule from the air slot), and, for a
+// show with a live stream, one podcast:liveItem for the current or next
+// broadcast (see LiveAt: pending, live, ended; start and end in the air
+// slot's zone as RFC 3339 with the offset; the stream as enclosure; the
+// show page as contentLink; a guid stable per broadcast). Each item
 // carries title, itunes:title, link (the episode page), description,
 // content:encoded, guid isPermaLink="false", pubDate (RFC 2822, UTC),
 // enclosure (absolute URL, exact byte length, MIME type), itunes:duration

@@ -192,13 +192,11 @@ func buildLiveItem(show *episodes.Show, st LiveState, lang string, l Links) *liv
 	}
 }
 
-var frenchMonths = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
-
 // liveDay is the day and time of a broadcast: "vendredi 30 octobre 2020
 // à 9h30" or "Friday 30 October 2020 at 9:30".
 func liveDay(t time.Time, fr bool) string {
 	if fr {
-		return fmt.Sprintf("%s %d %s %d à %dh%02d", frenchDays[t.Weekday()], t.Day(), frenchMonths[t.Month()-1], t.Year(), t.Hour(), t.Minute())
+		return fmt.Sprintf("%s %d %s %d à %dh%02d", episodes.FrenchWeekday(t.Weekday()), t.Day(), episodes.FrenchMonth(t.Month()), t.Year(), t.Hour(), t.Minute())
 	}
 	return fmt.Sprintf("%s %d %s %d at %d:%02d", t.Weekday(), t.Day(), t.Month(), t.Year(), t.Hour(), t.Minute())
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/yuin/goldmark/extension"
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 	nethtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 
 	"github.com/picasoft/antenne/episodes"
 )
@@ -142,6 +143,26 @@ func forgetNotes() {
 	notesCache.Unlock()
 }
 
+// wellFormed parses h as the body of a page does (HTML5, foreign content
+// such as <math> and <svg> included) and writes it back with every element
+// closed. bluemonday reads a token stream, not a tree: for it a <style>
+// inside <math> opens raw text up to a </style> that may never come, and
+// everything after it was lost.
+func wellFormed(h string) string {
+	body := &nethtml.Node{Type: nethtml.ElementNode, Data: "body", DataAtom: atom.Body}
+	nodes, err := nethtml.ParseFragment(strings.NewReader(h), body)
+	if err != nil {
+		return h
+	}
+	var b strings.Builder
+	for _, n := range nodes {
+		if err := nethtml.Render(&b, n); err != nil {
+			return h
+		}
+	}
+	return b.String()
+}
+
 func renderNotes(md string) renderedNotes {
 	md = xmlText(md)
 	if strings.TrimSpace(md) == "" {
@@ -153,7 +174,7 @@ func renderNotes(md string) renderedNotes {
 		buf.Reset()
 		buf.WriteString(html.EscapeString(md))
 	}
-	h := strings.TrimSpace(notesPolicy.Sanitize(buf.String()))
+	h := strings.TrimSpace(notesPolicy.Sanitize(wellFormed(buf.String())))
 	return renderedNotes{html: h, text: truncate(htmlToText(h), maxDescription)}
 }
 

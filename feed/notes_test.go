@@ -102,3 +102,28 @@ func TestXMLText(t *testing.T) {
 		}
 	}
 }
+
+// TestNotesForeignContentKeepsText: a <style> inside <math> or <svg>, even
+// never closed, loses neither the text after it nor the next paragraphs,
+// and lets no style or script through.
+func TestNotesForeignContentKeepsText(t *testing.T) {
+	for _, md := range []string{
+		"Avant <math><style>p{}</math> après.\n\nSuite.",
+		"Avant <math><mi>x</mi><style>.a{}</style></math> après.\n\nSuite.",
+		"Avant <svg><style>x{}</svg> après.\n\nSuite.",
+	} {
+		got := RenderNotes(md)
+		if !strings.Contains(got, "après.") || !strings.Contains(got, "<p>Suite.</p>") {
+			t.Errorf("RenderNotes(%q) = %q, want the text after the formula kept", md, got)
+		}
+		if strings.Contains(got, "<style") || strings.Contains(got, "<img") || strings.Contains(got, "onerror") || strings.Contains(got, "<math") {
+			t.Errorf("RenderNotes(%q) = %q lets markup through", md, got)
+		}
+	}
+	// The mutation-XSS classic: here a browser too reads the rest as
+	// style; what matters is that nothing runs.
+	md := "Avant <math><mtext><table><mglyph><style><img src=x onerror=alert(1)></math> après."
+	if got := RenderNotes(md); strings.Contains(got, "<img") || strings.Contains(got, "onerror") || strings.Contains(got, "<style") {
+		t.Errorf("RenderNotes(%q) = %q lets markup through", md, got)
+	}
+}

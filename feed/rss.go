@@ -268,8 +268,8 @@ func build(show *episodes.Show, eps []*episodes.Episode, opts Options) (*rss, er
 		return nil, errors.New("no title")
 	}
 	showType := cmp.Or(show.Type, episodes.Episodic)
-	if showType != episodes.Episodic && showType != episodes.Serial {
-		return nil, fmt.Errorf("show type %q is neither %q nor %q", show.Type, episodes.Episodic, episodes.Serial)
+	if err := episodes.CheckShowType(showType); err != nil {
+		return nil, err
 	}
 	link := webURL(show.Link)
 	if link == "" {
@@ -374,8 +374,8 @@ func buildItem(p *podcast.Podcast, show *episodes.Show, ep *episodes.Episode, op
 		return nil, errors.New("no GUID")
 	}
 	epType := cmp.Or(ep.Type, episodes.Full)
-	if epType != episodes.Full && epType != episodes.Trailer && epType != episodes.Bonus {
-		return nil, fmt.Errorf("episode type %q is not full, trailer or bonus", ep.Type)
+	if err := episodes.CheckEpisodeType(epType); err != nil {
+		return nil, err
 	}
 	m := ep.Media
 	if m.Type == "" {
@@ -536,18 +536,15 @@ func licenseOf(name, licenseURL string) *license {
 
 var rruleDays = [...]string{"SU", "MO", "TU", "WE", "TH", "FR", "SA"}
 
-var frenchDays = [...]string{"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"}
-
 // frequency is podcast:updateFrequency for a weekly air slot, with a text
 // in French when the feed's language is French, else in English.
 func frequency(a *episodes.AirSlot, lang string) (*updateFrequency, error) {
-	if a.Weekday < time.Sunday || a.Weekday > time.Saturday ||
-		a.Hour < 0 || a.Hour > 23 || a.Minute < 0 || a.Minute > 59 {
-		return nil, fmt.Errorf("air slot %d %02d:%02d out of range", a.Weekday, a.Hour, a.Minute)
+	if err := a.Validate(); err != nil {
+		return nil, err
 	}
 	var text string
 	if isFrench(lang) {
-		text = fmt.Sprintf("Chaque %s à %dh%02d", frenchDays[a.Weekday], a.Hour, a.Minute)
+		text = fmt.Sprintf("Chaque %s à %dh%02d", episodes.FrenchWeekday(a.Weekday), a.Hour, a.Minute)
 		if a.Station != "" {
 			text += " sur " + a.Station
 		}

@@ -64,9 +64,9 @@ type ThemesOptions struct {
 	// Intro puts the standard sentence ("Les thèmes suivants auront été
 	// abordés ce semestre :") before the list, in Markdown and LaTeX.
 	Intro bool
-	// EpisodeURL gives the public page of an episode for the url field of
-	// CSV and JSON; nil leaves the field empty.
-	EpisodeURL func(*episodes.Episode) string
+	// Links give the public page of an episode for the url field of CSV
+	// and JSON; the zero Links leaves the field empty.
+	Links Links
 	// Listens, when not nil, adds each episode's listens (by episode ID;
 	// an ID missing is 0), as the caller counted them: a listens column in
 	// CSV and JSON, and "(42 écoutes)" / "(42 listens)" after each theme in
@@ -100,7 +100,9 @@ const (
 // CSV (with a header row) and JSON (snake_case keys) give one record per
 // episode: aired date and time in Europe/Paris, title, theme, duration,
 // URL, hosts and guests (names from Persons; role "host" or empty, and
-// "guest"). CSV joins several names with "; ".
+// "guest"). CSV joins several names with "; ", and a text cell that a
+// spreadsheet would run as a formula (starting with = + - @, a tab or a
+// carriage return) starts with a single quote.
 //
 // The error is about the options: an unknown format or language.
 func Themes(eps []*episodes.Episode, opts ThemesOptions) ([]byte, error) {
@@ -122,9 +124,9 @@ func Themes(eps []*episodes.Episode, opts ThemesOptions) ([]byte, error) {
 	case ThemesLaTeX:
 		return themesLaTeX(distinctThemes(eps, opts.Listens), intro, opts.Lang), nil
 	case ThemesCSV:
-		return themesCSV(themeRows(eps, opts.EpisodeURL, opts.Listens), opts.Listens != nil)
+		return themesCSV(themeRows(eps, opts.Links, opts.Listens), opts.Listens != nil)
 	case ThemesJSON:
-		return themesJSON(themeRows(eps, opts.EpisodeURL, opts.Listens))
+		return themesJSON(themeRows(eps, opts.Links, opts.Listens))
 	default:
 		return themesMarkdown(distinctThemes(eps, opts.Listens), intro, opts.Lang), nil
 	}
@@ -249,7 +251,7 @@ var themeHeader = []string{
 	"aired_date", "aired_at", "title", "theme", "duration", "duration_seconds", "url", "hosts", "guests",
 }
 
-func themeRows(eps []*episodes.Episode, url func(*episodes.Episode) string, listens map[string]int64) []themeRow {
+func themeRows(eps []*episodes.Episode, links Links, listens map[string]int64) []themeRow {
 	rows := make([]themeRow, 0, len(eps))
 	for _, e := range eps {
 		aired := e.AiredDate().In(episodes.Paris())
@@ -259,13 +261,13 @@ func themeRows(eps []*episodes.Episode, url func(*episodes.Episode) string, list
 			AiredAt:         aired.Format(time.RFC3339),
 			Title:           oneLine(e.Title),
 			Theme:           oneLine(e.ThemeOrTitle()),
-			Duration:        fmt.Sprintf("%d:%02d:%02d", secs/3600, secs/60%60, secs%60),
+			Duration:        episodes.FormatDurationHours(e.Media.Duration),
 			DurationSeconds: secs,
 			Hosts:           []string{},
 			Guests:          []string{},
 		}
-		if url != nil {
-			r.URL = url(e)
+		if !links.IsZero() {
+			r.URL = links.Episode(e.Show, e.Slug)
 		}
 		if listens != nil {
 			n := listens[e.ID]
@@ -284,6 +286,16 @@ func themeRows(eps []*episodes.Episode, url func(*episodes.Episode) string, list
 	return rows
 }
 
+// inertCell keeps a spreadsheet from running a CSV cell as a formula: a
+// cell starting with = + - @ tab or carriage return gets a leading single
+// quote (OWASP, "CSV Injection").
+func inertCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 func themesCSV(rows []themeRow, withListens bool) ([]byte, error) {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
@@ -294,9 +306,9 @@ func themesCSV(rows []themeRow, withListens bool) ([]byte, error) {
 	_ = w.Write(header) // errors stick and surface at w.Error
 	for _, r := range rows {
 		rec := []string{
-			r.AiredDate, r.AiredAt, r.Title, r.Theme, r.Duration,
-			fmt.Sprint(r.DurationSeconds), r.URL,
-			strings.Join(r.Hosts, "; "), strings.Join(r.Guests, "; "),
+			r.AiredDate, r.AiredAt, inertCell(r.Title), inertCell(r.Theme), r.Duration,
+			fmt.Sprint(r.DurationSeconds), inertCell(r.URL),
+			inertCell(strings.Join(r.Hosts, "; ")), inertCell(strings.Join(r.Guests, "; ")),
 		}
 		if withListens && r.Listens != nil {
 			rec = append(rec, fmt.Sprint(*r.Listens))

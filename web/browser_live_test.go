@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -55,14 +54,7 @@ func TestBrowserLive(t *testing.T) {
 	streamHost := strings.TrimPrefix(strings.TrimSuffix(stream, "/live.mp3"), "http://")
 	var reqs requestLog
 	reqs.listen(ctx)
-	run := func(step string, actions ...chromedp.Action) {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		defer cancel()
-		if err := chromedp.Run(tctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	run := browserRun(t, ctx)
 	reqs.record(true)
 	var heading string
 	run("open the show page",

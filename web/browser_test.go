@@ -309,7 +309,7 @@ func TestBrowserProcessingProgress(t *testing.T) {
 	// The transcoding waits, a third done, until the page has shown it:
 	// however fast the machine, the test sees the percentage.
 	gate := &gatedTranscoder{Transcoder: ffmpeg.New("", 1), shown: make(chan struct{})}
-	env := newStudioEnvWith(t, 0, episodes.Options{TempDir: t.TempDir(), JobScanInterval: 100 * time.Millisecond, Transcoder: gate})
+	env := newStudioEnvJobs(t, episodes.Options{TempDir: t.TempDir(), JobScanInterval: 100 * time.Millisecond, Transcoder: gate})
 	jobs, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { env.svc.RunJobs(jobs, 1, nil) })

@@ -1,12 +1,10 @@
 package web_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -34,14 +32,7 @@ func TestBrowserTranscript(t *testing.T) {
 	bad, good := filepath.Join(dir, "casse.srt"), filepath.Join(dir, "communs.vtt")
 	os.WriteFile(bad, []byte("1\n00:00:01,000 --> 00:00:04.000\nBonjour.\n"), 0o644)
 	os.WriteFile(good, []byte(testVTT), 0o644)
-	run := func(step string, actions ...chromedp.Action) {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		defer cancel()
-		if err := chromedp.Run(tctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	run := browserRun(t, ctx)
 	var msg, notice, text string
 	run("sign in",
 		network.Enable(),

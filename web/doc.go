@@ -11,8 +11,12 @@
 //     unsupported recording, 413 for an oversized body, 503 when the store
 //     cannot be reached, 500 otherwise) and logs the cause; the user never
 //     sees internal error text. Under /api/ the answer is JSON
-//     {"error": {"code", "message"}}, elsewhere an HTML page. Forms can call
-//     problemOf(err).Message(lang) to show the message beside the field.
+//     {"error": {"code", "message"}} (plus "field" and "key" for an
+//     episodes.FieldError, whose message is then its English Reason),
+//     elsewhere an HTML page. Forms can call problemOf(err).Message(lang)
+//     to show the message beside the field: a FieldError's Key and Args
+//     are translated there with the "field.*" and "invalid.*" texts of
+//     the catalogue.
 //   - i18n.go: langOf(c) is the request's language ("fr" first, "en" when
 //     ?lang=en, the lang cookie or Accept-Language ask for it); tr(lang,
 //     key, args...) translates a key of the messages catalogue, where every

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"strings"
 
@@ -24,10 +25,16 @@ type problem struct {
 	Code   string
 	key    string
 	args   []any
+	// field is the refused value behind a 400 "invalid": its message is
+	// the catalogue's text for its key.
+	field *episodes.FieldError
 }
 
 // Message is the user's message in lang.
 func (p problem) Message(lang string) string {
+	if p.field != nil {
+		return fieldMessage(lang, p.field)
+	}
 	args := make([]any, len(p.args))
 	for i, a := range p.args {
 		if k, ok := a.(msgKey); ok {
@@ -39,8 +46,12 @@ func (p problem) Message(lang string) string {
 }
 
 // msgKey is an argument of a message that is itself translated: a key of
-// the catalogue, with the text to show when the key is missing.
-type msgKey struct{ key, fallback string }
+// the catalogue with its own arguments, and the text to show when the key
+// is missing.
+type msgKey struct {
+	key, fallback string
+	args          []any
+}
 
 func (k msgKey) in(lang string) string {
 	if _, ok := messages[k.key]; !ok {
@@ -48,7 +59,17 @@ func (k msgKey) in(lang string) string {
 			return k.fallback
 		}
 	}
-	return tr(lang, k.key)
+	return tr(lang, k.key, k.args...)
+}
+
+// fieldMessage is a refused value explained in lang: the field's label
+// and the catalogue's text for the error's key ("field.<Field>",
+// "invalid.<Key>"), formatted with its Args. A key the catalogue lacks
+// shows the English Reason, so that a new rule is never silent.
+func fieldMessage(lang string, fe *episodes.FieldError) string {
+	label := msgKey{key: "field." + fe.Field, fallback: fe.Field}.in(lang)
+	why := msgKey{key: "invalid." + fe.Key, fallback: fe.Reason, args: fe.Args}.in(lang)
+	return tr(lang, "error.invalid", label, why)
 }
 
 // badRequest is a 400 whose message is detail, a text safe to show (it
@@ -60,8 +81,9 @@ func badRequest(detail string) problem {
 // problemOf maps an error to what the user is told. It is the one place
 // where domain, store and HTTP errors become status codes: handlers call
 // s.fail, which uses it; forms may call it to show the message inline.
-// Internal error text is never part of the message, except the reasons
-// the domain writes for users (FieldError.Reason, a duplicate's title).
+// Internal error text is never part of the message, except a duplicate's
+// title and, for a rule the catalogue lacks, a FieldError's English
+// Reason.
 func problemOf(err error) problem {
 	var (
 		field    *episodes.FieldError
@@ -86,7 +108,7 @@ func problemOf(err error) problem {
 	case errors.As(err, &script):
 		return transcriptProblem(script)
 	case errors.As(err, &field):
-		return problem{Status: http.StatusBadRequest, Code: "invalid", key: "error.invalid", args: []any{field.Field, field.Reason}}
+		return problem{Status: http.StatusBadRequest, Code: "invalid", field: field}
 	case errors.As(err, &semester):
 		return problem{Status: http.StatusBadRequest, Code: "unknown_semester", key: "error.semester", args: []any{semester.Code}}
 	case errors.As(err, &dup):
@@ -94,11 +116,14 @@ func problemOf(err error) problem {
 	case errors.Is(err, episodes.ErrConflict), errors.Is(err, fs.ErrExist):
 		return problem{Status: http.StatusConflict, Code: "conflict", key: "error.conflict"}
 	case errors.As(err, &audio):
-		return problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_audio", key: "error.unsupported", args: []any{msgKey{"kind." + string(audio.Kind), audio.Kind.Describe()}}}
+		return problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_audio", key: "error.unsupported", args: []any{msgKey{key: "kind." + string(audio.Kind), fallback: audio.Kind.Describe()}}}
 	case errors.Is(err, ffmpeg.ErrMissing):
 		return problem{Status: http.StatusUnsupportedMediaType, Code: "ffmpeg_missing", key: "error.ffmpeg"}
 	case errors.Is(err, ffmpeg.ErrSilent):
 		return problem{Status: http.StatusUnprocessableEntity, Code: "silent", key: "error.silent"}
+	case errors.Is(err, multipart.ErrMessageTooLarge):
+		// More parts or headers than Go's form parser takes (1000 parts).
+		return badRequest("form of too many parts")
 	case errors.As(err, &tooLarge):
 		return problem{Status: http.StatusRequestEntityTooLarge, Code: "too_large", key: "error.toolarge", args: []any{humanSize(langFR, tooLarge.Limit)}}
 	case errors.As(err, &store) && store.StoreUnavailable():
@@ -143,7 +168,13 @@ func (s *Server) fail(c *gin.Context, err error) {
 func (s *Server) answerProblem(c *gin.Context, p problem) {
 	lang := langOf(c)
 	if strings.HasPrefix(c.Request.URL.Path, "/api/") {
-		c.AbortWithStatusJSON(p.Status, gin.H{"error": gin.H{"code": p.Code, "message": p.Message(lang)}})
+		body := gin.H{"code": p.Code, "message": p.Message(lang)}
+		if p.field != nil {
+			// Scripts get the stable key and the English reason; people
+			// read the translated text in the studio.
+			body["message"], body["field"], body["key"] = p.field.Error(), p.field.Field, p.field.Key
+		}
+		c.AbortWithStatusJSON(p.Status, gin.H{"error": body})
 		return
 	}
 	c.Header("Cache-Control", "no-store")

@@ -58,6 +58,7 @@ func (env *studioEnv) healthy(t *testing.T) {
 }
 
 func TestHostileUploads(t *testing.T) {
+	t.Parallel()
 	env := newStudioEnv(t, 64<<20)
 	auth := map[string]string{"Authorization": "Bearer " + env.tokens["alice"], "Content-Type": "audio/mpeg"}
 	for name, data := range hostileFiles(t) {
@@ -82,6 +83,7 @@ func TestHostileUploads(t *testing.T) {
 }
 
 func TestHostileFileNames(t *testing.T) {
+	t.Parallel()
 	env := newStudioEnv(t, 64<<20)
 	names := []string{
 		"../../../etc/passwd.mp3",
@@ -116,6 +118,7 @@ func TestHostileFileNames(t *testing.T) {
 }
 
 func TestHostileHeadersAndBodies(t *testing.T) {
+	t.Parallel()
 	env := newStudioEnv(t, 64<<20)
 	id := env.upload(t, "alice", "lvel")
 	auth := "Bearer " + env.tokens["alice"]
@@ -156,19 +159,24 @@ func TestHostileHeadersAndBodies(t *testing.T) {
 }
 
 // sessionCookie makes a session cookie as antenne signs them, with the
-// store's key: login|generation|expiry, then its HMAC-SHA256.
+// store's key: login|generation|expiry|identity|id, then its HMAC-SHA256.
 func sessionCookie(t *testing.T, env *studioEnv, login string, gen int, expires time.Time) string {
 	key, err := env.hosts.SessionKey(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload := fmt.Sprintf("%s|%d|%d", login, gen, expires.Unix())
+	h, err := env.hosts.Host(login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := fmt.Sprintf("%s|%d|%d|%s|test-session", login, gen, expires.Unix(), h.Identity())
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(payload))
 	return "antenne_session=" + base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
 func TestExpiredAndRevokedCredentials(t *testing.T) {
+	t.Parallel()
 	env := newStudioEnv(t, 64<<20)
 	ctx := t.Context()
 	// A well-signed cookie works; the same one expired does not.
@@ -210,6 +218,7 @@ func TestExpiredAndRevokedCredentials(t *testing.T) {
 // links into every text a host can type: the feed stays well-formed and
 // safe, the pages escape it, the notes lose their scripts.
 func TestInjectionInEveryTextField(t *testing.T) {
+	t.Parallel()
 	env := newStudioEnv(t, 64<<20)
 	ctx := t.Context()
 	const evil = `<script>alert(1)</script>]]><![CDATA[ & "quote' <img src=x onerror=alert(2)> &amp; &#0; ` + "\x01\x0b\ufffe"

@@ -8,6 +8,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/text/language"
+
+	"github.com/picasoft/antenne/episodes"
 )
 
 // Languages of the pages. French comes first: it is the language of the
@@ -78,13 +80,17 @@ func langOf(c *gin.Context) string {
 			MaxAge:   365 * 24 * 3600,
 			HttpOnly: true,
 			SameSite: http.SameSiteLaxMode,
-			Secure:   c.Request.TLS != nil,
+			Secure:   c.Request.TLS != nil || c.GetBool(httpsSiteKey),
 		})
 	}
 	c.Set(langKey, lang)
 	c.Header("Content-Language", lang)
 	return lang
 }
+
+// httpsSiteKey is set in the gin context when the site's base URL is
+// https: cookies are Secure even when a proxy terminates TLS.
+const httpsSiteKey = "antenne.https"
 
 // messages is the catalogue: a key, then the French and the English text.
 // Texts with verbs (%s, %d) are fmt formats. Add keys here, French first;
@@ -200,11 +206,6 @@ func tr(lang, key string, args ...any) string {
 	return s
 }
 
-var (
-	frenchMonths = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
-	frenchDays   = [...]string{"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"}
-)
-
 // longDate writes a date the way people read it: "vendredi 2 octobre 2020"
 // in French ("1er" for the first of the month), "Friday 2 October 2020" in
 // English. The date is read in loc.
@@ -220,29 +221,20 @@ func longDate(lang string, t time.Time, loc *time.Location) string {
 	if t.Day() == 1 {
 		day = "1er"
 	}
-	return fmt.Sprintf("%s %s %s %d", frenchDays[t.Weekday()], day, frenchMonths[t.Month()-1], t.Year())
+	return fmt.Sprintf("%s %s %s %d", episodes.FrenchWeekday(t.Weekday()), day, episodes.FrenchMonth(t.Month()), t.Year())
 }
 
-// weekdayName is a day of the week in lang.
-func weekdayName(lang string, d time.Weekday) string {
+// dayName is a day of the week in lang: "vendredi", "Friday".
+func dayName(lang string, d time.Weekday) string {
 	if lang == langEN {
-		return d.String() + "s"
+		return d.String()
 	}
-	return frenchDays[d] + "s"
+	return episodes.FrenchWeekday(d)
 }
 
-// clock writes a duration as a player does: 1:02:03, or 2:03 under an hour.
-func clock(d time.Duration) string {
-	s := int64(d.Round(time.Second) / time.Second)
-	if s < 0 {
-		s = 0
-	}
-	h, m, sec := s/3600, s/60%60, s%60
-	if h > 0 {
-		return fmt.Sprintf("%d:%02d:%02d", h, m, sec)
-	}
-	return fmt.Sprintf("%d:%02d", m, sec)
-}
+// weekdayName is a day of the week in lang, as in "every Friday":
+// "vendredis", "Fridays".
+func weekdayName(lang string, d time.Weekday) string { return dayName(lang, d) + "s" }
 
 // humanSize writes a byte count in the units people read: "12,3 Mo" in
 // French, "12.3 MB" in English (powers of 1000, like file managers).

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/web/listens"
 )
 
 // metrics are the Prometheus metrics web records, served at /metrics.
@@ -41,8 +42,9 @@ type routeMetrics struct {
 }
 
 // newMetrics registers web's metrics on reg, with the catalog's size read
-// from catalog at each scrape.
-func newMetrics(reg prometheus.Registerer, catalog *episodes.Service) *metrics {
+// from catalog, and the listen counter's figures from counter (when not
+// nil), at each scrape.
+func newMetrics(reg prometheus.Registerer, catalog *episodes.Service, counter *listens.Counter) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "antenne_http_requests_total",
@@ -98,6 +100,18 @@ func newMetrics(reg prometheus.Registerer, catalog *episodes.Service) *metrics {
 				Name: "antenne_ingest_processing_seconds_total",
 				Help: "Time this replica spent processing recordings.",
 			}, func() float64 { return catalog.JobStats().Seconds }),
+		)
+	}
+	if counter != nil {
+		reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "antenne_listens_counted_total",
+				Help: "Listens counted by this process since it started (see web/listens).",
+			}, func() float64 { return float64(counter.Counted()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "antenne_listens_untracked_today",
+				Help: "Listeners of the current UTC day not tracked because the day's pairs are at their cap.",
+			}, func() float64 { return float64(counter.Dropped()) }),
 		)
 	}
 	return m

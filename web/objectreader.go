@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -16,7 +18,8 @@ type byteRange struct{ start, length int64 }
 // Seek opens the store with Get(offset, length), so a range request reads
 // just its bytes from S3 and never the whole object. length is the end of
 // the planned range the offset falls in (see plan), else the rest of the
-// object. Reads continue on the open stream while the offset follows it.
+// object. Reads continue on the open stream while the offset follows it,
+// or moves forward by at most readGap within it.
 // A stream that ends early gives io.ErrUnexpectedEOF.
 //
 // It is not safe for concurrent use. Close closes the open stream.
@@ -38,6 +41,18 @@ type objectReader struct {
 	// ends.
 	rcOff, rcEnd int64
 }
+
+// Range limits. RFC 9110 §14.2 lets a server coalesce ranges that overlap
+// (or are close), and ignore a Range header with more ranges than it
+// cares to serve.
+const (
+	// maxRanges is the most parts a multipart answer has; a Range header
+	// asking more (after coalescing) gets the whole object.
+	maxRanges = 8
+	// readGap is the largest gap read from the store and dropped to serve
+	// two ranges with one store request.
+	readGap = 256 << 10
+)
 
 // Seek sets the offset of the next Read, relative to the start, the
 // current offset or the end. Seeking before the start is an error;
@@ -69,6 +84,15 @@ func (r *objectReader) Read(p []byte) (int, error) {
 	}
 	if len(p) == 0 {
 		return 0, nil
+	}
+	if r.rc != nil && r.off > r.rcOff && r.off < r.rcEnd && r.off-r.rcOff <= readGap {
+		// A seek a little forward on the open stream (the next range of a
+		// coalesced plan): drop the gap rather than open the store again.
+		n, err := io.CopyN(io.Discard, r.rc, r.off-r.rcOff)
+		r.rcOff += n
+		if err != nil {
+			r.closeStream()
+		}
 	}
 	if r.rc == nil || r.rcOff != r.off || r.rcOff >= r.rcEnd {
 		if err := r.open(); err != nil {
@@ -122,6 +146,48 @@ func (r *objectReader) closeStream() {
 func (r *objectReader) Close() error {
 	r.closeStream()
 	return nil
+}
+
+// coalesce sorts rs and merges the ranges that overlap or are at most gap
+// bytes apart.
+func coalesce(rs []byteRange, gap int64) []byteRange {
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b byteRange) int { return cmp.Compare(a.start, b.start) })
+	var out []byteRange
+	for _, r := range rs {
+		if n := len(out); n > 0 && r.start <= out[n-1].start+out[n-1].length+gap {
+			last := &out[n-1]
+			last.length = max(last.length, r.start+r.length-last.start)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// tidyRange is the Range header to serve instead of header for an object
+// of size bytes: its satisfiable ranges sorted, the overlapping and
+// adjacent ones merged, or "" (serve the whole object) when more than
+// maxRanges parts remain. A header planRanges cannot read is returned as
+// it is, for http.ServeContent to answer (416, or the whole object).
+func tidyRange(header string, size int64) string {
+	rs := planRanges(header, size)
+	if len(rs) == 0 {
+		return header
+	}
+	rs = coalesce(rs, 0)
+	if len(rs) > maxRanges {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("bytes=")
+	for i, r := range rs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%d-%d", r.start, r.start+r.length-1)
+	}
+	return b.String()
 }
 
 // planRanges reads a Range header ("bytes=0-1, 5-, -500") against an

@@ -93,7 +93,7 @@ func (s *Server) processingLabel(lang string, e *episodes.Episode) string {
 
 // failureMessage is the host's message for a failed job.
 func failureMessage(lang string, f *episodes.Failure) string {
-	return msgKey{"job.failure." + f.Key, f.Message}.in(lang)
+	return msgKey{key: "job.failure." + f.Key, fallback: f.Message}.in(lang)
 }
 
 func (s *Server) studioProgress(c *gin.Context) {

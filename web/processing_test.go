@@ -39,7 +39,7 @@ type apiProcessing struct {
 func TestAPIProcessingFailureAndRetry(t *testing.T) {
 	real := episodestest.FFmpeg(t)
 	link := filepath.Join(t.TempDir(), "ffmpeg") // missing until the retry
-	env := newStudioEnvWith(t, 0, episodes.Options{TempDir: t.TempDir(), Transcoder: ffmpeg.New(link, 1), JobScanInterval: 50 * time.Millisecond})
+	env := newStudioEnvJobs(t, episodes.Options{TempDir: t.TempDir(), Transcoder: ffmpeg.New(link, 1), JobScanInterval: 50 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { env.svc.RunJobs(ctx, 1, nil) })

@@ -132,8 +132,8 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 		media:       map[string]*episodes.Episode{},
 		updated:     show.Updated,
 	}
-	if show.Artwork != nil {
-		p.objects[show.Artwork.Key] = show.Artwork.Size
+	for _, o := range show.Objects() {
+		p.objects[o.Key] = max(o.Size, 0)
 	}
 	for _, e := range all {
 		switch e.Status(now) {
@@ -155,17 +155,10 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 				p.formerSlugs[f] = e
 			}
 		}
-		p.objects[e.Media.Key] = e.Media.Size
+		for _, o := range e.Objects() {
+			p.objects[o.Key] = max(o.Size, 0)
+		}
 		p.media[e.Media.Key] = e
-		if e.Original != nil {
-			p.objects[e.Original.Key] = e.Original.Size
-		}
-		if e.Artwork != nil {
-			p.objects[e.Artwork.Key] = e.Artwork.Size
-		}
-		if e.Transcript != nil {
-			p.objects[e.Transcript.Key] = 0
-		}
 		p.updated = latest(p.updated, e.Updated, e.PublishAt)
 	}
 	for f := range p.formerSlugs {

@@ -99,7 +99,7 @@ func (s *Server) episodeView(p *publicShow, e *episodes.Episode) episodePage {
 		v.Artwork = imagePath(sh.Artwork)
 	}
 	for _, ch := range e.Chapters {
-		v.Chapters = append(v.Chapters, chapterView{Seconds: int64(ch.Start.Seconds()), Clock: clock(ch.Start), Title: ch.Title})
+		v.Chapters = append(v.Chapters, chapterView{Seconds: int64(ch.Start.Seconds()), Clock: episodes.FormatDuration(ch.Start), Title: ch.Title})
 	}
 	for _, person := range e.Persons {
 		if person.Role == episodes.RoleGuest {
@@ -136,7 +136,7 @@ func (s *Server) episodePage(c *gin.Context) {
 	v := s.episodeView(p, e)
 	for _, cue := range s.transcriptCues(c.Request.Context(), e.Transcript) {
 		if cue.Text != "" {
-			v.Transcript = append(v.Transcript, cueView{Seconds: int64(cue.Start.Seconds()), Clock: clock(cue.Start), Text: cue.Text})
+			v.Transcript = append(v.Transcript, cueView{Seconds: int64(cue.Start.Seconds()), Clock: episodes.FormatDuration(cue.Start), Text: cue.Text})
 		}
 	}
 	c.Header("Cache-Control", "public, max-age=60")

@@ -52,6 +52,7 @@ func parseRSS(t testing.TB, b []byte) rssDoc {
 }
 
 func TestFeedRoute(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, storagetest.Dir(t), siteOptions{})
 
 	resp, plain := f.do("GET", "/lvel/feed.xml")
@@ -179,6 +180,7 @@ func TestFeedRoute(t *testing.T) {
 
 // TestFeedSemesters numbers seasons by semester when the show asks for it.
 func TestFeedSemesters(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, storagetest.Dir(t), siteOptions{})
 	ctx := context.Background()
 	// An episode aired in autumn 2020 makes A20 season 1, P21 season 2.
@@ -211,6 +213,7 @@ func TestFeedSemesters(t *testing.T) {
 // TestEnclosures downloads every enclosure of the feed and compares it
 // with the stored object.
 func TestEnclosures(t *testing.T) {
+	t.Parallel()
 	forStores(t, siteOptions{}, func(t *testing.T, f *fixture) {
 		_, body := f.do("GET", "/lvel/feed.xml")
 		items := parseRSS(t, body).Channel.Items

@@ -67,9 +67,7 @@ func newFixture(t testing.TB, store storagetest.Store, o siteOptions) *fixture {
 // forStores runs fn on a fixture over each store (Dir, and S3 when the
 // test MinIO is there).
 func forStores(t *testing.T, o siteOptions, fn func(t *testing.T, f *fixture)) {
-	for _, st := range storagetest.Stores(t) {
-		t.Run(st.Name, func(t *testing.T) {
-			fn(t, newFixture(t, st.Store, o))
-		})
-	}
+	storagetest.Run(t, func(t *testing.T, store storagetest.Store) {
+		fn(t, newFixture(t, store, o))
+	})
 }

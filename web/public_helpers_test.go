@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -12,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -139,35 +137,12 @@ func (l smallBufferListener) Accept() (net.Conn, error) {
 	return c, err
 }
 
-// recordings are cached per format and frequency: ffmpeg runs once per
-// test binary for each.
-var (
-	recMu      sync.Mutex
-	recordings = map[string][]byte{}
-)
-
-func recording(t testing.TB, r episodestest.Recording) []byte {
-	t.Helper()
-	key := fmt.Sprintf("%s/%d", r.Format, r.Frequency)
-	recMu.Lock()
-	defer recMu.Unlock()
-	if b, ok := recordings[key]; ok {
-		return b
-	}
-	b, err := os.ReadFile(episodestest.Make(t, r))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recordings[key] = b
-	return b
-}
-
 // publish ingests a recording of format (mp3, m4a, wav...) as a new
 // episode published at the site's current time minus ago. publishAt zero
 // (ago < 0) makes a draft.
 func (s *site) ingest(format string, freq int, up episodes.Upload) *episodes.Episode {
 	s.t.Helper()
-	b := recording(s.t, episodestest.Recording{Format: format, Frequency: freq, Seconds: 2})
+	b := episodestest.Bytes(s.t, episodestest.Recording{Format: format, Frequency: freq, Seconds: 2})
 	up.Show = s.show
 	up.Name = "recording." + format
 	up.Body = bytes.NewReader(b)

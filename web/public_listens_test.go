@@ -213,6 +213,22 @@ func TestListensCounting(t *testing.T) {
 			if got := s.counted(day); total(got) != 5 {
 				t.Fatalf("the first day changed: got %v, want 5 listens", got)
 			}
+			if n := s.web.cfg.Listens.Counted(); n != 6 {
+				t.Errorf("the counter says %d listens counted, want 6", n)
+			}
+
+			// Counted answers ask a proxy not to buffer them.
+			req, _ := http.NewRequest("GET", s.srv.URL+path, nil)
+			req.Header.Set("User-Agent", antennapod.ua)
+			req.Header.Set("Range", "bytes=0-99")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get("X-Accel-Buffering"); got != "no" {
+				t.Errorf("X-Accel-Buffering: got %q, want no", got)
+			}
 
 			// Nothing of any listener in the bucket or the log.
 			var secrets []string

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -33,6 +34,10 @@ import (
 // new recording gets a new key. The object is streamed, ranges read from
 // the store only their bytes (objectReader); a GET opens the first range
 // at once, which also gives the headers, so it costs the store one request.
+// A Range header is first tidied (tidyRange: sorted, coalesced, at most
+// maxRanges parts, else the whole object) and its ranges are read with one
+// store request for each group less than readGap apart: a header of
+// thousands of ranges costs a handful of requests.
 //
 // Requests for an episode's media are counted (Config.Listens): the bytes
 // actually sent, or the redirect when MediaURL is set.
@@ -58,15 +63,7 @@ func (s *Server) serveObject(dir string) gin.HandlerFunc {
 			// Players on other sites read transcripts (podcast:transcript).
 			c.Header("Access-Control-Allow-Origin", "*")
 		}
-		var listen *listens.Listen
-		if e := p.media[key]; e != nil && s.cfg.Listens != nil && c.Request.Method == http.MethodGet {
-			m := listens.Media{Show: show, Episode: e.ID, Size: e.Media.Size, Duration: e.Media.Duration, Bitrate: e.Media.Bitrate}
-			if s.mediaURL != "" {
-				s.cfg.Listens.Redirected(c.ClientIP(), c.GetHeader("User-Agent"), c.GetHeader("Range"), m)
-			} else {
-				listen = s.cfg.Listens.Start(c.ClientIP(), c.GetHeader("User-Agent"), c.GetHeader("Range"), m)
-			}
-		}
+		listen := s.countListen(c, p, key)
 		if s.mediaURL != "" {
 			c.Header("Cache-Control", "public, max-age=3600")
 			c.Redirect(http.StatusFound, s.mediaURL+"/shows/"+url.PathEscape(show)+"/"+dir+"/"+url.PathEscape(c.Param("file")))
@@ -74,6 +71,25 @@ func (s *Server) serveObject(dir string) gin.HandlerFunc {
 		}
 		s.streamObject(c, key, hint, listen)
 	}
+}
+
+// countListen starts counting a GET of an episode's media: it returns the
+// Listen to tell the bytes sent, or nil when the object is not an
+// episode's media, counting is off or the request is not a GET. With
+// MediaURL set the request counts at once, at the redirect, and nil is
+// returned.
+func (s *Server) countListen(c *gin.Context, p *publicShow, key string) *listens.Listen {
+	e := p.media[key]
+	if e == nil || s.cfg.Listens == nil || c.Request.Method != http.MethodGet {
+		return nil
+	}
+	m := listens.Media{Show: e.Show, Episode: e.ID, Size: e.Media.Size, Duration: e.Media.Duration, Bitrate: e.Media.Bitrate}
+	ip, ua, rng := c.ClientIP(), c.GetHeader("User-Agent"), c.GetHeader("Range")
+	if s.mediaURL != "" {
+		s.cfg.Listens.Redirected(ip, ua, rng, m)
+		return nil
+	}
+	return s.cfg.Listens.Start(ip, ua, rng, m)
 }
 
 // streamObject serves the object at key; hint is its size as the catalog
@@ -94,6 +110,9 @@ func (s *Server) streamObject(c *gin.Context, key string, hint int64, listen *li
 	var info episodes.ObjectInfo
 	var err error
 	h := c.Request.Header
+	if rng := h.Get("Range"); rng != "" && hint > 0 {
+		setRange(h, tidyRange(rng, hint))
+	}
 	if c.Request.Method == http.MethodHead || h.Get("If-None-Match") != "" || h.Get("If-Modified-Since") != "" {
 		// No body, or probably none (a revalidation of an object that
 		// never changes): describe it, open it only if it is read.
@@ -109,17 +128,26 @@ func (s *Server) streamObject(c *gin.Context, key string, hint int64, listen *li
 	if r.rc != nil {
 		r.rcEnd = min(r.rcEnd, info.Size)
 	}
-	hdr := c.Writer.Header()
-	ctype := info.ContentType
-	if ctype == "" {
-		ctype = "application/octet-stream"
+	if rng := h.Get("Range"); rng != "" && (info.Size != hint || r.plan == nil) {
+		// The catalog's size was unknown or wrong, or the object was not
+		// opened: plan with the real one.
+		setRange(h, tidyRange(rng, info.Size))
+		r.plan = coalesce(planRanges(h.Get("Range"), info.Size), readGap)
 	}
+	hdr := c.Writer.Header()
+	ctype := servedType(key, info.ContentType)
 	hdr.Set("Content-Type", ctype)
 	if info.ETag != "" {
 		hdr.Set("ETag", `"`+info.ETag+`"`)
 	}
 	hdr.Set("Cache-Control", "public, max-age=31536000, immutable")
 	hdr.Set("Access-Control-Allow-Origin", "*")
+	if listen != nil {
+		// Counting sees what antenne writes: ask a reverse proxy (nginx
+		// honours this header) not to read the whole file ahead of the
+		// listener.
+		hdr.Set("X-Accel-Buffering", "no")
+	}
 	req := c.Request
 	if req.Header.Get("Range") != "" || req.Header.Get("If-Match") != "" || req.Header.Get("If-Unmodified-Since") != "" {
 		http.ServeContent(c.Writer, req, "", info.ModTime, listen.Track(r))
@@ -155,6 +183,33 @@ func (s *Server) streamObject(c *gin.Context, key string, hint int64, listen *li
 	}
 }
 
+// servedType is the Content-Type an object is served with: the stored
+// one, except that a transcript of a type transcripts may not have (HTML
+// stored before antenne refused it) is served as plain text, so that it
+// is never a page of the site. Every answer has
+// X-Content-Type-Options: nosniff (securityHeaders).
+func servedType(key, stored string) string {
+	if _, dir, _, err := feed.SplitKey(key); err == nil && dir == feed.DirTranscripts {
+		if t, _, _ := mime.ParseMediaType(stored); !episodes.IsTranscriptType(t) {
+			return "text/plain; charset=utf-8"
+		}
+	}
+	if stored == "" {
+		return "application/octet-stream"
+	}
+	return stored
+}
+
+// setRange replaces the request's Range header with v, or removes it when
+// v is "".
+func setRange(h http.Header, v string) {
+	if v == "" {
+		h.Del("Range")
+		return
+	}
+	h.Set("Range", v)
+}
+
 // bodyComplete reports whether the response's body was written whole:
 // as many bytes as its Content-Length.
 func bodyComplete(c *gin.Context) bool {
@@ -180,7 +235,7 @@ func (s *Server) openFirst(c *gin.Context, r *objectReader, hint int64) (episode
 	ctx := c.Request.Context()
 	first := byteRange{0, -1}
 	if c.GetHeader("Range") != "" && hint > 0 {
-		r.plan = planRanges(c.GetHeader("Range"), hint)
+		r.plan = coalesce(planRanges(c.GetHeader("Range"), hint), readGap)
 		if len(r.plan) > 0 {
 			first = r.plan[0]
 		}

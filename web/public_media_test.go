@@ -19,6 +19,7 @@ import (
 // TestObjectRoutes checks HEAD and Range on every object route (media,
 // originals, images), on each store.
 func TestObjectRoutes(t *testing.T) {
+	t.Parallel()
 	forStores(t, siteOptions{}, func(t *testing.T, f *fixture) {
 		sh, err := f.svc.Show(f.show)
 		if err != nil {
@@ -154,6 +155,7 @@ func TestObjectRoutes(t *testing.T) {
 // TestMediaRedirect: with a media URL, object requests are redirected to
 // the bucket while the feed keeps antenne's URLs.
 func TestMediaRedirect(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, storagetest.Dir(t), siteOptions{mediaURL: "https://s3.example/antenne/"})
 	resp, _ := f.do("GET", objectPath(f.mp3.Media.Key))
 	if got, want := resp.Header.Get("Location"), "https://s3.example/antenne/"+f.mp3.Media.Key; resp.StatusCode != http.StatusFound || got != want {
@@ -178,6 +180,7 @@ func TestMediaRedirect(t *testing.T) {
 // opens the store exactly there, bounded by the planned range, and reads
 // continue on the open stream.
 func TestObjectReader(t *testing.T) {
+	t.Parallel()
 	data := []byte("0123456789abcdefghij")
 	type open struct{ off, length int64 }
 	var opens []open
@@ -246,6 +249,7 @@ func TestObjectReader(t *testing.T) {
 }
 
 func TestPlanRanges(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		header string
 		want   string

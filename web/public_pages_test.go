@@ -114,6 +114,7 @@ func attrs(n *html.Node) map[string]string {
 }
 
 func TestPublicPages(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, storagetest.Dir(t), siteOptions{})
 
 	t.Run("home goes to the only show", func(t *testing.T) {
@@ -271,6 +272,7 @@ func TestPublicPages(t *testing.T) {
 }
 
 func TestStatic(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, storagetest.Dir(t), siteOptions{})
 	for _, c := range []struct{ path, ctype string }{
 		{"/static/style.css", "text/css; charset=utf-8"},
@@ -295,6 +297,7 @@ func TestStatic(t *testing.T) {
 // TestImportedRedirects: the old media URLs of an imported show answer a
 // 301 to the media here, once published.
 func TestImportedRedirects(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, storagetest.Dir(t), siteOptions{})
 	ctx := context.Background()
 	key := "shows/lvel/media/old.mp3"

@@ -16,6 +16,7 @@ import (
 // podcastparser and podcast-partytime with the catalog's titles, GUIDs,
 // byte lengths and durations; every enclosure downloads to those bytes.
 func TestTriedAsNewUser(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, storagetest.Dir(t), siteOptions{})
 	titles := []string{"Les communs & le libre", "Vie privée : « chiffrer » ses échanges", "Enregistrement Mumble 🎙️ été"}
 	for i, format := range []string{"mp3", "m4a", "wav"} {

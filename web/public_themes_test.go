@@ -15,6 +15,7 @@ import (
 // the options of `antenne themes` (French, episode page URLs), so that the
 // web and the CLI give the same bytes.
 func TestThemesExport(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, storagetest.Dir(t), siteOptions{})
 	all, err := f.svc.Episodes(f.show, episodes.ListOptions{})
 	if err != nil {
@@ -31,9 +32,9 @@ func TestThemesExport(t *testing.T) {
 		{"themes.json", feed.ThemesJSON},
 	} {
 		want, err := feed.Themes(episodes.InSemester(all, p21, f.svc.Now()), feed.ThemesOptions{
-			Format:     c.format,
-			Lang:       "fr",
-			EpisodeURL: func(e *episodes.Episode) string { return f.links.Episode(e.Show, e.Slug) },
+			Format: c.format,
+			Lang:   "fr",
+			Links:  f.links,
 		})
 		if err != nil {
 			t.Fatal(err)

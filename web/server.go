@@ -148,7 +148,7 @@ func New(cfg Config) (*Server, error) {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s.metrics = newMetrics(reg, cfg.Catalog)
+	s.metrics = newMetrics(reg, cfg.Catalog, cfg.Listens)
 	if err := s.engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("set trusted proxies: %w", err)
 	}
@@ -173,6 +173,9 @@ func New(cfg Config) (*Server, error) {
 	s.loginByIP = newLimiters(ipEvery, ipBurst)
 	s.loginByAccount = newLimiters(accountEvery, accountBurst)
 	s.engine.Use(s.logRequests, s.recoverPanics, s.securityHeaders, watchBody(cfg.BodyIdleTimeout))
+	if strings.HasPrefix(cfg.Links.Base(), "https:") {
+		s.engine.Use(func(c *gin.Context) { c.Set(httpsSiteKey, true) })
+	}
 	s.engine.NoRoute(s.notFound)
 	s.routes()
 	get(s.engine, "/metrics", s.serveMetrics(reg))
@@ -184,7 +187,30 @@ func New(cfg Config) (*Server, error) {
 
 // Handler is the http.Handler to serve. State-changing requests from
 // other sites are refused (403) before they reach a route.
-func (s *Server) Handler() http.Handler { return s.crossOriginGuard(s.engine.Handler()) }
+func (s *Server) Handler() http.Handler {
+	return oneLeadingSlash(s.crossOriginGuard(s.engine.Handler()))
+}
+
+// oneLeadingSlash makes the path of every request start with exactly one
+// slash, and drops X-Forwarded-Prefix (antenne's links come from its base
+// URL), before gin sees them: gin builds the Location of its trailing
+// slash redirect from them, and a path such as /%2fevil.example/
+// (//evil.example/ once decoded) would send the browser to another host.
+// With one leading slash every redirect gin makes stays on this site.
+func oneLeadingSlash(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Del("X-Forwarded-Prefix")
+		if p := r.URL.Path; strings.HasPrefix(p, "//") {
+			u := *r.URL
+			u.Path = "/" + strings.TrimLeft(p, "/")
+			u.RawPath = ""
+			r2 := *r
+			r2.URL = &u
+			r = &r2
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 // routes registers every route. The public site (pages, feeds, media,
 // exports) is in public.go, the hosts' studio in studio.go, the JSON API in

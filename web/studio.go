@@ -3,7 +3,6 @@ package web
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"html/template"
 	"io"
 	"net/http"
@@ -44,6 +43,7 @@ func (s *Server) studioRoutes() {
 	st := r.Group("/studio", s.requireSession)
 	st.POST("/logout", s.logout)
 	get(st, "/", s.studioHome)
+	s.accountRoutes(r, st)
 	sh := st.Group("/:show", s.requireShow)
 	get(sh, "/", s.studioShow)
 	get(sh, "/semester", s.studioSemester)
@@ -70,6 +70,8 @@ func (s *Server) studioRoutes() {
 
 type loginPage struct {
 	Login, Next, Error string
+	// FirstRun is set while no admin exists: the page tells how to start.
+	FirstRun bool
 }
 
 // safeNext keeps a ?next= only when it is a path of the studio, so that
@@ -83,27 +85,42 @@ func safeNext(next string) string {
 
 func (s *Server) loginPage(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
-	if s.sessionHost(c) != nil {
+	if h, _ := s.sessionHost(c); h != nil {
 		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
 		return
 	}
-	s.render(c, http.StatusOK, "studio_login", tr(langOf(c), "studio.login"), loginPage{Next: safeNext(c.Query("next"))})
+	s.render(c, http.StatusOK, "studio_login", tr(langOf(c), "studio.login"), loginPage{Next: safeNext(c.Query("next")), FirstRun: !s.cfg.Accounts.HasAdmin()})
 }
+
+// loginBodyTimeout is how long the login form may take to arrive.
+const loginBodyTimeout = 10 * time.Second
 
 func (s *Server) login(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
+	limitBodyTime(c, loginBodyTimeout)
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10)
-	login := strings.TrimSpace(strings.ToLower(c.PostForm("login")))
+	if err := c.Request.ParseForm(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	login, ok := normalLogin(c.PostForm("login"))
 	password := c.PostForm("password")
-	page := loginPage{Login: login, Next: safeNext(c.PostForm("next"))}
+	page := loginPage{Next: safeNext(c.PostForm("next"))}
 	lang := langOf(c)
-	if !s.allowLogin(c, login) {
+	if !ok {
+		page.Error = tr(lang, "studio.login.long")
+		s.render(c, http.StatusBadRequest, "studio_login", tr(lang, "studio.login"), page)
+		return
+	}
+	page.Login = login
+	if !s.admitLogin(c, login) {
 		page.Error = tr(lang, "studio.login.slow")
 		s.render(c, http.StatusTooManyRequests, "studio_login", tr(lang, "studio.login"), page)
 		return
 	}
 	h, err := s.cfg.Accounts.Authenticate(c.Request.Context(), login, password)
 	if errors.Is(err, accounts.ErrBadCredentials) {
+		s.loginFailed(c, login)
 		s.log.InfoContext(c.Request.Context(), "login failed", s.clientAttrs(c)...)
 		page.Error = tr(lang, "studio.login.wrong")
 		s.render(c, http.StatusUnauthorized, "studio_login", tr(lang, "studio.login"), page)
@@ -113,24 +130,28 @@ func (s *Server) login(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	key, err := s.sessionKey(c)
-	if err != nil {
+	if err := s.signIn(c, h); err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.setSessionCookie(c, signSession(key, h, time.Now().Add(sessionTTL)), int(sessionTTL/time.Second))
 	s.log.InfoContext(c.Request.Context(), "host signed in", "host", h.Login)
 	c.Redirect(http.StatusSeeOther, page.Next)
 }
 
-// logout ends the session; with everywhere=1, every session of the host.
+// logout ends the session (revoked in the store, not only forgotten by
+// the browser); with everywhere=1, every session of the host.
 func (s *Server) logout(c *gin.Context) {
 	h := currentHost(c)
+	ss, _ := c.Value(sessionCtxKey).(session)
+	var err error
 	if c.PostForm("everywhere") != "" {
-		if err := s.cfg.Accounts.EndSessions(c.Request.Context(), h.Login); err != nil {
-			s.fail(c, err)
-			return
-		}
+		err = s.cfg.Accounts.EndSessions(c.Request.Context(), h.Login)
+	} else {
+		err = s.cfg.Accounts.RevokeSession(c.Request.Context(), h.Login, ss.id, ss.expires)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	s.setSessionCookie(c, "", -1)
 	c.Redirect(http.StatusSeeOther, "/studio/login")
@@ -332,7 +353,7 @@ func formOf(e *episodes.Episode) episodeForm {
 	f.Hosts, f.Guests = strings.Join(hosts, ", "), strings.Join(guests, ", ")
 	var ch []string
 	for _, c := range e.Chapters {
-		line := clock(c.Start) + " " + c.Title
+		line := episodes.FormatDuration(c.Start) + " " + c.Title
 		if c.URL != "" {
 			line += " " + c.URL
 		}
@@ -361,9 +382,9 @@ func (f episodeForm) apply(e *episodes.Episode) error {
 	e.Type, e.Explicit = episodes.EpisodeType(cmp.Or(f.Type, "full")), f.Explicit
 	e.AiredAt = time.Time{}
 	if f.Aired != "" {
-		t, err := parseUserTime(f.Aired)
+		t, err := episodes.ParseParisTime("aired_at", f.Aired)
 		if err != nil {
-			return &episodes.FieldError{Field: "aired_at", Reason: "use a date such as 2021-03-05 09:30"}
+			return err
 		}
 		e.AiredAt = t
 	}
@@ -373,7 +394,7 @@ func (f episodeForm) apply(e *episodes.Episode) error {
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 0 {
-			return 0, &episodes.FieldError{Field: field, Reason: "use a whole number"}
+			return 0, episodes.Invalid(field, "number.malformed", "%q is not a whole number", v)
 		}
 		return n, nil
 	}
@@ -402,7 +423,7 @@ func (f episodeForm) apply(e *episodes.Episode) error {
 		}
 		ch, err := parseChapter(line)
 		if err != nil {
-			return &episodes.FieldError{Field: "chapters", Reason: fmt.Sprintf("line %d: write a time then a title, like 12:30 Interview", i+1)}
+			return episodes.Invalid("chapters", "chapters.malformed", "line %d: write a time then a title, like 12:30 Interview", i+1)
 		}
 		e.Chapters = append(e.Chapters, ch)
 	}
@@ -499,7 +520,6 @@ func (s *Server) saveEpisode(c *gin.Context) {
 	}
 	form := readEpisodeForm(c)
 	action := c.PostForm("action")
-	lang := langOf(c)
 	if action == "preview" {
 		page := s.editData(c, cur)
 		page.Form = form
@@ -521,9 +541,17 @@ func (s *Server) saveEpisode(c *gin.Context) {
 	}
 	now := s.cfg.Catalog.Now()
 	var at time.Time
-	if action == "schedule" {
-		if at, err = parseUserTime(form.ScheduleAt); err != nil || !at.After(now) {
-			s.editFailed(c, cur, form, &episodes.FieldError{Field: "publish_at", Reason: tr(lang, "studio.schedule.future")})
+	switch action {
+	case "publish", "schedule", "unpublish", "draft":
+		mode, when := episodes.PublishNow, ""
+		switch action {
+		case "schedule":
+			mode, when = episodes.PublishLater, strings.TrimSpace(form.ScheduleAt)
+		case "unpublish", "draft":
+			mode = episodes.PublishDraft
+		}
+		if at, err = episodes.ParsePublication(mode, when, now); err != nil {
+			s.editFailed(c, cur, form, err)
 			return
 		}
 	}
@@ -534,12 +562,10 @@ func (s *Server) saveEpisode(c *gin.Context) {
 		switch action {
 		case "publish":
 			if e.Status(now) != episodes.Published {
-				e.PublishAt = now
+				e.PublishAt = at
 			}
-		case "schedule":
+		case "schedule", "unpublish", "draft":
 			e.PublishAt = at
-		case "unpublish", "draft":
-			e.PublishAt = time.Time{}
 		}
 		return nil
 	}
@@ -682,7 +708,7 @@ func (f settingsForm) apply(sh *episodes.Show) error {
 		if m := strings.TrimSpace(f.LiveMinutes); m != "" {
 			n, err := strconv.Atoi(m)
 			if err != nil {
-				return &episodes.FieldError{Field: "live.minutes", Reason: "use a whole number of minutes such as 45"}
+				return episodes.Invalid("live.minutes", "number.malformed", "%q is not a whole number", m)
 			}
 			l.Minutes = n
 		}

@@ -87,10 +87,10 @@ func (s *Server) studioThemes(c *gin.Context) {
 // withListens, the stored listens of each episode during sem.
 func (s *Server) themes(c *gin.Context, eps []*episodes.Episode, sem episodes.Semester, format feed.ThemesFormat, lang string, intro, withListens bool) ([]byte, error) {
 	opts := feed.ThemesOptions{
-		Format:     format,
-		Lang:       lang,
-		Intro:      intro,
-		EpisodeURL: func(e *episodes.Episode) string { return s.cfg.Links.Episode(e.Show, e.Slug) },
+		Format: format,
+		Lang:   lang,
+		Intro:  intro,
+		Links:  s.cfg.Links,
 	}
 	if withListens {
 		from, to := listens.SemesterDays(sem)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestStudioSemesterPage(t *testing.T) {
+	t.Parallel()
 	env := newStudioEnv(t, 64<<20)
 	ctx := t.Context()
 	paris := episodes.Paris()

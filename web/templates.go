@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"github.com/picasoft/antenne/web/accounts"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,8 +42,17 @@ var templateFuncs = template.FuncMap{
 	"date": func(lang string, t time.Time) string { return longDate(lang, t, episodes.Paris()) },
 	// isodate is the machine-readable date for <time datetime>.
 	"isodate": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	// clock writes a duration as 1:02:03.
-	"clock": clock,
+	// clock writes a duration as 1:02:03, or 2:03 under an hour.
+	"clock": episodes.FormatDuration,
+	// day names a day of the week given as a number, 0 for Sunday:
+	// {{day $.Lang "5"}} is vendredi.
+	"day": func(lang, d string) string {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			return d
+		}
+		return dayName(lang, time.Weekday(n))
+	},
 	// seconds is a duration in whole seconds, for #t= links.
 	"seconds": func(d time.Duration) int64 { return int64(d / time.Second) },
 	// size writes a byte count: 12,3 Mo.
@@ -50,6 +61,8 @@ var templateFuncs = template.FuncMap{
 	"add": func(a, b int) int { return a + b },
 	// list makes a slice of its arguments, for option lists.
 	"list": func(v ...string) []string { return v },
+	// args passes several values to a partial template.
+	"args": func(v ...any) []any { return v },
 }
 
 // pages are the parsed templates, by page name (file name without
@@ -109,6 +122,8 @@ type view struct {
 	Embed bool
 	// Data is the page's own view struct (showPage, episodePage...).
 	Data any
+	// Host is the signed-in host on studio pages, nil elsewhere.
+	Host *accounts.Host
 }
 
 // render writes the page name with status, in the request's language. A
@@ -127,6 +142,7 @@ func (s *Server) renderView(c *gin.Context, status int, name string, v view) {
 		return
 	}
 	v.Lang = langOf(c)
+	v.Host = currentHost(c)
 	v.SwitchLang = langEN
 	if v.Lang == langEN {
 		v.SwitchLang = langFR

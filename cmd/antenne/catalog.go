@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
@@ -47,7 +46,7 @@ func catalogFrom(ctx context.Context, cfg *config) (*catalogCmd, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := episodes.NewService(store, episodes.Options{Transcoder: ffmpeg.New(cfg.FFmpeg, cfg.IngestWorkers)})
+	svc := episodes.NewService(store, episodes.Options{Transcoder: ffmpeg.New(cfg.FFmpeg, cfg.IngestWorkers), MaxDuration: cfg.MaxDuration})
 	if err := svc.Load(ctx); err != nil {
 		return nil, fmt.Errorf("load the catalog: %w", err)
 	}
@@ -102,18 +101,14 @@ func (c *catalogCmd) episodeURL(e *episodes.Episode) string {
 	return c.links.Episode(e.Show, e.Slug)
 }
 
-// parseParisTime reads a date or date-time in Europe/Paris time
-// (2020-10-02, 2020-10-02T09:30, 2020-10-02 09:30) or an RFC 3339 time.
-func parseParisTime(v string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
+// flagError is the usage error of a flag whose value the domain refused:
+// the reason, in English, without the field's JSON name.
+func flagError(flag string, err error) error {
+	var fe *episodes.FieldError
+	if errors.As(err, &fe) {
+		return usageErrorf("%s: %s", flag, fe.Reason)
 	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, v, episodes.Paris()); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a date: use 2020-10-02 or 2020-10-02T09:30 (Paris time)", v)
+	return usageErrorf("%s: %v", flag, err)
 }
 
 // isTerminal reports whether w is a terminal, for progress bars.
@@ -146,13 +141,3 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ", ") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
-// formatDuration prints 1:02:03 or 42:05.
-func formatDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
-	if h > 0 {
-		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
-	}
-	return fmt.Sprintf("%d:%02d", m, s)
-}

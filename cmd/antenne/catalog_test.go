@@ -42,6 +42,7 @@ func (c *cli) ok(args ...string) string {
 }
 
 func TestCLIPublishLifecycle(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	studio := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 3, Tags: map[string]string{"title": "Les communs", "date": "2021-02-05"}})
 	mumble := episodestest.Make(t, episodestest.Recording{Format: "wav", Seconds: 3, Frequency: 600})
@@ -110,6 +111,7 @@ func TestCLIPublishLifecycle(t *testing.T) {
 }
 
 func TestCLIUsageErrorsExit2(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("shows", "create", "lvel", "--title", "La Voix est Libre")
 	for _, args := range [][]string{

@@ -40,6 +40,8 @@ type config struct {
 	// FetchAllowPrivate lets antenne fetch URLs at private and loopback
 	// addresses (see package feed/fetch).
 	FetchAllowPrivate bool
+	// MaxDuration is the longest recording accepted.
+	MaxDuration time.Duration
 	// WebSubHubs are the WebSub hubs told of each change of a feed.
 	WebSubHubs []string
 }
@@ -207,6 +209,14 @@ var settings = []setting{
 			err = fmt.Errorf("must not be negative")
 		}
 		c.ShutdownGrace = d
+		return err
+	}},
+	{"ANTENNE_MAX_DURATION", "max-duration", "4h", "longest recording accepted (uploads and imports), e.g. 4h or 90m", func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err == nil && d <= 0 {
+			err = fmt.Errorf("must be positive")
+		}
+		c.MaxDuration = d
 		return err
 	}},
 	{"ANTENNE_FETCH_ALLOW_PRIVATE", "fetch-allow-private", "false", "let antenne fetch URLs (import, fediverse) at private, loopback and link-local addresses", setBool(func(c *config) *bool { return &c.FetchAllowPrivate })},

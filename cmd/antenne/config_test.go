@@ -13,6 +13,7 @@ func envFrom(m map[string]string) func(string) string {
 }
 
 func TestLoadConfigDefaults(t *testing.T) {
+	t.Parallel()
 	cfg, err := loadConfig(newFlags("serve"), envFrom(nil), nil)
 	if err != nil {
 		t.Fatalf("loadConfig with no setting: %v", err)
@@ -42,6 +43,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 }
 
 func TestLoadConfigFlagsOverrideEnv(t *testing.T) {
+	t.Parallel()
 	env := envFrom(map[string]string{
 		"ANTENNE_ADDR":       "127.0.0.1:9000",
 		"ANTENNE_MAX_UPLOAD": "500MB",
@@ -63,6 +65,7 @@ func TestLoadConfigFlagsOverrideEnv(t *testing.T) {
 }
 
 func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		env   map[string]string
 		args  []string
@@ -100,6 +103,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 }
 
 func TestParseSize(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want int64
@@ -125,6 +129,7 @@ func TestParseSize(t *testing.T) {
 }
 
 func TestFlagsAfterArguments(t *testing.T) {
+	t.Parallel()
 	fs := newFlags("probe")
 	asJSON := fs.Bool("json", false, "")
 	show := fs.String("show", "", "")

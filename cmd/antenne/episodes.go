@@ -98,7 +98,7 @@ func episodesList(ctx context.Context, e *env, args []string) error {
 		if !ep.PublishAt.IsZero() {
 			when = ep.PublishAt.In(episodes.Paris()).Format("2006-01-02 15:04")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ep.ID, ep.Status(now), when, formatDuration(ep.Media.Duration), ep.Slug, ep.Title)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ep.ID, ep.Status(now), when, episodes.FormatDuration(ep.Media.Duration), ep.Slug, ep.Title)
 	}
 	return tw.Flush()
 }
@@ -151,7 +151,7 @@ func printEpisode(e *env, c *catalogCmd, ep *episodes.Episode) {
 	line("status", string(ep.Status(c.svc.Now())))
 	line("aired", date(ep.AiredAt))
 	line("published", date(ep.PublishAt))
-	line("duration", formatDuration(ep.Media.Duration))
+	line("duration", episodes.FormatDuration(ep.Media.Duration))
 	line("media", fmt.Sprintf("%s, %s, %d bytes", ep.Media.Key, ep.Media.Type, ep.Media.Size))
 	if ep.Original != nil {
 		line("original", fmt.Sprintf("%s, %s, %d bytes", ep.Original.Key, ep.Original.Type, ep.Original.Size))
@@ -165,7 +165,7 @@ func printEpisode(e *env, c *catalogCmd, ep *episodes.Episode) {
 	}
 	line("people", strings.Join(people, ", "))
 	for i, ch := range ep.Chapters {
-		line(fmt.Sprintf("chapter %d", i+1), formatDuration(ch.Start)+" "+ch.Title)
+		line(fmt.Sprintf("chapter %d", i+1), episodes.FormatDuration(ch.Start)+" "+ch.Title)
 	}
 	line("url", c.episodeURL(ep))
 	tw.Flush()
@@ -203,8 +203,8 @@ func episodesChange(action string) func(context.Context, *env, []string) error {
 			ep, err = c.svc.Publish(ctx, show, ep.ID, ep.Revision)
 		case "schedule":
 			var when time.Time
-			if when, err = parseParisTime(*at); err != nil {
-				return usageErrorf("--at: %v", err)
+			if when, err = episodes.ParsePublication(episodes.PublishLater, *at, c.svc.Now()); err != nil {
+				return flagError("--at", err)
 			}
 			ep, err = c.svc.Schedule(ctx, show, ep.ID, ep.Revision, when)
 		case "unpublish":

@@ -116,6 +116,7 @@ func get(t *testing.T, url string, header ...string) (int, []byte, http.Header) 
 // feed and the pages, hosts are told quickly that the storage is away, and
 // once MinIO is back everything works again without a restart.
 func TestStoreOutage(t *testing.T) {
+	t.Parallel()
 	f := newFaultSite(t)
 	s := startServe(t, f.vars)
 	first := episodestest.Make(t, episodestest.Recording{Format: "mp3", Frequency: 440})
@@ -205,9 +206,10 @@ func (r *slowReader) Read(p []byte) (int, error) {
 // TestStoreStopsDuringUpload: MinIO goes away while an upload is being
 // received; the upload fails, nothing half-written remains.
 func TestStoreStopsDuringUpload(t *testing.T) {
+	t.Parallel()
 	f := newFaultSite(t)
 	s := startServe(t, f.vars)
-	rec, err := os.ReadFile(bigMP3(t, 8<<20))
+	rec, err := os.ReadFile(episodestest.BigMP3(t, 8<<20))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,8 +224,9 @@ func TestStoreStopsDuringUpload(t *testing.T) {
 // TestKillServeDuringUpload kills antenne itself (SIGKILL) while it
 // receives an upload, starts it again, and checks the bucket.
 func TestKillServeDuringUpload(t *testing.T) {
+	t.Parallel()
 	f := newFaultSite(t)
-	rec, err := os.ReadFile(bigMP3(t, 16<<20))
+	rec, err := os.ReadFile(episodestest.BigMP3(t, 16<<20))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,6 +303,7 @@ func waitReady(t *testing.T, url string) {
 // TestSIGTERMDrainsUploads stops antenne while an upload is in flight: the
 // upload completes, then antenne exits cleanly.
 func TestSIGTERMDrainsUploads(t *testing.T) {
+	t.Parallel()
 	f := newFaultSite(t)
 	s := startServe(t, f.vars)
 	rec := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 20})

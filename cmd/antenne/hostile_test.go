@@ -16,6 +16,7 @@ import (
 // hostile inputs are in web/hostile_test.go.
 
 func TestSlowAndBigClients(t *testing.T) {
+	// Not parallel: it measures how long the server holds slow clients.
 	s := startServe(t, map[string]string{
 		"ANTENNE_DATA_DIR":          t.TempDir(),
 		"ANTENNE_BODY_IDLE_TIMEOUT": "1s",
@@ -85,7 +86,10 @@ func TestSlowAndBigClients(t *testing.T) {
 			}
 		}
 		took := time.Since(start)
-		if took > 10*time.Second {
+		// The bound is far from the 1 s idle timeout so that a loaded
+		// machine does not fail it; without the idle timeout the request
+		// would be held for the server's ReadTimeout (30 minutes).
+		if took > 45*time.Second {
 			t.Errorf("a stalled body held the request %v", took)
 		}
 		if took < 900*time.Millisecond {

@@ -27,6 +27,7 @@ func (c *cli) runIn(stdin string, args ...string) (int, string, string) {
 }
 
 func TestCLIHosts(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("shows", "create", "lvel", "--title", "La Voix est Libre")
 
@@ -125,6 +126,7 @@ func serveDataDir(t *testing.T, c *cli, opts episodes.Options) (*episodes.Servic
 }
 
 func TestCLIPublishRemote(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("shows", "create", "lvel", "--title", "La Voix est Libre")
 	c.ok("shows", "create", "other", "--title", "Autre")

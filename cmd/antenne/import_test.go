@@ -11,6 +11,7 @@ import (
 )
 
 func TestCLIImport(t *testing.T) {
+	t.Parallel()
 	media := map[string]string{}
 	for i := 1; i <= 3; i++ {
 		media[fmt.Sprintf("/ep%d.mp3", i)] = episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 2, Frequency: 300 + 100*i})

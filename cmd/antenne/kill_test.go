@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -25,42 +24,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// bigMP3 writes an MP3 of about size bytes: a 10-second 320 kb/s file
-// without tags or Xing header, repeated (MP3 frames concatenate).
-func bigMP3(t *testing.T, size int) string {
-	t.Helper()
-	bin := episodestest.FFmpeg(t)
-	dir := t.TempDir()
-	unit := filepath.Join(dir, "unit.mp3")
-	out, err := exec.Command(bin, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi",
-		"-i", "sine=frequency=330:duration=10", "-c:a", "libmp3lame", "-b:a", "320k",
-		"-write_xing", "0", "-id3v2_version", "0", "-map_metadata", "-1", unit).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ffmpeg: %v\n%s", err, out)
-	}
-	frames, err := os.ReadFile(unit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	big := filepath.Join(dir, "big.mp3")
-	f, err := os.Create(big)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for written := 0; written < size; written += len(frames) {
-		if _, err := f.Write(frames); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return big
-}
-
 // TestKillDuringPublish kills `antenne publish` of a large file at several
 // points: no episode document may point to a missing object, and after a
 // sweep no orphan object remains.
 func TestKillDuringPublish(t *testing.T) {
-	big := bigMP3(t, 150<<20)
+	t.Parallel()
+	big := episodestest.BigMP3(t, 150<<20)
 	s3cfg := storagetest.S3Config(t)
 	// Time one whole publish, then kill others at points spread over it:
 	// while receiving, probing, storing the media and writing the document.

@@ -29,6 +29,7 @@ func runProbeCLI(t *testing.T, args ...string) (stdout, stderr string, status in
 }
 
 func TestProbeCommandJSON(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	mp3 := makeMP3(t)
 	png := filepath.Join(dir, "cover.mp3")
@@ -76,6 +77,7 @@ func TestProbeCommandJSON(t *testing.T) {
 }
 
 func TestProbeCommandText(t *testing.T) {
+	t.Parallel()
 	mp3 := makeMP3(t)
 	stdout, stderr, status := runProbeCLI(t, mp3)
 	if status != 0 {
@@ -89,6 +91,7 @@ func TestProbeCommandText(t *testing.T) {
 }
 
 func TestProbeCommandErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	text := filepath.Join(dir, "notes.mp3")
 	if err := os.WriteFile(text, []byte("Des notes d'émission, pas du son.\n"), 0o644); err != nil {

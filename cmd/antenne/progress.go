@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/picasoft/antenne/episodes"
 )
 
 // progressBar draws one line of progress on a terminal, for work that
@@ -57,7 +59,7 @@ func (p *progressBar) update(stage string, done float64) {
 	left := "--:--"
 	if elapsed := now.Sub(p.stageStart); done > 0.01 && elapsed > 0 {
 		remaining := time.Duration(float64(elapsed) * (1 - done) / done)
-		left = formatDuration(remaining)
+		left = episodes.FormatDuration(remaining)
 	}
 	fmt.Fprintf(p.w, "\r\033[K%-10s [%s%s] %3.0f%%  %s left", stage,
 		strings.Repeat("=", filled), strings.Repeat(" ", progressWidth-filled), done*100, left)

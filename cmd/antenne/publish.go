@@ -98,28 +98,24 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return usageErrorf("publish: want one FILE (see `antenne help publish`)")
 	}
-	if *draft && *at != "" {
-		return usageErrorf("publish: --draft and --at exclude each other")
-	}
 	if *noWait {
 		return usageErrorf("publish: --no-wait goes with --server; a local publish is done when it returns")
 	}
 	up := episodes.Upload{Title: *title, Theme: *theme, Season: season, Number: number}
 	if *aired != "" {
-		if up.AiredAt, err = parseParisTime(*aired); err != nil {
-			return usageErrorf("--aired: %v", err)
+		if up.AiredAt, err = episodes.ParseParisTime("aired_at", *aired); err != nil {
+			return flagError("--aired", err)
 		}
 	}
+	mode := episodes.PublishNow
 	switch {
+	case *draft:
+		mode = episodes.PublishDraft
 	case *at != "":
-		if up.PublishAt, err = parseParisTime(*at); err != nil {
-			return usageErrorf("--at: %v", err)
-		}
-		if !up.PublishAt.After(c.svc.Now()) {
-			return usageErrorf("--at: %s is not in the future (leave --at out to publish now)", *at)
-		}
-	case !*draft:
-		up.PublishAt = c.svc.Now()
+		mode = episodes.PublishLater
+	}
+	if up.PublishAt, err = episodes.ParsePublication(mode, *at, c.svc.Now()); err != nil {
+		return flagError("--at", err)
 	}
 	for _, h := range hosts {
 		up.Persons = append(up.Persons, episodes.Person{Name: h, Role: episodes.RoleHost})
@@ -163,7 +159,7 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	status := ep.Status(c.svc.Now())
 	switch status {
 	case episodes.Published:
-		fmt.Fprintf(e.stderr, "published %q (%s)\n", ep.Title, formatDuration(ep.Media.Duration))
+		fmt.Fprintf(e.stderr, "published %q (%s)\n", ep.Title, episodes.FormatDuration(ep.Media.Duration))
 	case episodes.Scheduled:
 		fmt.Fprintf(e.stderr, "%q will be published on %s\n", ep.Title, ep.PublishAt.In(episodes.Paris()).Format(time.DateTime+" MST"))
 	default:

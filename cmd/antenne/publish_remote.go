@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/picasoft/antenne/episodes"
 )
 
 // remotePublish is an upload to a running antenne through its API.
@@ -121,7 +123,7 @@ func publishRemote(ctx context.Context, e *env, r remotePublish) error {
 			return fmt.Errorf("publish %s: %w", r.file, err)
 		}
 	}
-	fmt.Fprintf(e.stderr, "%s %q (%s) in %s\n", ep.Status, ep.Title, formatDuration(time.Duration(ep.DurationSeconds*float64(time.Second))), time.Since(start).Round(time.Second))
+	fmt.Fprintf(e.stderr, "%s %q (%s) in %s\n", ep.Status, ep.Title, episodes.FormatDuration(time.Duration(ep.DurationSeconds*float64(time.Second))), time.Since(start).Round(time.Second))
 	fmt.Fprintln(e.stdout, ep.URL)
 	return nil
 }

@@ -90,7 +90,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	catalog := episodes.NewService(store, episodes.Options{Transcoder: ffmpeg.New(cfg.FFmpeg, cfg.IngestWorkers)})
+	catalog := episodes.NewService(store, episodes.Options{Transcoder: ffmpeg.New(cfg.FFmpeg, cfg.IngestWorkers), MaxDuration: cfg.MaxDuration})
 	// A store that is away at start is no reason not to serve: /readyz
 	// says so and the refresh loop loads the catalog when it comes back.
 	if err := catalog.Load(ctx); err != nil {
@@ -182,6 +182,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageErrorf("ANTENNE_ADDR: cannot listen on %s: %v", cfg.Addr, err)
 	}
+	// Only once it can serve: a start that fails leaves the store as it was.
+	srv.LogSetupURL(ctx)
 	httpServer := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,

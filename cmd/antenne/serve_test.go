@@ -115,6 +115,7 @@ func body(t *testing.T, url string) string {
 }
 
 func TestServeLocalFolderByDefault(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := startServe(t, map[string]string{"ANTENNE_DATA_DIR": dir})
 	for _, path := range []string{"/healthz", "/readyz"} {
@@ -153,6 +154,7 @@ func TestServeLocalFolderByDefault(t *testing.T) {
 // /readyz turns 503 with one log line, and 200 again when MinIO is back,
 // with no restart.
 func TestServeReadyzFollowsTheStore(t *testing.T) {
+	t.Parallel()
 	m := storagetest.StartMinIO(t)
 	m.NewS3(t) // creates a bucket; antenne gets its own below
 	cfg := m.Config()
@@ -198,6 +200,7 @@ func TestServeReadyzFollowsTheStore(t *testing.T) {
 }
 
 func TestServeBadConfigExits2NamingTheVariable(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		vars map[string]string
 		want string
@@ -220,6 +223,7 @@ func TestServeBadConfigExits2NamingTheVariable(t *testing.T) {
 }
 
 func TestHelpListsEveryCommand(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	if err := run(t.Context(), []string{"help"}, &env{stdout: &out, stderr: &out, getenv: envFrom(nil)}); err != nil {
 		t.Fatal(err)
@@ -236,5 +240,46 @@ func TestHelpListsEveryCommand(t *testing.T) {
 	var usage bytes.Buffer
 	if err := run(t.Context(), []string{"serve", "--help"}, &env{stdout: &usage, stderr: &usage, getenv: envFrom(nil)}); err != nil || !strings.Contains(usage.String(), "ANTENNE_S3_ENDPOINT") {
 		t.Errorf("serve --help: got %q, %v, want the usage with the variables", usage.String(), err)
+	}
+}
+
+var setupURLLine = regexp.MustCompile(`setup_url=\S+(/studio/setup/\S+)`)
+
+// TestServeFirstRunSetupURL: on an empty data folder `antenne serve` logs
+// a setup address that opens the setup page, and the login page says how
+// to start; a restart issues a new address and voids the old; once an
+// admin exists nothing is logged and the address answers 404.
+func TestServeFirstRunSetupURL(t *testing.T) {
+	dir := t.TempDir()
+	s := startServe(t, map[string]string{"ANTENNE_DATA_DIR": dir})
+	m := setupURLLine.FindStringSubmatch(s.stderr.String())
+	if m == nil {
+		t.Fatalf("no setup address in the log:\n%s", s.stderr)
+	}
+	first := m[1]
+	if got := status(t, http.MethodGet, s.url+first); got != http.StatusOK {
+		t.Errorf("GET the setup address: got %d, want 200", got)
+	}
+	if page := body(t, s.url+"/studio/login"); !strings.Contains(page, "Premier démarrage") || !strings.Contains(page, "antenne hosts add NAME --admin") {
+		t.Errorf("the login page does not say how to start:\n%s", page)
+	}
+	s.stop()
+	s = startServe(t, map[string]string{"ANTENNE_DATA_DIR": dir})
+	m = setupURLLine.FindStringSubmatch(s.stderr.String())
+	if m == nil || m[1] == first {
+		t.Fatalf("restart: got setup address %q, want a new one", m)
+	}
+	if got := status(t, http.MethodGet, s.url+first); got != http.StatusNotFound {
+		t.Errorf("the previous setup address: got %d, want 404", got)
+	}
+	s.stop()
+	c := &cli{t: t, vars: map[string]string{"ANTENNE_DATA_DIR": dir}}
+	c.ok("hosts", "add", "root", "--admin", "--password", "admin password")
+	s = startServe(t, map[string]string{"ANTENNE_DATA_DIR": dir})
+	if strings.Contains(s.stderr.String(), "setup_url") {
+		t.Errorf("with an admin, serve still logs a setup address:\n%s", s.stderr)
+	}
+	if got := status(t, http.MethodGet, s.url+m[1]); got != http.StatusNotFound {
+		t.Errorf("with an admin, the setup address: got %d, want 404", got)
 	}
 }

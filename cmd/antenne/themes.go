@@ -64,9 +64,6 @@ func runThemes(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageErrorf("--format: %v", err)
 	}
-	if *lang != "fr" && *lang != "en" {
-		return usageErrorf("--lang: %q is neither fr nor en", *lang)
-	}
 	slug, err := c.showSlug(*show)
 	if err != nil {
 		return err
@@ -77,10 +74,10 @@ func runThemes(ctx context.Context, e *env, args []string) error {
 	}
 	eps := episodes.InSemester(all, sem, c.svc.Now())
 	opts := feed.ThemesOptions{
-		Format:     f,
-		Lang:       *lang,
-		Intro:      *intro,
-		EpisodeURL: func(ep *episodes.Episode) string { return c.links.Episode(ep.Show, ep.Slug) },
+		Format: f,
+		Lang:   *lang,
+		Intro:  *intro,
+		Links:  c.links,
 	}
 	if *counts {
 		from, to := listens.SemesterDays(sem)
@@ -92,7 +89,8 @@ func runThemes(ctx context.Context, e *env, args []string) error {
 	}
 	out, err := feed.Themes(eps, opts)
 	if err != nil {
-		return err
+		// Themes fails on its options only: an unknown language.
+		return usageErrorf("themes: %v", err)
 	}
 	if len(out) == 0 {
 		fmt.Fprintf(e.stderr, "no published episode aired in %s (%s)\n", sem, sem.Name(*lang))

@@ -206,7 +206,7 @@ func TestMP4NestedTagBoxes(t *testing.T) {
 	moov := box("udta", box("meta", append([]byte{0, 0, 0, 0}, ilst...)))
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	got := readTags(bytes.NewReader(nil), 0, FormatM4A, moov, flacMeta{}, nil)
+	got, _ := readTags(bytes.NewReader(nil), 0, FormatM4A, moov, flacMeta{}, nil)
 	runtime.ReadMemStats(&after)
 	if !reflect.DeepEqual(got, Tags{}) {
 		t.Errorf("got %+v, want no tags", got)

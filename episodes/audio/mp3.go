@@ -245,8 +245,10 @@ func ParseMP3(r io.ReaderAt, size int64) (AudioInfo, error) {
 		audioStart = first + int64(f.length)
 		info.MP3Header = vbr.kind
 		// Trust the header only when the file holds the bytes it announces
-		// (give or take a frame): a truncated file plays less.
-		if vbr.bytes > 0 && end-first+int64(f.length) >= vbr.bytes && framesToEnd(r, audioStart, end, f) {
+		// (give or take a frame), a truncated file plays less, and as many
+		// frames as it announces: a header claiming 999 hours in a few
+		// megabytes is a lie, and the frames are counted instead.
+		if vbr.bytes > 0 && end-first+int64(f.length) >= vbr.bytes && plausibleFrames(vbr.frames, end-audioStart, f) && framesToEnd(r, audioStart, end, f) {
 			samples := vbr.frames*int64(f.samples) - int64(vbr.startPad+vbr.endPad)
 			info.Duration = samplesDuration(samples, f.sampleRate)
 			info.VBR = vbr.kind != "info"
@@ -310,6 +312,19 @@ func framesToEnd(r io.ReaderAt, start, end int64, f mp3Frame) bool {
 		}
 	}
 	return false
+}
+
+// plausibleFrames reports whether audioBytes can hold frames frames of the
+// stream of f, each at least as long as a frame at the lowest bitrate of
+// its MPEG version (32 kbit/s for MPEG 1, 8 kbit/s for MPEG 2 and 2.5),
+// give or take a frame.
+func plausibleFrames(frames, audioBytes int64, f mp3Frame) bool {
+	lowest := int64(mp3BitratesV2[1] * 1000)
+	if f.samples == 1152 {
+		lowest = int64(mp3BitratesV1[1] * 1000)
+	}
+	minLen := int64(f.samples) / 8 * lowest / int64(f.sampleRate)
+	return frames >= 0 && minLen > 0 && frames-1 <= audioBytes/minLen
 }
 
 // scanMP3 counts the whole frames of the stream of f between start and end.

@@ -49,7 +49,7 @@ func Probe(ctx context.Context, path string) (*ProbeResult, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("probe %s: not a regular file", path)
 	}
-	p, err := ProbeReader(f, st.Size())
+	p, err := ProbeReader(ReaderAtWithContext(ctx, f), st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("probe %s: %w", path, err)
 	}
@@ -62,8 +62,13 @@ func Probe(ctx context.Context, path string) (*ProbeResult, error) {
 }
 
 // maxRecording is the longest recording accepted: longer ones are header
-// values gone wrong.
+// values gone wrong. The longest an upload may last is the caller's
+// choice below it (ANTENNE_MAX_DURATION).
 const maxRecording = 1000 * time.Hour
+
+// MinSampleRate is the lowest sample rate accepted, in Hz (telephone
+// quality).
+const MinSampleRate = 8000
 
 // ProbeReader reads the recording in r (size bytes) like Probe, without
 // the SHA-256. Memory stays bounded whatever the input: headers and tags
@@ -103,10 +108,17 @@ func ProbeReader(r io.ReaderAt, size int64) (*ProbeResult, error) {
 	if p.Duration > maxRecording {
 		return nil, damaged(format, "its headers claim %.0f hours", p.Duration.Hours())
 	}
-	if p.SampleRate < 1000 || p.SampleRate > 768000 {
+	if p.SampleRate > 768000 {
 		return nil, damaged(format, "a sample rate of %d Hz", p.SampleRate)
 	}
-	p.Tags = readTags(r, size, format, moov, flac, riff)
+	if p.SampleRate < MinSampleRate {
+		// A tiny file at 1 kHz holds hours of audio: the work of an
+		// upload must be bounded by the audio, not only by its bytes.
+		return nil, damaged(format, "a sample rate of %d Hz, under the %d Hz antenne accepts", p.SampleRate, MinSampleRate)
+	}
+	if p.Tags, err = readTags(r, size, format, moov, flac, riff); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -115,6 +127,25 @@ func ProbeReader(r io.ReaderAt, size int64) (*ProbeResult, error) {
 // their client goes away.
 func ReaderWithContext(ctx context.Context, r io.Reader) io.Reader {
 	return &ctxReader{ctx: ctx, r: r}
+}
+
+// ReaderAtWithContext returns a ReaderAt of r whose reads fail with ctx's
+// error once ctx is done: every parser reads through it, so probing stops
+// at its next read when the client leaves or a signal comes.
+func ReaderAtWithContext(ctx context.Context, r io.ReaderAt) io.ReaderAt {
+	return &ctxReaderAt{ctx: ctx, r: r}
+}
+
+type ctxReaderAt struct {
+	ctx context.Context
+	r   io.ReaderAt
+}
+
+func (c *ctxReaderAt) ReadAt(b []byte, off int64) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.ReadAt(b, off)
 }
 
 // ctxReader stops reading when its context is done.

@@ -66,20 +66,24 @@ const maxTagBytes = 32 << 20
 
 // readTags reads the tags of a recording of format f. A file whose tags
 // cannot be read gives empty Tags: tags are a convenience, never a reason
-// to refuse a recording. moov is the MP4 movie header when f is M4A, and
+// to refuse a recording, except an ID3v2 tag over the frame budget
+// (checkID3Frames), whose error is returned. moov is the MP4 movie header when f is M4A, and
 // riff the WAV INFO tags when f is WAV.
-func readTags(r io.ReaderAt, size int64, f Format, moov []byte, flac flacMeta, riff map[string]string) Tags {
+func readTags(r io.ReaderAt, size int64, f Format, moov []byte, flac flacMeta, riff map[string]string) (Tags, error) {
 	switch f {
 	case FormatMP3:
 		head, err := readAtMost(r, 0, 10, size)
 		if err != nil {
-			return Tags{}
+			return Tags{}, nil
 		}
 		if n, ok := id3v2Size(head); ok && n <= maxTagBytes && n <= size {
 			b, err := readAtMost(r, 0, int(n), size)
 			if err == nil {
+				if err := checkID3Frames(b); err != nil {
+					return Tags{}, err
+				}
 				if m, err := safeRead(func() (tag.Metadata, error) { return tag.ReadID3v2Tags(bytes.NewReader(b)) }); err == nil {
-					return tagsFromMetadata(m)
+					return tagsFromMetadata(m), nil
 				}
 			}
 		}
@@ -87,7 +91,7 @@ func readTags(r io.ReaderAt, size int64, f Format, moov []byte, flac flacMeta, r
 			b, err := readAtMost(r, size-128, 128, size)
 			if err == nil && string(b[:3]) == "TAG" {
 				if m, err := safeRead(func() (tag.Metadata, error) { return tag.ReadID3v1Tags(bytes.NewReader(b)) }); err == nil {
-					return tagsFromMetadata(m)
+					return tagsFromMetadata(m), nil
 				}
 			}
 		}
@@ -107,12 +111,12 @@ func readTags(r io.ReaderAt, size int64, f Format, moov []byte, flac flacMeta, r
 		}
 		block(0x81, nil) // an empty last block (padding)
 		if m, err := safeRead(func() (tag.Metadata, error) { return tag.ReadFLACTags(bytes.NewReader(b.Bytes())) }); err == nil {
-			return tagsFromMetadata(m)
+			return tagsFromMetadata(m), nil
 		}
 	case FormatOgg, FormatOpus:
 		sr := io.NewSectionReader(r, 0, min(size, maxTagBytes))
 		if m, err := safeRead(func() (tag.Metadata, error) { return tag.ReadOGGTags(sr) }); err == nil {
-			return tagsFromMetadata(m)
+			return tagsFromMetadata(m), nil
 		}
 	case FormatM4A:
 		var t Tags
@@ -124,11 +128,11 @@ func readTags(r io.ReaderAt, size int64, f Format, moov []byte, flac flacMeta, r
 		if len(t.Chapters) == 0 {
 			t.Chapters = mp4Chapters(child(moov, "udta", "chpl"))
 		}
-		return t
+		return t, nil
 	case FormatWAV:
-		return tagsFromRIFF(riff)
+		return tagsFromRIFF(riff), nil
 	}
-	return Tags{}
+	return Tags{}, nil
 }
 
 // mp4MetaForTags rebuilds the moov/udta/meta/ilst boxes of an MP4 file as

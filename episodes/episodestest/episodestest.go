@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"sync"
 	"testing"
 )
 
@@ -50,8 +51,33 @@ var codecs = map[string][]string{
 }
 
 // Make writes the recording into a new temporary folder of t and returns
-// its path.
+// its path. The file is t's own: tests may change or remove it.
 func Make(t testing.TB, r Recording) string {
+	t.Helper()
+	data := Bytes(t, r)
+	if r.Format == "" {
+		r.Format = "bin"
+	}
+	path := filepath.Join(t.TempDir(), "recording."+r.Format)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// made caches the bytes of the recordings made by this test binary, by
+// Recording: ffmpeg runs once for each, whatever the number of tests.
+var made sync.Map // string -> *madeRecording
+
+type madeRecording struct {
+	once sync.Once
+	data []byte
+	err  error
+}
+
+// Bytes returns the bytes of the recording, made by ffmpeg on first use
+// and shared afterwards: callers must not change the slice.
+func Bytes(t testing.TB, r Recording) []byte {
 	t.Helper()
 	bin := FFmpeg(t)
 	codec, ok := codecs[r.Format]
@@ -64,24 +90,79 @@ func Make(t testing.TB, r Recording) string {
 	if r.Frequency == 0 {
 		r.Frequency = 440
 	}
-	path := filepath.Join(t.TempDir(), "recording."+r.Format)
-	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-		"-f", "lavfi", "-i", fmt.Sprintf("sine=frequency=%d:sample_rate=44100:duration=%g", r.Frequency, r.Seconds)}
-	if r.Format == "opus" {
-		args[len(args)-1] = fmt.Sprintf("sine=frequency=%d:sample_rate=48000:duration=%g", r.Frequency, r.Seconds)
-	}
 	keys := make([]string, 0, len(r.Tags))
 	for k := range r.Tags {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	id := fmt.Sprintf("%s %g %d", r.Format, r.Seconds, r.Frequency)
 	for _, k := range keys {
-		args = append(args, "-metadata", k+"="+r.Tags[k])
+		id += fmt.Sprintf(" %q=%q", k, r.Tags[k])
 	}
-	args = append(args, codec...)
-	args = append(args, path)
-	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg %v: %v\n%s", args, err, out)
+	v, _ := made.LoadOrStore(id, &madeRecording{})
+	m := v.(*madeRecording)
+	m.once.Do(func() {
+		rate := 44100
+		if r.Format == "opus" {
+			rate = 48000
+		}
+		dir, err := os.MkdirTemp("", "episodestest-")
+		if err != nil {
+			m.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		path := filepath.Join(dir, "recording."+r.Format)
+		args := []string{"-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+			"-f", "lavfi", "-i", fmt.Sprintf("sine=frequency=%d:sample_rate=%d:duration=%g", r.Frequency, rate, r.Seconds)}
+		for _, k := range keys {
+			args = append(args, "-metadata", k+"="+r.Tags[k])
+		}
+		args = append(args, codec...)
+		args = append(args, path)
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			m.err = fmt.Errorf("ffmpeg %v: %v\n%s", args, err, out)
+			return
+		}
+		m.data, m.err = os.ReadFile(path)
+	})
+	if m.err != nil {
+		t.Fatalf("episodestest: %v", m.err)
 	}
-	return path
+	return m.data
+}
+
+// BigMP3 writes an MP3 of about size bytes into a new temporary folder of
+// t: a 10-second 320 kb/s tone without tags or Xing header, repeated (MP3
+// frames concatenate), for tests of large uploads.
+func BigMP3(t testing.TB, size int) string {
+	t.Helper()
+	bin := FFmpeg(t)
+	dir := t.TempDir()
+	unit := filepath.Join(dir, "unit.mp3")
+	out, err := exec.Command(bin, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi",
+		"-i", "sine=frequency=330:duration=10", "-c:a", "libmp3lame", "-b:a", "320k",
+		"-write_xing", "0", "-id3v2_version", "0", "-map_metadata", "-1", unit).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	frames, err := os.ReadFile(unit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.mp3")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for written := 0; written < size; written += len(frames) {
+		if _, err := f.Write(frames); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return big
 }

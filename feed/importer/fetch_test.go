@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/picasoft/antenne/feed/importer"
 	"github.com/picasoft/antenne/storage/storagetest"
@@ -97,5 +98,65 @@ func TestImportRefusesPrivateAddresses(t *testing.T) {
 	}
 	if internalHits.Load() == 0 {
 		t.Error("allowed: the internal service got no request")
+	}
+}
+
+// TestImportHTMLTranscriptIsText imports an item whose only transcript is
+// HTML: it is stored as plain text, its words kept and no markup left.
+func TestImportHTMLTranscriptIsText(t *testing.T) {
+	h := newHost(t, "minimal.xml", "/feed.xml", map[string]string{"/ep1.mp3": "ep1"}, map[string][]byte{
+		"/t.html": []byte(`<html><body><p>Bonjour <b>et</b> bienvenue.</p><script>alert(document.cookie)</script><img src=x onerror=alert(1)></body></html>`),
+	})
+	h.feed = fmt.Appendf(nil, `<rss version="2.0" xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel>
+<title>Texte</title><link>http://example.org/</link><description>d</description>
+<item><title>Un</title><guid>un</guid><pubDate>2 Oct 2020 09:30 GMT</pubDate>
+<enclosure url="%[1]s/ep1.mp3" type="audio/mpeg"/>
+<podcast:transcript url="%[1]s/t.html" type="text/html"/></item>
+</channel></rss>`, h.srv.URL)
+	blobs := storagetest.Dir(t)
+	rep := run(t, t.Context(), newService(t, blobs), h.url("/feed.xml"), importer.Options{})
+	if len(rep.Items) != 1 || rep.Items[0].Outcome != importer.Imported {
+		t.Fatalf("got %+v, want one item imported", rep.Items)
+	}
+	tr := rep.Items[0].Episode.Transcript
+	if tr == nil || tr.Type != "text/plain" || !strings.HasSuffix(tr.Key, ".txt") {
+		t.Fatalf("transcript %+v, want text/plain in a .txt", tr)
+	}
+	text := string(read(t, blobs, tr.Key))
+	if !strings.Contains(text, "Bonjour et bienvenue.") || strings.ContainsAny(text, "<>") || strings.Contains(text, "alert") {
+		t.Errorf("stored transcript %q, want the words without markup or script", text)
+	}
+}
+
+// TestImportDeadlines: a media server that never answers fails its item
+// at the item deadline and the import goes on; the whole import stops at
+// its own deadline with an error that says so.
+func TestImportDeadlines(t *testing.T) {
+	h := newHost(t, "minimal.xml", "/podcast/feed.xml", map[string]string{
+		"/podcast/files/un.mp3":    "ep1",
+		"/podcast/files/trois.mp3": "ep3",
+	}, nil)
+	h.mu.Lock()
+	h.block["/podcast/files/deux.mp3"] = func() {} // answers nothing until the client leaves
+	h.mu.Unlock()
+
+	rep := run(t, t.Context(), newService(t, storagetest.Dir(t)), h.url(h.feedPath), importer.Options{ItemTimeout: time.Second})
+	for _, it := range rep.Items {
+		want := importer.Imported
+		if it.Title == "Deux" {
+			want = importer.Failed
+			if !strings.Contains(it.Reason, "took longer than 1s") {
+				t.Errorf("Deux: reason %q, want the item deadline", it.Reason)
+			}
+		}
+		if it.Outcome != want {
+			t.Errorf("%s: got %s (%s), want %s", it.Title, it.Outcome, it.Reason, want)
+		}
+	}
+
+	_, err := importer.Import(t.Context(), newService(t, storagetest.Dir(t)), h.url(h.feedPath),
+		importer.Options{Timeout: 2 * time.Second, TempDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "took longer than 2s") {
+		t.Errorf("import deadline: got %v, want an error naming it", err)
 	}
 }

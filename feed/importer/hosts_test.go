@@ -39,7 +39,7 @@ func TestImportHosts(t *testing.T) {
 			files: map[string][]byte{"/wp-content/cache/podlove/cover.jpg": jpegImage(t, 800, 600)},
 			slug:  "radio-libre", guidFromURL: true,
 			categories: []episodes.Category{{Name: "Technology"}, {Name: "Leisure", Sub: "Hobbies"}},
-			warnings:   []string{`subcategory "Tech News"`, `owner e-mail "contact at radiolibre"`, "artwork not imported"},
+			warnings:   []string{`subcategory "Tech News"`, `owner e-mail dropped: "contact at radiolibre"`, "artwork not imported"},
 			check: func(t *testing.T, sh *episodes.Show, eps map[string]*episodes.Episode) {
 				if sh.Type != episodes.Serial || sh.Language != "fr-FR" {
 					t.Errorf("type, language: got %s %s, want serial fr-FR", sh.Type, sh.Language)

@@ -34,13 +34,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
 	_ "image/jpeg" // registers JPEG for image.DecodeConfig
 	_ "image/png"  // registers PNG for image.DecodeConfig
 	"io"
 	"mime"
 	"net/http"
-	"net/mail"
 	"net/url"
 	"os"
 	"regexp"
@@ -55,9 +53,7 @@ import (
 
 // Limits of what the import downloads besides the media.
 const (
-	maxImageBytes      = 10 << 20
-	maxChaptersBytes   = 2 << 20
-	maxTranscriptBytes = 10 << 20
+	maxChaptersBytes = 2 << 20
 	// DefaultMaxMediaSize is Options.MaxMediaSize when zero (2 GiB, like
 	// ANTENNE_MAX_UPLOAD).
 	DefaultMaxMediaSize = 2 << 30
@@ -303,6 +299,10 @@ func reason(err error) string {
 	if errors.As(err, &dup) {
 		return fmt.Sprintf("same audio as the episode %q already in the show: not imported twice", dup.Title)
 	}
+	var field *episodes.FieldError
+	if errors.As(err, &field) {
+		return field.Reason
+	}
 	return err.Error()
 }
 
@@ -405,7 +405,7 @@ func (im *importer) show(ctx context.Context, f *feed.Foreign, oldURL string, re
 	}
 	rep.Show, rep.ShowCreated = created, true
 	if f.Image != "" {
-		data, err := im.document(ctx, f.Image, maxImageBytes, "the show's artwork")
+		data, err := im.document(ctx, f.Image, episodes.MaxImageBytes, "the show's artwork")
 		if err == nil {
 			var sh2 *episodes.Show
 			if sh2, err = im.svc.SetShowArtwork(ctx, slug, "", data); err == nil {
@@ -416,7 +416,7 @@ func (im *importer) show(ctx context.Context, f *feed.Foreign, oldURL string, re
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			rep.Warnings = append(rep.Warnings, "artwork not imported: "+err.Error())
+			rep.Warnings = append(rep.Warnings, "artwork not imported: "+reason(err))
 		}
 	}
 	return rep.Show, nil
@@ -442,13 +442,15 @@ func (im *importer) newShow(f *feed.Foreign, slug, guid string, rep *Report) epi
 	if f.Type == string(episodes.Serial) {
 		sh.Type = episodes.Serial
 	}
-	if len(sh.Language) > 35 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("language %q dropped", sh.Language))
-		sh.Language = ""
+	if sh.Language != "" {
+		if err := episodes.CheckLanguage("language", sh.Language); err != nil {
+			rep.Warnings = append(rep.Warnings, "language dropped: "+reason(err))
+			sh.Language = ""
+		}
 	}
 	if sh.Owner.Email != "" {
-		if a, err := mail.ParseAddress(sh.Owner.Email); err != nil || a.Address != sh.Owner.Email {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("owner e-mail %q dropped: not an e-mail address", sh.Owner.Email))
+		if err := episodes.CheckEmail("owner.email", sh.Owner.Email); err != nil {
+			rep.Warnings = append(rep.Warnings, "owner e-mail dropped: "+reason(err))
 			sh.Owner.Email = ""
 		}
 	}
@@ -520,20 +522,20 @@ func (im *importer) ingestItem(ctx context.Context, show string, it feed.Foreign
 		GUID:      it.GUID,
 		SourceURL: it.Enclosure.URL,
 	}
-	switch t := episodes.EpisodeType(it.EpisodeType); t {
-	case episodes.Full, episodes.Trailer, episodes.Bonus:
-		up.Type = t
-	case "":
-	default:
-		notes = append(notes, fmt.Sprintf("episode type %q is not full, trailer or bonus: full", it.EpisodeType))
+	if t := episodes.EpisodeType(it.EpisodeType); t != "" {
+		if err := episodes.CheckEpisodeType(t); err != nil {
+			notes = append(notes, reason(err)+": full")
+		} else {
+			up.Type = t
+		}
 	}
 	if it.Image != "" {
-		data, err := im.document(ctx, it.Image, maxImageBytes, "the episode's artwork")
+		data, err := im.document(ctx, it.Image, episodes.MaxImageBytes, "the episode's artwork")
 		if err == nil {
-			err = checkImage(data)
+			err = episodes.CheckImage(data)
 		}
 		if err != nil {
-			notes = append(notes, "artwork left out: "+err.Error())
+			notes = append(notes, "artwork left out: "+reason(err))
 		} else {
 			up.Artwork = data
 		}
@@ -547,11 +549,17 @@ func (im *importer) ingestItem(ctx context.Context, show string, it feed.Foreign
 		}
 	}
 	if tr := pickTranscript(it.Transcripts); tr != nil {
-		data, err := im.document(ctx, tr.URL, maxTranscriptBytes, "the transcript")
+		data, err := im.document(ctx, tr.URL, episodes.MaxTranscriptBytes, "the transcript")
 		if err != nil {
 			notes = append(notes, "transcript left out: "+err.Error())
 		} else {
-			up.Transcript = &episodes.TranscriptFile{Data: data, Type: tr.Type, Language: tr.Language}
+			typ, _, _ := mime.ParseMediaType(tr.Type)
+			if typ == "text/html" {
+				// Stored as HTML it would be served as a page of the site.
+				data, typ = []byte(feed.PlainNotes(string(data))), "text/plain"
+				notes = append(notes, "the HTML transcript is stored as plain text")
+			}
+			up.Transcript = &episodes.TranscriptFile{Data: data, Type: typ, Language: tr.Language}
 		}
 	} else if len(it.Transcripts) > 0 {
 		notes = append(notes, "transcript left out: its type is none of WebVTT, SRT, JSON, HTML or text")
@@ -629,17 +637,8 @@ func mediaName(raw string) string {
 	return p
 }
 
-// checkImage refuses what antenne cannot store as artwork.
-func checkImage(data []byte) error {
-	_, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil || (format != "jpeg" && format != "png") {
-		return errors.New("the image is neither a JPEG nor a PNG")
-	}
-	return nil
-}
-
-// transcriptPreference orders the transcript types antenne stores, best
-// first.
+// transcriptPreference orders the transcript types antenne imports, best
+// first. HTML is imported as plain text.
 var transcriptPreference = []string{"text/vtt", "application/x-subrip", "application/srt", "application/json", "text/html", "text/plain"}
 
 func pickTranscript(ts []feed.ForeignTranscript) *feed.ForeignTranscript {

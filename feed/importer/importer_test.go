@@ -347,132 +347,128 @@ func castopod(t *testing.T) *host {
 
 func TestImportThenAgainChangesNothing(t *testing.T) {
 	h := castopod(t)
-	for _, s := range storagetest.Stores(t) {
-		t.Run(s.Name, func(t *testing.T) {
-			svc := newService(t, s.Store)
-			rep := run(t, t.Context(), svc, h.url(h.feedPath), importer.Options{})
-			if got := rep.Count(importer.Imported); got != 3 {
-				t.Fatalf("imported: got %d, want 3 (%+v)", got, rep.Items)
-			}
-			if !rep.ShowCreated || rep.Show.Slug != "la-voix-est-libre" {
-				t.Fatalf("show: got %+v created %v", rep.Show, rep.ShowCreated)
-			}
-			sh, _ := svc.Show("la-voix-est-libre")
-			if sh.GUID != "d1b2a3c4-0000-5000-8000-00000000cafe" {
-				t.Errorf("show GUID: got %s, want the feed's podcast:guid", sh.GUID)
-			}
-			if sh.Artwork == nil || sh.Artwork.Width != 1400 {
-				t.Errorf("show artwork: got %+v, want the 1400 px cover", sh.Artwork)
-			}
-			if want := []episodes.Category{{Name: "Technology"}, {Name: "Society & Culture", Sub: "Documentary"}}; !slices.Equal(sh.Categories, want) {
-				t.Errorf("categories: got %v, want %v", sh.Categories, want)
-			}
-			if want := "L'émission de Picasoft sur les libertés numériques."; sh.Description != want {
-				t.Errorf("description: got %q, want %q", sh.Description, want)
-			}
-			if sh.Owner.Email != "radio@picasoft.net" || sh.Author != "Picasoft" || len(sh.Hosts) != 1 {
-				t.Errorf("owner, author, hosts: got %+v, %q, %+v", sh.Owner, sh.Author, sh.Hosts)
-			}
-			checkSameFeed(t, h, svc, s.Store, sh.Slug)
+	storagetest.Run(t, func(t *testing.T, store storagetest.Store) {
+		svc := newService(t, store)
+		rep := run(t, t.Context(), svc, h.url(h.feedPath), importer.Options{})
+		if got := rep.Count(importer.Imported); got != 3 {
+			t.Fatalf("imported: got %d, want 3 (%+v)", got, rep.Items)
+		}
+		if !rep.ShowCreated || rep.Show.Slug != "la-voix-est-libre" {
+			t.Fatalf("show: got %+v created %v", rep.Show, rep.ShowCreated)
+		}
+		sh, _ := svc.Show("la-voix-est-libre")
+		if sh.GUID != "d1b2a3c4-0000-5000-8000-00000000cafe" {
+			t.Errorf("show GUID: got %s, want the feed's podcast:guid", sh.GUID)
+		}
+		if sh.Artwork == nil || sh.Artwork.Width != 1400 {
+			t.Errorf("show artwork: got %+v, want the 1400 px cover", sh.Artwork)
+		}
+		if want := []episodes.Category{{Name: "Technology"}, {Name: "Society & Culture", Sub: "Documentary"}}; !slices.Equal(sh.Categories, want) {
+			t.Errorf("categories: got %v, want %v", sh.Categories, want)
+		}
+		if want := "L'émission de Picasoft sur les libertés numériques."; sh.Description != want {
+			t.Errorf("description: got %q, want %q", sh.Description, want)
+		}
+		if sh.Owner.Email != "radio@picasoft.net" || sh.Author != "Picasoft" || len(sh.Hosts) != 1 {
+			t.Errorf("owner, author, hosts: got %+v, %q, %+v", sh.Owner, sh.Author, sh.Hosts)
+		}
+		checkSameFeed(t, h, svc, store, sh.Slug)
 
-			var ep3 *episodes.Episode
-			for _, it := range rep.Items {
-				if it.Title == "Le chiffrement" {
-					ep3 = it.Episode
-				}
+		var ep3 *episodes.Episode
+		for _, it := range rep.Items {
+			if it.Title == "Le chiffrement" {
+				ep3 = it.Episode
 			}
-			if ep3 == nil {
-				t.Fatal("Le chiffrement not imported")
-			}
-			if len(ep3.Chapters) != 2 || ep3.Chapters[1].Start != 1500*time.Millisecond {
-				t.Errorf("chapters: got %+v", ep3.Chapters)
-			}
-			if ep3.Transcript == nil || ep3.Transcript.Type != "application/x-subrip" || !strings.HasPrefix(ep3.Transcript.Key, "shows/la-voix-est-libre/transcripts/") {
-				t.Errorf("transcript: got %+v", ep3.Transcript)
-			}
-			if ep3.Artwork == nil || ep3.Artwork.Width != 600 {
-				t.Errorf("episode artwork: got %+v", ep3.Artwork)
-			}
-			if ep3.Season != 1 || ep3.Number != 3 || ep3.Type != episodes.Full || len(ep3.Persons) != 1 {
-				t.Errorf("season, number, type, persons: got %d %d %s %+v", ep3.Season, ep3.Number, ep3.Type, ep3.Persons)
-			}
-			if !strings.Contains(ep3.Notes, "<a href=\"https://example.org\">chiffrement</a>") || strings.Contains(ep3.Notes, "\n\n") {
-				t.Errorf("notes: got %q, want the HTML without blank lines", ep3.Notes)
-			}
-			if key, ok := svc.Redirect("/audio/@lvel/episodes/le-chiffrement.mp3"); !ok || key != ep3.Media.Key {
-				t.Errorf("Redirect of the old media path: got %q, %v, want %s", key, ok, ep3.Media.Key)
-			}
+		}
+		if ep3 == nil {
+			t.Fatal("Le chiffrement not imported")
+		}
+		if len(ep3.Chapters) != 2 || ep3.Chapters[1].Start != 1500*time.Millisecond {
+			t.Errorf("chapters: got %+v", ep3.Chapters)
+		}
+		if ep3.Transcript == nil || ep3.Transcript.Type != "application/x-subrip" || !strings.HasPrefix(ep3.Transcript.Key, "shows/la-voix-est-libre/transcripts/") {
+			t.Errorf("transcript: got %+v", ep3.Transcript)
+		}
+		if ep3.Artwork == nil || ep3.Artwork.Width != 600 {
+			t.Errorf("episode artwork: got %+v", ep3.Artwork)
+		}
+		if ep3.Season != 1 || ep3.Number != 3 || ep3.Type != episodes.Full || len(ep3.Persons) != 1 {
+			t.Errorf("season, number, type, persons: got %d %d %s %+v", ep3.Season, ep3.Number, ep3.Type, ep3.Persons)
+		}
+		if !strings.Contains(ep3.Notes, "<a href=\"https://example.org\">chiffrement</a>") || strings.Contains(ep3.Notes, "\n\n") {
+			t.Errorf("notes: got %q, want the HTML without blank lines", ep3.Notes)
+		}
+		if key, ok := svc.Redirect("/audio/@lvel/episodes/le-chiffrement.mp3"); !ok || key != ep3.Media.Key {
+			t.Errorf("Redirect of the old media path: got %q, %v, want %s", key, ok, ep3.Media.Key)
+		}
 
-			version, objects := svc.Version(), listing(t, s.Store)
-			again := run(t, t.Context(), svc, h.url(h.feedPath), importer.Options{})
-			if got := again.Count(importer.Skipped); got != 3 || again.ShowCreated {
-				t.Errorf("again: got %d skipped, show created %v, want 3 and false", got, again.ShowCreated)
-			}
-			if svc.Version() != version {
-				t.Errorf("catalog version: got %d, want %d unchanged", svc.Version(), version)
-			}
-			if got := listing(t, s.Store); !slices.Equal(got, objects) {
-				t.Errorf("objects changed:\ngot  %v\nwant %v", got, objects)
-			}
-			// A fresh process sees the same: nothing to import.
-			fresh := newService(t, s.Store)
-			if got := run(t, t.Context(), fresh, h.url(h.feedPath), importer.Options{DryRun: true}).Count(importer.Skipped); got != 3 {
-				t.Errorf("dry run in a new process: got %d skipped, want 3", got)
-			}
-		})
-	}
+		version, objects := svc.Version(), listing(t, store)
+		again := run(t, t.Context(), svc, h.url(h.feedPath), importer.Options{})
+		if got := again.Count(importer.Skipped); got != 3 || again.ShowCreated {
+			t.Errorf("again: got %d skipped, show created %v, want 3 and false", got, again.ShowCreated)
+		}
+		if svc.Version() != version {
+			t.Errorf("catalog version: got %d, want %d unchanged", svc.Version(), version)
+		}
+		if got := listing(t, store); !slices.Equal(got, objects) {
+			t.Errorf("objects changed:\ngot  %v\nwant %v", got, objects)
+		}
+		// A fresh process sees the same: nothing to import.
+		fresh := newService(t, store)
+		if got := run(t, t.Context(), fresh, h.url(h.feedPath), importer.Options{DryRun: true}).Count(importer.Skipped); got != 3 {
+			t.Errorf("dry run in a new process: got %d skipped, want 3", got)
+		}
+	})
 }
 
 func TestImportInterruptedThenResumed(t *testing.T) {
 	h := castopod(t)
-	for _, s := range storagetest.Stores(t) {
-		t.Run(s.Name, func(t *testing.T) {
-			svc := newService(t, s.Store)
-			ctx, cancel := context.WithCancel(t.Context())
-			defer cancel()
-			// The third media (by date) blocks until the import is cancelled.
-			h.mu.Lock()
-			h.block["/audio/@lvel/episodes/le-chiffrement.mp3"] = cancel
-			h.mu.Unlock()
-			rep, err := importer.Import(ctx, svc, h.url(h.feedPath), importer.Options{TempDir: t.TempDir()})
-			if err == nil {
-				t.Fatal("Import: got no error, want the interruption")
-			}
-			if got := rep.Count(importer.Imported); got != 2 {
-				t.Fatalf("imported before the interruption: got %d, want 2", got)
-			}
-			h.mu.Lock()
-			delete(h.block, "/audio/@lvel/episodes/le-chiffrement.mp3")
-			h.mu.Unlock()
+	storagetest.Run(t, func(t *testing.T, store storagetest.Store) {
+		svc := newService(t, store)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		// The third media (by date) blocks until the import is cancelled.
+		h.mu.Lock()
+		h.block["/audio/@lvel/episodes/le-chiffrement.mp3"] = cancel
+		h.mu.Unlock()
+		rep, err := importer.Import(ctx, svc, h.url(h.feedPath), importer.Options{TempDir: t.TempDir()})
+		if err == nil {
+			t.Fatal("Import: got no error, want the interruption")
+		}
+		if got := rep.Count(importer.Imported); got != 2 {
+			t.Fatalf("imported before the interruption: got %d, want 2", got)
+		}
+		h.mu.Lock()
+		delete(h.block, "/audio/@lvel/episodes/le-chiffrement.mp3")
+		h.mu.Unlock()
 
-			// Restarted in a new process.
-			svc = newService(t, s.Store)
-			rep = run(t, t.Context(), svc, h.url(h.feedPath), importer.Options{})
-			if got, skipped := rep.Count(importer.Imported), rep.Count(importer.Skipped); got != 1 || skipped != 2 {
-				t.Fatalf("resumed: got %d imported, %d skipped, want 1 and 2 (%+v)", got, skipped, rep.Items)
+		// Restarted in a new process.
+		svc = newService(t, store)
+		rep = run(t, t.Context(), svc, h.url(h.feedPath), importer.Options{})
+		if got, skipped := rep.Count(importer.Imported), rep.Count(importer.Skipped); got != 1 || skipped != 2 {
+			t.Fatalf("resumed: got %d imported, %d skipped, want 1 and 2 (%+v)", got, skipped, rep.Items)
+		}
+		eps, _ := svc.Episodes("la-voix-est-libre", episodes.ListOptions{})
+		var guids []string
+		for _, e := range eps {
+			guids = append(guids, e.GUID)
+		}
+		slices.Sort(guids)
+		if len(guids) != 3 || len(slices.Compact(slices.Clone(guids))) != 3 {
+			t.Errorf("episodes: got GUIDs %v, want three distinct", guids)
+		}
+		var media []string
+		for info, err := range store.List(t.Context(), "shows/la-voix-est-libre/media/") {
+			if err != nil {
+				t.Fatal(err)
 			}
-			eps, _ := svc.Episodes("la-voix-est-libre", episodes.ListOptions{})
-			var guids []string
-			for _, e := range eps {
-				guids = append(guids, e.GUID)
-			}
-			slices.Sort(guids)
-			if len(guids) != 3 || len(slices.Compact(slices.Clone(guids))) != 3 {
-				t.Errorf("episodes: got GUIDs %v, want three distinct", guids)
-			}
-			var media []string
-			for info, err := range s.Store.List(t.Context(), "shows/la-voix-est-libre/media/") {
-				if err != nil {
-					t.Fatal(err)
-				}
-				media = append(media, info.Key)
-			}
-			if len(media) != 3 {
-				t.Errorf("media objects: got %v, want 3", media)
-			}
-			checkSameFeed(t, h, svc, s.Store, "la-voix-est-libre")
-		})
-	}
+			media = append(media, info.Key)
+		}
+		if len(media) != 3 {
+			t.Errorf("media objects: got %v, want 3", media)
+		}
+		checkSameFeed(t, h, svc, store, "la-voix-est-libre")
+	})
 }
 
 // cancelAtDoc is a store that cancels the import as the n-th episode

@@ -20,6 +20,7 @@ import (
 	"iter"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -108,8 +109,8 @@ func (s *Service) Run(ctx context.Context, interval time.Duration, report func(e
 	}
 }
 
-func invalid(field, format string, args ...any) error {
-	return &episodes.FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+func invalid(field, key, format string, args ...any) error {
+	return episodes.Invalid(field, key, format, args...)
 }
 
 // ErrBadCredentials: the login, password or token is wrong. It never tells
@@ -145,10 +146,24 @@ type Host struct {
 	PasswordHash string `json:"password_hash,omitempty"`
 	// SessionGeneration is bumped when the password changes or the host
 	// signs out everywhere: sessions signed with an older one are void.
-	SessionGeneration int       `json:"session_generation"`
-	Tokens            []Token   `json:"tokens,omitempty"`
-	Created           time.Time `json:"created"`
-	Updated           time.Time `json:"updated"`
+	SessionGeneration int `json:"session_generation"`
+	// ID is random, drawn when the account is created: a login removed
+	// and created again is another account, and the sessions of the old
+	// one do not open the new one (see Identity). Empty for accounts
+	// created before it existed.
+	ID string `json:"id,omitempty"`
+	// RevokedSessions are sessions signed out one by one, kept until they
+	// would have expired.
+	RevokedSessions []RevokedSession `json:"revoked_sessions,omitempty"`
+	// Disabled hosts cannot sign in or use their tokens; the account and
+	// its history stay.
+	Disabled bool `json:"disabled,omitempty"`
+	// MustChangePassword is set when an admin resets the password: the
+	// host must choose a new one at the next sign-in.
+	MustChangePassword bool      `json:"must_change_password,omitempty"`
+	Tokens             []Token   `json:"tokens,omitempty"`
+	Created            time.Time `json:"created"`
+	Updated            time.Time `json:"updated"`
 	// Revision identifies the stored version; not stored.
 	Revision string `json:"-"`
 }
@@ -160,10 +175,50 @@ type Token struct {
 	Hash     string    `json:"hash"` // hex SHA-256 of the token
 	Created  time.Time `json:"created"`
 	LastUsed time.Time `json:"last_used,omitzero"`
+	// Expires is when the token stops working: TokenTTL after its
+	// creation. A token made before tokens expired has none and expires
+	// TokenTTL after Created.
+	Expires time.Time `json:"expires,omitzero"`
+}
+
+// TokenTTL is how long an API token works: a year, then the host makes a
+// new one (antenne hosts token). A leaked token that nobody revoked stops
+// working by itself.
+const TokenTTL = 365 * 24 * time.Hour
+
+// ExpiresAt is when the token stops working.
+func (t Token) ExpiresAt() time.Time {
+	if t.Expires.IsZero() {
+		return t.Created.Add(TokenTTL)
+	}
+	return t.Expires
+}
+
+// RevokedSession is a session signed out (Service.RevokeSession).
+type RevokedSession struct {
+	ID      string    `json:"id"`
+	Expires time.Time `json:"expires"`
+}
+
+// maxRevokedSessions bounds Host.RevokedSessions: beyond it, a sign-out
+// ends every session of the host (the generation is bumped) and the list
+// starts again.
+const maxRevokedSessions = 64
+
+// Identity names this account, not its login: its ID and creation time.
+// A session records it, and opens only the account it was made for.
+func (h *Host) Identity() string {
+	return h.ID + "@" + strconv.FormatInt(h.Created.UnixNano(), 36)
+}
+
+// SessionRevoked reports whether the session id was signed out.
+func (h *Host) SessionRevoked(id string) bool {
+	return slices.ContainsFunc(h.RevokedSessions, func(r RevokedSession) bool { return r.ID == id })
 }
 
 func (h *Host) clone() *Host {
 	c := *h
+	c.RevokedSessions = slices.Clone(h.RevokedSessions)
 	c.Shows = slices.Clone(h.Shows)
 	c.Tokens = slices.Clone(h.Tokens)
 	return &c
@@ -369,7 +424,7 @@ func (s *Service) Host(login string) (*Host, error) {
 // the login is taken and ErrInvalid for a bad login, password or show.
 func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, error) {
 	if !ValidLogin(h.Login) {
-		return nil, invalid("login", "%q is not a login: use 1 to 64 lowercase letters, digits, dots, hyphens or underscores", h.Login)
+		return nil, invalid("login", "login.malformed", "%q is not a login: use 1 to 64 lowercase letters, digits, dots, hyphens or underscores", h.Login)
 	}
 	if err := s.checkHostShows(h.Shows); err != nil {
 		return nil, err
@@ -380,7 +435,12 @@ func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, 
 	now := s.now().UTC()
 	h.Version = episodes.DocumentVersion
 	h.Created, h.Updated = now, now
-	h.Tokens, h.Revision, h.PasswordHash = nil, "", ""
+	h.Tokens, h.Revision, h.PasswordHash, h.RevokedSessions = nil, "", "", nil
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, fmt.Errorf("add host: %w", err)
+	}
+	h.ID = hex.EncodeToString(id[:])
 	h.Shows = slices.Compact(slices.Sorted(slices.Values(h.Shows)))
 	if password != "" {
 		hash, err := hashPassword(password)
@@ -403,15 +463,16 @@ func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, 
 func (s *Service) checkHostShows(shows []string) error {
 	for _, sh := range shows {
 		if _, err := s.shows.Show(sh); err != nil {
-			return invalid("shows", "there is no show %q", sh)
+			return invalid("shows", "show.unknown", "there is no show %q", sh)
 		}
 	}
 	return nil
 }
 
 // UpdateHost applies edit to a host account (name, admin, shows) and
-// stores it. The login, password hash, tokens and session generation
-// cannot be changed by edit. revision "" means the current version.
+// stores it. The login, password hash, tokens, session generation and the
+// disabled and must-change-password marks cannot be changed by edit (see
+// SetPassword, ResetPassword, SetDisabled). revision "" means the current version.
 func (s *Service) UpdateHost(ctx context.Context, login, revision string, edit func(*Host) error) (*Host, error) {
 	return s.updateHost(ctx, login, revision, func(h *Host) error {
 		keep := h.clone()
@@ -419,6 +480,8 @@ func (s *Service) UpdateHost(ctx context.Context, login, revision string, edit f
 			return err
 		}
 		h.Login, h.PasswordHash, h.Tokens, h.SessionGeneration, h.Created = keep.Login, keep.PasswordHash, keep.Tokens, keep.SessionGeneration, keep.Created
+		h.ID, h.RevokedSessions = keep.ID, keep.RevokedSessions
+		h.Disabled, h.MustChangePassword = keep.Disabled, keep.MustChangePassword
 		h.Shows = slices.Compact(slices.Sorted(slices.Values(h.Shows)))
 		if err := episodes.CheckText("name", h.Name, 255); err != nil {
 			return err
@@ -454,7 +517,7 @@ func (s *Service) updateHost(ctx context.Context, login, revision string, edit f
 }
 
 // SetPassword changes a host's password and signs them out of every
-// session.
+// session. It clears MustChangePassword.
 func (s *Service) SetPassword(ctx context.Context, login, password string) error {
 	hash, err := hashPassword(password)
 	if err != nil {
@@ -462,10 +525,59 @@ func (s *Service) SetPassword(ctx context.Context, login, password string) error
 	}
 	_, err = s.updateHost(ctx, login, "", func(h *Host) error {
 		h.PasswordHash = hash
+		h.MustChangePassword = false
 		h.SessionGeneration++
 		return nil
 	})
 	return err
+}
+
+// ResetPassword is an admin's reset: the host's password becomes
+// temporary, every session ends, and the host must choose a new password
+// at the next sign-in (MustChangePassword).
+func (s *Service) ResetPassword(ctx context.Context, login, temporary string) error {
+	hash, err := hashPassword(temporary)
+	if err != nil {
+		return err
+	}
+	_, err = s.updateHost(ctx, login, "", func(h *Host) error {
+		h.PasswordHash = hash
+		h.MustChangePassword = true
+		h.SessionGeneration++
+		return nil
+	})
+	return err
+}
+
+// ChangePassword is a host changing their own password: current must be
+// right (else ErrBadCredentials), then it works as SetPassword.
+func (s *Service) ChangePassword(ctx context.Context, login, current, password string) error {
+	if _, err := s.Authenticate(ctx, login, current); err != nil {
+		return err
+	}
+	return s.SetPassword(ctx, login, password)
+}
+
+// SetDisabled disables (or enables again) a host: a disabled host cannot
+// sign in, its sessions end and its tokens stop working.
+func (s *Service) SetDisabled(ctx context.Context, login string, disabled bool) error {
+	_, err := s.updateHost(ctx, login, "", func(h *Host) error {
+		h.Disabled = disabled
+		h.SessionGeneration++
+		return nil
+	})
+	return err
+}
+
+// HasAdmin reports whether an admin who can sign in (enabled) exists, as
+// the cache knows.
+func (s *Service) HasAdmin() bool {
+	for _, h := range s.Hosts() {
+		if h.Admin && !h.Disabled {
+			return true
+		}
+	}
+	return false
 }
 
 // EndSessions signs the host out of every session (on every replica once
@@ -473,6 +585,25 @@ func (s *Service) SetPassword(ctx context.Context, login, password string) error
 func (s *Service) EndSessions(ctx context.Context, login string) error {
 	_, err := s.updateHost(ctx, login, "", func(h *Host) error {
 		h.SessionGeneration++
+		return nil
+	})
+	return err
+}
+
+// RevokeSession signs out the session id of the host, which would expire
+// at expires: it stops opening the account on every replica once their
+// caches refresh. Revoked sessions are kept until they expire; beyond
+// maxRevokedSessions every session of the host ends instead.
+func (s *Service) RevokeSession(ctx context.Context, login, id string, expires time.Time) error {
+	now := s.now()
+	_, err := s.updateHost(ctx, login, "", func(h *Host) error {
+		h.RevokedSessions = slices.DeleteFunc(h.RevokedSessions, func(r RevokedSession) bool { return !r.Expires.After(now) })
+		if len(h.RevokedSessions) >= maxRevokedSessions {
+			h.SessionGeneration++
+			h.RevokedSessions = nil
+			return nil
+		}
+		h.RevokedSessions = append(h.RevokedSessions, RevokedSession{ID: id, Expires: expires.UTC()})
 		return nil
 	})
 	return err
@@ -502,7 +633,7 @@ var dummyHash = sync.OnceValue(func() []byte {
 
 // Authenticate checks a login and password. The host is read from the
 // store, so a password changed on another replica counts at once. Any
-// failure (unknown login, wrong password, no password set) is
+// failure (unknown login, wrong password, no password set, disabled) is
 // ErrBadCredentials, after about the same time; a store failure is
 // returned as such.
 func (s *Service) Authenticate(ctx context.Context, login, password string) (*Host, error) {
@@ -514,7 +645,7 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Ho
 			return nil, fmt.Errorf("authenticate: %w", err)
 		}
 	}
-	if h == nil || h.PasswordHash == "" || len(password) > maxPasswordLen {
+	if h == nil || h.PasswordHash == "" || h.Disabled || len(password) > maxPasswordLen {
 		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password[:min(len(password), maxPasswordLen)]))
 		return nil, ErrBadCredentials
 	}
@@ -524,14 +655,24 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Ho
 	return h, nil
 }
 
-func hashPassword(password string) (string, error) {
+// CheckPassword tells whether password may be set: UTF-8, at least
+// MinPasswordLen characters, at most 72 bytes. The error is a FieldError
+// on password.
+func CheckPassword(password string) error {
 	switch {
 	case !utf8.ValidString(password):
-		return "", invalid("password", "the password is not valid UTF-8")
+		return invalid("password", "password.not_utf8", "the password is not valid UTF-8")
 	case utf8.RuneCountInString(password) < MinPasswordLen:
-		return "", invalid("password", "the password is shorter than %d characters", MinPasswordLen)
+		return invalid("password", "password.too_short", "the password is shorter than %d characters", MinPasswordLen)
 	case len(password) > maxPasswordLen:
-		return "", invalid("password", "the password is longer than %d bytes", maxPasswordLen)
+		return invalid("password", "password.too_long", "the password is longer than %d bytes", maxPasswordLen)
+	}
+	return nil
+}
+
+func hashPassword(password string) (string, error) {
+	if err := CheckPassword(password); err != nil {
+		return "", err
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
 	if err != nil {
@@ -548,7 +689,8 @@ func (s *Service) CreateToken(ctx context.Context, login string) (token string, 
 	var id [6]byte
 	rand.Read(id[:])
 	token = tokenPrefix + base64.RawURLEncoding.EncodeToString(secret[:])
-	t = Token{ID: hex.EncodeToString(id[:]), Hash: tokenHash(token), Created: s.now().UTC()}
+	now := s.now().UTC()
+	t = Token{ID: hex.EncodeToString(id[:]), Hash: tokenHash(token), Created: now, Expires: now.Add(TokenTTL)}
 	_, err = s.updateHost(ctx, login, "", func(h *Host) error {
 		h.Tokens = append(h.Tokens, t)
 		return nil
@@ -579,7 +721,7 @@ func tokenHash(token string) string {
 }
 
 // HostByToken returns the host that owns an API token, or
-// ErrBadCredentials. It reads the cache: a token revoked on another
+// ErrBadCredentials (also for an expired token, see Token.ExpiresAt). It reads the cache: a token revoked on another
 // replica stops working there at its next refresh (within RefreshInterval).
 // It never calls the store: the use is only noted, and Run writes the
 // token's LastUsed later (FlushTokenUses), at most once an hour a token.
@@ -595,16 +737,17 @@ func (s *Service) HostByToken(ctx context.Context, token string) (*Host, error) 
 		return nil, ErrBadCredentials
 	}
 	h, err := s.Host(login)
-	if err != nil {
+	if err != nil || h.Disabled {
 		return nil, ErrBadCredentials
 	}
 	i := slices.IndexFunc(h.Tokens, func(t Token) bool {
 		return subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) == 1
 	})
-	if i < 0 {
+	now := s.now().UTC()
+	if i < 0 || !now.Before(h.Tokens[i].ExpiresAt()) {
 		return nil, ErrBadCredentials
 	}
-	if now := s.now().UTC(); now.Sub(h.Tokens[i].LastUsed) > tokenTouchEvery {
+	if now.Sub(h.Tokens[i].LastUsed) > tokenTouchEvery {
 		s.uses.note(tokenRef{login, h.Tokens[i].ID}, now)
 	}
 	return h, nil

@@ -116,7 +116,7 @@ func TestHostAccounts(t *testing.T) {
 				t.Errorf("HostByToken(%q): got %v, want ErrBadCredentials", wrong, err)
 			}
 		}
-		other := accounts.New(blobs, catalog, nil)
+		other := accounts.New(blobs, catalog, clock.Now) // tokens expire: replicas share the time
 		if err := other.Refresh(ctx); err != nil {
 			t.Fatalf("Refresh: %v", err)
 		}

@@ -43,11 +43,6 @@ type record struct {
 	Queued bool `json:"queued"`
 }
 
-type cachedRecord struct {
-	etag string
-	r    record
-}
-
 // stalledQueuing is how long a record may stay unqueued before another
 // replica takes it for abandoned and queues its activity.
 const stalledQueuing = time.Minute
@@ -112,9 +107,13 @@ func (s *Service) announceShow(ctx context.Context, sh *episodes.Show) error {
 		next, err := s.nextRecord(sh, ep, now, c, has)
 		switch {
 		case err != nil:
+			// An episode that cannot be announced (no public audio URL)
+			// does not hold back the others.
+			s.log.WarnContext(ctx, "announce an episode", "show", sh.Slug, "episode_id", ep.ID, "err", err)
+			continue
 		case next != nil:
 			err = s.transition(ctx, sh.Slug, ep.ID, c, *next)
-		case has && !c.r.Queued && now.Sub(c.r.Changed) > stalledQueuing:
+		case has && !c.v.Queued && now.Sub(c.v.Changed) > stalledQueuing:
 			err = s.queue(ctx, sh.Slug, c)
 		}
 		if err != nil {
@@ -122,8 +121,8 @@ func (s *Service) announceShow(ctx context.Context, sh *episodes.Show) error {
 		}
 	}
 	for id, c := range records {
-		if !present[id] && c.r.State == statePublished {
-			if err := s.transition(ctx, sh.Slug, id, c, record{Episode: id, State: stateDeleted, Note: c.r.Note, Activity: "Delete"}); err != nil {
+		if !present[id] && c.v.State == statePublished {
+			if err := s.transition(ctx, sh.Slug, id, c, record{Episode: id, State: stateDeleted, Note: c.v.Note, Activity: "Delete"}); err != nil {
 				return err
 			}
 		}
@@ -133,10 +132,10 @@ func (s *Service) announceShow(ctx context.Context, sh *episodes.Show) error {
 
 // nextRecord is the record to write for ep, nil when what was announced
 // (c, when has) is still true.
-func (s *Service) nextRecord(sh *episodes.Show, ep *episodes.Episode, now time.Time, c cachedRecord, has bool) (*record, error) {
+func (s *Service) nextRecord(sh *episodes.Show, ep *episodes.Episode, now time.Time, c cached[record], has bool) (*record, error) {
 	if ep.Status(now) != episodes.Published || ep.Media.Key == "" {
-		if has && c.r.State == statePublished {
-			return &record{Episode: ep.ID, State: stateDeleted, Note: c.r.Note, Activity: "Delete"}, nil
+		if has && c.v.State == statePublished {
+			return &record{Episode: ep.ID, State: stateDeleted, Note: c.v.Note, Activity: "Delete"}, nil
 		}
 		return nil, nil
 	}
@@ -146,9 +145,9 @@ func (s *Service) nextRecord(sh *episodes.Show, ep *episodes.Episode, now time.T
 	}
 	h := noteHash(n)
 	switch {
-	case !has || c.r.State != statePublished:
+	case !has || c.v.State != statePublished:
 		return &record{Episode: ep.ID, State: statePublished, Hash: h, Note: n, Activity: "Create"}, nil
-	case c.r.Hash != h:
+	case c.v.Hash != h:
 		return &record{Episode: ep.ID, State: statePublished, Hash: h, Note: n, Activity: "Update"}, nil
 	}
 	return nil, nil
@@ -157,7 +156,7 @@ func (s *Service) nextRecord(sh *episodes.Show, ep *episodes.Episode, now time.T
 // transition writes next over the record old (whose etag is empty when
 // there was none) and, if this replica won the write, queues the
 // activity.
-func (s *Service) transition(ctx context.Context, show, id string, old cachedRecord, next record) error {
+func (s *Service) transition(ctx context.Context, show, id string, old cached[record], next record) error {
 	next.Changed = s.cfg.Catalog.Now().UTC()
 	etag, err := writeJSON(ctx, s.cfg.Store, recordKey(show, id), next, old.etag)
 	if isConflict(err) {
@@ -166,15 +165,15 @@ func (s *Service) transition(ctx context.Context, show, id string, old cachedRec
 	if err != nil {
 		return err
 	}
-	c := cachedRecord{etag: etag, r: next}
-	s.remember(show, id, c)
+	c := cached[record]{etag: etag, v: next}
+	s.records.put(recordKey(show, id), c)
 	return s.queue(ctx, show, c)
 }
 
 // queue queues the activity of record c for every follower and marks the
 // record queued.
-func (s *Service) queue(ctx context.Context, show string, c cachedRecord) error {
-	act, err := s.activityOf(show, c.r)
+func (s *Service) queue(ctx context.Context, show string, c cached[record]) error {
+	act, err := s.activityOf(show, c.v)
 	if err != nil {
 		return err
 	}
@@ -189,15 +188,15 @@ func (s *Service) queue(ctx context.Context, show string, c cachedRecord) error 
 	if err := s.enqueue(ctx, show, id.ID, act, inboxes(fs)); err != nil {
 		return err
 	}
-	c.r.Queued = true
-	etag, err := writeJSON(ctx, s.cfg.Store, recordKey(show, c.r.Episode), c.r, c.etag)
+	c.v.Queued = true
+	etag, err := writeJSON(ctx, s.cfg.Store, recordKey(show, c.v.Episode), c.v, c.etag)
 	if isConflict(err) {
 		return nil // changed meanwhile: the next pass sees it
 	}
 	if err != nil {
 		return err
 	}
-	s.remember(show, c.r.Episode, cachedRecord{etag: etag, r: c.r})
+	s.records.put(recordKey(show, c.v.Episode), cached[record]{etag: etag, v: c.v})
 	return nil
 }
 
@@ -229,38 +228,15 @@ func (s *Service) activityOf(show string, r record) ([]byte, error) {
 	return activityJSON(a)
 }
 
-// readRecords reads the records of show, by episode id, from the cache
-// when their ETag did not change.
-func (s *Service) readRecords(ctx context.Context, show string) (map[string]cachedRecord, error) {
-	out := map[string]cachedRecord{}
-	for info, err := range s.cfg.Store.List(ctx, recordsPrefix(show)) {
-		if err != nil {
-			return nil, fmt.Errorf("list announcements of %s: %w", show, err)
-		}
-		s.recMu.Lock()
-		c, ok := s.records[info.Key]
-		s.recMu.Unlock()
-		if !ok || c.etag != info.ETag {
-			var r record
-			etag, err := readJSON(ctx, s.cfg.Store, info.Key, &r)
-			if isMissing(err) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			c = cachedRecord{etag: etag, r: r}
-			s.recMu.Lock()
-			s.records[info.Key] = c
-			s.recMu.Unlock()
-		}
-		out[c.r.Episode] = c
+// readRecords reads the records of show, by episode id.
+func (s *Service) readRecords(ctx context.Context, show string) (map[string]cached[record], error) {
+	docs, err := s.records.list(ctx, s.cfg.Store, recordsPrefix(show))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]cached[record], len(docs))
+	for _, d := range docs {
+		out[d.v.Episode] = d
 	}
 	return out, nil
-}
-
-func (s *Service) remember(show, id string, c cachedRecord) {
-	s.recMu.Lock()
-	s.records[recordKey(show, id)] = c
-	s.recMu.Unlock()
 }

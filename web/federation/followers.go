@@ -28,11 +28,6 @@ type follower struct {
 	Since       time.Time `json:"since"`
 }
 
-type cachedFollower struct {
-	etag string
-	f    follower
-}
-
 // addFollower records f as a follower of show; following again only
 // refreshes the record.
 func (s *Service) addFollower(ctx context.Context, show string, f follower) error {
@@ -60,29 +55,13 @@ func (s *Service) removeFollower(ctx context.Context, show, actor string) error 
 
 // listFollowers returns the followers of show, in key order.
 func (s *Service) listFollowers(ctx context.Context, show string) ([]follower, error) {
-	var out []follower
-	for info, err := range s.cfg.Store.List(ctx, followersPrefix(show)) {
-		if err != nil {
-			return nil, fmt.Errorf("list followers of %s: %w", show, err)
-		}
-		s.folMu.Lock()
-		c, ok := s.followers[info.Key]
-		s.folMu.Unlock()
-		if !ok || c.etag != info.ETag {
-			var f follower
-			etag, err := readJSON(ctx, s.cfg.Store, info.Key, &f)
-			if isMissing(err) {
-				continue // unfollowed meanwhile
-			}
-			if err != nil {
-				return nil, err
-			}
-			c = cachedFollower{etag: etag, f: f}
-			s.folMu.Lock()
-			s.followers[info.Key] = c
-			s.folMu.Unlock()
-		}
-		out = append(out, c.f)
+	docs, err := s.followers.list(ctx, s.cfg.Store, followersPrefix(show))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]follower, len(docs))
+	for i, d := range docs {
+		out[i] = d.v
 	}
 	return out, nil
 }

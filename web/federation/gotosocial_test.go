@@ -38,7 +38,7 @@ func TestGoToSocial(t *testing.T) {
 	if st := alice.Call(http.MethodPost, "/api/v1/accounts/"+acct.ID+"/follow", nil, nil); st != http.StatusOK {
 		t.Fatalf("follow: HTTP %d", st)
 	}
-	waitFor(t, "the follow to be accepted", 60*time.Second, func() bool {
+	waitFor(t, "the follow to be accepted", 120*time.Second, func() bool {
 		following, _ := alice.Following(acct.ID)
 		return following
 	})
@@ -66,7 +66,7 @@ func TestGoToSocial(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got *gotosocialtest.Status
-	waitFor(t, "the episode in the home timeline", 90*time.Second, func() bool { got = find(); return got != nil })
+	waitFor(t, "the episode in the home timeline", 120*time.Second, func() bool { got = find(); return got != nil })
 	if !strings.Contains(got.Content, "Les communs numériques") {
 		t.Errorf("content %q lacks the title", got.Content)
 	}
@@ -85,7 +85,7 @@ func TestGoToSocial(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the edited title in the timeline", 90*time.Second, func() bool {
+	waitFor(t, "the edited title in the timeline", 120*time.Second, func() bool {
 		got = find()
 		return got != nil && strings.Contains(got.Content, "deuxième partie")
 	})
@@ -93,7 +93,7 @@ func TestGoToSocial(t *testing.T) {
 	if _, err := site.catalog.Unpublish(t.Context(), "lvel", ep.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the unpublished episode to leave the timeline", 90*time.Second, func() bool { return find() == nil })
+	waitFor(t, "the unpublished episode to leave the timeline", 120*time.Second, func() bool { return find() == nil })
 
 	// Delivery to a server that is down, then up: the post arrives once.
 	gts.Stop()

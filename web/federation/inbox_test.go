@@ -29,6 +29,7 @@ type peer struct {
 	keyGets  int
 	received []*http.Request
 	bodies   [][]byte
+	gone     bool // the inboxes answer 410 Gone
 }
 
 func newPeer(t *testing.T) *peer {
@@ -54,6 +55,8 @@ func newPeer(t *testing.T) *peer {
 				"endpoints": map[string]string{"sharedInbox": p.srv.URL + "/inbox"},
 				"publicKey": publicKey{ID: p.actor + "#main-key", Owner: p.actor, PublicKeyPEM: publicKeyPEM(key)},
 			})
+		case r.Method == http.MethodPost && p.gone:
+			http.Error(w, "gone", http.StatusGone)
 		case r.Method == http.MethodPost:
 			body, _ := io.ReadAll(r.Body)
 			p.received = append(p.received, r)

@@ -55,12 +55,10 @@ type Service struct {
 	cache *remoteCache
 	// kick wakes the delivery loop when this replica queued something.
 	kick chan struct{}
-	// records caches what was announced of each episode, by store key.
-	recMu   sync.Mutex
-	records map[string]cachedRecord
-	// followers caches follower documents, by store key.
-	folMu     sync.Mutex
-	followers map[string]cachedFollower
+	// records caches what was announced of each episode; followers,
+	// the follower documents.
+	records   *docCache[record]
+	followers *docCache[follower]
 }
 
 // New checks cfg and returns the service. Start its background work with
@@ -94,8 +92,8 @@ func New(cfg Config) (*Service, error) {
 		keys:      newKeyring(cfg.Store),
 		cache:     newRemoteCache(),
 		kick:      make(chan struct{}, 1),
-		records:   map[string]cachedRecord{},
-		followers: map[string]cachedFollower{},
+		records:   newDocCache[record](),
+		followers: newDocCache[follower](),
 	}, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"io"
 	"io/fs"
 	"iter"
+	"strings"
+	"sync"
 
 	"github.com/picasoft/antenne/episodes"
 )
@@ -79,3 +81,62 @@ func isConflict(err error) bool { return errors.Is(err, fs.ErrExist) }
 
 // isMissing reports whether err is a missing key.
 func isMissing(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// cached is a document with the ETag it was read or written with.
+type cached[T any] struct {
+	etag string
+	v    T
+}
+
+// docCache keeps the documents read under some prefixes, so that listing
+// them again reads only those whose ETag changed. It is safe for
+// concurrent use.
+type docCache[T any] struct {
+	mu   sync.Mutex
+	docs map[string]cached[T] // by key
+}
+
+func newDocCache[T any]() *docCache[T] { return &docCache[T]{docs: map[string]cached[T]{}} }
+
+// list returns the documents under prefix, in key order.
+func (c *docCache[T]) list(ctx context.Context, st Store, prefix string) ([]cached[T], error) {
+	var out []cached[T]
+	seen := map[string]bool{}
+	for info, err := range st.List(ctx, prefix) {
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", prefix, err)
+		}
+		c.mu.Lock()
+		d, ok := c.docs[info.Key]
+		c.mu.Unlock()
+		if !ok || d.etag != info.ETag {
+			var v T
+			etag, err := readJSON(ctx, st, info.Key, &v)
+			if isMissing(err) {
+				continue // removed meanwhile
+			}
+			if err != nil {
+				return nil, err
+			}
+			d = cached[T]{etag: etag, v: v}
+			c.put(info.Key, d)
+		}
+		seen[info.Key] = true
+		out = append(out, d)
+	}
+	c.mu.Lock()
+	for key := range c.docs {
+		if strings.HasPrefix(key, prefix) && !seen[key] {
+			delete(c.docs, key)
+		}
+	}
+	c.mu.Unlock()
+	return out, nil
+}
+
+// put remembers the document written at key.
+func (c *docCache[T]) put(key string, d cached[T]) {
+	c.mu.Lock()
+	c.docs[key] = d
+	c.mu.Unlock()
+}

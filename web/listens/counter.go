@@ -77,6 +77,7 @@ type Counter struct {
 	pairs   map[pairKey]*pair
 	pending map[Row]int64 // counts not yet in the store; Row.Count unused
 	dropped int64
+	counted int64 // listens counted since the start
 
 	flushMu sync.Mutex // one flush at a time
 	shards  shardCache
@@ -123,9 +124,6 @@ func New(opts Options) (*Counter, error) {
 	return c, nil
 }
 
-// Agents is the counter's user-agent classifier.
-func (c *Counter) Agents() *Classifier { return c.agents }
-
 // rotate starts a new day when the clock has passed midnight UTC: a new
 // salt, and every pair of the previous day forgotten. c.mu is held.
 func (c *Counter) rotate() {
@@ -146,6 +144,14 @@ func (c *Counter) Dropped() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.dropped
+}
+
+// Counted is how many listens this counter has counted since it started
+// (for monitoring; the figures are the stored ones, Rows).
+func (c *Counter) Counted() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.counted
 }
 
 // IsProbe reports whether a Range header only probes the file
@@ -289,6 +295,7 @@ func (c *Counter) record(l *Listen, sent spans) {
 		// old salt. It counts for its day on its own bytes.
 		if sent.covered() >= l.threshold {
 			c.pending[row]++
+			c.counted++
 		}
 		return
 	}
@@ -310,6 +317,7 @@ func (c *Counter) record(l *Listen, sent spans) {
 	if p.sent.covered() >= l.threshold {
 		p.counted, p.sent = true, nil
 		c.pending[row]++
+		c.counted++
 	}
 }
 

@@ -35,7 +35,7 @@
 // earlier). Past the pairs' cap, the pairs not yet counted that have
 // received the fewest bytes are forgotten first, down to three quarters of
 // the cap; when every pair has counted, new listeners of that day are not
-// tracked (Stats.Dropped counts them). Pairs that have counted keep no
+// tracked (Counter.Dropped counts them). Pairs that have counted keep no
 // ranges. Everything of a day is forgotten at the next midnight UTC, with
 // the salt.
 //

@@ -162,6 +162,11 @@ func (t *Runner) Transcode(ctx context.Context, src string, p *audio.ProbeResult
 		return nil, nil, fmt.Errorf("transcode %s: %w", src, ErrSilent)
 	}
 	enc := encoding{gain: TargetLoudness - before.Integrated, ceiling: limiterCeiling}
+	if over := before.TruePeak + enc.gain - enc.ceiling; over > 0 {
+		// The limiter takes some loudness away, the more the further it
+		// has to bring the peaks down; the check corrects the estimate.
+		enc.gain += min(limiterLoss*over, 1)
+	}
 	// Of the progress, the measure takes 10 %, the encode 75 %, the check
 	// 12 %; a second encode and check, when needed, the last 3 %.
 	type span = [2]float64
@@ -196,10 +201,12 @@ func (t *Runner) Transcode(ctx context.Context, src string, p *audio.ProbeResult
 	return before, after, nil
 }
 
-// Loudness aims. The limiter's ceiling is under TargetTruePeak: it limits
-// samples, and the MP3 encoder and the peaks between samples add to them.
+// Loudness aims. The limiter's ceiling is well under TargetTruePeak: it
+// limits samples, and the peaks between samples and the MP3 encoder add up
+// to 2 dB to them on dense audio.
 const (
-	limiterCeiling = -2.0 // dBFS, the first try's
+	limiterCeiling = -3.5 // dBFS, the first try's
+	limiterLoss    = 0.1  // LU of loudness lost per dB the limiter takes off the peaks, roughly
 	peakMargin     = 0.1  // dB kept under TargetTruePeak for the difference between meters
 	loudnessAim    = 0.75 // LU: further from TargetLoudness, the MP3 is encoded again
 )
@@ -224,14 +231,15 @@ func encode(ctx context.Context, bin, src string, p *audio.ProbeResult, dst stri
 	filter := fmt.Sprintf("volume=%.2fdB", enc.gain)
 	if limit {
 		// latency=true: the output keeps the input's timing and length.
-		filter += fmt.Sprintf(",alimiter=limit=%.4f:level=false:latency=true:attack=5:release=50", math.Pow(10, enc.ceiling/20))
+		// A short release takes less loudness away from speech.
+		filter += fmt.Sprintf(",alimiter=limit=%.4f:level=false:latency=true:attack=5:release=10", math.Pow(10, enc.ceiling/20))
 	}
 	// ffmpeg keeps Ogg comments on the audio stream, other tags on the file.
 	metadata := "0"
 	if p.Format == audio.FormatOgg || p.Format == audio.FormatOpus {
 		metadata = "0:s:a:0"
 	}
-	args := []string{"-i", src, "-map", "0:a:0"}
+	args := []string{"-y", "-i", src, "-map", "0:a:0"} // -y: a second try overwrites the first
 	if !p.Video {
 		// The cover, which ffmpeg shows as a one-picture video stream.
 		args = append(args, "-map", "0:v:0?", "-c:v", "copy", "-disposition:v", "attached_pic")
@@ -239,7 +247,7 @@ func encode(ctx context.Context, bin, src string, p *audio.ProbeResult, dst stri
 	args = append(args, "-map_metadata", metadata, "-map_chapters", "0",
 		"-af", filter, "-ar", strconv.Itoa(out.rate), "-ac", strconv.Itoa(out.channels),
 		"-c:a", "libmp3lame", "-b:a", strconv.Itoa(bitrate),
-		"-id3v2_version", "3", "-f", "mp3", "-y", dst)
+		"-id3v2_version", "3", "-f", "mp3", dst)
 	return run(ctx, bin, p.Duration, args, progress)
 }
 
@@ -266,11 +274,14 @@ func measure(ctx context.Context, bin, path string, f pcmFormat, duration time.D
 	total := float64(duration) / float64(time.Second) * float64(f.rate)
 	err = runChild(ctx, bin, duration, args, func(out io.Reader) error {
 		buf := make([]byte, 256<<10)
+		var reported float64
 		for {
 			n, err := out.Read(buf)
 			m.Write(buf[:n])
-			if total > 0 {
-				progress(float64(m.Frames()) / total)
+			// Every 1 %, not every read: the caller may store it.
+			if done := float64(m.Frames()) / max(total, 1); done >= reported+0.01 {
+				progress(done)
+				reported = done
 			}
 			if err == io.EOF {
 				return nil

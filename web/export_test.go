@@ -1,0 +1,10 @@
+package web
+
+// Catalogue is the French and English texts of a catalogue key, empty
+// when the key is missing: for the tests of package web_test.
+func Catalogue(key string) [2]string {
+	if m, ok := messages[key]; ok {
+		return m
+	}
+	return studioMessages[key]
+}
