@@ -219,6 +219,9 @@ var studioMessages = map[string][2]string{
 
 	// Fields named by a refused value (episodes.FieldError.Field).
 	"field.title":               {"titre", "title"},
+	"field.status":              {"état", "status"},
+	"field.original":            {"enregistrement reçu", "recording received"},
+	"field.recording":           {"enregistrement", "recording"},
 	"field.slug":                {"adresse (slug)", "address (slug)"},
 	"field.theme":               {"thème", "theme"},
 	"field.notes":               {"notes", "notes"},
