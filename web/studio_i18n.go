@@ -218,6 +218,7 @@ var studioMessages = map[string][2]string{
 	"studio.s.locked":            {"Interdire l'import du flux ailleurs (podcast:locked)", "Forbid importing the feed elsewhere (podcast:locked)"},
 
 	// Fields named by a refused value (episodes.FieldError.Field).
+	"field.recording":           {"enregistrement", "recording"},
 	"field.title":               {"titre", "title"},
 	"field.status":              {"état", "status"},
 	"field.original":            {"enregistrement reçu", "recording received"},
