@@ -222,7 +222,6 @@ var studioMessages = map[string][2]string{
 	"field.title":               {"titre", "title"},
 	"field.status":              {"état", "status"},
 	"field.original":            {"enregistrement reçu", "recording received"},
-	"field.recording":           {"enregistrement", "recording"},
 	"field.slug":                {"adresse (slug)", "address (slug)"},
 	"field.theme":               {"thème", "theme"},
 	"field.notes":               {"notes", "notes"},
