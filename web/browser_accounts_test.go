@@ -145,7 +145,9 @@ func TestBrowserHosts(t *testing.T) {
 			chromedp.Submit("#password", chromedp.ByID),
 		}
 	}
-	signOut := chromedp.Tasks{chromedp.Click(`nav.studio-nav button`, chromedp.ByQuery), chromedp.WaitVisible("#login", chromedp.ByID)}
+	// The hosts page has a #login field too (adding a host): wait for the
+	// sign-in form itself, or the next navigation interrupts the sign-out.
+	signOut := chromedp.Tasks{chromedp.Click(`nav.studio-nav button`, chromedp.ByQuery), chromedp.WaitVisible(`form[action="/studio/login"] #login`, chromedp.ByQuery)}
 	var notice, rows string
 	run("the admin adds carol",
 		network.Enable(),
