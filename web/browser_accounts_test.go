@@ -43,7 +43,7 @@ func TestBrowserFirstRun(t *testing.T) {
 	store := storagetest.Dir(t)
 	svc := episodes.NewService(store, episodes.Options{TempDir: t.TempDir()})
 	hosts := accounts.New(store, svc, nil)
-	var logs lockedBuffer
+	var logs storagetest.LogBuffer
 	var handler http.Handler
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	base := "http://" + srv.Listener.Addr().String()

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -129,7 +128,7 @@ func total(m map[string]int64) int64 {
 func TestListensCounting(t *testing.T) {
 	for _, st := range storagetest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
-			var logs syncBuffer
+			var logs storagetest.LogBuffer
 			s := newSite(t, st.Store, siteOptions{listens: true, trustedProxies: []string{"127.0.0.1"}, smallBuffers: true, logs: &logs})
 			e := s.longEpisode("Vie privée")
 			path := objectPath(e.Media.Key)
@@ -296,24 +295,6 @@ func bucketText(t *testing.T, store storagetest.Store) string {
 	return b.String()
 }
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // BenchmarkMedia serves a 4 MiB episode, whole and a 64 KiB range,
 // through the whole handler from the local store, with listen counting off
 // and on (each request from one of 1,000 addresses). Each iteration serves
@@ -391,7 +372,7 @@ func BenchmarkMedia(b *testing.B) {
 // (ANTENNE_LOG_IPS), and never its user agent.
 func TestLogIPs(t *testing.T) {
 	for _, on := range []bool{false, true} {
-		var logs syncBuffer
+		var logs storagetest.LogBuffer
 		s := newSite(t, storagetest.Dir(t), siteOptions{logs: &logs, logIPs: on, trustedProxies: []string{"127.0.0.1"}})
 		listener{s, "198.51.100.77", "AntennaPod/3.2.0"}.get("/lvel/", "", -1)
 		if got := strings.Contains(logs.String(), "198.51.100.77"); got != on {

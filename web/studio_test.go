@@ -37,25 +37,7 @@ type studioEnv struct {
 	hosts  *accounts.Service
 	srv    *httptest.Server
 	tokens map[string]string
-	logs   lockedBuffer
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs   storagetest.LogBuffer
 }
 
 const testPassword = "correct horse"

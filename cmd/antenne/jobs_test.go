@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picasoft/antenne/storage/storagetest"
+
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/episodestest"
 )
@@ -219,7 +221,7 @@ func TestUploadClientLeaves(t *testing.T) {
 
 // startBinary runs the antenne binary (this test binary acting as main)
 // serving with f's variables and extra, and returns its URL and process.
-func startBinary(t *testing.T, f *faultSite, extra ...string) (string, *exec.Cmd, *syncBuffer) {
+func startBinary(t *testing.T, f *faultSite, extra ...string) (string, *exec.Cmd, *storagetest.LogBuffer) {
 	t.Helper()
 	port := freePort(t)
 	cmd := exec.Command(os.Args[0], "serve")
@@ -228,7 +230,7 @@ func startBinary(t *testing.T, f *faultSite, extra ...string) (string, *exec.Cmd
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	cmd.Env = append(cmd.Env, extra...)
-	log := &syncBuffer{}
+	log := &storagetest.LogBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picasoft/antenne/storage/storagetest"
+
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/episodestest"
 )
@@ -37,7 +39,7 @@ func startReplica(t *testing.T, vars map[string]string) string {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	cmd.Env = append(cmd.Env, "ANTENNE_BASE_URL="+u)
-	log := &syncBuffer{}
+	log := &storagetest.LogBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -14,28 +14,10 @@ import (
 	"github.com/picasoft/antenne/storage/storagetest"
 )
 
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // server is `antenne serve` running in-process.
 type server struct {
 	url    string
-	stderr *syncBuffer
+	stderr *storagetest.LogBuffer
 	stop   func() error
 }
 
@@ -46,7 +28,7 @@ var listenLine = regexp.MustCompile(`msg="antenne listening" addr=(\S+)`)
 func startServe(t *testing.T, vars map[string]string) *server {
 	t.Helper()
 	vars["ANTENNE_ADDR"] = "127.0.0.1:0"
-	stderr := &syncBuffer{}
+	stderr := &storagetest.LogBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

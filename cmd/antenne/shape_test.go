@@ -144,7 +144,7 @@ func TestSecretsFromFiles(t *testing.T) {
 		"ANTENNE_SESSION_KEY_FILE="+keyFile,
 		"ANTENNE_LOG_LEVEL=debug",
 	)
-	var log syncBuffer
+	var log storagetest.LogBuffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -173,7 +173,7 @@ type MinIO struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
-	log  *syncBuffer
+	log  *LogBuffer
 }
 
 // StartMinIO starts a private MinIO server and waits until it answers. It
@@ -193,7 +193,7 @@ func StartMinIO(t testing.TB) *MinIO {
 		t:         t,
 		bin:       bin,
 		dir:       t.TempDir(),
-		addr:      freeAddr(t),
+		addr:      FreeAddr(t),
 		accessKey: "antenne-test",
 		secretKey: "antenne-test-secret",
 	}
@@ -233,7 +233,7 @@ func (m *MinIO) Start() {
 	if m.cmd != nil {
 		return
 	}
-	m.log = &syncBuffer{}
+	m.log = &LogBuffer{}
 	cmd := exec.Command(m.bin, "server", "--quiet", "--address", m.addr, filepath.Join(m.dir, "data"))
 	cmd.Env = append(os.Environ(),
 		"MINIO_ROOT_USER="+m.accessKey,
@@ -297,7 +297,7 @@ func (m *MinIO) Log() string {
 	if m.log == nil {
 		return ""
 	}
-	return m.log.String()
+	return fmt.Sprintf("%q", m.log.String())
 }
 
 func minioBinary() string {
@@ -324,8 +324,9 @@ func minioBinary() string {
 	return ""
 }
 
-// freeAddr returns 127.0.0.1:port for a port that was free a moment ago.
-func freeAddr(t testing.TB) string {
+// FreeAddr returns 127.0.0.1:port for a port that was free a moment ago,
+// for the servers the tests start.
+func FreeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -335,22 +336,25 @@ func freeAddr(t testing.TB) string {
 	return l.Addr().String()
 }
 
-type syncBuffer struct {
+// LogBuffer collects what a server under test prints, safe for concurrent
+// writes; past 4 MiB it keeps the beginning only, enough to diagnose.
+type LogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *LogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.buf.Len() > 1<<20 {
-		return len(p), nil // enough to diagnose
+	if b.buf.Len() > 4<<20 {
+		return len(p), nil
 	}
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+// String returns what was written.
+func (b *LogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return fmt.Sprintf("%q", b.buf.String())
+	return b.buf.String()
 }

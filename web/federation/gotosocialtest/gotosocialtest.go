@@ -8,7 +8,6 @@
 package gotosocialtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -25,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/picasoft/antenne/storage/storagetest"
 )
 
 // Version is the GoToSocial version the Makefile builds.
@@ -43,7 +44,7 @@ type Server struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
-	log  *syncBuffer
+	log  *storagetest.LogBuffer
 }
 
 // New prepares a server (config, folders) without starting it, so that
@@ -60,7 +61,7 @@ func New(t testing.TB) *Server {
 		t.Skip(msg)
 	}
 	dir := t.TempDir()
-	addr := freeAddr(t)
+	addr := storagetest.FreeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
 	cfg := fmt.Sprintf(`log-level: "info"
 host: "localhost:%[1]s"
@@ -127,7 +128,7 @@ func (s *Server) Start() {
 	if s.cmd != nil {
 		return
 	}
-	s.log = &syncBuffer{}
+	s.log = &storagetest.LogBuffer{}
 	cmd := exec.Command(s.bin, "--config-path", s.config, "server", "start")
 	cmd.Dir = s.dir
 	cmd.Stdout, cmd.Stderr = s.log, s.log
@@ -400,16 +401,6 @@ func goEnv(name string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // tail keeps the end of a long log.
 func tail(s string) string {
 	const n = 6000
@@ -417,21 +408,4 @@ func tail(s string) string {
 		return "…" + s[len(s)-n:]
 	}
 	return s
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
