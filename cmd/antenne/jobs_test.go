@@ -298,8 +298,25 @@ func TestJobSurvivesKill(t *testing.T) {
 	kids := ffmpegChildren(cmd.Process.Pid)
 	cmd.Process.Kill()
 	cmd.Wait()
+	// ffmpeg dies with antenne (parent-death signal), even by SIGKILL.
+	gone := func(pid int) bool {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return true
+		}
+		s := string(stat)
+		i := strings.LastIndexByte(s, ')')
+		return i > 0 && i+2 < len(s) && s[i+2] == 'Z' // a zombie is dead, awaiting its reaper
+	}
 	for _, k := range kids {
-		syscall.Kill(k, syscall.SIGKILL) // SIGKILL leaves children behind
+		deadline := time.Now().Add(20 * time.Second)
+		for !gone(k) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !gone(k) {
+			t.Errorf("ffmpeg %d outlived the antenne that started it", k)
+			syscall.Kill(k, syscall.SIGKILL)
+		}
 	}
 	if got := f.keys("shows/lvel/jobs/"); len(got) != 1 {
 		t.Fatalf("job documents after the kill: got %v, want the one of the job", got)

@@ -331,6 +331,7 @@ func runChild(ctx context.Context, bin string, duration time.Duration, args []st
 	defer cancel()
 	full := append([]string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "error"}, args...)
 	cmd := exec.CommandContext(cctx, bin, full...)
+	dieWithParent(cmd)
 	cmd.WaitDelay = 5 * time.Second
 	stderr := &tailBuffer{max: stderrKept}
 	cmd.Stderr = stderr
