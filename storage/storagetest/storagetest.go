@@ -258,12 +258,11 @@ func (m *MinIO) Start() {
 	deadline := time.Now().Add(60 * time.Second)
 	client := &http.Client{Timeout: time.Second}
 	for {
-		resp, err := client.Get("http://" + m.addr + "/minio/health/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		// Ready by its health check, and past the moment when the S3 API
+		// still answers 503 "Server not initialized yet" (an anonymous
+		// request then gets its 403).
+		if ok := m.answers(client, "/minio/health/ready", http.StatusOK) && m.answers(client, "/", http.StatusForbidden); ok {
+			return
 		}
 		select {
 		case <-done:
@@ -275,6 +274,16 @@ func (m *MinIO) Start() {
 			m.t.Fatalf("minio not ready on %s after 60 s: %s", m.addr, m.log.String())
 		}
 	}
+}
+
+// answers reports whether GET path gives the status want.
+func (m *MinIO) answers(client *http.Client, path string, want int) bool {
+	resp, err := client.Get("http://" + m.addr + path)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == want
 }
 
 // Stop kills the server and waits for it to exit. Stopping a stopped
