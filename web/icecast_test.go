@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/picasoft/antenne/episodes/episodestest"
 )
 
 // icecast is the Debian package's Icecast server, which the Makefile
@@ -27,12 +29,7 @@ const icecast = "/usr/bin/icecast2"
 func startIcecast(t *testing.T) string {
 	t.Helper()
 	for _, tool := range []string{icecast, "ffmpeg"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is required under CI (make deps installs it): %v", tool, err)
-			}
-			t.Skipf("%s not found, skipping: %v", tool, err)
-		}
+		episodestest.NeedTool(t, tool)
 	}
 	port := freePort(t)
 	// Not t.TempDir: its parent folder is closed to other users.

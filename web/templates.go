@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"github.com/picasoft/antenne/web/accounts"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/web/accounts"
 )
 
 // templateFS holds the pages ("all:" keeps the partials, whose names

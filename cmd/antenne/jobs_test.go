@@ -19,10 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/picasoft/antenne/storage/storagetest"
-
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/episodestest"
+	"github.com/picasoft/antenne/storage/storagetest"
 )
 
 // The tests of ingest jobs (issue 12) against antenne serving over a

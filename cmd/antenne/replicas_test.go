@@ -20,10 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/picasoft/antenne/storage/storagetest"
-
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/episodestest"
+	"github.com/picasoft/antenne/storage/storagetest"
 )
 
 // startReplica runs the antenne binary (this test binary acting as

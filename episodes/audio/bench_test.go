@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/picasoft/antenne/episodes/episodestest"
 )
 
 // benchFile generates a long recording with ffmpeg once and keeps it in
@@ -16,7 +18,7 @@ import (
 // later runs of the benchmarks reuse it.
 func benchFile(b *testing.B, ext string, args ...string) string {
 	b.Helper()
-	needTool(b, "ffmpeg")
+	episodestest.NeedTool(b, "ffmpeg")
 	sum := sha256.Sum256([]byte(strings.Join(args, "\x00")))
 	dir := filepath.Join(os.TempDir(), "antenne-bench")
 	path := filepath.Join(dir, hex.EncodeToString(sum[:8])+"."+ext)
@@ -40,7 +42,7 @@ const fortyFiveMinutes = "2700"
 // (tags and duration, without the SHA-256) with `ffprobe -show_format`,
 // and reports both times and their ratio (target: at most 0.5).
 func BenchmarkProbeVsFFprobe(b *testing.B) {
-	ffprobe := needTool(b, "ffprobe")
+	ffprobe := episodestest.NeedTool(b, "ffprobe")
 	src := []string{"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=" + fortyFiveMinutes,
 		"-metadata", "title=Les communs", "-metadata", "artist=La Voix est Libre", "-metadata", "date=2020-10-02"}
 	files := []struct {

@@ -1,6 +1,10 @@
 package audio
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/picasoft/antenne/episodes/episodestest"
+)
 
 // What the external tests of this folder (transcode_test.go, which
 // exercises episodes/audio/ffmpeg on these fixtures) need of the internal
@@ -32,7 +36,7 @@ func FixtureNamed(t testing.TB, name string) Fixture {
 }
 
 var (
-	NeedTool        = needTool
+	NeedTool        = episodestest.NeedTool
 	FFmpeg          = ffmpeg
 	DecodedDuration = decodedDuration
 	WAVFile         = wavFile

@@ -12,18 +12,25 @@ import (
 	"testing"
 )
 
-// FFmpeg returns the path of ffmpeg. Without it the test is skipped, or
-// fails when the CI variable is set.
-func FFmpeg(t testing.TB) string {
+// NeedTool returns the path of the program name (ffmpeg, ffprobe,
+// icecast2...). Without it the test is skipped, or fails when the CI
+// variable is set: make deps installs every program the tests use.
+func NeedTool(t testing.TB, name string) string {
 	t.Helper()
-	p, err := exec.LookPath("ffmpeg")
+	p, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("ffmpeg is required under CI: %v", err)
+			t.Fatalf("%s is required under CI (make deps installs it): %v", name, err)
 		}
-		t.Skipf("ffmpeg not found, skipping: %v", err)
+		t.Skipf("%s not found, skipping: %v", name, err)
 	}
 	return p
+}
+
+// FFmpeg returns the path of ffmpeg, as NeedTool.
+func FFmpeg(t testing.TB) string {
+	t.Helper()
+	return NeedTool(t, "ffmpeg")
 }
 
 // Recording describes a file to make.
