@@ -67,12 +67,10 @@ func newSite(t testing.TB, store storagetest.Store, o siteOptions) *site {
 	var ready sync.WaitGroup
 	ready.Add(1)
 	st := &site{t: t, svc: svc, store: store, clock: clock, show: "lvel"}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st.inflight.Add(1)
-		defer st.inflight.Done()
+	srv := httptest.NewUnstartedServer(st.tracked(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ready.Wait()
 		handler.ServeHTTP(w, r)
-	}))
+	})))
 	if o.smallBuffers {
 		srv.Listener = smallBufferListener{srv.Listener}
 	}
@@ -124,6 +122,15 @@ func newSite(t testing.TB, store storagetest.Store, o siteOptions) *site {
 	ready.Done()
 	st.srv, st.web, st.links = srv, w, links
 	return st
+}
+
+// tracked wraps h so that st.inflight counts the requests it handles.
+func (st *site) tracked(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st.inflight.Add(1)
+		defer st.inflight.Done()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // smallBufferListener sets a 16 KiB send buffer on each connection.

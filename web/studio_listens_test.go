@@ -45,7 +45,10 @@ func TestListensTwoReplicas(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b := &site{t: t, srv: httptest.NewServer(wb.Handler()), web: wb, svc: svc, store: st.Store, clock: a.clock, links: a.links, show: a.show}
+			// Its requests are tracked, so that a listener's get returns
+			// once b has counted it.
+			b := &site{t: t, web: wb, svc: svc, store: st.Store, clock: a.clock, links: a.links, show: a.show}
+			b.srv = httptest.NewServer(b.tracked(wb.Handler()))
 			t.Cleanup(b.srv.Close)
 
 			path := objectPath(e.Media.Key)
