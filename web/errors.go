@@ -116,7 +116,7 @@ func problemOf(err error) problem {
 	case errors.Is(err, episodes.ErrConflict), errors.Is(err, fs.ErrExist):
 		return problem{Status: http.StatusConflict, Code: "conflict", key: "error.conflict"}
 	case errors.As(err, &audio):
-		return problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_audio", key: "error.unsupported", args: []any{msgKey{key: "kind." + string(audio.Kind), fallback: audio.Kind.Describe()}}}
+		return unsupportedProblem(audio)
 	case errors.Is(err, ffmpeg.ErrMissing):
 		return problem{Status: http.StatusUnsupportedMediaType, Code: "ffmpeg_missing", key: "error.ffmpeg"}
 	case errors.Is(err, ffmpeg.ErrSilent):
@@ -132,6 +132,24 @@ func problemOf(err error) problem {
 		return problem{Status: http.StatusServiceUnavailable, Code: "timeout", key: "error.timeout"}
 	}
 	return problem{Status: http.StatusInternalServerError, Code: "internal", key: "error.internal"}
+}
+
+// unsupportedProblem tells what a refused file looks like and, when the
+// parser said, why it cannot be read: in the catalogue's words for the
+// reasons it has ("damaged.<Key>"), else the parser's English Reason, so
+// that no reason is silent.
+func unsupportedProblem(e *audio.UnsupportedAudioError) problem {
+	p := problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_audio", key: "error.unsupported",
+		args: []any{msgKey{key: "kind." + string(e.Kind), fallback: e.Kind.Describe()}}}
+	if e.Reason != "" {
+		p.key = "error.unsupported.why"
+		why := msgKey{fallback: e.Reason, args: e.Args}
+		if e.Key != "" {
+			why.key = "damaged." + e.Key
+		}
+		p.args = append(p.args, why)
+	}
+	return p
 }
 
 // storeUnavailable is how the store says it cannot be reached or does not

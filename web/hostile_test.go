@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -79,6 +80,54 @@ func TestHostileUploads(t *testing.T) {
 	resp, out := env.do(c, "POST", "/studio/lvel/upload", body, h)
 	if resp.StatusCode != http.StatusUnsupportedMediaType || !strings.Contains(out, "il ressemble à une image PNG") {
 		t.Errorf("studio upload of a PNG: got %d, want 415 with the French message", resp.StatusCode)
+	}
+}
+
+// TestRefusalsSayWhy: a damaged file is refused with its reason, in
+// French in the studio and in the language the API client asks for; a
+// reason the catalogue lacks is told in English rather than not at all.
+func TestRefusalsSayWhy(t *testing.T) {
+	t.Parallel()
+	env := newStudioEnv(t, 64<<20)
+	mp3, err := os.ReadFile(episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 1, Frequency: 520}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames []byte
+	for range 600 {
+		frames = append(frames, "TXXX\x00\x00\x00\x0c\x00\x00\x00desc\x00valeur"...)
+	}
+	size := len(frames)
+	tagged := append([]byte{'I', 'D', '3', 4, 0, 0, byte(size >> 21 & 0x7f), byte(size >> 14 & 0x7f), byte(size >> 7 & 0x7f), byte(size & 0x7f)}, frames...)
+	tagged = append(tagged, mp3...)
+	cut := []byte("fLa")
+	c := env.login("alice")
+	for _, tc := range []struct {
+		name   string
+		data   []byte
+		fr, en string
+	}{
+		{"600 TXXX frames", tagged, "son étiquette ID3 a plus de 500 champs TXXX", "its ID3 tag has more than 500 TXXX frames; remove the needless tags"},
+		{"an ID3 tag claiming 256 MiB", hostileFiles(t)["ID3 tag claiming 256 MiB"], "son étiquette ID3 annonce 268435465 octets, plus que les 110 octets du fichier", "its ID3 tag claims 268435465 bytes"},
+		{"a FLAC cut after 3 bytes", cut, "le fichier s&#39;arrête après 3 octets", "the file is cut after 3 bytes"},
+		// No translation: the parser's English reason.
+		{"a FLAC with a huge metadata block", hostileFiles(t)["FLAC with a huge metadata"], "(il ressemble à un enregistrement abîmé ou incomplet) : a metadata block of", "a metadata block of"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body, h := multipartBody(t, "emission.mp3", tc.data)
+			resp, out := env.do(c, "POST", "/studio/lvel/upload", body, h)
+			if resp.StatusCode != http.StatusUnsupportedMediaType || !strings.Contains(out, tc.fr) {
+				t.Errorf("studio: got %d, want 415 saying %q in:\n%s", resp.StatusCode, tc.fr, out)
+			}
+			auth := map[string]string{"Authorization": "Bearer " + env.tokens["alice"], "Content-Type": "audio/mpeg", "Accept-Language": "en"}
+			resp, out = env.do(nil, "POST", "/api/v1/shows/lvel/episodes", bytes.NewReader(tc.data), auth)
+			if resp.StatusCode != http.StatusUnsupportedMediaType || !strings.Contains(out, tc.en) {
+				t.Errorf("API in English: got %d %s, want 415 saying %q", resp.StatusCode, out, tc.en)
+			}
+		})
+	}
+	if keys := env.objects("shows/lvel/media/"); len(keys) != 0 {
+		t.Errorf("refused uploads stored %v", keys)
 	}
 }
 

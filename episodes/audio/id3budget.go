@@ -53,10 +53,10 @@ func checkID3Frames(b []byte) error {
 		total++
 		same[id]++
 		if total > maxID3Frames {
-			return damaged(FormatMP3, "its ID3 tag has more than %d frames", maxID3Frames)
+			return damagedFor(FormatMP3, "id3_frames", "its ID3 tag has more than %d frames", maxID3Frames)
 		}
 		if same[id] > maxSameID3Frames {
-			return damaged(FormatMP3, "its ID3 tag has more than %d %s frames", maxSameID3Frames, id)
+			return damagedFor(FormatMP3, "id3_same_frames", "its ID3 tag has more than %d %s frames", maxSameID3Frames, id)
 		}
 		if size < 0 || size > end {
 			break

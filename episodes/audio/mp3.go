@@ -219,7 +219,7 @@ func ParseMP3(r io.ReaderAt, size int64) (AudioInfo, error) {
 	}
 	if n, ok := id3v2Size(head); ok {
 		if n > size {
-			return AudioInfo{}, damaged(FormatMP3, "the ID3 tag claims %d bytes, more than the %d bytes of the file", n, size)
+			return AudioInfo{}, damagedFor(FormatMP3, "id3_too_big", "the ID3 tag claims %d bytes, more than the %d bytes of the file", n, size)
 		}
 		start = n
 	}

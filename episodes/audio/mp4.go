@@ -113,7 +113,7 @@ func readMoov(r io.ReaderAt, size int64) ([]byte, error) {
 		}
 		off += n
 	}
-	return nil, damaged(FormatM4A, "no movie header (moov): the file is truncated or not finished")
+	return nil, damagedFor(FormatM4A, "unfinished", "no movie header (moov): the file is truncated or not finished")
 }
 
 // ParseMP4 measures the sound track of an MP4/M4A file from its movie

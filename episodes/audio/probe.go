@@ -103,7 +103,7 @@ func ProbeReader(r io.ReaderAt, size int64) (*ProbeResult, error) {
 		return nil, err
 	}
 	if p.Duration <= 0 {
-		return nil, damaged(format, "no audio")
+		return nil, damagedFor(format, "no_audio", "no audio")
 	}
 	if p.Duration > maxRecording {
 		return nil, damaged(format, "its headers claim %.0f hours", p.Duration.Hours())
@@ -114,7 +114,7 @@ func ProbeReader(r io.ReaderAt, size int64) (*ProbeResult, error) {
 	if p.SampleRate < MinSampleRate {
 		// A tiny file at 1 kHz holds hours of audio: the work of an
 		// upload must be bounded by the audio, not only by its bytes.
-		return nil, damaged(format, "a sample rate of %d Hz, under the %d Hz antenne accepts", p.SampleRate, MinSampleRate)
+		return nil, damagedFor(format, "low_rate", "a sample rate of %d Hz, under the %d Hz antenne accepts", p.SampleRate, MinSampleRate)
 	}
 	if p.Tags, err = readTags(r, size, format, moov, flac, riff); err != nil {
 		return nil, err

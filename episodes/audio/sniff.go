@@ -111,6 +111,11 @@ type UnsupportedAudioError struct {
 	Format Format
 	// Reason is an English detail, e.g. "the ID3 tag claims 2.0 GB".
 	Reason string
+	// Key names the reason for a translation ("cut", "id3_frames"...);
+	// Args are its values, in the order Reason shows them. Key is empty
+	// for the rarer reasons, told in English only.
+	Key  string
+	Args []any
 }
 
 func (e *UnsupportedAudioError) Error() string {
@@ -132,6 +137,12 @@ func damaged(f Format, format string, args ...any) error {
 	return &UnsupportedAudioError{Kind: KindDamaged, Format: f, Reason: fmt.Sprintf(format, args...)}
 }
 
+// damagedFor is damaged with a reason a host can be told in their
+// language: key and args name it for a translation (Key, Args).
+func damagedFor(f Format, key, format string, args ...any) error {
+	return &UnsupportedAudioError{Kind: KindDamaged, Format: f, Reason: fmt.Sprintf(format, args...), Key: key, Args: args}
+}
+
 // sniffHead is how many bytes sniffing looks at after any ID3v2 tag.
 const sniffHead = 4096
 
@@ -148,7 +159,7 @@ func Sniff(r io.ReaderAt, size int64) (Format, error) {
 	}
 	if id3, ok := id3v2Size(head); ok {
 		if id3 > size {
-			return "", damaged(FormatMP3, "the ID3 tag claims %d bytes, more than the %d bytes of the file", id3, size)
+			return "", damagedFor(FormatMP3, "id3_too_big", "the ID3 tag claims %d bytes, more than the %d bytes of the file", id3, size)
 		}
 		// Whatever follows an ID3v2 tag is sniffed as if the file began there.
 		after, err := readAtMost(r, id3, sniffHead, size)
@@ -182,11 +193,11 @@ func Sniff(r io.ReaderAt, size int64) (Format, error) {
 	// A file cut within its first bytes still shows the start of a magic.
 	for magic, f := range map[string]Format{"ID3": FormatMP3, "fLaC": FormatFLAC, "OggS": FormatOgg, "RIFF": FormatWAV} {
 		if len(head) < len(magic) && bytes.HasPrefix([]byte(magic), head) {
-			return "", damaged(f, "the file is cut after %d bytes", len(head))
+			return "", damagedFor(f, "cut", "the file is cut after %d bytes", len(head))
 		}
 	}
 	if len(head) >= 4 && len(head) < 12 && string(head[:4]) == "RIFF" {
-		return "", damaged(FormatWAV, "the file is cut after %d bytes", len(head))
+		return "", damagedFor(FormatWAV, "cut", "the file is cut after %d bytes", len(head))
 	}
 	return "", &UnsupportedAudioError{Kind: lookalike(head)}
 }
