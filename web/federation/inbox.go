@@ -43,17 +43,32 @@ func (s *Service) inbox(w http.ResponseWriter, r *http.Request, show string) {
 		}
 	}
 	if err := s.authenticate(r.Context(), r, body, act.Actor); err != nil {
+		if errors.Is(err, errBusy) {
+			busy(w)
+			return
+		}
 		s.log.InfoContext(r.Context(), "inbox: refused", "actor", act.Actor, "type", act.Type, "err", err)
 		problem(w, http.StatusUnauthorized, "Signature HTTP absente ou invalide. / Missing or invalid HTTP signature.")
 		return
 	}
 	status, err := s.handleActivity(r.Context(), show, act)
+	if errors.Is(err, errBusy) {
+		busy(w)
+		return
+	}
 	if err != nil {
 		s.log.WarnContext(r.Context(), "inbox: activity failed", "actor", act.Actor, "type", act.Type, "err", err)
 		problem(w, status, "L'activité n'a pas pu être traitée. / The activity could not be handled.")
 		return
 	}
 	w.WriteHeader(status)
+}
+
+// busy answers 503 to a sender that came while maxFetches documents were
+// being fetched: servers send an activity again later.
+func busy(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "60")
+	problem(w, http.StatusServiceUnavailable, "Serveur occupé, réessayez plus tard. / Busy, try again later.")
 }
 
 // authenticate checks that req is signed by a key of actor, fetching the

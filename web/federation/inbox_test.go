@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -236,5 +237,75 @@ func waitUntil(t *testing.T, cond func() bool) {
 		if time.Now().After(end) {
 			t.Fatal("timed out")
 		}
+	}
+}
+
+// TestInboxBoundsKeyFetches floods the inbox with activities signed by
+// keys on a server that never answers: antenne fetches at most maxFetches
+// of them at once and tells the other senders to come back later (503
+// with Retry-After) at once, instead of holding them.
+func TestInboxBoundsKeyFetches(t *testing.T) {
+	_, base := newTestService(t, true)
+	var (
+		mu        sync.Mutex
+		now, most int
+		release   = make(chan struct{})
+	)
+	tarpit := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		now++
+		most = max(most, now)
+		mu.Unlock()
+		defer func() { mu.Lock(); now--; mu.Unlock() }()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		http.NotFound(w, r)
+	}))
+	defer tarpit.Close()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const senders = 3 * maxFetches
+	statuses := make(chan int, senders)
+	var wg sync.WaitGroup
+	for i := range senders {
+		wg.Go(func() {
+			p := &peer{key: key, actor: fmt.Sprintf("%s/users/u%d", tarpit.URL, i)}
+			follow := []byte(`{"id":"` + p.actor + `#follow","type":"Follow","actor":"` + p.actor + `","object":"` + base + `/ap/shows/lvel"}`)
+			statuses <- p.post(t, base+"/ap/inbox", follow, key, time.Now(), nil)
+		})
+	}
+	// The senders over the bound are answered while the others wait.
+	busy := 0
+	for busy < senders-maxFetches {
+		select {
+		case code := <-statuses:
+			if code != http.StatusServiceUnavailable {
+				t.Fatalf("a sender got %d while the key server hangs, want 503", code)
+			}
+			busy++
+		case <-time.After(time.Minute):
+			t.Fatalf("%d senders answered 503 in a minute, want %d", busy, senders-maxFetches)
+		}
+	}
+	close(release)
+	wg.Wait()
+	close(statuses)
+	for code := range statuses {
+		if code != http.StatusUnauthorized {
+			t.Errorf("a sender whose key was not found got %d, want 401", code)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if most > maxFetches {
+		t.Errorf("%d keys fetched at once, want at most %d", most, maxFetches)
+	}
+	if most == 0 {
+		t.Error("no key was fetched: the test proves nothing")
 	}
 }

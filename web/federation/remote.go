@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,7 +24,16 @@ const (
 	remoteTTL = 1 * time.Hour
 	// remoteCacheSize bounds the cache; it is emptied when full.
 	remoteCacheSize = 10000
+	// maxFetches bounds the remote documents one replica fetches at
+	// once: a flood of inbox POSTs signed by keys on slow servers makes at
+	// most this many outgoing requests, and the rest are told to come
+	// back later (errBusy) instead of waiting.
+	maxFetches = 8
 )
+
+// errBusy says that maxFetches remote documents are being fetched: the
+// request may be sent again later.
+var errBusy = errors.New("too many remote documents being fetched, try again later")
 
 // remoteActor is what we keep of a remote actor.
 type remoteActor struct {
@@ -63,6 +73,12 @@ func (s *Service) fetchJSON(ctx context.Context, rawURL string, v any) error {
 		return fmt.Errorf("fetch %q: not an http(s) URL", rawURL)
 	}
 	u.Fragment = ""
+	select {
+	case s.fetches <- struct{}{}:
+		defer func() { <-s.fetches }()
+	default:
+		return errBusy
+	}
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)

@@ -53,6 +53,9 @@ type Service struct {
 	log   *slog.Logger
 	keys  *keyring
 	cache *remoteCache
+	// fetches holds a token for each remote document being fetched
+	// (maxFetches).
+	fetches chan struct{}
 	// kick wakes the delivery loop when this replica queued something.
 	kick chan struct{}
 	// records caches what was announced of each episode; followers,
@@ -91,6 +94,7 @@ func New(cfg Config) (*Service, error) {
 		log:       log,
 		keys:      newKeyring(cfg.Store),
 		cache:     newRemoteCache(),
+		fetches:   make(chan struct{}, maxFetches),
 		kick:      make(chan struct{}, 1),
 		records:   newDocCache[record](),
 		followers: newDocCache[follower](),
