@@ -10,11 +10,11 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/picasoft/antenne/episodes/episodestest"
+	"github.com/picasoft/antenne/storage/storagetest"
 )
 
 // icecast is the Debian package's Icecast server, which the Makefile
@@ -31,7 +31,8 @@ func startIcecast(t *testing.T) string {
 	for _, tool := range []string{icecast, "ffmpeg"} {
 		episodestest.NeedTool(t, tool)
 	}
-	port := freePort(t)
+	addr := storagetest.FreeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
 	// Not t.TempDir: its parent folder is closed to other users.
 	dir, err := os.MkdirTemp("", "antenne-icecast-")
 	if err != nil {
@@ -57,7 +58,7 @@ func startIcecast(t *testing.T) string {
     <header-timeout>15</header-timeout><source-timeout>10</source-timeout><burst-on-connect>1</burst-on-connect><burst-size>65535</burst-size></limits>
   <authentication><source-password>%[1]s</source-password><admin-user>admin</admin-user><admin-password>%[1]s</admin-password></authentication>
   <hostname>127.0.0.1</hostname>
-  <listen-socket><port>%[2]d</port><bind-address>127.0.0.1</bind-address></listen-socket>
+  <listen-socket><port>%[2]s</port><bind-address>127.0.0.1</bind-address></listen-socket>
   <fileserve>0</fileserve>
   <paths><basedir>/usr/share/icecast2</basedir><logdir>%[3]s</logdir><webroot>/usr/share/icecast2/web</webroot>
     <adminroot>/usr/share/icecast2/admin</adminroot><pidfile>%[3]s/icecast.pid</pidfile></paths>
@@ -86,7 +87,7 @@ func startIcecast(t *testing.T) string {
 		}
 	})
 	waitFor(t, 10*time.Second, "icecast2 listening", func() bool {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
+		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()
 		}
@@ -96,7 +97,7 @@ func startIcecast(t *testing.T) string {
 	feeder := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
 		"-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", "300",
 		"-c:a", "libmp3lame", "-b:a", "64k", "-content_type", "audio/mpeg", "-f", "mp3",
-		fmt.Sprintf("icecast://source:%s@127.0.0.1:%d/live.mp3", password, port))
+		fmt.Sprintf("icecast://source:%s@%s/live.mp3", password, addr))
 	feeder.Stdout, feeder.Stderr = &feederOut, &feederOut
 	if err := feeder.Start(); err != nil {
 		t.Fatalf("start ffmpeg: %v", err)
@@ -108,7 +109,7 @@ func startIcecast(t *testing.T) string {
 			t.Logf("ffmpeg output:\n%s", feederOut.String())
 		}
 	})
-	stream := fmt.Sprintf("http://127.0.0.1:%d/live.mp3", port)
+	stream := "http://" + addr + "/live.mp3"
 	client := &http.Client{Timeout: 2 * time.Second}
 	waitFor(t, 15*time.Second, "the stream on "+stream, func() bool {
 		resp, err := client.Get(stream)
@@ -124,16 +125,6 @@ func startIcecast(t *testing.T) string {
 		return n > 0
 	})
 	return stream
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // waitFor polls ok every 100 ms until it holds, failing the test after

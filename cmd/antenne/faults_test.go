@@ -5,12 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -232,19 +231,8 @@ func TestKillServeDuringUpload(t *testing.T) {
 	}
 	for _, at := range []string{"receiving", "storing"} {
 		t.Run(at, func(t *testing.T) {
-			port := freePort(t)
-			cmd := exec.Command(os.Args[0], "serve")
-			cmd.Env = append(os.Environ(), "ANTENNE_TEST_RUN_MAIN=1", "ANTENNE_ADDR=127.0.0.1:"+port, "TMPDIR="+t.TempDir())
-			for k, v := range f.vars {
-				cmd.Env = append(cmd.Env, k+"="+v)
-			}
-			var log bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &log, &log
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			url := "http://127.0.0.1:" + port
-			waitReady(t, url)
+			antenne := f.serve(t)
+			url, cmd := antenne.url, antenne.cmd
 			kill := func() { cmd.Process.Kill() }
 			var r io.Reader = newSlowReader(rec, 2*time.Second, kill)
 			if at == "storing" {
@@ -265,14 +253,42 @@ func TestKillServeDuringUpload(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) string {
+// child is `antenne serve` in a child process: this test binary acting
+// as antenne (ANTENNE_TEST_RUN_MAIN).
+type child struct {
+	url string
+	cmd *exec.Cmd
+	log *storagetest.LogBuffer
+}
+
+// serve starts `antenne serve` in a child process on f's bucket, with f's
+// variables then extra ("KEY=value"), on a free port of 127.0.0.1 that is
+// also its base URL. It returns once the child is ready; the child is
+// stopped with SIGTERM when the test ends, and its log shown if the test
+// failed.
+func (f *faultSite) serve(t *testing.T, extra ...string) *child {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	addr := storagetest.FreeAddr(t)
+	c := &child{url: "http://" + addr, cmd: exec.Command(os.Args[0], "serve"), log: &storagetest.LogBuffer{}}
+	c.cmd.Env = append(os.Environ(), "ANTENNE_TEST_RUN_MAIN=1", "TMPDIR="+t.TempDir())
+	for k, v := range f.vars {
+		c.cmd.Env = append(c.cmd.Env, k+"="+v)
+	}
+	c.cmd.Env = append(c.cmd.Env, "ANTENNE_ADDR="+addr, "ANTENNE_BASE_URL="+c.url)
+	c.cmd.Env = append(c.cmd.Env, extra...)
+	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
+	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	t.Cleanup(func() {
+		c.cmd.Process.Signal(syscall.SIGTERM)
+		c.cmd.Wait()
+		if t.Failed() {
+			t.Logf("log of antenne at %s:\n%s", c.url, c.log)
+		}
+	})
+	waitReady(t, c.url)
+	return c
 }
 
 func openFile(t *testing.T, path string) io.Reader {

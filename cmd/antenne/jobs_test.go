@@ -21,7 +21,6 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/episodestest"
-	"github.com/picasoft/antenne/storage/storagetest"
 )
 
 // The tests of ingest jobs (issue 12) against antenne serving over a
@@ -218,31 +217,6 @@ func TestUploadClientLeaves(t *testing.T) {
 	f.consistent()
 }
 
-// startBinary runs the antenne binary (this test binary acting as main)
-// serving with f's variables and extra, and returns its URL and process.
-func startBinary(t *testing.T, f *faultSite, extra ...string) (string, *exec.Cmd, *storagetest.LogBuffer) {
-	t.Helper()
-	port := freePort(t)
-	cmd := exec.Command(os.Args[0], "serve")
-	cmd.Env = append(os.Environ(), "ANTENNE_TEST_RUN_MAIN=1", "ANTENNE_ADDR=127.0.0.1:"+port, "TMPDIR="+t.TempDir())
-	for k, v := range f.vars {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	cmd.Env = append(cmd.Env, extra...)
-	log := &storagetest.LogBuffer{}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	})
-	url := "http://127.0.0.1:" + port
-	waitReady(t, url)
-	return url, cmd, log
-}
-
 // ffmpegChildren lists the pids of the ffmpeg processes whose parent is
 // pid, from /proc.
 func ffmpegChildren(pid int) []int {
@@ -280,7 +254,8 @@ func ffmpegChildren(pid int) []int {
 func TestJobSurvivesKill(t *testing.T) {
 	f := newFaultSite(t)
 	rec := wav(t, 120, 500)
-	url, cmd, log := startBinary(t, f, "ANTENNE_INGEST_WORKERS=1")
+	first := f.serve(t, "ANTENNE_INGEST_WORKERS=1")
+	url, cmd, log := first.url, first.cmd, first.log
 	code, ep := f.uploadRaw(url, rec, "")
 	if code != http.StatusAccepted || ep.Status != "processing" {
 		t.Fatalf("upload: got %d %+v, want 202 processing", code, ep)
@@ -321,7 +296,8 @@ func TestJobSurvivesKill(t *testing.T) {
 		t.Fatalf("job documents after the kill: got %v, want the one of the job", got)
 	}
 
-	url, _, log = startBinary(t, f, "ANTENNE_INGEST_WORKERS=1")
+	restarted := f.serve(t, "ANTENNE_INGEST_WORKERS=1")
+	url, log = restarted.url, restarted.log
 	done := f.waitState(url, ep.ID, "done", 8*time.Minute)
 	if done.Status != "published" {
 		t.Errorf("after the restart: status %s, want published", done.Status)
@@ -346,8 +322,8 @@ func TestJobsOnTwoReplicas(t *testing.T) {
 	for i := range 6 {
 		recs = append(recs, wav(t, 20, 300+40*i))
 	}
-	a, _, _ := startBinary(t, f, "ANTENNE_INGEST_WORKERS=1")
-	b, _, _ := startBinary(t, f, "ANTENNE_INGEST_WORKERS=1")
+	a := f.serve(t, "ANTENNE_INGEST_WORKERS=1").url
+	b := f.serve(t, "ANTENNE_INGEST_WORKERS=1").url
 	var ids []string
 	for _, rec := range recs {
 		code, ep := f.uploadRaw(a, rec, "&draft=true")
@@ -386,7 +362,8 @@ func TestEightConcurrentUploads(t *testing.T) {
 	for i := range 8 {
 		recs = append(recs, wav(t, 600, 200+60*i))
 	}
-	url, cmd, log := startBinary(t, f, "ANTENNE_INGEST_WORKERS="+strconv.Itoa(workers))
+	antenne := f.serve(t, "ANTENNE_INGEST_WORKERS="+strconv.Itoa(workers))
+	url, cmd, log := antenne.url, antenne.cmd, antenne.log
 
 	stop := make(chan struct{})
 	var watchers sync.WaitGroup

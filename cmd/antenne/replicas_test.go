@@ -12,47 +12,15 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/episodestest"
-	"github.com/picasoft/antenne/storage/storagetest"
 )
-
-// startReplica runs the antenne binary (this test binary acting as
-// antenne) as `antenne serve` on the bucket, and stops it with SIGTERM
-// when the test ends.
-func startReplica(t *testing.T, vars map[string]string) string {
-	t.Helper()
-	port := freePort(t)
-	u := "http://127.0.0.1:" + port
-	cmd := exec.Command(os.Args[0], "serve")
-	cmd.Env = append(os.Environ(), "ANTENNE_TEST_RUN_MAIN=1", "ANTENNE_ADDR=127.0.0.1:"+port, "TMPDIR="+t.TempDir())
-	for k, v := range vars {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	cmd.Env = append(cmd.Env, "ANTENNE_BASE_URL="+u)
-	log := &storagetest.LogBuffer{}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("log of the replica at %s:\n%s", u, log)
-		}
-	})
-	waitReady(t, u)
-	return u
-}
 
 // noRedirects is a client that shows redirects instead of following them.
 var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -89,7 +57,7 @@ func pagePlays(t *testing.T, base, path string) (status int, sum string) {
 // seen, whatever replica a request reaches.
 func TestReplicasShareOneBucket(t *testing.T) {
 	site := newFaultSite(t)
-	replicas := []string{startReplica(t, site.vars), startReplica(t, site.vars)}
+	replicas := []string{site.serve(t).url, site.serve(t).url}
 	const title = "Sobriété numérique"
 
 	// 24 recordings, one title: 8 uploads through each replica's API and
@@ -410,7 +378,7 @@ func TestCheckRepairsDuplicateSlugs(t *testing.T) {
 		t.Errorf("check after the repair: got\n%s", out)
 	}
 
-	base := startReplica(t, site.vars)
+	base := site.serve(t).url
 	sumOf := func(e *episodes.Episode) string { return e.Media.SHA256 }
 	for path, want := range map[string]string{"/lvel/vie-privee": sumOf(older), "/lvel/vie-privee-2": sumOf(younger)} {
 		if code, got := pagePlays(t, base, path); code != http.StatusOK || got != want {
