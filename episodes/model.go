@@ -212,6 +212,15 @@ func (e *Episode) Status(now time.Time) Status {
 	}
 }
 
+// PublishNow puts the episode in the feed at now, to the second, unless it
+// is already published: a published episode keeps its publication time,
+// and so its place in the feed and in podcast apps.
+func (e *Episode) PublishNow(now time.Time) {
+	if e.Status(now) != Published {
+		e.PublishAt = now.UTC().Truncate(time.Second)
+	}
+}
+
 // ThemeOrTitle is the theme the semester report lists.
 func (e *Episode) ThemeOrTitle() string {
 	if e.Theme != "" {

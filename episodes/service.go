@@ -625,11 +625,9 @@ func (s *Service) storeEpisode(ctx context.Context, e *Episode, etag string) (*E
 // Publish publishes the episode now (or keeps its publication time if it
 // is already published).
 func (s *Service) Publish(ctx context.Context, show, id, revision string) (*Episode, error) {
-	now := s.opts.Now().UTC().Truncate(time.Second)
+	now := s.opts.Now()
 	return s.UpdateEpisode(ctx, show, id, revision, func(e *Episode) error {
-		if e.Status(now) != Published {
-			e.PublishAt = now
-		}
+		e.PublishNow(now)
 		return nil
 	})
 }

@@ -561,9 +561,7 @@ func (s *Server) saveEpisode(c *gin.Context) {
 		}
 		switch action {
 		case "publish":
-			if e.Status(now) != episodes.Published {
-				e.PublishAt = at
-			}
+			e.PublishNow(now)
 		case "schedule", "unpublish", "draft":
 			e.PublishAt = at
 		}
