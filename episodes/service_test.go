@@ -172,6 +172,11 @@ func TestEpisodeLifecycle(t *testing.T) {
 		if pub.GUID != e.GUID {
 			t.Errorf("guid changed on publish: got %s, want %s", pub.GUID, e.GUID)
 		}
+		// Publishing it again later keeps its time, and its place in apps.
+		clk.Add(time.Hour)
+		if again, err := svc.Publish(ctx, "lvel", e.ID, ""); err != nil || !again.PublishAt.Equal(pub.PublishAt) {
+			t.Errorf("published again an hour later: got %v, %v; want the first time %v", again, err, pub.PublishAt)
+		}
 
 		// Schedule the twin for tomorrow: not published until then.
 		if _, err := svc.Schedule(ctx, "lvel", twin.ID, "", clk.Now().Add(-time.Hour)); !errors.Is(err, episodes.ErrInvalid) {
