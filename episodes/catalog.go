@@ -92,10 +92,38 @@ type catalog struct {
 	orphans map[string]cached[Episode]
 	// dirty are the shows whose index is older than the cache.
 	dirty map[string]bool
+	// deleted holds the sequence number of each episode this process
+	// deleted ("show/id"), for as long as a refresh that started before
+	// the deletion runs: that refresh may have read the document and must
+	// not bring it back.
+	deleted map[string]uint64
+	// refreshing counts the running refreshes by the sequence number
+	// they started at.
+	refreshing map[uint64]int
 }
 
 func newCatalog() *catalog {
-	return &catalog{shows: map[string]*showState{}, orphans: map[string]cached[Episode]{}, dirty: map[string]bool{}}
+	return &catalog{
+		shows: map[string]*showState{}, orphans: map[string]cached[Episode]{}, dirty: map[string]bool{},
+		deleted: map[string]uint64{}, refreshing: map[uint64]int{},
+	}
+}
+
+// endRefreshLocked forgets the refresh that started at startSeq, and the
+// deletions no running refresh started before. c.mu must be held.
+func (c *catalog) endRefreshLocked(startSeq uint64) {
+	if c.refreshing[startSeq]--; c.refreshing[startSeq] == 0 {
+		delete(c.refreshing, startSeq)
+	}
+	oldest := c.seq
+	for seq := range c.refreshing {
+		oldest = min(oldest, seq)
+	}
+	for key, seq := range c.deleted {
+		if seq <= oldest {
+			delete(c.deleted, key)
+		}
+	}
 }
 
 // listing is what one listing of the store says of the documents.
@@ -140,9 +168,15 @@ type loaded struct {
 // that cannot be read or parsed is left as it was and reported in the
 // returned error; the others are applied.
 func (c *catalog) refresh(ctx context.Context, blobs Blobs) (changed bool, err error) {
-	c.mu.RLock()
+	c.mu.Lock()
 	startSeq := c.seq
-	c.mu.RUnlock()
+	c.refreshing[startSeq]++
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.endRefreshLocked(startSeq)
+		c.mu.Unlock()
+	}()
 
 	l, err := listDocs(ctx, blobs)
 	if err != nil {
@@ -238,12 +272,15 @@ func (c *catalog) refresh(ctx context.Context, blobs Blobs) (changed bool, err e
 }
 
 // putEpisodeLocked caches an episode read by a refresh unless a change
-// newer than the refresh (sequence > startSeq) is cached for it.
-// It reports whether it cached it.
+// newer than the refresh (sequence > startSeq) is cached for it, or was
+// its deletion. It reports whether it cached it.
 func (c *catalog) putEpisodeLocked(show, id string, ep *Episode, etag string, startSeq uint64) bool {
+	key := show + "/" + id
+	if c.deleted[key] > startSeq {
+		return false
+	}
 	st := c.shows[show]
 	if st == nil {
-		key := show + "/" + id
 		if c.orphans[key].seq > startSeq {
 			return false
 		}
@@ -342,6 +379,9 @@ func (c *catalog) setEpisode(show, id string, ep *Episode, etag string) {
 	c.dirty[show] = true
 	if ep == nil {
 		delete(st.episodes, id)
+		if len(c.refreshing) > 0 {
+			c.deleted[show+"/"+id] = c.seq
+		}
 		return
 	}
 	st.episodes[id] = cached[Episode]{doc: ep, etag: etag, seq: c.seq}

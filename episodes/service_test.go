@@ -1,9 +1,11 @@
 package episodes_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -372,6 +374,82 @@ func TestRefreshSeesDeletesAndKeepsLocalWrites(t *testing.T) {
 	}
 	if changed, _ := b.Refresh(ctx); changed {
 		t.Errorf("refresh with nothing new reported a change")
+	}
+}
+
+// heldGets is a store whose first Get of a key ending in hold (once hold
+// is set) is read in full, then held until release is closed: what a slow
+// refresh sees.
+type heldGets struct {
+	episodes.Blobs
+	hold    string
+	once    sync.Once
+	read    chan struct{}
+	release chan struct{}
+}
+
+func (h *heldGets) Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, episodes.ObjectInfo, error) {
+	rc, info, err := h.Blobs.Get(ctx, key, offset, length)
+	if err != nil || h.hold == "" || !strings.HasSuffix(key, h.hold) {
+		return rc, info, err
+	}
+	held := false
+	h.once.Do(func() { held = true })
+	if !held {
+		return rc, info, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	close(h.read)
+	<-h.release
+	return io.NopCloser(bytes.NewReader(data)), info, err
+}
+
+// TestSlowRefreshDoesNotBringBackADeletedEpisode: a refresh reads an
+// episode changed elsewhere, a quicker refresh brings in the same change,
+// the episode is deleted here, and only then does the slow refresh apply
+// what it read: the episode stays deleted.
+func TestSlowRefreshDoesNotBringBackADeletedEpisode(t *testing.T) {
+	t.Parallel()
+	store := storagetest.Dir(t)
+	ctx := t.Context()
+	a := episodes.NewService(store, episodes.Options{})
+	newShow(t, a)
+	e := newEpisode(t, a, store, "Éphémère")
+	held := &heldGets{Blobs: store, read: make(chan struct{}), release: make(chan struct{})}
+	b := episodes.NewService(held, episodes.Options{})
+	if err := b.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	held.hold = "/episodes/" + e.ID + ".json"
+	if _, err := a.UpdateEpisode(ctx, "lvel", e.ID, "", func(e *episodes.Episode) error { e.Title = "Changé ailleurs"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	slow := make(chan error, 1)
+	go func() { _, err := b.Refresh(ctx); slow <- err }()
+	<-held.read
+	if _, err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Episode("lvel", e.ID); err != nil || got.Title != "Changé ailleurs" {
+		t.Fatalf("after the quick refresh: got %v, %v; want the change", got, err)
+	}
+	if err := b.DeleteEpisode(ctx, "lvel", e.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	close(held.release)
+	if err := <-slow; err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Episode("lvel", e.ID); !errors.Is(err, episodes.ErrNotFound) {
+		t.Errorf("after the slow refresh: got %v, %v; want the episode still deleted", got, err)
+	}
+	// A refresh that starts after the deletion knows it from the store.
+	if _, err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if eps, _ := b.Episodes("lvel", episodes.ListOptions{}); len(eps) != 0 {
+		t.Errorf("after one more refresh: %d episodes, want none", len(eps))
 	}
 }
 
