@@ -221,6 +221,12 @@ func (e *Episode) PublishNow(now time.Time) {
 	}
 }
 
+// holdsRecording reports whether the episode's media or original upload
+// is the recording of SHA-256 sum (hex).
+func (e *Episode) holdsRecording(sum string) bool {
+	return e.Media.SHA256 == sum || (e.Original != nil && e.Original.SHA256 == sum)
+}
+
 // ThemeOrTitle is the theme the semester report lists.
 func (e *Episode) ThemeOrTitle() string {
 	if e.Theme != "" {

@@ -488,7 +488,9 @@ func OlderFirst(a, b *Episode) int {
 //
 // An episode given a GUID (an imported item) gets an id derived from the
 // show and that GUID, so that two imports of one feed racing on several
-// processes create it once: the loser fails with ErrGUIDTaken.
+// processes create it once: the loser fails with ErrGUIDTaken. (Ingest
+// gives an uploaded recording an id derived from its bytes, for the same
+// reason.)
 func (s *Service) CreateEpisode(ctx context.Context, e *Episode) (*Episode, error) {
 	if _, _, ok := s.cat.show(e.Show); !ok {
 		return nil, fmt.Errorf("show %q: %w", e.Show, ErrNotFound)
@@ -561,6 +563,14 @@ var guidNamespace = uuid.MustParse("3f0c4a8e-5b7d-4c1e-9a2f-6d8b0e1c7a54")
 // guidEpisodeID is the id of the episode of a show with a given GUID.
 func guidEpisodeID(show, guid string) string {
 	return uuid.NewSHA1(guidNamespace, []byte(show+"\n"+guid)).String()
+}
+
+// recordingEpisodeID is the id of the episode of a show uploaded as the
+// recording of SHA-256 sum (hex), so that two uploads of one recording
+// racing on several processes create one episode: the episode document,
+// created with If-None-Match, is the store's arbiter.
+func recordingEpisodeID(show, sum string) string {
+	return uuid.NewSHA1(guidNamespace, []byte(show+"\nrecording\n"+sum)).String()
 }
 
 // UpdateEpisode applies edit to the episode and stores it. revision is

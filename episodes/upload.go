@@ -138,6 +138,7 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 	if dup := s.findRecording(up.Show, sum, ""); dup != nil {
 		return nil, &DuplicateError{Show: up.Show, EpisodeID: dup.ID, Title: dup.Title}
 	}
+	id := s.uploadID(up, sum)
 	if up.Background {
 		// The bytes are here: the client may leave (probing is bounded
 		// by the file's size, storing by the store's timeouts).
@@ -147,14 +148,15 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 			return nil, err
 		}
 		if orig.NeedsTranscode() {
-			return s.enqueue(ctx, up, path, orig)
+			e, err := s.enqueue(ctx, up, id, path, orig)
+			return e, s.duplicateOf(up, sum, err)
 		}
 	}
 	rec, err := s.prepare(ctx, path, work, up)
 	if err != nil {
 		return nil, err
 	}
-	e, art, err := newEpisode(up, rec.prep.Original)
+	e, art, err := newEpisode(up, id, rec.prep.Original)
 	if err != nil {
 		return nil, err
 	}
@@ -162,12 +164,42 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.createUploaded(ctx, up, e, keys)
+	e, err = s.createUploaded(ctx, up, e, keys)
+	return e, s.duplicateOf(up, sum, err)
+}
+
+// uploadID is the id of the episode of an upload whose bytes have SHA-256
+// sum: derived from its GUID when it has one (an imported item), else
+// from its bytes (recordingEpisodeID). Only when the episode of that id no
+// longer holds these bytes (its recording was replaced) is the id random.
+func (s *Service) uploadID(up Upload, sum string) string {
+	if up.GUID != "" {
+		return guidEpisodeID(up.Show, up.GUID)
+	}
+	id := recordingEpisodeID(up.Show, sum)
+	if e, _, ok := s.cat.episode(up.Show, id); ok && !e.holdsRecording(sum) {
+		return "" // CreateEpisode draws one
+	}
+	return id
+}
+
+// duplicateOf turns the ErrGUIDTaken of an upload of bytes of SHA-256 sum
+// into the *DuplicateError of the episode that holds them: another process
+// created the episode of the same recording first (CreateEpisode cached
+// it). Other errors are returned as they are.
+func (s *Service) duplicateOf(up Upload, sum string, err error) error {
+	if up.GUID != "" || !errors.Is(err, ErrGUIDTaken) {
+		return err
+	}
+	if dup := s.findRecording(up.Show, sum, ""); dup != nil {
+		return &DuplicateError{Show: up.Show, EpisodeID: dup.ID, Title: dup.Title}
+	}
+	return err
 }
 
 // newEpisode is the episode of an upload: the fields the host chose, the
 // others from the recording's tags; and the artwork to store.
-func newEpisode(up Upload, orig *audio.ProbeResult) (*Episode, *audio.Picture, error) {
+func newEpisode(up Upload, id string, orig *audio.ProbeResult) (*Episode, *audio.Picture, error) {
 	f := FieldsFromTags(orig.Tags, orig.Duration, Paris())
 	art := f.Artwork
 	if up.Artwork != nil {
@@ -180,6 +212,7 @@ func newEpisode(up Upload, orig *audio.ProbeResult) (*Episode, *audio.Picture, e
 		f.Chapters = up.Chapters
 	}
 	e := &Episode{
+		ID:        id,
 		Show:      up.Show,
 		GUID:      up.GUID,
 		Title:     cmp.Or(up.Title, f.Title, titleFromName(up.Name), "Nouvel épisode"),
@@ -561,7 +594,7 @@ func (s *Service) findRecording(show, sum, except string) *Episode {
 		if e.ID == except {
 			continue
 		}
-		if e.Media.SHA256 == sum || (e.Original != nil && e.Original.SHA256 == sum) {
+		if e.holdsRecording(sum) {
 			return e
 		}
 	}

@@ -3,9 +3,11 @@ package episodes_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,4 +243,89 @@ func TestIngestFailureLeavesNothing(t *testing.T) {
 	if keys := keysUnder(t, blobs, "shows/lvel/"); len(keys) != 1 {
 		t.Errorf("objects after a failed ingest: got %v, want only show.json", keys)
 	}
+}
+
+// TestOneEpisodePerRecordingAcrossReplicas uploads one recording six
+// times at once through two processes sharing the store, under six
+// titles: one episode is created, the other uploads are refused as
+// duplicates naming it, and nothing of theirs is left in the store. Once
+// the episode is deleted, the recording may be uploaded again; and a
+// recording an episode had before its recording was replaced makes a new
+// episode.
+func TestOneEpisodePerRecordingAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	mp3 := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 3, Frequency: 610})
+	other := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 3, Frequency: 910})
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
+		ctx := t.Context()
+		a := episodes.NewService(blobs, episodes.Options{TempDir: t.TempDir()})
+		newShow(t, a)
+		b := episodes.NewService(blobs, episodes.Options{TempDir: t.TempDir()})
+		if err := b.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var (
+			mu      sync.Mutex
+			created []*episodes.Episode
+			dups    []*episodes.DuplicateError
+			wg      sync.WaitGroup
+		)
+		for i, svc := range []*episodes.Service{a, b, a, b, a, b} {
+			wg.Go(func() {
+				e, err := svc.Ingest(ctx, episodes.Upload{Show: "lvel", Title: fmt.Sprintf("Envoi %d", i), Body: open(t, mp3)})
+				mu.Lock()
+				defer mu.Unlock()
+				var dup *episodes.DuplicateError
+				switch {
+				case err == nil:
+					created = append(created, e)
+				case errors.As(err, &dup):
+					dups = append(dups, dup)
+				default:
+					t.Errorf("upload %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if len(created) != 1 || len(dups) != 5 {
+			t.Fatalf("got %d episodes and %d duplicates, want 1 and 5", len(created), len(dups))
+		}
+		e := created[0]
+		for _, d := range dups {
+			if d.EpisodeID != e.ID || d.Title != e.Title {
+				t.Errorf("duplicate of %s %q, want of %s %q", d.EpisodeID, d.Title, e.ID, e.Title)
+			}
+		}
+		for _, svc := range []*episodes.Service{a, b} {
+			if _, err := svc.Refresh(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if eps, _ := svc.Episodes("lvel", episodes.ListOptions{}); len(eps) != 1 {
+				t.Errorf("a replica lists %d episodes, want 1", len(eps))
+			}
+		}
+		if keys := keysUnder(t, blobs, "shows/lvel/media/"); len(keys) != 1 || keys[0] != e.Media.Key {
+			t.Errorf("media objects: got %v, want only %s", keys, e.Media.Key)
+		}
+
+		// Deleted on b, uploaded again on a.
+		if err := b.DeleteEpisode(ctx, "lvel", e.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		again, err := a.Ingest(ctx, episodes.Upload{Show: "lvel", Body: open(t, mp3)})
+		if err != nil {
+			t.Fatalf("upload after the delete: %v", err)
+		}
+		// Its recording replaced, then the first one uploaded again.
+		if _, err := a.ReplaceRecording(ctx, "lvel", again.ID, "", episodes.Upload{Body: open(t, other)}); err != nil {
+			t.Fatal(err)
+		}
+		third, err := a.Ingest(ctx, episodes.Upload{Show: "lvel", Body: open(t, mp3)})
+		if err != nil || third.ID == again.ID {
+			t.Fatalf("the first recording after it was replaced: got %v, want a new episode", err)
+		}
+	})
 }
