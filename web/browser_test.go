@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -31,13 +30,7 @@ func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	path := chromium
 	if _, err := os.Stat(path); err != nil {
-		if p, err := exec.LookPath("chromium"); err == nil {
-			path = p
-		} else if os.Getenv("CI") != "" {
-			t.Fatalf("chromium is required under CI: %v", err)
-		} else {
-			t.Skipf("chromium not found, skipping the browser test: %v", err)
-		}
+		path = episodestest.NeedTool(t, "chromium")
 	}
 	// Chromium's helper processes may still write its profile for a moment
 	// after it is killed: remove the folder last, retrying, rather than
