@@ -9,6 +9,8 @@ import (
 	"encoding/pem"
 	"fmt"
 	"sync"
+
+	"github.com/picasoft/antenne/episodes"
 )
 
 // Actor keys live under secrets/actors/: one per show
@@ -58,7 +60,7 @@ func (k *keyring) get(ctx context.Context, name string) (*rsa.PrivateKey, error)
 }
 
 func (k *keyring) load(ctx context.Context, name string) (*rsa.PrivateKey, error) {
-	data, _, err := readObject(ctx, k.store, name)
+	data, _, err := episodes.ReadObject(ctx, k.store, name, maxDocSize)
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,7 @@
 package federation
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,56 +29,30 @@ type Store interface {
 // maxDocSize bounds a document of ours read back from the store.
 const maxDocSize = 1 << 20
 
-// readJSON reads the document at key into v and returns its ETag. A
-// missing key gives an error wrapping fs.ErrNotExist.
+// readJSON reads the document at key into v, at most maxDocSize bytes,
+// and returns its ETag. A missing key is an error isMissing tells.
 func readJSON(ctx context.Context, st Store, key string, v any) (string, error) {
-	data, etag, err := readObject(ctx, st, key)
-	if err != nil {
-		return "", err
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return "", fmt.Errorf("parse %s: %w", key, err)
-	}
-	return etag, nil
-}
-
-// readObject reads the whole object at key, up to maxDocSize.
-func readObject(ctx context.Context, st Store, key string) ([]byte, string, error) {
-	rc, info, err := st.Get(ctx, key, 0, -1)
-	if err != nil {
-		return nil, "", fmt.Errorf("read %s: %w", key, err)
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, maxDocSize+1))
-	if err != nil {
-		return nil, "", fmt.Errorf("read %s: %w", key, err)
-	}
-	if len(data) > maxDocSize {
-		return nil, "", fmt.Errorf("read %s: larger than %d bytes", key, maxDocSize)
-	}
-	return data, info.ETag, nil
+	return episodes.ReadJSON(ctx, st, key, v, maxDocSize)
 }
 
 // writeJSON writes v at key if its ETag is still ifMatch (create only when
-// ifMatch is empty) and returns the new ETag. A lost race gives an error
-// wrapping fs.ErrExist.
+// ifMatch is empty) and returns the new ETag. A lost race is an error
+// isConflict tells.
 func writeJSON(ctx context.Context, st Store, key string, v any, ifMatch string) (string, error) {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return "", fmt.Errorf("encode %s: %w", key, err)
-	}
-	info, err := st.PutIf(ctx, key, bytes.NewReader(data), int64(len(data)), "application/json", ifMatch)
-	if err != nil {
-		return "", fmt.Errorf("write %s: %w", key, err)
-	}
-	return info.ETag, nil
+	return episodes.WriteDocument(ctx, st, key, v, ifMatch)
 }
 
-// isConflict reports whether err is a lost conditional write.
-func isConflict(err error) bool { return errors.Is(err, fs.ErrExist) }
+// isConflict reports whether err is a lost conditional write, told by
+// episodes.WriteDocument or by the store itself.
+func isConflict(err error) bool {
+	return errors.Is(err, episodes.ErrConflict) || errors.Is(err, fs.ErrExist)
+}
 
-// isMissing reports whether err is a missing key.
-func isMissing(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+// isMissing reports whether err is a missing key, told by the episodes
+// readers and writers or by the store itself.
+func isMissing(err error) bool {
+	return errors.Is(err, episodes.ErrNotFound) || errors.Is(err, fs.ErrNotExist)
+}
 
 // cached is a document with the ETag it was read or written with.
 type cached[T any] struct {

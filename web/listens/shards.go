@@ -1,14 +1,11 @@
 package listens
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"iter"
 	"maps"
 	"slices"
@@ -100,7 +97,7 @@ func (c *Counter) addToShard(ctx context.Context, day string, counts map[Row]int
 	key := shardKey(day, c.replica)
 	for range flushAttempts {
 		doc, etag, err := readShard(ctx, c.store, key)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err != nil && !errors.Is(err, episodes.ErrNotFound) {
 			return err
 		}
 		sum := map[Row]int64{}
@@ -113,12 +110,8 @@ func (c *Counter) addToShard(ctx context.Context, day string, counts map[Row]int
 			sum[r] += n
 		}
 		doc = shardDoc{Day: day, Replica: c.replica, Rows: sortedRows(sum)}
-		b, err := json.MarshalIndent(doc, "", " ")
-		if err != nil {
-			return fmt.Errorf("encode listens shard %s: %w", key, err)
-		}
-		_, err = c.store.PutIf(ctx, key, bytes.NewReader(b), int64(len(b)), "application/json", etag)
-		if errors.Is(err, fs.ErrExist) {
+		_, err = episodes.WriteDocument(ctx, c.store, key, doc, etag)
+		if errors.Is(err, episodes.ErrConflict) {
 			continue
 		}
 		if err != nil {
@@ -129,25 +122,11 @@ func (c *Counter) addToShard(ctx context.Context, day string, counts map[Row]int
 	return fmt.Errorf("write listens shard %s: still changing after %d attempts", key, flushAttempts)
 }
 
-// readShard reads one shard and its ETag.
+// readShard reads one shard and its ETag; a missing one is ErrNotFound.
 func readShard(ctx context.Context, store Store, key string) (shardDoc, string, error) {
-	rc, info, err := store.Get(ctx, key, 0, -1)
-	if err != nil {
-		return shardDoc{}, "", fmt.Errorf("read listens shard %s: %w", key, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxShardBytes+1))
-	if err != nil {
-		return shardDoc{}, "", fmt.Errorf("read listens shard %s: %w", key, err)
-	}
-	if len(b) > maxShardBytes {
-		return shardDoc{}, "", fmt.Errorf("read listens shard %s: larger than %d bytes", key, maxShardBytes)
-	}
 	var doc shardDoc
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return shardDoc{}, "", fmt.Errorf("read listens shard %s: %w", key, err)
-	}
-	return doc, info.ETag, nil
+	etag, err := episodes.ReadJSON(ctx, store, key, &doc, maxShardBytes)
+	return doc, etag, err
 }
 
 // sortedRows turns sums into rows in (day, show, episode, app) order.
@@ -218,7 +197,7 @@ func (sc *shardCache) read(ctx context.Context, store Store, from, to string) ([
 		cached, ok := sc.byKey[info.Key]
 		if !ok || cached.etag != info.ETag {
 			doc, etag, err := readShard(ctx, store, info.Key)
-			if errors.Is(err, fs.ErrNotExist) {
+			if errors.Is(err, episodes.ErrNotFound) {
 				continue
 			}
 			if err != nil {

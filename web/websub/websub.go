@@ -10,13 +10,10 @@
 package websub
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -162,7 +159,7 @@ func (p *Pinger) Check(ctx context.Context, versions map[string]string) {
 func (p *Pinger) check(ctx context.Context, show, version string) error {
 	var rec record
 	etag, err := p.read(ctx, show, &rec)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err != nil && !errors.Is(err, episodes.ErrNotFound) {
 		return err
 	}
 	if err == nil && rec.Version == version && (rec.Pinged || time.Since(rec.Changed) < stalled) {
@@ -170,7 +167,7 @@ func (p *Pinger) check(ctx context.Context, show, version string) error {
 	}
 	rec = record{Version: version, Changed: time.Now().UTC()}
 	etag, err = p.write(ctx, show, rec, etag)
-	if errors.Is(err, fs.ErrExist) {
+	if errors.Is(err, episodes.ErrConflict) {
 		return nil // another replica took this change
 	}
 	if err != nil {
@@ -178,7 +175,7 @@ func (p *Pinger) check(ctx context.Context, show, version string) error {
 	}
 	p.pingAll(ctx, show)
 	rec.Pinged = true
-	if _, err := p.write(ctx, show, rec, etag); err != nil && !errors.Is(err, fs.ErrExist) {
+	if _, err := p.write(ctx, show, rec, etag); err != nil && !errors.Is(err, episodes.ErrConflict) {
 		return err
 	}
 	return nil
@@ -236,26 +233,13 @@ func (p *Pinger) ping(ctx context.Context, hub, topic string) error {
 	return nil
 }
 
+// maxRecordBytes bounds a record read back from the store.
+const maxRecordBytes = 64 << 10
+
 func (p *Pinger) read(ctx context.Context, show string, rec *record) (string, error) {
-	rc, info, err := p.cfg.Store.Get(ctx, recordKey(show), 0, -1)
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	if err := json.NewDecoder(io.LimitReader(rc, 64<<10)).Decode(rec); err != nil {
-		return "", fmt.Errorf("read %s: %w", recordKey(show), err)
-	}
-	return info.ETag, nil
+	return episodes.ReadJSON(ctx, p.cfg.Store, recordKey(show), rec, maxRecordBytes)
 }
 
 func (p *Pinger) write(ctx context.Context, show string, rec record, ifMatch string) (string, error) {
-	data, err := json.Marshal(rec)
-	if err != nil {
-		return "", err
-	}
-	info, err := p.cfg.Store.PutIf(ctx, recordKey(show), bytes.NewReader(data), int64(len(data)), "application/json", ifMatch)
-	if err != nil {
-		return "", fmt.Errorf("write %s: %w", recordKey(show), err)
-	}
-	return info.ETag, nil
+	return episodes.WriteDocument(ctx, p.cfg.Store, recordKey(show), rec, ifMatch)
 }
