@@ -16,23 +16,21 @@ type Fixture struct {
 	Tagged, Cover, Chapters, Transcode bool
 }
 
+func exported(f fixture) Fixture {
+	return Fixture{f.name, f.path, f.tagged, f.cover, f.chapters, f.transcode}
+}
+
 func Fixtures(t testing.TB) []Fixture {
 	var list []Fixture
 	for _, f := range fixtures(t) {
-		list = append(list, Fixture{f.name, f.path, f.tagged, f.cover, f.chapters, f.transcode})
+		list = append(list, exported(f))
 	}
 	return list
 }
 
 func FixtureNamed(t testing.TB, name string) Fixture {
 	t.Helper()
-	for _, f := range Fixtures(t) {
-		if f.Name == name {
-			return f
-		}
-	}
-	t.Fatalf("no fixture %q", name)
-	return Fixture{}
+	return exported(fixtureNamed(t, name))
 }
 
 var (
