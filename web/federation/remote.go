@@ -48,20 +48,50 @@ type remoteKey struct {
 	Key   *rsa.PublicKey
 }
 
-type remoteEntry[T any] struct {
-	v       T
-	fetched time.Time
-}
-
 // remoteCache keeps the remote keys and actors we fetched.
 type remoteCache struct {
-	mu     sync.Mutex
-	keys   map[string]remoteEntry[remoteKey]
-	actors map[string]remoteEntry[remoteActor]
+	keys   fetchedCache[remoteKey]
+	actors fetchedCache[remoteActor]
 }
 
 func newRemoteCache() *remoteCache {
-	return &remoteCache{keys: map[string]remoteEntry[remoteKey]{}, actors: map[string]remoteEntry[remoteActor]{}}
+	return &remoteCache{}
+}
+
+// fetched is a remote document as we keep it, with when it was fetched.
+type fetched[T any] struct {
+	v  T
+	at time.Time
+}
+
+// fetchedCache keeps remote documents for remoteTTL, at most
+// remoteCacheSize of them: it is emptied when full. The zero value is
+// ready to use.
+type fetchedCache[T any] struct {
+	mu sync.Mutex
+	m  map[string]fetched[T]
+}
+
+// get returns the document fetched from key less than remoteTTL ago.
+func (c *fetchedCache[T]) get(key string) (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || time.Since(e.at) >= remoteTTL {
+		var zero T
+		return zero, false
+	}
+	return e.v, true
+}
+
+// put keeps v, fetched from key now.
+func (c *fetchedCache[T]) put(key string, v T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= remoteCacheSize {
+		c.m = map[string]fetched[T]{}
+	}
+	c.m[key] = fetched[T]{v: v, at: time.Now()}
 }
 
 // fetchJSON GETs an ActivityPub document, signed by the instance actor
@@ -117,11 +147,8 @@ func (s *Service) fetchJSON(ctx context.Context, rawURL string, v any) error {
 // publicKeyOf returns the key keyID names, from the cache unless fresh is
 // set or the cached copy is old.
 func (s *Service) publicKeyOf(ctx context.Context, keyID string, fresh bool) (remoteKey, error) {
-	s.cache.mu.Lock()
-	e, ok := s.cache.keys[keyID]
-	s.cache.mu.Unlock()
-	if ok && !fresh && time.Since(e.fetched) < remoteTTL {
-		return e.v, nil
+	if k, ok := s.cache.keys.get(keyID); ok && !fresh {
+		return k, nil
 	}
 	// The document at keyId is either the actor (Mastodon) or the key
 	// itself (GoToSocial's /main-key).
@@ -149,22 +176,14 @@ func (s *Service) publicKeyOf(ctx context.Context, keyID string, fresh bool) (re
 		return remoteKey{}, fmt.Errorf("key %s: %w", keyID, err)
 	}
 	k := remoteKey{Owner: pk.Owner, Key: pub}
-	s.cache.mu.Lock()
-	if len(s.cache.keys) >= remoteCacheSize {
-		clear(s.cache.keys)
-	}
-	s.cache.keys[keyID] = remoteEntry[remoteKey]{v: k, fetched: time.Now()}
-	s.cache.mu.Unlock()
+	s.cache.keys.put(keyID, k)
 	return k, nil
 }
 
 // actorOf returns the remote actor id: its inboxes.
 func (s *Service) actorOf(ctx context.Context, id string) (remoteActor, error) {
-	s.cache.mu.Lock()
-	e, ok := s.cache.actors[id]
-	s.cache.mu.Unlock()
-	if ok && time.Since(e.fetched) < remoteTTL {
-		return e.v, nil
+	if a, ok := s.cache.actors.get(id); ok {
+		return a, nil
 	}
 	var doc struct {
 		ID        string            `json:"id"`
@@ -181,12 +200,7 @@ func (s *Service) actorOf(ctx context.Context, id string) (remoteActor, error) {
 	if a.SharedInbox != "" && (!httpURL(a.SharedInbox) || !sameHost(a.SharedInbox, id)) {
 		a.SharedInbox = ""
 	}
-	s.cache.mu.Lock()
-	if len(s.cache.actors) >= remoteCacheSize {
-		clear(s.cache.actors)
-	}
-	s.cache.actors[id] = remoteEntry[remoteActor]{v: a, fetched: time.Now()}
-	s.cache.mu.Unlock()
+	s.cache.actors.put(id, a)
 	return a, nil
 }
 
