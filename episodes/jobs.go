@@ -169,8 +169,8 @@ func (j *Job) leased(now time.Time) bool {
 }
 
 // enqueue makes an upload that needs transcoding safe: it stores the
-// original (and artwork, transcript) and writes the episode Pending, then
-// wakes the workers.
+// original (and artwork, transcript) and writes the episode of id ("":
+// drawn by CreateEpisode) Pending, then wakes the workers.
 func (s *Service) enqueue(ctx context.Context, up Upload, id, path string, orig *audio.ProbeResult) (*Episode, error) {
 	e, art, err := newEpisode(up, id, orig)
 	if err != nil {

@@ -132,13 +132,15 @@ func (e *UnsupportedAudioError) Error() string {
 // Unwrap makes errors.Is(err, ErrUnsupportedAudio) true.
 func (e *UnsupportedAudioError) Unwrap() error { return ErrUnsupportedAudio }
 
-// damaged is the error for a file of format f that cannot be read.
+// damaged is the error for a file of format f that cannot be read, for a
+// reason told in English only.
 func damaged(f Format, format string, args ...any) error {
-	return &UnsupportedAudioError{Kind: KindDamaged, Format: f, Reason: fmt.Sprintf(format, args...)}
+	return damagedFor(f, "", format, args...)
 }
 
-// damagedFor is damaged with a reason a host can be told in their
-// language: key and args name it for a translation (Key, Args).
+// damagedFor is the error for a file of format f that cannot be read, for
+// a reason a host can be told in their language: key and args name it for
+// a translation (Key, Args).
 func damagedFor(f Format, key, format string, args ...any) error {
 	return &UnsupportedAudioError{Kind: KindDamaged, Format: f, Reason: fmt.Sprintf(format, args...), Key: key, Args: args}
 }
