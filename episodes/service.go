@@ -541,10 +541,11 @@ func (s *Service) CreateEpisode(ctx context.Context, e *Episode) (*Episode, erro
 
 // guidTaken is the error of a new episode e whose document exists
 // already: the episode of that GUID, or of that uploaded recording (so of
-// that id), was created first, here or by another process. It brings that document into the cache, so that the objects
-// it shares with the losing upload (same bytes, same key) are not taken
-// for unreferenced ones, and releases the slug e claimed unless the
-// winner holds it: both claimed in the name of the same id.
+// that id), was created first, here or by another process. It brings that
+// document into the cache, so that the objects it shares with the losing
+// upload (same bytes, same key) are not taken for unreferenced ones, and
+// releases the slug e claimed unless the winner holds it: both claimed in
+// the name of the same id.
 func (s *Service) guidTaken(ctx context.Context, e *Episode) error {
 	var have Episode
 	etag, err := ReadDocument(ctx, s.blobs, episodeKey(e.Show, e.ID), &have)
