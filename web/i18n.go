@@ -117,6 +117,7 @@ var messages = map[string][2]string{
 	"error.duplicate":            {"Cet enregistrement a déjà été envoyé : c'est l'épisode « %s ».", "This recording was already uploaded: it is the episode “%s”."},
 	"error.unsupported":          {"Ce fichier n'est pas un enregistrement audio reconnu (il ressemble à %s).", "This file is not a recognised audio recording (it looks like %s)."},
 	"error.unsupported.why":      {"Ce fichier n'est pas un enregistrement audio reconnu (il ressemble à %s) : %s.", "This file is not a recognised audio recording (it looks like %s): %s."},
+	"error.unsupported.unknown":  {"Ce fichier n'est pas un enregistrement audio reconnu : il ne ressemble à rien qu'antenne connaisse.", "This file is not a recognised audio recording: it looks like nothing antenne knows."},
 	"damaged.cut":                {"le fichier s'arrête après %d octets, l'envoi ou la copie a sans doute été interrompu", "the file is cut after %d bytes, its upload or copy was probably interrupted"},
 	"damaged.unfinished":         {"il n'a pas d'en-tête « moov » : le fichier est coupé, ou l'enregistreur n'a pas fini de l'écrire", "it has no “moov” header: the file is cut, or the recorder did not finish writing it"},
 	"damaged.no_audio":           {"il ne contient aucun son", "it holds no sound"},
@@ -153,7 +154,7 @@ var messages = map[string][2]string{
 	"show.rss.help":         {"Copiez cette adresse dans votre application de podcasts :", "Copy this address into your podcast app:"},
 	"show.apps":             {"Ouvrir dans une application", "Open in an app"},
 	"show.app.other":        {"Autre application (podcast://)", "Other app (podcast://)"},
-	"show.airslot":          {"À l'antenne le %s à %s", "On air on %s at %s"},
+	"show.airslot":          {"À l'antenne les %s à %s", "On air on %s at %s"},
 	"show.airslot.on":       {"sur %s", "on %s"},
 	"show.live":             {"En direct", "Live now"},
 	"show.live.on":          {"En direct sur %s", "Live on %s"},
@@ -196,7 +197,10 @@ var messages = map[string][2]string{
 	"episode.seekto":        {"Aller à %s", "Go to %s"},
 }
 
-// tr translates key into lang, formatting args into it when given.
+// tr translates key into lang, formatting args into it when given. A
+// text that counts something holds its singular and plural forms
+// separated by "|", and its first argument is the count: the form is
+// chosen by plural, never written out by hand.
 func tr(lang, key string, args ...any) string {
 	m, ok := messages[key]
 	if !ok {
@@ -208,10 +212,35 @@ func tr(lang, key string, args ...any) string {
 	if lang == langEN && m[1] != "" {
 		s = m[1]
 	}
+	if one, many, ok := strings.Cut(s, "|"); ok {
+		s = many
+		if len(args) > 0 && !plural(lang, args[0]) {
+			s = one
+		}
+	}
 	if len(args) > 0 {
 		return fmt.Sprintf(s, args...)
 	}
 	return s
+}
+
+// plural reports whether the count n takes the plural in lang: in French
+// from 2 on (« 0 épisode », « 1 épisode », « 2 épisodes »), in English
+// for every count but 1. A value that is not an integer takes the plural.
+func plural(lang string, n any) bool {
+	var v int64
+	switch n := n.(type) {
+	case int:
+		v = int64(n)
+	case int64:
+		v = n
+	default:
+		return true
+	}
+	if lang == langEN {
+		return v != 1
+	}
+	return v < -1 || v > 1
 }
 
 // longDate writes a date the way people read it: "vendredi 2 octobre 2020"
@@ -244,14 +273,16 @@ func dayName(lang string, d time.Weekday) string {
 // "vendredis", "Fridays".
 func weekdayName(lang string, d time.Weekday) string { return dayName(lang, d) + "s" }
 
-// humanSize writes a byte count in the units people read: "12,3 Mo" in
-// French, "12.3 MB" in English (powers of 1000, like file managers).
+// humanSize writes a byte count in binary units, the ones the
+// configuration takes (ANTENNE_MAX_UPLOAD=2GiB): "12,3 Mio" in French,
+// "12.3 MiB" in English, and "2 Gio" rather than "2,0 Gio". studio.js
+// writes sizes the same way.
 func humanSize(lang string, n int64) string {
-	units := [...][2]string{{"o", "B"}, {"ko", "kB"}, {"Mo", "MB"}, {"Go", "GB"}, {"To", "TB"}}
+	units := [...][2]string{{"o", "B"}, {"Kio", "KiB"}, {"Mio", "MiB"}, {"Gio", "GiB"}, {"Tio", "TiB"}}
 	u := 0
 	f := float64(n)
-	for f >= 1000 && u < len(units)-1 {
-		f /= 1000
+	for f >= 1024 && u < len(units)-1 {
+		f /= 1024
 		u++
 	}
 	unit := units[u][0]
@@ -262,7 +293,7 @@ func humanSize(lang string, n int64) string {
 	if u == 0 {
 		s = fmt.Sprintf("%d", n)
 	} else {
-		s = fmt.Sprintf("%.1f", f)
+		s = strings.TrimSuffix(fmt.Sprintf("%.1f", f), ".0")
 		if lang != langEN {
 			s = strings.Replace(s, ".", ",", 1)
 		}
