@@ -10,7 +10,7 @@ import (
 	"sync"
 )
 
-// Keys of the documents in the store; the README's "The bucket" lists
+// Keys of the documents in the store; docs/bucket.md lists
 // them all.
 const (
 	showsPrefix  = "shows/"

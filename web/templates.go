@@ -124,6 +124,9 @@ type view struct {
 	Data any
 	// Host is the signed-in host on studio pages, nil elsewhere.
 	Host *accounts.Host
+	// FFmpegMissing shows the studio's banner saying that recordings to
+	// convert will fail (Config.FFmpegMissing), on studio pages only.
+	FFmpegMissing bool
 	// Theme is the URL of the show's stylesheet (its accent colour) on
 	// the pages of a show, "" elsewhere.
 	Theme string
@@ -163,6 +166,7 @@ func (s *Server) renderView(c *gin.Context, status int, name string, v view) {
 	}
 	v.Lang = langOf(c)
 	v.Host = currentHost(c)
+	v.FFmpegMissing = s.cfg.FFmpegMissing && strings.HasPrefix(c.Request.URL.Path, "/studio")
 	v.SwitchLang = langEN
 	if v.Lang == langEN {
 		v.SwitchLang = langFR

@@ -32,7 +32,7 @@ import (
 )
 
 // Host accounts live beside the shows, one document per login:
-// hosts/<login>.json (the README's "The bucket" lists every key).
+// hosts/<login>.json (docs/bucket.md lists every key).
 const hostsPrefix = "hosts/"
 
 func hostKey(login string) string { return hostsPrefix + login + docExtension }
