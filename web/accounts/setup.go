@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // setupKey holds the hash of the first-run setup token.
@@ -41,17 +41,17 @@ func (s *Service) IssueSetupToken(ctx context.Context) (token string, ok bool, e
 	rand.Read(secret[:])
 	token = base64.RawURLEncoding.EncodeToString(secret[:])
 	doc := setupDoc{Hash: tokenHash(token), Created: s.now().UTC()}
-	_, err = episodes.WriteDocument(ctx, s.blobs, setupKey, &doc, "")
-	if errors.Is(err, episodes.ErrConflict) {
+	_, err = bucket.Write(ctx, s.blobs, setupKey, &doc, "")
+	if errors.Is(err, bucket.ErrConflict) {
 		var cur setupDoc
-		etag, rerr := episodes.ReadDocument(ctx, s.blobs, setupKey, &cur)
+		etag, rerr := bucket.Read(ctx, s.blobs, setupKey, &cur)
 		if rerr != nil {
 			return "", false, fmt.Errorf("read the setup token: %w", rerr)
 		}
 		if !cur.Used.IsZero() {
 			return "", false, nil
 		}
-		_, err = episodes.WriteDocument(ctx, s.blobs, setupKey, &doc, etag)
+		_, err = bucket.Write(ctx, s.blobs, setupKey, &doc, etag)
 	}
 	if err != nil {
 		return "", false, fmt.Errorf("store the setup token: %w", err)
@@ -71,8 +71,8 @@ func (s *Service) readSetup(ctx context.Context, token string) (setupDoc, string
 	if token == "" || len(token) > 128 || s.HasAdmin() {
 		return doc, "", ErrNoSetup
 	}
-	etag, err := episodes.ReadDocument(ctx, s.blobs, setupKey, &doc)
-	if errors.Is(err, episodes.ErrNotFound) {
+	etag, err := bucket.Read(ctx, s.blobs, setupKey, &doc)
+	if errors.Is(err, bucket.ErrNotFound) {
 		return doc, "", ErrNoSetup
 	}
 	if err != nil {
@@ -94,8 +94,8 @@ func (s *Service) ConsumeSetupToken(ctx context.Context, token string) error {
 		return err
 	}
 	doc.Used = s.now().UTC()
-	if _, err := episodes.WriteDocument(ctx, s.blobs, setupKey, &doc, etag); err != nil {
-		if errors.Is(err, episodes.ErrConflict) {
+	if _, err := bucket.Write(ctx, s.blobs, setupKey, &doc, etag); err != nil {
+		if errors.Is(err, bucket.ErrConflict) {
 			return ErrNoSetup
 		}
 		return fmt.Errorf("use the setup token: %w", err)
