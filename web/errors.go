@@ -15,6 +15,7 @@ import (
 	"github.com/picasoft/antenne/episodes/audio"
 	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/web/accounts"
 )
 
 // problem is what the user is told of an error: an HTTP status, a stable
@@ -113,6 +114,8 @@ func problemOf(err error) problem {
 		return problem{Status: http.StatusBadRequest, Code: "unknown_semester", key: "error.semester", args: []any{semester.Code}}
 	case errors.As(err, &dup):
 		return problem{Status: http.StatusConflict, Code: "duplicate", key: "error.duplicate", args: []any{dup.Title}}
+	case errors.Is(err, accounts.ErrMustChangePassword):
+		return problem{Status: http.StatusForbidden, Code: "must_change_password", key: "error.mustchange"}
 	case errors.Is(err, episodes.ErrConflict), errors.Is(err, fs.ErrExist):
 		return problem{Status: http.StatusConflict, Code: "conflict", key: "error.conflict"}
 	case errors.As(err, &audio):

@@ -117,6 +117,11 @@ func invalid(field, key, format string, args ...any) error {
 // which, so that nobody can find out which logins exist.
 var ErrBadCredentials = errors.New("wrong login or password")
 
+// ErrMustChangePassword: the host's password was reset by an admin and
+// the host has not chosen a new one yet; until then the account does
+// nothing else (no token is made, none works).
+var ErrMustChangePassword = errors.New("the host must choose a new password first")
+
 // Password rules. bcrypt reads at most 72 bytes: a longer password is
 // refused rather than silently cut.
 const (
@@ -533,8 +538,11 @@ func (s *Service) SetPassword(ctx context.Context, login, password string) error
 }
 
 // ResetPassword is an admin's reset: the host's password becomes
-// temporary, every session ends, and the host must choose a new password
-// at the next sign-in (MustChangePassword).
+// temporary, every session ends, every API token is revoked (a reset is
+// what an admin does when the account may be in other hands), and the
+// host must choose a new password at the next sign-in
+// (MustChangePassword): until then CreateToken refuses and the studio
+// opens nothing but the password form.
 func (s *Service) ResetPassword(ctx context.Context, login, temporary string) error {
 	hash, err := hashPassword(temporary)
 	if err != nil {
@@ -544,6 +552,8 @@ func (s *Service) ResetPassword(ctx context.Context, login, temporary string) er
 		h.PasswordHash = hash
 		h.MustChangePassword = true
 		h.SessionGeneration++
+		h.RevokedSessions = nil // all void with the generation
+		h.Tokens = nil
 		return nil
 	})
 	return err
@@ -683,6 +693,8 @@ func hashPassword(password string) (string, error) {
 
 // CreateToken makes a new API token for the host and returns it with its
 // description. The token is returned only here: the store keeps its hash.
+// A host whose password was reset gets ErrMustChangePassword until they
+// choose a new one: the temporary password opens nothing else.
 func (s *Service) CreateToken(ctx context.Context, login string) (token string, t Token, err error) {
 	var secret [32]byte
 	rand.Read(secret[:])
@@ -692,6 +704,9 @@ func (s *Service) CreateToken(ctx context.Context, login string) (token string, 
 	now := s.now().UTC()
 	t = Token{ID: hex.EncodeToString(id[:]), Hash: tokenHash(token), Created: now, Expires: now.Add(TokenTTL)}
 	_, err = s.updateHost(ctx, login, "", func(h *Host) error {
+		if h.MustChangePassword {
+			return fmt.Errorf("token for host %q: %w", login, ErrMustChangePassword)
+		}
 		h.Tokens = append(h.Tokens, t)
 		return nil
 	})
@@ -721,7 +736,8 @@ func tokenHash(token string) string {
 }
 
 // HostByToken returns the host that owns an API token, or
-// ErrBadCredentials (also for an expired token, see Token.ExpiresAt). It reads the cache: a token revoked on another
+// ErrBadCredentials (also for an expired token, see Token.ExpiresAt, and
+// for a host who must change their password). It reads the cache: a token revoked on another
 // replica stops working there at its next refresh (within RefreshInterval).
 // It never calls the store: the use is only noted, and Run writes the
 // token's LastUsed later (FlushTokenUses), at most once an hour a token.
@@ -737,7 +753,7 @@ func (s *Service) HostByToken(ctx context.Context, token string) (*Host, error) 
 		return nil, ErrBadCredentials
 	}
 	h, err := s.Host(login)
-	if err != nil || h.Disabled {
+	if err != nil || h.Disabled || h.MustChangePassword {
 		return nil, ErrBadCredentials
 	}
 	i := slices.IndexFunc(h.Tokens, func(t Token) bool {
