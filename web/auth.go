@@ -262,7 +262,7 @@ func (s *Server) requireAdmin(c *gin.Context) {
 func (s *Server) crossOriginGuard(next http.Handler) http.Handler {
 	p := http.NewCrossOriginProtection()
 	p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.log.WarnContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", r.URL.Path)
+		s.log.WarnContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", loggedPath(r.URL.Path))
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusForbidden)
 		w.Write([]byte("cross-origin request refused / requête d'un autre site refusée\n"))

@@ -172,7 +172,7 @@ func (p problem) Error() string { return p.Code }
 func (s *Server) fail(c *gin.Context, err error) {
 	ctx := c.Request.Context()
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		s.log.DebugContext(ctx, "client went away", "path", c.Request.URL.Path, "err", err)
+		s.log.DebugContext(ctx, "client went away", "path", loggedPath(c.Request.URL.Path), "err", err)
 		c.Abort()
 		return
 	}
@@ -181,7 +181,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if p.Status >= 500 {
 		level = slog.LevelError
 	}
-	s.log.Log(ctx, level, "request failed", "path", c.Request.URL.Path, "status", p.Status, "code", p.Code, "err", err)
+	s.log.Log(ctx, level, "request failed", "path", loggedPath(c.Request.URL.Path), "status", p.Status, "code", p.Code, "err", err)
 	s.answerProblem(c, p)
 }
 

@@ -425,7 +425,8 @@ func (s *Service) Host(login string) (*Host, error) {
 }
 
 // AddHost creates a host account. password may be empty (the host then
-// signs in only once a password is set). It fails with episodes.ErrConflict when
+// signs in only once a password is set). Creating an admin spends the
+// first-run setup link first (see SetupAdmin). It fails with episodes.ErrConflict when
 // the login is taken and ErrInvalid for a bad login, password or show.
 func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, error) {
 	if !ValidLogin(h.Login) {
@@ -453,6 +454,13 @@ func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, 
 			return nil, err
 		}
 		h.PasswordHash = hash
+	}
+	if h.Admin {
+		// The first-run link has done its job once an admin exists,
+		// whoever made it (the CLI, another replica).
+		if err := s.voidSetupToken(ctx); err != nil {
+			return nil, fmt.Errorf("add host %q: %w", h.Login, err)
+		}
 	}
 	etag, err := episodes.WriteDocument(ctx, s.blobs, hostKey(h.Login), &h, "")
 	if err != nil {
