@@ -108,6 +108,7 @@ var studioMessages = map[string][2]string{
 	"studio.upload.pick":         {"Fichier audio (glissez-le ici ou choisissez-le)", "Audio file (drop it here or pick it)"},
 	"studio.upload.hint":         {"MP3, M4A, WAV, FLAC, Ogg ou Opus, au plus %s. Les formats autres que MP3 et M4A sont convertis en MP3.", "MP3, M4A, WAV, FLAC, Ogg or Opus, at most %s. Formats other than MP3 and M4A are converted to MP3."},
 	"studio.upload.submit":       {"Envoyer", "Upload"},
+	"studio.ffmpeg.missing":      {"ffmpeg n'est pas installé sur le serveur : les enregistrements à convertir (WAV, FLAC, Ogg, Opus) échoueront tant qu'il ne le sera pas. Les MP3 et M4A fonctionnent. (Administration : apt install ffmpeg, ou ANTENNE_FFMPEG.)", "ffmpeg is not installed on the server: recordings to convert (WAV, FLAC, Ogg, Opus) will fail until it is installed. MP3 and M4A work. (Operators: apt install ffmpeg, or ANTENNE_FFMPEG.)"},
 	"studio.uploaded":            {"Enregistrement reçu. Vérifiez les informations tirées du fichier, puis publiez.", "Recording received. Check the details read from the file, then publish."},
 	"studio.noepisode":           {"Aucun épisode pour l'instant : envoyez un premier enregistrement.", "No episode yet: upload a first recording."},
 	"studio.deleted":             {"Épisode supprimé.", "Episode deleted."},
