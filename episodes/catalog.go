@@ -12,7 +12,7 @@ import (
 	"github.com/picasoft/antenne/storage/bucket"
 )
 
-// Keys of the documents in the store; the README's "The bucket" lists
+// Keys of the documents in the store; docs/bucket.md lists
 // them all.
 const (
 	showsPrefix  = "shows/"

@@ -125,6 +125,12 @@ func TestShowValidation(t *testing.T) {
 		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "javascript:alert(1)"}}, "live.url"},
 		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "file:///etc/passwd"}}, "live.url"},
 		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://user:pw@stream.example/"}}, "live.url"},
+		// The stream's origin goes into the page's CSP: no wildcard, no
+		// second source.
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "http://*/"}}, "live.url"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://*.example/live"}}, "live.url"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example:*/live"}}, "live.url"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example;evil.example/"}}, "live.url"},
 		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example/", Type: "text/html"}}, "live.type"},
 		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example/", Minutes: -1}}, "live.minutes"},
 		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example/", Minutes: 13 * 60}}, "live.minutes"},

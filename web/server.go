@@ -85,6 +85,10 @@ type Config struct {
 	// Federation is the shows' fediverse presence (ActivityPub actors,
 	// WebFinger, NodeInfo); nil serves none of it.
 	Federation *federation.Service
+	// FFmpegMissing shows a banner on the studio's pages: recordings to
+	// convert will fail until ffmpeg is installed (the start's check
+	// found none).
+	FFmpegMissing bool
 	// Metrics receives web's metrics and is served at /metrics with what
 	// else was registered on it (store errors, Go runtime...). A private
 	// registry when nil.

@@ -32,7 +32,7 @@ import (
 )
 
 // Host accounts live beside the shows, one document per login:
-// hosts/<login>.json (the README's "The bucket" lists every key).
+// hosts/<login>.json (docs/bucket.md lists every key).
 const hostsPrefix = "hosts/"
 
 func hostKey(login string) string { return hostsPrefix + login + docExtension }
@@ -107,6 +107,11 @@ func invalid(field, key, format string, args ...any) error {
 // ErrBadCredentials: the login, password or token is wrong. It never tells
 // which, so that nobody can find out which logins exist.
 var ErrBadCredentials = errors.New("wrong login or password")
+
+// ErrMustChangePassword: the host's password was reset by an admin and
+// the host has not chosen a new one yet; until then the account does
+// nothing else (no token is made, none works).
+var ErrMustChangePassword = errors.New("the host must choose a new password first")
 
 // Password rules. bcrypt reads at most 72 bytes: a longer password is
 // refused rather than silently cut.
@@ -411,7 +416,8 @@ func (s *Service) Host(login string) (*Host, error) {
 }
 
 // AddHost creates a host account. password may be empty (the host then
-// signs in only once a password is set). It fails with bucket.ErrConflict when
+// signs in only once a password is set). Creating an admin spends the
+// first-run setup link first (see SetupAdmin). It fails with bucket.ErrConflict when
 // the login is taken and ErrInvalid for a bad login, password or show.
 func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, error) {
 	if !ValidLogin(h.Login) {
@@ -439,6 +445,13 @@ func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, 
 			return nil, err
 		}
 		h.PasswordHash = hash
+	}
+	if h.Admin {
+		// The first-run link has done its job once an admin exists,
+		// whoever made it (the CLI, another replica).
+		if err := s.voidSetupToken(ctx); err != nil {
+			return nil, fmt.Errorf("add host %q: %w", h.Login, err)
+		}
 	}
 	etag, err := bucket.Write(ctx, s.blobs, hostKey(h.Login), &h, "")
 	if err != nil {
@@ -524,8 +537,11 @@ func (s *Service) SetPassword(ctx context.Context, login, password string) error
 }
 
 // ResetPassword is an admin's reset: the host's password becomes
-// temporary, every session ends, and the host must choose a new password
-// at the next sign-in (MustChangePassword).
+// temporary, every session ends, every API token is revoked (a reset is
+// what an admin does when the account may be in other hands), and the
+// host must choose a new password at the next sign-in
+// (MustChangePassword): until then CreateToken refuses and the studio
+// opens nothing but the password form.
 func (s *Service) ResetPassword(ctx context.Context, login, temporary string) error {
 	hash, err := hashPassword(temporary)
 	if err != nil {
@@ -535,6 +551,8 @@ func (s *Service) ResetPassword(ctx context.Context, login, temporary string) er
 		h.PasswordHash = hash
 		h.MustChangePassword = true
 		h.SessionGeneration++
+		h.RevokedSessions = nil // all void with the generation
+		h.Tokens = nil
 		return nil
 	})
 	return err
@@ -674,6 +692,8 @@ func hashPassword(password string) (string, error) {
 
 // CreateToken makes a new API token for the host and returns it with its
 // description. The token is returned only here: the store keeps its hash.
+// A host whose password was reset gets ErrMustChangePassword until they
+// choose a new one: the temporary password opens nothing else.
 func (s *Service) CreateToken(ctx context.Context, login string) (token string, t Token, err error) {
 	var secret [32]byte
 	rand.Read(secret[:])
@@ -683,6 +703,9 @@ func (s *Service) CreateToken(ctx context.Context, login string) (token string, 
 	now := s.now().UTC()
 	t = Token{ID: hex.EncodeToString(id[:]), Hash: tokenHash(token), Created: now, Expires: now.Add(TokenTTL)}
 	_, err = s.updateHost(ctx, login, "", func(h *Host) error {
+		if h.MustChangePassword {
+			return fmt.Errorf("token for host %q: %w", login, ErrMustChangePassword)
+		}
 		h.Tokens = append(h.Tokens, t)
 		return nil
 	})
@@ -712,7 +735,8 @@ func tokenHash(token string) string {
 }
 
 // HostByToken returns the host that owns an API token, or
-// ErrBadCredentials (also for an expired token, see Token.ExpiresAt). It reads the cache: a token revoked on another
+// ErrBadCredentials (also for an expired token, see Token.ExpiresAt, and
+// for a host who must change their password). It reads the cache: a token revoked on another
 // replica stops working there at its next refresh (within RefreshInterval).
 // It never calls the store: the use is only noted, and Run writes the
 // token's LastUsed later (FlushTokenUses), at most once an hour a token.
@@ -728,7 +752,7 @@ func (s *Service) HostByToken(ctx context.Context, token string) (*Host, error) 
 		return nil, ErrBadCredentials
 	}
 	h, err := s.Host(login)
-	if err != nil || h.Disabled {
+	if err != nil || h.Disabled || h.MustChangePassword {
 		return nil, ErrBadCredentials
 	}
 	i := slices.IndexFunc(h.Tokens, func(t Token) bool {
