@@ -5,6 +5,7 @@ package web
 var studioMessages = map[string][2]string{
 	"error.unauthorized": {"Connexion requise : jeton absent ou invalide.", "Sign-in required: missing or invalid token."},
 	"error.forbidden":    {"Vous n'avez pas accès à cette émission.", "You have no access to this show."},
+	"error.mustchange":   {"Choisissez d'abord un nouveau mot de passe : celui de l'administrateur ne sert qu'à cela.", "Choose a new password first: the one the admin gave works for nothing else."},
 
 	"setup.title":                {"Premier démarrage d'antenne", "Setting up antenne"},
 	"setup.intro":                {"Créez le premier compte administrateur et, si vous voulez, la première émission. Ce lien ne sert qu'une fois.", "Create the first administrator account and, if you like, the first show. This link works once."},

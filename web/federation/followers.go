@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // A show's followers are one small document each,
@@ -33,7 +35,7 @@ type follower struct {
 func (s *Service) addFollower(ctx context.Context, show string, f follower) error {
 	key := followerKey(show, f.Actor)
 	_, err := writeJSON(ctx, s.cfg.Store, key, f, "")
-	if isConflict(err) {
+	if bucket.IsConflict(err) {
 		var old follower
 		etag, rerr := readJSON(ctx, s.cfg.Store, key, &old)
 		if rerr != nil {
