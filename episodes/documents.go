@@ -41,7 +41,7 @@ func ReadObject(ctx context.Context, blobs getter, key string, limit int) ([]byt
 		return nil, "", fmt.Errorf("read %s: %w", key, err)
 	}
 	if len(data) > limit {
-		return nil, "", fmt.Errorf("read %s: larger than %d bytes", key, limit)
+		return nil, "", fmt.Errorf("read %s: %w (%d bytes)", key, ErrTooLarge, limit)
 	}
 	return data, info.ETag, nil
 }

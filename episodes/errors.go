@@ -22,6 +22,9 @@ var (
 	// ErrGUIDTaken: the show already has an episode with the GUID of the
 	// new one (an item imported by another process meanwhile).
 	ErrGUIDTaken = errors.New("an episode of the show already has this guid")
+	// ErrTooLarge: a stored object is larger than its reader's bound, or
+	// a document to write larger than it could be read back.
+	ErrTooLarge = errors.New("larger than its bound")
 )
 
 // FieldError is a validation failure of one field. It matches ErrInvalid.

@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,20 +27,40 @@ type Store interface {
 	List(ctx context.Context, prefix string) iter.Seq2[episodes.ObjectInfo, error]
 }
 
-// maxDocSize bounds a document of ours read back from the store.
+// maxDocSize bounds a document of ours read back from the store, and so
+// one written: what could not be read back is refused at write.
 const maxDocSize = 1 << 20
 
 // readJSON reads the document at key into v, at most maxDocSize bytes,
-// and returns its ETag. A missing key is an error isMissing tells.
+// and returns its ETag. A missing key is an error isMissing tells; a
+// document too large or not JSON, one isUnreadable tells.
 func readJSON(ctx context.Context, st Store, key string, v any) (string, error) {
 	return episodes.ReadJSON(ctx, st, key, v, maxDocSize)
 }
 
 // writeJSON writes v at key if its ETag is still ifMatch (create only when
 // ifMatch is empty) and returns the new ETag. A lost race is an error
-// isConflict tells.
+// isConflict tells. A document larger than readJSON reads is refused
+// (episodes.ErrTooLarge) and nothing is written.
 func writeJSON(ctx context.Context, st Store, key string, v any, ifMatch string) (string, error) {
+	// The size as episodes.WriteDocument encodes it.
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("encode %s: %w", key, err)
+	}
+	if len(data)+1 > maxDocSize {
+		return "", fmt.Errorf("write %s: %w (%d bytes, at most %d)", key, episodes.ErrTooLarge, len(data)+1, maxDocSize)
+	}
 	return episodes.WriteDocument(ctx, st, key, v, ifMatch)
+}
+
+// isUnreadable reports whether err says that a stored document can never
+// be read: too large, or not the JSON expected. Anything else (a store
+// that does not answer) may pass.
+func isUnreadable(err error) bool {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	return errors.Is(err, episodes.ErrTooLarge) || errors.As(err, &syntax) || errors.As(err, &typ)
 }
 
 // isConflict reports whether err is a lost conditional write, told by
@@ -70,13 +91,16 @@ type docCache[T any] struct {
 
 func newDocCache[T any]() *docCache[T] { return &docCache[T]{docs: map[string]cached[T]{}} }
 
-// list returns the documents under prefix, in key order.
-func (c *docCache[T]) list(ctx context.Context, st Store, prefix string) ([]cached[T], error) {
+// list returns the documents under prefix, in key order, and the keys of
+// those that cannot be read (too large, not JSON: check --repair removes
+// them), which it skips: one unreadable document never hides the others.
+func (c *docCache[T]) list(ctx context.Context, st Store, prefix string) ([]cached[T], []string, error) {
+	var unreadable []string
 	var out []cached[T]
 	seen := map[string]bool{}
 	for info, err := range st.List(ctx, prefix) {
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", prefix, err)
+			return nil, nil, fmt.Errorf("list %s: %w", prefix, err)
 		}
 		c.mu.Lock()
 		d, ok := c.docs[info.Key]
@@ -87,8 +111,12 @@ func (c *docCache[T]) list(ctx context.Context, st Store, prefix string) ([]cach
 			if isMissing(err) {
 				continue // removed meanwhile
 			}
+			if isUnreadable(err) {
+				unreadable = append(unreadable, info.Key)
+				continue
+			}
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			d = cached[T]{etag: etag, v: v}
 			c.put(info.Key, d)
@@ -103,7 +131,7 @@ func (c *docCache[T]) list(ctx context.Context, st Store, prefix string) ([]cach
 		}
 	}
 	c.mu.Unlock()
-	return out, nil
+	return out, unreadable, nil
 }
 
 // put remembers the document written at key.
