@@ -41,8 +41,15 @@ export ANTENNE_TEST_GOTOSOCIAL_DIR := $(shell $(GO) env GOMODCACHE)/$(GOTOSOCIAL
 
 all: build
 
+# The commit `antenne version` reports when the Go toolchain cannot record
+# it (it does not in a git worktree); "-dirty" when the tree has changes.
+# -buildvcs=auto overrides a GOFLAGS=-buildvcs=false of the machine.
+REVISION := $(shell r=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD -- 2>/dev/null && echo $$r || echo $$r-dirty; })
+GOBUILD  := $(GO) build -buildvcs=auto -ldflags '-X main.buildRevision=$(REVISION)'
+
+## build: ./antenne, reporting its module version and commit (`antenne version`).
 build:
-	$(GO) build -o antenne ./cmd/antenne
+	$(GOBUILD) -o antenne ./cmd/antenne
 
 ## test: install what is missing, then gofmt, vet and every test with -race against a real MinIO.
 test: deps check

@@ -5,11 +5,6 @@ import (
 	"time"
 )
 
-// DocumentVersion is the schema version written into every show and episode
-// document. A reader that finds a newer version refuses the document rather
-// than lose fields it does not know.
-const DocumentVersion = 1
-
 // Show is a podcast: its settings and the identity podcast apps know it by.
 // It is stored as shows/<slug>/show.json.
 type Show struct {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // Fixed inputs of the golden feeds.
@@ -43,7 +44,7 @@ const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 // MP3, an M4A and a transcoded Mumble WAV), a draft and a scheduled one.
 func fullShow() (*episodes.Show, []*episodes.Episode) {
 	show := &episodes.Show{
-		Version:     episodes.DocumentVersion,
+		Version:     bucket.SchemaVersion,
 		Slug:        "lvel",
 		Title:       "La Voix est Libre",
 		Description: "L'émission de Picasoft sur les libertés numériques, chaque vendredi sur Graf'hit.",

@@ -15,6 +15,7 @@ import (
 	"github.com/picasoft/antenne/episodes/audio"
 	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/web/accounts"
 )
 
 // problem is what the user is told of an error: an HTTP status, a stable
@@ -113,6 +114,8 @@ func problemOf(err error) problem {
 		return problem{Status: http.StatusBadRequest, Code: "unknown_semester", key: "error.semester", args: []any{semester.Code}}
 	case errors.As(err, &dup):
 		return problem{Status: http.StatusConflict, Code: "duplicate", key: "error.duplicate", args: []any{dup.Title}}
+	case errors.Is(err, accounts.ErrMustChangePassword):
+		return problem{Status: http.StatusForbidden, Code: "must_change_password", key: "error.mustchange"}
 	case errors.Is(err, episodes.ErrConflict), errors.Is(err, fs.ErrExist):
 		return problem{Status: http.StatusConflict, Code: "conflict", key: "error.conflict"}
 	case errors.As(err, &audio):
@@ -169,7 +172,7 @@ func (p problem) Error() string { return p.Code }
 func (s *Server) fail(c *gin.Context, err error) {
 	ctx := c.Request.Context()
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		s.log.DebugContext(ctx, "client went away", "path", c.Request.URL.Path, "err", err)
+		s.log.DebugContext(ctx, "client went away", "path", loggedPath(c.Request.URL.Path), "err", err)
 		c.Abort()
 		return
 	}
@@ -178,7 +181,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if p.Status >= 500 {
 		level = slog.LevelError
 	}
-	s.log.Log(ctx, level, "request failed", "path", c.Request.URL.Path, "status", p.Status, "code", p.Code, "err", err)
+	s.log.Log(ctx, level, "request failed", "path", loggedPath(c.Request.URL.Path), "status", p.Status, "code", p.Code, "err", err)
 	s.answerProblem(c, p)
 }
 

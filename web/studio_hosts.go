@@ -108,8 +108,8 @@ func (s *Server) setupFailed(c *gin.Context, err error) {
 
 // setup creates the first admin and, when a title is given, the first
 // show, then signs the admin in. Everything typed is checked before the
-// token is spent; the token is spent (a conditional write) before the
-// admin is created, so that one link makes one admin.
+// token is spent; accounts.SetupAdmin spends it and creates the admin
+// together (one link makes one admin, and a failure gives the link back).
 func (s *Server) setup(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Header("Referrer-Policy", "no-referrer")
@@ -164,13 +164,9 @@ func (s *Server) setup(c *gin.Context) {
 			return
 		}
 	}
-	if err := s.cfg.Accounts.ConsumeSetupToken(ctx, token); err != nil {
-		s.setupFailed(c, err)
-		return
-	}
-	h, err := s.cfg.Accounts.AddHost(ctx, accounts.Host{Login: f.Login, Name: f.Name, Admin: true}, password)
+	h, err := s.cfg.Accounts.SetupAdmin(ctx, token, accounts.Host{Login: f.Login, Name: f.Name}, password)
 	if err != nil {
-		s.fail(c, err)
+		s.setupFailed(c, err)
 		return
 	}
 	s.log.InfoContext(ctx, "first admin created", "host", h.Login)

@@ -5,6 +5,7 @@ package web
 var studioMessages = map[string][2]string{
 	"error.unauthorized": {"Connexion requise : jeton absent ou invalide.", "Sign-in required: missing or invalid token."},
 	"error.forbidden":    {"Vous n'avez pas accès à cette émission.", "You have no access to this show."},
+	"error.mustchange":   {"Choisissez d'abord un nouveau mot de passe : celui de l'administrateur ne sert qu'à cela.", "Choose a new password first: the one the admin gave works for nothing else."},
 
 	"setup.title":                {"Premier démarrage d'antenne", "Setting up antenne"},
 	"setup.intro":                {"Créez le premier compte administrateur et, si vous voulez, la première émission. Ce lien ne sert qu'une fois.", "Create the first administrator account and, if you like, the first show. This link works once."},
@@ -107,6 +108,7 @@ var studioMessages = map[string][2]string{
 	"studio.upload.pick":         {"Fichier audio (glissez-le ici ou choisissez-le)", "Audio file (drop it here or pick it)"},
 	"studio.upload.hint":         {"MP3, M4A, WAV, FLAC, Ogg ou Opus, au plus %s. Les formats autres que MP3 et M4A sont convertis en MP3.", "MP3, M4A, WAV, FLAC, Ogg or Opus, at most %s. Formats other than MP3 and M4A are converted to MP3."},
 	"studio.upload.submit":       {"Envoyer", "Upload"},
+	"studio.ffmpeg.missing":      {"ffmpeg n'est pas installé sur le serveur : les enregistrements à convertir (WAV, FLAC, Ogg, Opus) échoueront tant qu'il ne le sera pas. Les MP3 et M4A fonctionnent. (Administration : apt install ffmpeg, ou ANTENNE_FFMPEG.)", "ffmpeg is not installed on the server: recordings to convert (WAV, FLAC, Ogg, Opus) will fail until it is installed. MP3 and M4A work. (Operators: apt install ffmpeg, or ANTENNE_FFMPEG.)"},
 	"studio.uploaded":            {"Enregistrement reçu. Vérifiez les informations tirées du fichier, puis publiez.", "Recording received. Check the details read from the file, then publish."},
 	"studio.noepisode":           {"Aucun épisode pour l'instant : envoyez un premier enregistrement.", "No episode yet: upload a first recording."},
 	"studio.deleted":             {"Épisode supprimé.", "Episode deleted."},

@@ -124,6 +124,9 @@ type view struct {
 	Data any
 	// Host is the signed-in host on studio pages, nil elsewhere.
 	Host *accounts.Host
+	// FFmpegMissing shows the studio's banner saying that recordings to
+	// convert will fail (Config.FFmpegMissing), on studio pages only.
+	FFmpegMissing bool
 }
 
 // render writes the page name with status, in the request's language. A
@@ -143,6 +146,7 @@ func (s *Server) renderView(c *gin.Context, status int, name string, v view) {
 	}
 	v.Lang = langOf(c)
 	v.Host = currentHost(c)
+	v.FFmpegMissing = s.cfg.FFmpegMissing && strings.HasPrefix(c.Request.URL.Path, "/studio")
 	v.SwitchLang = langEN
 	if v.Lang == langEN {
 		v.SwitchLang = langFR

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // What was announced of each episode is kept in
@@ -159,7 +160,7 @@ func (s *Service) nextRecord(sh *episodes.Show, ep *episodes.Episode, now time.T
 func (s *Service) transition(ctx context.Context, show, id string, old cached[record], next record) error {
 	next.Changed = s.cfg.Catalog.Now().UTC()
 	etag, err := writeJSON(ctx, s.cfg.Store, recordKey(show, id), next, old.etag)
-	if isConflict(err) {
+	if bucket.IsConflict(err) {
 		return nil // another replica announces it
 	}
 	if err != nil {
@@ -190,7 +191,7 @@ func (s *Service) queue(ctx context.Context, show string, c cached[record]) erro
 	}
 	c.v.Queued = true
 	etag, err := writeJSON(ctx, s.cfg.Store, recordKey(show, c.v.Episode), c.v, c.etag)
-	if isConflict(err) {
+	if bucket.IsConflict(err) {
 		return nil // changed meanwhile: the next pass sees it
 	}
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/net/publicsuffix"
+
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // A show's followers are one small document each,
@@ -68,7 +70,7 @@ func (s *Service) addFollower(ctx context.Context, show string, f follower) erro
 		return fmt.Errorf("%w (%d)", errTooManyFollowers, s.cfg.MaxFollowersPerHost)
 	}
 	etag, err := writeJSON(ctx, s.cfg.Store, key, f, "")
-	if isConflict(err) {
+	if bucket.IsConflict(err) {
 		var old follower
 		oldTag, rerr := readJSON(ctx, s.cfg.Store, key, &old)
 		if rerr != nil && !isUnreadable(rerr) {
@@ -99,7 +101,7 @@ func (s *Service) readFollower(ctx context.Context, show, actor string) (followe
 // removeFollower forgets actor as a follower of show.
 func (s *Service) removeFollower(ctx context.Context, show, actor string) error {
 	key := followerKey(show, actor)
-	if err := s.cfg.Store.Delete(ctx, key); err != nil && !isMissing(err) {
+	if err := s.cfg.Store.Delete(ctx, key); err != nil && !bucket.IsNotFound(err) {
 		return fmt.Errorf("remove follower %s: %w", key, err)
 	}
 	s.followers.of(show).remove(key)
@@ -135,7 +137,7 @@ func (s *Service) removeGone(ctx context.Context, show, inbox string) error {
 		return err
 	}
 	for _, key := range idx.keysOf(inbox) {
-		if err := s.cfg.Store.Delete(ctx, key); err != nil && !isMissing(err) {
+		if err := s.cfg.Store.Delete(ctx, key); err != nil && !bucket.IsNotFound(err) {
 			return fmt.Errorf("remove follower %s: %w", key, err)
 		}
 		idx.remove(key)
@@ -214,7 +216,7 @@ func (x *followerIndex) refresh(ctx context.Context, s *Service, show string, ma
 		var f follower
 		etag, err := readJSON(ctx, s.cfg.Store, info.Key, &f)
 		switch {
-		case isMissing(err):
+		case bucket.IsNotFound(err):
 			delete(seen, info.Key)
 			continue
 		case isUnreadable(err) || (err == nil && f.deliveryInbox() == ""):

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // inbox receives an activity posted to a show's inbox, or to the shared
@@ -238,7 +240,7 @@ func (s *Service) onUndo(ctx context.Context, show string, act activity) (int, e
 	}
 	for _, slug := range s.showsOf(show) {
 		f, err := s.readFollower(ctx, slug, act.Actor)
-		if isMissing(err) {
+		if bucket.IsNotFound(err) {
 			continue
 		}
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // Config is what federation needs.
@@ -18,7 +19,7 @@ type Config struct {
 	Catalog *episodes.Service
 	// Store keeps the keys, followers, announcements and deliveries
 	// (required).
-	Store Store
+	Store bucket.Store
 	// Links is antenne's public URL scheme (required): the actors live
 	// under its base URL and the handle of a show is
 	// @<show>@<host of the base URL>.
