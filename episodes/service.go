@@ -309,6 +309,11 @@ func (sh *Show) validate() error {
 			return invalid("hashtags", "hashtags.malformed", "%q is not a hashtag: use letters, digits and _, without #, up to 50 characters", t)
 		}
 	}
+	if sh.Accent != "" {
+		if err := CheckAccent(sh.Accent); err != nil {
+			return err
+		}
+	}
 	if sh.AirSlot != nil {
 		if err := sh.AirSlot.Validate(); err != nil {
 			return err
@@ -736,6 +741,9 @@ func (e *Episode) Objects() []ObjectRef {
 	if e.Original != nil && e.Original.Key != "" {
 		refs = append(refs, ObjectRef{e.Original.Key, e.Original.Size, e.Original.SHA256})
 	}
+	if e.Opus != nil && e.Opus.Key != "" {
+		refs = append(refs, ObjectRef{e.Opus.Key, e.Opus.Size, e.Opus.SHA256})
+	}
 	if e.Artwork != nil && e.Artwork.Key != "" {
 		refs = append(refs, ObjectRef{e.Artwork.Key, e.Artwork.Size, e.Artwork.SHA256})
 	}
@@ -743,6 +751,25 @@ func (e *Episode) Objects() []ObjectRef {
 		refs = append(refs, ObjectRef{e.Transcript.Key, -1, ""})
 	}
 	return refs
+}
+
+// PublicObjects are the Objects of e that the show publishes: all but the
+// original upload unless the show publishes originals (PublicOriginal).
+func (e *Episode) PublicObjects(sh *Show) []ObjectRef {
+	refs := e.Objects()
+	if e.Original == nil || e.PublicOriginal(sh) != nil {
+		return refs
+	}
+	return slices.DeleteFunc(refs, func(r ObjectRef) bool { return r.Key == e.Original.Key })
+}
+
+// PublicOriginal is the recording as uploaded when the show publishes
+// originals (Show.OriginalsPublic), nil otherwise or when there is none.
+func (e *Episode) PublicOriginal(sh *Show) *Media {
+	if e.Original == nil || e.Original.Key == "" || sh == nil || !sh.OriginalsPublic {
+		return nil
+	}
+	return e.Original
 }
 
 // Objects lists the objects the show itself points to: its artwork.
