@@ -38,8 +38,11 @@ func (p problem) Message(lang string) string {
 	}
 	args := make([]any, len(p.args))
 	for i, a := range p.args {
-		if k, ok := a.(msgKey); ok {
-			a = k.in(lang)
+		switch v := a.(type) {
+		case msgKey:
+			a = v.in(lang)
+		case byteCount:
+			a = humanSize(lang, int64(v))
 		}
 		args[i] = a
 	}
@@ -53,6 +56,10 @@ type msgKey struct {
 	key, fallback string
 	args          []any
 }
+
+// byteCount is an argument of a message written in the message's
+// language by humanSize.
+type byteCount int64
 
 func (k msgKey) in(lang string) string {
 	if _, ok := messages[k.key]; !ok {
@@ -128,7 +135,7 @@ func problemOf(err error) problem {
 		// More parts or headers than Go's form parser takes (1000 parts).
 		return badRequest("form of too many parts")
 	case errors.As(err, &tooLarge):
-		return problem{Status: http.StatusRequestEntityTooLarge, Code: "too_large", key: "error.toolarge", args: []any{humanSize(langFR, tooLarge.Limit)}}
+		return problem{Status: http.StatusRequestEntityTooLarge, Code: "too_large", key: "error.toolarge", args: []any{byteCount(tooLarge.Limit)}}
 	case errors.As(err, &store) && store.StoreUnavailable():
 		return problem{Status: http.StatusServiceUnavailable, Code: "store_unavailable", key: "error.unavailable"}
 	case errors.Is(err, context.DeadlineExceeded):
@@ -142,6 +149,10 @@ func problemOf(err error) problem {
 // reasons it has ("damaged.<Key>"), else the parser's English Reason, so
 // that no reason is silent.
 func unsupportedProblem(e *audio.UnsupportedAudioError) problem {
+	if e.Kind == audio.KindUnknown && e.Reason == "" {
+		// « il ressemble à rien » is no French: the sentence says it whole.
+		return problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_audio", key: "error.unsupported.unknown"}
+	}
 	p := problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_audio", key: "error.unsupported",
 		args: []any{msgKey{key: "kind." + string(e.Kind), fallback: e.Kind.Describe()}}}
 	if e.Reason != "" {

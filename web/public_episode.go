@@ -23,6 +23,8 @@ type episodePage struct {
 	Episode *episodes.Episode
 	// Paths inside the site.
 	ShowURL, MediaURL, OriginalURL, TranscriptURL, Artwork string
+	// OpusURL is the small Opus version, when there is one.
+	OpusURL string
 	// EpisodeURL is the absolute URL of the episode page.
 	EpisodeURL  string
 	MediaFormat string // "MP3", "M4A"...
@@ -36,11 +38,13 @@ type episodePage struct {
 	Transcript []cueView
 }
 
-// cueView is a passage of the transcript as the page shows it.
+// cueView is a passage of the transcript as the page shows it: Start
+// and End (seconds, with their fraction) let the page follow playback.
 type cueView struct {
-	Seconds int64
-	Clock   string
-	Text    string
+	Seconds    int64
+	Start, End float64
+	Clock      string
+	Text       string
 }
 
 // chapterView is a chapter as the page lists it.
@@ -88,18 +92,21 @@ func (s *Server) episodeView(p *publicShow, e *episodes.Episode) episodePage {
 		Aired:       e.AiredDate(),
 		Notes:       template.HTML(feed.RenderNotes(e.Notes)), // sanitised by feed
 	}
-	if e.Original != nil {
-		v.OriginalURL = objectPath(e.Original.Key)
+	if o := e.PublicOriginal(sh); o != nil {
+		v.OriginalURL = objectPath(o.Key)
 	}
 	if e.Transcript != nil {
 		v.TranscriptURL = objectPath(e.Transcript.Key)
 	}
 	v.Artwork = imagePath(e.Artwork)
 	if v.Artwork == "" {
-		v.Artwork = imagePath(sh.Artwork)
+		v.Artwork = showArtwork(sh)
 	}
 	for _, ch := range e.Chapters {
 		v.Chapters = append(v.Chapters, chapterView{Seconds: int64(ch.Start.Seconds()), Clock: episodes.FormatDuration(ch.Start), Title: ch.Title})
+	}
+	if o := e.Opus; o != nil && o.Key != "" {
+		v.OpusURL = objectPath(o.Key)
 	}
 	for _, person := range e.Persons {
 		if person.Role == episodes.RoleGuest {
@@ -136,11 +143,28 @@ func (s *Server) episodePage(c *gin.Context) {
 	v := s.episodeView(p, e)
 	for _, cue := range s.transcriptCues(c.Request.Context(), e.Transcript) {
 		if cue.Text != "" {
-			v.Transcript = append(v.Transcript, cueView{Seconds: int64(cue.Start.Seconds()), Clock: episodes.FormatDuration(cue.Start), Text: cue.Text})
+			v.Transcript = append(v.Transcript, cueView{Seconds: int64(cue.Start.Seconds()), Start: cue.Start.Seconds(), End: cue.End.Seconds(), Clock: episodes.FormatDuration(cue.Start), Text: cue.Text})
 		}
 	}
 	c.Header("Cache-Control", "public, max-age=60")
-	s.render(c, http.StatusOK, "episode", e.Title+" · "+p.show.Title, v)
+	s.renderView(c, http.StatusOK, "episode", view{Title: e.Title + " · " + p.show.Title, Data: v, Theme: themePath(p.show), Meta: s.episodeMeta(p.show, e)})
+}
+
+// episodeMeta is the link preview of an episode's page: its title, the
+// start of its notes (the show's description when it has none), its
+// artwork (the show's when it has none) and its recording.
+func (s *Server) episodeMeta(sh *episodes.Show, e *episodes.Episode) *pageMeta {
+	m := s.showMeta(sh)
+	m.Type, m.Title, m.URL = "music.song", e.Title, s.cfg.Links.Episode(sh.Slug, e.Slug)
+	if d := excerpt(feed.PlainNotes(e.Notes), 200); d != "" {
+		m.Description = d
+	}
+	if e.Artwork != nil {
+		m.Image, _ = s.cfg.Links.Object(e.Artwork.Key)
+	}
+	m.Audio, _ = s.cfg.Links.Object(e.Media.Key)
+	m.AudioType = e.Media.Type
+	return m
 }
 
 // maxCachedTranscripts bounds the transcripts kept parsed in memory.
@@ -198,7 +222,7 @@ func (s *Server) embedPage(c *gin.Context) {
 	}
 	s.allowFraming(c)
 	c.Header("Cache-Control", "public, max-age=60")
-	s.renderView(c, http.StatusOK, "embed", view{Title: e.Title, Embed: true, Data: s.episodeView(p, e)})
+	s.renderView(c, http.StatusOK, "embed", view{Title: e.Title, Embed: true, Data: s.episodeView(p, e), Theme: themePath(p.show)})
 }
 
 // serveChapters answers GET|HEAD /<show>/<episode>/chapters.json with the

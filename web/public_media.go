@@ -15,6 +15,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/web/listens"
 )
 
@@ -179,7 +180,7 @@ func (s *Server) streamObject(c *gin.Context, key string, hint int64, listen *me
 		},
 	}
 	defer r.Close()
-	var info episodes.ObjectInfo
+	var info bucket.ObjectInfo
 	var err error
 	h := c.Request.Header
 	if rng := h.Get("Range"); rng != "" && hint > 0 {
@@ -303,7 +304,7 @@ func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
 // description. A planned range the store refuses (the catalog's size was
 // wrong) falls back to a Stat: ServeContent then answers from the real
 // size.
-func (s *Server) openFirst(c *gin.Context, r *objectReader, hint int64) (episodes.ObjectInfo, error) {
+func (s *Server) openFirst(c *gin.Context, r *objectReader, hint int64) (bucket.ObjectInfo, error) {
 	ctx := c.Request.Context()
 	first := byteRange{0, -1}
 	if c.GetHeader("Range") != "" && hint > 0 {

@@ -20,6 +20,7 @@ import (
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/feed/fetch"
 	"github.com/picasoft/antenne/storage"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/web"
 	"github.com/picasoft/antenne/web/accounts"
 	"github.com/picasoft/antenne/web/federation"
@@ -258,14 +259,8 @@ func replicaName() string {
 	return name
 }
 
-// The stores must satisfy what episodes and web declare they need.
-var (
-	_ episodes.Blobs   = storage.Store(nil)
-	_ web.Objects      = storage.Store(nil)
-	_ listens.Store    = storage.Store(nil)
-	_ federation.Store = storage.Store(nil)
-	_ websub.Store     = storage.Store(nil)
-)
+// The stores must satisfy what the coordination layer declares it needs.
+var _ bucket.Store = storage.Store(nil)
 
 // openStore opens the store the configuration names: S3 when an endpoint
 // is set, else the local folder.

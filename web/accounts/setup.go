@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // setupKey holds the hash of the first-run setup token.
@@ -57,14 +57,14 @@ func (s *Service) IssueSetupToken(ctx context.Context) (token string, ok bool, e
 	rand.Read(secret[:])
 	token = base64.RawURLEncoding.EncodeToString(secret[:])
 	doc := setupDoc{Hash: tokenHash(token), Created: s.now().UTC()}
-	_, err = episodes.WriteDocument(ctx, s.blobs, setupKey, &doc, "")
-	if errors.Is(err, episodes.ErrConflict) {
+	_, err = bucket.Write(ctx, s.blobs, setupKey, &doc, "")
+	if errors.Is(err, bucket.ErrConflict) {
 		var cur setupDoc
-		etag, rerr := episodes.ReadDocument(ctx, s.blobs, setupKey, &cur)
+		etag, rerr := bucket.Read(ctx, s.blobs, setupKey, &cur)
 		if rerr != nil {
 			return "", false, fmt.Errorf("read the setup token: %w", rerr)
 		}
-		_, err = episodes.WriteDocument(ctx, s.blobs, setupKey, &doc, etag)
+		_, err = bucket.Write(ctx, s.blobs, setupKey, &doc, etag)
 	}
 	if err != nil {
 		return "", false, fmt.Errorf("store the setup token: %w", err)
@@ -87,8 +87,8 @@ func (s *Service) readSetup(ctx context.Context, token string) (setupDoc, string
 	if token == "" || len(token) > 128 {
 		return doc, "", ErrNoSetup
 	}
-	etag, err := episodes.ReadDocument(ctx, s.blobs, setupKey, &doc)
-	if errors.Is(err, episodes.ErrNotFound) {
+	etag, err := bucket.Read(ctx, s.blobs, setupKey, &doc)
+	if errors.Is(err, bucket.ErrNotFound) {
 		return doc, "", ErrNoSetup
 	}
 	if err != nil {
@@ -119,8 +119,8 @@ func (s *Service) SetupAdmin(ctx context.Context, token string, h Host, password
 		return nil, err
 	}
 	doc.Used, doc.Admin = s.now().UTC(), h.Login
-	spent, err := episodes.WriteDocument(ctx, s.blobs, setupKey, &doc, etag)
-	if errors.Is(err, episodes.ErrConflict) {
+	spent, err := bucket.Write(ctx, s.blobs, setupKey, &doc, etag)
+	if errors.Is(err, bucket.ErrConflict) {
 		return nil, ErrNoSetup
 	}
 	if err != nil {
@@ -130,7 +130,7 @@ func (s *Service) SetupAdmin(ctx context.Context, token string, h Host, password
 	created, err := s.AddHost(ctx, h, password)
 	if err != nil {
 		doc.Used, doc.Admin = time.Time{}, ""
-		if _, gerr := episodes.WriteDocument(context.WithoutCancel(ctx), s.blobs, setupKey, &doc, spent); gerr != nil {
+		if _, gerr := bucket.Write(context.WithoutCancel(ctx), s.blobs, setupKey, &doc, spent); gerr != nil {
 			err = errors.Join(err, fmt.Errorf("give back the setup token: %w", gerr))
 		}
 		return nil, err
@@ -145,8 +145,8 @@ func (s *Service) SetupAdmin(ctx context.Context, token string, h Host, password
 func (s *Service) voidSetupToken(ctx context.Context) error {
 	for range 3 {
 		var doc setupDoc
-		etag, err := episodes.ReadDocument(ctx, s.blobs, setupKey, &doc)
-		if errors.Is(err, episodes.ErrNotFound) {
+		etag, err := bucket.Read(ctx, s.blobs, setupKey, &doc)
+		if errors.Is(err, bucket.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
@@ -156,13 +156,13 @@ func (s *Service) voidSetupToken(ctx context.Context) error {
 			return nil
 		}
 		doc.Used = s.now().UTC()
-		_, err = episodes.WriteDocument(ctx, s.blobs, setupKey, &doc, etag)
-		if !errors.Is(err, episodes.ErrConflict) {
+		_, err = bucket.Write(ctx, s.blobs, setupKey, &doc, etag)
+		if !errors.Is(err, bucket.ErrConflict) {
 			if err != nil {
 				return fmt.Errorf("void the setup token: %w", err)
 			}
 			return nil
 		}
 	}
-	return fmt.Errorf("void the setup token: %w", episodes.ErrConflict)
+	return fmt.Errorf("void the setup token: %w", bucket.ErrConflict)
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/storage/storagetest"
 	"github.com/picasoft/antenne/web/accounts"
 )
@@ -177,9 +178,9 @@ type failingWrites struct {
 
 var errStoreAway = errors.New("store away")
 
-func (f *failingWrites) PutIf(ctx context.Context, key string, r io.Reader, size int64, ctype, ifMatch string) (episodes.ObjectInfo, error) {
+func (f *failingWrites) PutIf(ctx context.Context, key string, r io.Reader, size int64, ctype, ifMatch string) (bucket.ObjectInfo, error) {
 	if f.fail && strings.HasPrefix(key, f.prefix) {
-		return episodes.ObjectInfo{}, errStoreAway
+		return bucket.ObjectInfo{}, errStoreAway
 	}
 	return f.Store.PutIf(ctx, key, r, size, ctype, ifMatch)
 }
@@ -235,7 +236,7 @@ type spendThenFail struct {
 	writes int
 }
 
-func (s *spendThenFail) PutIf(ctx context.Context, key string, r io.Reader, size int64, ctype, ifMatch string) (episodes.ObjectInfo, error) {
+func (s *spendThenFail) PutIf(ctx context.Context, key string, r io.Reader, size int64, ctype, ifMatch string) (bucket.ObjectInfo, error) {
 	s.writes++
 	if s.writes == 1 {
 		return s.failingWrites.Store.PutIf(ctx, key, r, size, ctype, ifMatch)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // The outbox of deliveries is one document per activity and inbox,
@@ -54,7 +56,7 @@ func (s *Service) enqueue(ctx context.Context, show, activityID string, act []by
 	now := time.Now()
 	for _, in := range inboxes {
 		d := delivery{Show: show, Inbox: in, Activity: act, Queued: now, NextAttempt: now}
-		if _, err := writeJSON(ctx, s.cfg.Store, deliveryKey(activityID, in), d, ""); err != nil && !isConflict(err) {
+		if _, err := writeJSON(ctx, s.cfg.Store, deliveryKey(activityID, in), d, ""); err != nil && !bucket.IsConflict(err) {
 			return fmt.Errorf("queue %s for %s: %w", activityID, in, err)
 		}
 	}
@@ -94,7 +96,7 @@ func (s *Service) deliverDue(ctx context.Context, sem chan struct{}, wg *sync.Wa
 		}
 		var d delivery
 		etag, err := readJSON(ctx, s.cfg.Store, info.Key, &d)
-		if isMissing(err) {
+		if bucket.IsNotFound(err) {
 			continue
 		}
 		if err != nil {
@@ -113,7 +115,7 @@ func (s *Service) deliverDue(ctx context.Context, sem chan struct{}, wg *sync.Wa
 		etag, err = writeJSON(ctx, s.cfg.Store, info.Key, d, etag)
 		if err != nil {
 			<-sem
-			if !isConflict(err) {
+			if !bucket.IsConflict(err) {
 				s.log.WarnContext(ctx, "take a delivery", "key", info.Key, "err", err)
 			}
 			continue // another replica took it

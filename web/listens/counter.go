@@ -12,13 +12,15 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // Options configure a Counter.
 type Options struct {
 	// Store keeps the replica's shards; nil keeps the counts in memory
 	// only (Flush drops them, Rows finds none).
-	Store Store
+	Store bucket.Store
 	// Replica names the replica's shard file; several processes may share
 	// a name (conditional writes keep every count), but distinct names
 	// avoid retries. Empty: a random name.
@@ -75,7 +77,7 @@ func Threshold(m Media) int64 {
 // Counter counts listens (see the package documentation). It is safe for
 // concurrent use; a nil *Counter counts nothing.
 type Counter struct {
-	store         Store
+	store         bucket.Store
 	replica       string
 	now           func() time.Time
 	agents        *Classifier
