@@ -39,6 +39,9 @@ type Config struct {
 	// further failure up to 6 hours; 30 s when zero. Deliveries are
 	// abandoned three days after they were queued.
 	RetryBase time.Duration
+	// MaxFollowersPerHost bounds the followers of one show on one remote
+	// host (registrable domain); 2000 when zero.
+	MaxFollowersPerHost int
 	// Poll is how often the background work looks at the catalog (for
 	// scheduled episodes whose time came) and at the outbox (for
 	// deliveries queued by other replicas); 15 s when zero.
@@ -54,15 +57,16 @@ type Service struct {
 	log   *slog.Logger
 	keys  *keyring
 	cache *remoteCache
-	// fetches holds a token for each remote document being fetched
-	// (maxFetches).
-	fetches chan struct{}
+	// fetches bounds the remote documents being fetched.
+	fetches fetchSlots
 	// kick wakes the delivery loop when this replica queued something.
 	kick chan struct{}
 	// records caches what was announced of each episode; followers,
-	// the follower documents.
+	// where to deliver to each show's followers.
 	records   *docCache[record]
-	followers *docCache[follower]
+	followers followerIndexes
+	// replays remembers the signatures of the inbox requests accepted.
+	replays replayGuard
 }
 
 // New checks cfg and returns the service. Start its background work with
@@ -81,6 +85,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.RetryBase <= 0 {
 		cfg.RetryBase = 30 * time.Second
 	}
+	if cfg.MaxFollowersPerHost <= 0 {
+		cfg.MaxFollowersPerHost = maxFollowersPerHost
+	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 15 * time.Second
 	}
@@ -89,16 +96,14 @@ func New(cfg Config) (*Service, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{
-		cfg:       cfg,
-		u:         urls{base: cfg.Links.Base()},
-		host:      host,
-		log:       log,
-		keys:      newKeyring(cfg.Store),
-		cache:     newRemoteCache(),
-		fetches:   make(chan struct{}, maxFetches),
-		kick:      make(chan struct{}, 1),
-		records:   newDocCache[record](),
-		followers: newDocCache[follower](),
+		cfg:     cfg,
+		u:       urls{base: cfg.Links.Base()},
+		host:    host,
+		log:     log,
+		keys:    newKeyring(cfg.Store),
+		cache:   newRemoteCache(),
+		kick:    make(chan struct{}, 1),
+		records: newDocCache[record](),
 	}, nil
 }
 
