@@ -88,7 +88,7 @@ func TestTwoReplicas(t *testing.T) {
 	deliver := func() {
 		all(func(s *Service) {
 			var wg sync.WaitGroup
-			s.deliverDue(t.Context(), make(chan struct{}, 4), &wg)
+			s.deliverDue(t.Context(), &wg)
 			wg.Wait()
 		})
 	}
