@@ -252,7 +252,7 @@ func TestInbox(t *testing.T) {
 	}
 
 	// The Accept is delivered from the outbox, signed by the show.
-	s.deliverDue(t.Context(), make(chan struct{}, 1), &sync.WaitGroup{})
+	s.deliverDue(t.Context(), &sync.WaitGroup{})
 	// (and the Accept of follow-0 before it)
 	waitUntil(t, func() bool { p.mu.Lock(); defer p.mu.Unlock(); return len(p.received) == 2 })
 	var (

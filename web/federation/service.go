@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -32,9 +33,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Software is antenne's version, for NodeInfo.
 	Software string
-	// Deliveries bounds the deliveries in flight on this replica; 4 when
-	// zero.
+	// Deliveries bounds the deliveries in flight on this replica; 32
+	// when zero. At most 2 of them go to one host.
 	Deliveries int
+	// DeliveryTimeout bounds one delivery; 15 s when zero.
+	DeliveryTimeout time.Duration
 	// RetryBase is the wait after a first failed delivery, doubled at each
 	// further failure up to 6 hours; 30 s when zero. Deliveries are
 	// abandoned three days after they were queued.
@@ -65,6 +68,10 @@ type Service struct {
 	// where to deliver to each show's followers.
 	records   *docCache[record]
 	followers followerIndexes
+	// pending is what this replica knows of the queued deliveries;
+	// leases takes them.
+	pending outbox
+	leases  *bucket.Leases
 	// replays remembers the signatures of the inbox requests accepted.
 	replays replayGuard
 }
@@ -80,7 +87,10 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	if cfg.Deliveries <= 0 {
-		cfg.Deliveries = 4
+		cfg.Deliveries = deliveriesInFlight
+	}
+	if cfg.DeliveryTimeout <= 0 {
+		cfg.DeliveryTimeout = deliveryTimeout
 	}
 	if cfg.RetryBase <= 0 {
 		cfg.RetryBase = 30 * time.Second
@@ -95,7 +105,12 @@ func New(cfg Config) (*Service, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	leases, err := bucket.NewLeases(bucket.LeaseConfig{Owner: rand.Text(), Duration: leaseTime})
+	if err != nil {
+		return nil, err
+	}
 	return &Service{
+		leases:  leases,
 		cfg:     cfg,
 		u:       urls{base: cfg.Links.Base()},
 		host:    host,
