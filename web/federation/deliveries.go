@@ -136,6 +136,18 @@ func (s *Service) deliver(ctx context.Context, key, etag string, d delivery) {
 	done := false
 	switch {
 	case err == nil && status/100 == 2:
+		var act struct {
+			Type   string          `json:"type"`
+			Object json.RawMessage `json:"object"`
+		}
+		json.Unmarshal(d.Activity, &act)
+		var obj struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(act.Object, &obj) != nil {
+			json.Unmarshal(act.Object, &obj.ID) // an object named by its id
+		}
+		log.DebugContext(ctx, "delivered", "type", act.Type, "object", obj.ID, "status", status)
 		done = true
 	case status == http.StatusGone:
 		log.InfoContext(ctx, "inbox gone: removing its followers")
