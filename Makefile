@@ -18,6 +18,8 @@ DEBIAN_PACKAGES := ffmpeg chromium python3-feedparser python3-podcastparser icec
 
 # The Podcast Index's feed parser, from npm, kept outside the tree.
 PARTYTIME_VERSION := 5.0.0
+# axe-core, the accessibility engine the browser tests run on every page.
+AXE_VERSION       := 4.11.4
 NODE_DIR          := $(shell $(GO) env GOPATH)/pkg/antenne-node
 export NODE_PATH  := $(NODE_DIR)/node_modules
 
@@ -96,12 +98,17 @@ debian-deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-## node-deps: npm install the feed parser of the Podcast Index, when missing.
+## node-deps: npm install the feed parser of the Podcast Index and axe-core, when missing.
 node-deps: debian-deps
 	@if [ ! -f "$(NODE_PATH)/podcast-partytime/package.json" ] || \
 	    ! grep -q '"version": "$(PARTYTIME_VERSION)"' "$(NODE_PATH)/podcast-partytime/package.json"; then \
 	  echo "installing podcast-partytime $(PARTYTIME_VERSION) into $(NODE_DIR)"; \
 	  mkdir -p "$(NODE_DIR)" && npm install --silent --no-audit --no-fund --prefix "$(NODE_DIR)" podcast-partytime@$(PARTYTIME_VERSION) >/dev/null; \
+	fi
+	@if [ ! -f "$(NODE_PATH)/axe-core/package.json" ] || \
+	    ! grep -q '"version": "$(AXE_VERSION)"' "$(NODE_PATH)/axe-core/package.json"; then \
+	  echo "installing axe-core $(AXE_VERSION) into $(NODE_DIR)"; \
+	  mkdir -p "$(NODE_DIR)" && npm install --silent --no-audit --no-fund --prefix "$(NODE_DIR)" axe-core@$(AXE_VERSION) >/dev/null; \
 	fi
 
 ## minio: build the pinned MinIO into GOPATH/bin unless that version is there.

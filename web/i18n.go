@@ -189,6 +189,7 @@ var messages = map[string][2]string{
 	"episode.guests":            {"Invités", "Guests"},
 	"episode.transcript":        {"Transcription", "Transcript"},
 	"episode.transcript.follow": {"Le passage en cours d'écoute est surligné ; cliquez sur une heure pour y aller.", "The passage being played is highlighted; click a time to go there."},
+	"episode.transcript.cut":    {"La transcription continue : lisez-la en entier dans le fichier.", "The transcript goes on: read it whole in the file."},
 	"episode.embed":             {"Intégrer ce lecteur", "Embed this player"},
 	"episode.embed.help":        {"Copiez ce code dans votre page :", "Copy this code into your page:"},
 	"episode.back":              {"Tous les épisodes de %s", "All episodes of %s"},

@@ -64,14 +64,15 @@ func (s *Server) publicRoutes() {
 func (s *Server) howWeCount(c *gin.Context) {
 	c.Header("Cache-Control", "public, max-age=3600")
 	s.render(c, http.StatusOK, "how_we_count", tr(langOf(c), "about.listens"), howWeCountPage{
-		MaxListeners: listens.DefaultMaxListeners,
-		Redirects:    s.mediaURL != "",
+		MaxListeners:  listens.DefaultMaxListeners,
+		MaxPerAddress: listens.DefaultMaxPerAddress,
+		Redirects:     s.mediaURL != "",
 	})
 }
 
 // howWeCountPage is the view of templates/how_we_count.html.
 type howWeCountPage struct {
-	MaxListeners int
+	MaxListeners, MaxPerAddress int
 	// Redirects tells that media are redirected (ANTENNE_MEDIA_URL): the
 	// counts are then estimates.
 	Redirects bool

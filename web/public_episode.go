@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"html/template"
 	"io"
 	"net/http"
@@ -34,8 +36,10 @@ type episodePage struct {
 	Guests      []episodes.Person
 	Notes       template.HTML
 	EmbedCode   string
-	// Transcript is the text of a WebVTT or SRT transcript, cue by cue.
-	Transcript []cueView
+	// Transcript is the text of a WebVTT or SRT transcript, cue by cue:
+	// its start only when TranscriptCut (see pageTranscript).
+	Transcript    []cueView
+	TranscriptCut bool
 }
 
 // cueView is a passage of the transcript as the page shows it: Start
@@ -141,11 +145,7 @@ func (s *Server) episodePage(c *gin.Context) {
 		return
 	}
 	v := s.episodeView(p, e)
-	for _, cue := range s.transcriptCues(c.Request.Context(), e.Transcript) {
-		if cue.Text != "" {
-			v.Transcript = append(v.Transcript, cueView{Seconds: int64(cue.Start.Seconds()), Start: cue.Start.Seconds(), End: cue.End.Seconds(), Clock: episodes.FormatDuration(cue.Start), Text: cue.Text})
-		}
-	}
+	v.Transcript, v.TranscriptCut = s.pageTranscript(c.Request.Context(), e.Transcript)
 	c.Header("Cache-Control", "public, max-age=60")
 	s.renderView(c, http.StatusOK, "episode", view{Title: e.Title + " · " + p.show.Title, Data: v, Theme: themePath(p.show), Meta: s.episodeMeta(p.show, e)})
 }
@@ -167,51 +167,114 @@ func (s *Server) episodeMeta(sh *episodes.Show, e *episodes.Episode) *pageMeta {
 	return m
 }
 
-// maxCachedTranscripts bounds the transcripts kept parsed in memory.
+// What of a transcript the episode page shows: the cues within the first
+// maxPageTranscriptBytes of the file, at most maxPageCues of them. A
+// transcript may be 10 MiB (episodes.MaxTranscriptBytes, some 400,000
+// cues): shown whole it made each view tens of MB of HTML and seconds of
+// CPU. The page then says that the text goes on in the file, which is
+// served whole at its own URL.
+const (
+	maxPageTranscriptBytes = 256 << 10
+	maxPageCues            = 2000
+)
+
+// maxCachedTranscripts bounds the transcripts kept ready for the page:
+// each is at most maxPageCues cues.
 const maxCachedTranscripts = 64
 
-// transcriptCache keeps parsed transcripts by key: a transcript's key
-// names its bytes (a hash), so an entry never goes stale.
+// transcriptCache keeps what the page shows of transcripts, by key: a
+// transcript's key names its bytes (a hash), so an entry never goes
+// stale. One transcript is read and parsed at a time (parse): parallel
+// first views of a large one wait for the first instead of each
+// parsing it.
 type transcriptCache struct {
-	mu   sync.Mutex
-	cues map[string][]episodes.Cue
+	mu      sync.Mutex
+	entries map[string]cachedTranscript
+	parse   sync.Mutex
 }
 
-// transcriptCues reads and parses a WebVTT or SRT transcript for the
-// episode page; nil for other types or when it cannot be read (the page
-// still links to the file).
-func (s *Server) transcriptCues(ctx context.Context, t *episodes.Transcript) []episodes.Cue {
+type cachedTranscript struct {
+	cues []cueView
+	cut  bool
+}
+
+func (c *transcriptCache) get(key string) (cachedTranscript, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.entries[key]
+	return t, ok
+}
+
+// pageTranscript is what the episode page shows of a WebVTT or SRT
+// transcript: its cues as the page lists them, and whether they stop
+// before the end of the file. None for other types or when it cannot be
+// read (the page still links to the file).
+func (s *Server) pageTranscript(ctx context.Context, t *episodes.Transcript) ([]cueView, bool) {
 	if t == nil || (t.Type != episodes.TypeWebVTT && t.Type != episodes.TypeSRT) || s.cfg.Store == nil {
-		return nil
+		return nil, false
 	}
-	s.transcripts.mu.Lock()
-	cues, ok := s.transcripts.cues[t.Key]
-	s.transcripts.mu.Unlock()
-	if ok {
-		return cues
+	if e, ok := s.transcripts.get(t.Key); ok {
+		return e.cues, e.cut
 	}
-	rc, _, err := s.cfg.Store.Get(ctx, t.Key, 0, -1)
+	s.transcripts.parse.Lock()
+	defer s.transcripts.parse.Unlock()
+	if e, ok := s.transcripts.get(t.Key); ok {
+		return e.cues, e.cut
+	}
+	e, err := s.readPageTranscript(ctx, t)
 	if err != nil {
 		s.log.WarnContext(ctx, "read transcript", "key", t.Key, "err", err)
-		return nil
+		return nil, false
 	}
-	data, err := io.ReadAll(io.LimitReader(rc, episodes.MaxTranscriptBytes+1))
+	s.transcripts.mu.Lock()
+	if s.transcripts.entries == nil || len(s.transcripts.entries) >= maxCachedTranscripts {
+		s.transcripts.entries = map[string]cachedTranscript{}
+	}
+	s.transcripts.entries[t.Key] = e
+	s.transcripts.mu.Unlock()
+	return e.cues, e.cut
+}
+
+// readPageTranscript reads the first maxPageTranscriptBytes of a
+// transcript (one ranged read), cut after its last whole cue, and keeps
+// at most maxPageCues cues. The file was checked whole when it was
+// uploaded.
+func (s *Server) readPageTranscript(ctx context.Context, t *episodes.Transcript) (cachedTranscript, error) {
+	var e cachedTranscript
+	rc, _, err := s.cfg.Store.Get(ctx, t.Key, 0, maxPageTranscriptBytes+1)
+	if err != nil {
+		return e, err
+	}
+	data, err := io.ReadAll(io.LimitReader(rc, maxPageTranscriptBytes+1))
 	rc.Close()
 	if err != nil {
-		s.log.WarnContext(ctx, "read transcript", "key", t.Key, "err", err)
-		return nil
+		return e, err
 	}
-	if cues, err = episodes.ParseCues(t.Type, data); err != nil {
-		s.log.WarnContext(ctx, "parse transcript", "key", t.Key, "err", err)
-		return nil
+	if len(data) > maxPageTranscriptBytes {
+		e.cut = true
+		data = data[:maxPageTranscriptBytes]
+		// Keep whole cues: up to the last blank line.
+		end := max(bytes.LastIndex(data, []byte("\n\n")), bytes.LastIndex(data, []byte("\n\r\n")))
+		if end < 0 {
+			return e, fmt.Errorf("no whole cue in the first %d bytes", maxPageTranscriptBytes)
+		}
+		data = data[:end+1]
 	}
-	s.transcripts.mu.Lock()
-	if s.transcripts.cues == nil || len(s.transcripts.cues) >= maxCachedTranscripts {
-		s.transcripts.cues = map[string][]episodes.Cue{}
+	cues, err := episodes.ParseCues(t.Type, data)
+	if err != nil {
+		return e, err
 	}
-	s.transcripts.cues[t.Key] = cues
-	s.transcripts.mu.Unlock()
-	return cues
+	for _, cue := range cues {
+		if cue.Text == "" {
+			continue
+		}
+		if len(e.cues) == maxPageCues {
+			e.cut = true
+			break
+		}
+		e.cues = append(e.cues, cueView{Seconds: int64(cue.Start.Seconds()), Start: cue.Start.Seconds(), End: cue.End.Seconds(), Clock: episodes.FormatDuration(cue.Start), Text: cue.Text})
+	}
+	return e, nil
 }
 
 // embedPage is the minimal player other sites may frame.

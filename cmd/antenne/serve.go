@@ -198,6 +198,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ConnContext:       web.ConnContext,
 	}
 	log.Info("antenne listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", version())
 

@@ -178,7 +178,7 @@ func (s *Service) queue(ctx context.Context, show string, c cached[record]) erro
 	if err != nil {
 		return err
 	}
-	fs, err := s.listFollowers(ctx, show)
+	inboxes, err := s.deliveryInboxes(ctx, show)
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func (s *Service) queue(ctx context.Context, show string, c cached[record]) erro
 		ID string `json:"id"`
 	}
 	json.Unmarshal(act, &id)
-	if err := s.enqueue(ctx, show, id.ID, act, inboxes(fs)); err != nil {
+	if err := s.enqueue(ctx, show, id.ID, act, inboxes); err != nil {
 		return err
 	}
 	c.v.Queued = true
@@ -231,9 +231,12 @@ func (s *Service) activityOf(show string, r record) ([]byte, error) {
 
 // readRecords reads the records of show, by episode id.
 func (s *Service) readRecords(ctx context.Context, show string) (map[string]cached[record], error) {
-	docs, err := s.records.list(ctx, s.cfg.Store, recordsPrefix(show))
+	docs, unreadable, err := s.records.list(ctx, s.cfg.Store, recordsPrefix(show))
 	if err != nil {
 		return nil, err
+	}
+	for _, key := range unreadable {
+		s.log.WarnContext(ctx, "unreadable announce record skipped: antenne check --repair removes it", "key", key)
 	}
 	out := make(map[string]cached[record], len(docs))
 	for _, d := range docs {
