@@ -81,7 +81,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}, []string{"op"})
 	refreshErrors := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "antenne_catalog_refresh_errors_total",
-		Help: "Failed refreshes or sweeps of the catalog; meanwhile the last copy is served.",
+		Help: "Failed loads, refreshes or sweeps of the catalog; meanwhile the last copy is served.",
 	})
 	reg.MustRegister(storeErrors, refreshErrors)
 	store := storage.Observe(opened, func(op string, err error) { storeErrors.WithLabelValues(op).Inc() })
@@ -96,6 +96,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// A store that is away at start is no reason not to serve: /readyz
 	// says so and the refresh loop loads the catalog when it comes back.
 	if err := catalog.Load(ctx); err != nil {
+		refreshErrors.Inc()
 		log.Error("load the catalog: pages and feeds answer 503 until the store can be read", "err", withStoreAdvice(err))
 	}
 	go catalog.Run(ctx, func(err error) {

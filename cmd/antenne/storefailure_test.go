@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -67,6 +68,12 @@ func TestServeStoreRefused(t *testing.T) {
 			}
 			if got := status(t, http.MethodGet, s.url+"/readyz"); got != http.StatusServiceUnavailable {
 				t.Errorf("/readyz: got %d, want 503", got)
+			}
+			metrics := body(t, s.url+"/metrics")
+			for _, want := range []string{`antenne_catalog_refresh_errors_total [1-9]`, `antenne_store_errors_total\{op="list"\} [1-9]`} {
+				if !regexp.MustCompile(want).MatchString(metrics) {
+					t.Errorf("/metrics lacks %s:\n%s", want, metrics)
+				}
 			}
 			if log := s.stderr.String(); !strings.Contains(log, tc.cause) {
 				t.Errorf("the log does not name the likely cause (%q):\n%s", tc.cause, log)
