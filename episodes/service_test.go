@@ -14,6 +14,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/episodestest"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/storage/storagetest"
 )
 
@@ -387,15 +388,15 @@ func TestRefreshSeesDeletesAndKeepsLocalWrites(t *testing.T) {
 // is set) is read in full, then held until release is closed: what a slow
 // refresh sees.
 type heldGets struct {
-	episodes.Blobs
+	bucket.Store
 	hold    string
 	once    sync.Once
 	read    chan struct{}
 	release chan struct{}
 }
 
-func (h *heldGets) Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, episodes.ObjectInfo, error) {
-	rc, info, err := h.Blobs.Get(ctx, key, offset, length)
+func (h *heldGets) Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, bucket.ObjectInfo, error) {
+	rc, info, err := h.Store.Get(ctx, key, offset, length)
 	if err != nil || h.hold == "" || !strings.HasSuffix(key, h.hold) {
 		return rc, info, err
 	}
@@ -422,7 +423,7 @@ func TestSlowRefreshDoesNotBringBackADeletedEpisode(t *testing.T) {
 	a := episodes.NewService(store, episodes.Options{})
 	newShow(t, a)
 	e := newEpisode(t, a, store, "Éphémère")
-	held := &heldGets{Blobs: store, read: make(chan struct{}), release: make(chan struct{})}
+	held := &heldGets{Store: store, read: make(chan struct{}), release: make(chan struct{})}
 	b := episodes.NewService(held, episodes.Options{})
 	if err := b.Load(ctx); err != nil {
 		t.Fatal(err)

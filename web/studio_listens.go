@@ -66,7 +66,7 @@ func listensPeriod(q string, now time.Time) (name, from, to string, step int, er
 	if err != nil {
 		return "", "", "", 0, err
 	}
-	from, to = listens.SemesterDays(sem)
+	from, to = sem.Days()
 	return sem.String(), from, to, 7, nil
 }
 

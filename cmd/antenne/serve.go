@@ -20,6 +20,7 @@ import (
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/feed/fetch"
 	"github.com/picasoft/antenne/storage"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/web"
 	"github.com/picasoft/antenne/web/accounts"
 	"github.com/picasoft/antenne/web/federation"
@@ -197,6 +198,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ConnContext:       web.ConnContext,
 	}
 	log.Info("antenne listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", version())
 
@@ -258,14 +260,8 @@ func replicaName() string {
 	return name
 }
 
-// The stores must satisfy what episodes and web declare they need.
-var (
-	_ episodes.Blobs   = storage.Store(nil)
-	_ web.Objects      = storage.Store(nil)
-	_ listens.Store    = storage.Store(nil)
-	_ federation.Store = storage.Store(nil)
-	_ websub.Store     = storage.Store(nil)
-)
+// The stores must satisfy what the coordination layer declares it needs.
+var _ bucket.Store = storage.Store(nil)
 
 // openStore opens the store the configuration names: S3 when an endpoint
 // is set, else the local folder.
