@@ -173,7 +173,7 @@ func (j *Job) leased(now time.Time) bool {
 // original (and artwork, transcript) and writes the episode of id ("":
 // drawn by CreateEpisode) Pending, then wakes the workers.
 func (s *Service) enqueue(ctx context.Context, up Upload, id, path string, orig *audio.ProbeResult) (*Episode, error) {
-	e, art, err := newEpisode(up, id, orig)
+	e, art, err := s.newEpisode(up, id, orig)
 	if err != nil {
 		return nil, err
 	}
