@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/audio"
 	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/feed/fetch"
@@ -93,7 +94,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	transcoder := ffmpeg.New(cfg.FFmpeg, cfg.IngestWorkers)
 	ffmpegMissing := !checkFFmpeg(ctx, transcoder, log)
-	catalog := episodes.NewService(store, episodes.Options{Transcoder: transcoder, MaxDuration: cfg.MaxDuration})
+	catalog := episodes.NewService(store, episodes.Options{Transcoder: loggedTranscoder{transcoder, log}, MaxDuration: cfg.MaxDuration})
 	// A store that is away at start is no reason not to serve: /readyz
 	// says so and the refresh loop loads the catalog when it comes back.
 	if err := catalog.Load(ctx); err != nil {
@@ -327,4 +328,18 @@ func newLogger(cfg *config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// loggedTranscoder logs each transcode of an ingest job with the job's
+// episode and lease (the fault tests count them: one per lease at most).
+type loggedTranscoder struct {
+	episodes.Transcoder
+	log *slog.Logger
+}
+
+func (t loggedTranscoder) Prepare(ctx context.Context, path, dir string, progress func(done float64)) (*audio.Prepared, error) {
+	if job, ok := episodes.JobOf(ctx); ok {
+		t.log.InfoContext(ctx, "transcode", "show", job.Show, "episode_id", job.Episode, "lease", job.Lease)
+	}
+	return t.Transcoder.Prepare(ctx, path, dir, progress)
 }
