@@ -237,6 +237,16 @@ func (e *Episode) holdsRecording(sum string) bool {
 	return e.Media.SHA256 == sum || (e.Original != nil && e.Original.SHA256 == sum)
 }
 
+// Duration is how long the recording lasts: its media's duration or,
+// while it is processed (or after that failed), the original's, read from
+// its header at upload.
+func (e *Episode) Duration() time.Duration {
+	if e.Media.Duration == 0 && e.Original != nil {
+		return e.Original.Duration
+	}
+	return e.Media.Duration
+}
+
 // ThemeOrTitle is the theme the semester report lists.
 func (e *Episode) ThemeOrTitle() string {
 	if e.Theme != "" {

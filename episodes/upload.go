@@ -156,7 +156,7 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, art, err := newEpisode(up, id, rec.prep.Original)
+	e, art, err := s.newEpisode(up, id, rec.prep.Original)
 	if err != nil {
 		return nil, err
 	}
@@ -198,8 +198,9 @@ func (s *Service) duplicateOf(up Upload, sum string, err error) error {
 }
 
 // newEpisode is the episode of an upload: the fields the host chose, the
-// others from the recording's tags; and the artwork to store.
-func newEpisode(up Upload, id string, orig *audio.ProbeResult) (*Episode, *audio.Picture, error) {
+// others from the recording's tags; and the artwork to store. A tag date
+// without a time of day is taken at the show's air slot.
+func (s *Service) newEpisode(up Upload, id string, orig *audio.ProbeResult) (*Episode, *audio.Picture, error) {
 	f := FieldsFromTags(orig.Tags, orig.Duration, Paris())
 	art := f.Artwork
 	if up.Artwork != nil {
@@ -228,6 +229,9 @@ func newEpisode(up Upload, id string, orig *audio.ProbeResult) (*Episode, *audio
 	}
 	if e.AiredAt.IsZero() {
 		e.AiredAt = f.AiredAt
+		if sh, err := s.Show(up.Show); err == nil && f.DateOnly && sh.AirSlot != nil {
+			e.AiredAt = sh.AirSlot.OnDay(f.AiredAt)
+		}
 	}
 	if !e.PublishAt.IsZero() {
 		e.PublishAt = e.PublishAt.UTC().Truncate(time.Second)

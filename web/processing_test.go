@@ -101,6 +101,16 @@ func TestAPIProcessingFailureAndRetry(t *testing.T) {
 	if !strings.Contains(progress, "Échec : ffmpeg est introuvable") {
 		t.Errorf("studio progress: got %s, want the failure in French", progress)
 	}
+	// The page the upload led to, reloaded on the failure: the red
+	// failure without the green « received » above it, and the duration
+	// read from the recording's header rather than 0:00.
+	_, page := env.do(browser, "GET", "/studio/lvel/"+ep.ID+"?uploaded=1", nil, nil)
+	if strings.Contains(page, "Enregistrement reçu") || !strings.Contains(page, "Échec") || !strings.Contains(page, " · 0:05") {
+		t.Errorf("failed episode's page: want the failure, no « Enregistrement reçu » and 0:05:\n%.3000s", page)
+	}
+	if _, list := env.do(browser, "GET", "/studio/lvel/", nil, nil); !strings.Contains(list, "<td>0:05</td>") {
+		t.Errorf("the studio's list shows no 0:05 for the failed episode:\n%.3000s", list)
+	}
 
 	if err := os.Symlink(real, link); err != nil {
 		t.Fatal(err)

@@ -217,7 +217,7 @@ func (s *Server) studioShowData(c *gin.Context) (studioShowPage, error) {
 		st := e.Status(now)
 		row := episodeRow{
 			ID: e.ID, Title: e.Title, Status: string(st), StatusKey: "status." + string(st),
-			Duration: e.Media.Duration, Aired: e.AiredAt, Publish: e.PublishAt, Updated: e.Updated,
+			Duration: e.Duration(), Aired: e.AiredAt, Publish: e.PublishAt, Updated: e.Updated,
 			EditURL:     studioEpisodePath(sh.Slug, e.ID),
 			StatusLabel: s.processingLabel(langOf(c), e),
 		}
@@ -475,7 +475,7 @@ func (s *Server) editData(c *gin.Context, e *episodes.Episode) editPage {
 	st := e.Status(s.cfg.Catalog.Now())
 	p := editPage{
 		Show: sh, Episode: e, Form: formOf(e), Status: string(st), StatusKey: "status." + string(st),
-		Duration: e.Media.Duration, Artwork: imagePath(e.Artwork),
+		Duration: e.Duration(), Artwork: imagePath(e.Artwork),
 		StatusLabel: s.processingLabel(langOf(c), e),
 	}
 	if st == episodes.Processing {
@@ -495,7 +495,8 @@ func (s *Server) editPage(c *gin.Context) {
 	}
 	page := s.editData(c, e)
 	lang := langOf(c)
-	page.Uploaded = c.Query("uploaded") != ""
+	// "Recording received" in green has no place above a red failure.
+	page.Uploaded = c.Query("uploaded") != "" && page.Status != string(episodes.Failed)
 	if n := c.Query("done"); n != "" {
 		page.Notice = tr(lang, "studio.done."+n)
 	}

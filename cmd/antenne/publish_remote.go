@@ -38,7 +38,8 @@ type apiError struct {
 // publishRemote sends the file to POST /api/v1/shows/<show>/episodes as a
 // streamed multipart body, with a progress bar, waits for the server's
 // processing (a second bar) unless noWait, and prints the episode's
-// public URL (its API URL with noWait when it is still processing).
+// public URL, or its studio URL when it is not published (its API URL
+// with noWait when it is still processing).
 func publishRemote(ctx context.Context, e *env, r remotePublish) error {
 	if r.token == "" {
 		return usageErrorf("publish --server: a token is needed: --token or ANTENNE_TOKEN (antenne hosts token create LOGIN makes one)")
@@ -124,8 +125,18 @@ func publishRemote(ctx context.Context, e *env, r remotePublish) error {
 		}
 	}
 	fmt.Fprintf(e.stderr, "%s %q (%s) in %s\n", ep.Status, ep.Title, episodes.FormatDuration(time.Duration(ep.DurationSeconds*float64(time.Second))), time.Since(start).Round(time.Second))
-	fmt.Fprintln(e.stdout, ep.URL)
+	fmt.Fprintln(e.stdout, remoteEpisodeURL(base, r.show, ep))
 	return nil
+}
+
+// remoteEpisodeURL is where the host goes next: the public page of a
+// published episode; the studio's page of a draft or a scheduled one,
+// whose public URL answers 404 until it is published.
+func remoteEpisodeURL(base *url.URL, show string, ep remoteEpisode) string {
+	if ep.Status == string(episodes.Published) && ep.URL != "" {
+		return ep.URL
+	}
+	return base.String() + "/studio/" + url.PathEscape(show) + "/" + url.PathEscape(ep.ID)
 }
 
 // remoteEpisode is what publish reads of the API's episode.
