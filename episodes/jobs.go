@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -374,6 +375,22 @@ func (s *Service) claimJob(ctx context.Context, job Job, etag string) (Job, stri
 	return job, etag, nil
 }
 
+// JobRef names the job a context works for: its episode and the fencing
+// token of the lease it runs under (owner/takes).
+type JobRef struct {
+	Show, Episode, Lease string
+}
+
+type jobKeyType struct{}
+
+// JobOf reports the job ctx works for, if any: a Transcoder is called
+// with it, so that what wraps it can say which job and lease a
+// transcode served.
+func JobOf(ctx context.Context) (JobRef, bool) {
+	ref, ok := ctx.Value(jobKeyType{}).(JobRef)
+	return ref, ok
+}
+
 // jobLost is the cause of a job's context when its lease was lost.
 var jobLost = errors.New("the job's lease was lost")
 
@@ -390,6 +407,7 @@ func (s *Service) runJob(ctx context.Context, job Job, etag string) error {
 		defer close(keeperDone)
 		job, etag = s.keepLease(work, cancel, job, etag, &progress)
 	}()
+	work = context.WithValue(work, jobKeyType{}, JobRef{Show: job.Show, Episode: job.Episode, Lease: job.Owner + "/" + strconv.Itoa(job.Attempts)})
 	err := s.processJob(work, job.Show, job.Episode, func(done float64) {
 		progress.Store(math.Float64bits(done))
 	})
