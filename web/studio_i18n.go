@@ -323,6 +323,7 @@ var studioMessages = map[string][2]string{
 	"invalid.chapters.malformed":       {"ligne %d : écrivez une heure puis un titre, comme 12:30 Entretien", "line %d: write a time then a title, like 12:30 Interview"},
 	"invalid.transcript.type":          {"« %s » n'est pas un type de transcription (WebVTT, SRT, JSON ou texte)", "“%s” is not a transcript type (WebVTT, SRT, JSON or text)"},
 	"invalid.recording.too_long":       {"l'enregistrement dure %s, au plus %s (ANTENNE_MAX_DURATION)", "the recording lasts %s, at most %s (ANTENNE_MAX_DURATION)"},
+	"invalid.recording.long_decoded":   {"l'enregistrement dure plus que les %s permis (ANTENNE_MAX_DURATION), quoi qu'en disent ses en-têtes", "the recording lasts more than the %s allowed (ANTENNE_MAX_DURATION), whatever its headers say"},
 	"invalid.transcript.empty":         {"la transcription est vide", "the transcript is empty"},
 	"invalid.transcript.too_large":     {"la transcription fait %d octets, au plus %d", "the transcript is %d bytes, at most %d"},
 	"invalid.time.malformed":           {"« %s » n'est pas une date : écrivez 2021-03-05 ou 2021-03-05T09:30 (heure de Paris)", "“%s” is not a date: write 2021-03-05 or 2021-03-05T09:30 (Paris time)"},
