@@ -596,8 +596,10 @@ func (s *Service) processJob(ctx context.Context, show, id string, progress func
 	if err := s.putFile(ctx, media.Key, rec.prep.Path, media.Type, report); err != nil {
 		return &jobError{FailureStore, err}
 	}
+	var staleOpus *Media
 	err = s.finishEpisode(ctx, show, id, func(cur *Episode) error {
 		cur.Media = media
+		staleOpus, cur.Opus = cur.Opus, nil // made from another recording
 		if cur.Original != nil {
 			cur.Original.Loudness = loudnessOf(rec.prep.LoudnessBefore)
 		}
@@ -614,7 +616,13 @@ func (s *Service) processJob(ctx context.Context, show, id string, progress func
 		}
 		return &jobError{FailureStore, err}
 	}
+	if staleOpus != nil {
+		s.deleteUnreferenced(ctx, []string{staleOpus.Key})
+	}
 	progress(1)
+	// Published: now the Opus version, which is optional (a failure
+	// leaves the episode without it, as when the show turned it off).
+	s.addOpus(ctx, show, id, path, rec.prep.Original)
 	return nil
 }
 

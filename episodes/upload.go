@@ -166,6 +166,15 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 		return nil, err
 	}
 	e, err = s.createUploaded(ctx, up, e, keys)
+	if err == nil && e.Original != nil {
+		// The episode is stored (published, if asked): its Opus version
+		// comes after, optional, from the original still at path.
+		if s.addOpus(ctx, up.Show, e.ID, path, rec.prep.Original) == nil {
+			if cur, cerr := s.Episode(up.Show, e.ID); cerr == nil {
+				e = cur
+			}
+		}
+	}
 	return e, s.duplicateOf(up, sum, err)
 }
 
@@ -303,6 +312,7 @@ func (s *Service) ReplaceRecording(ctx context.Context, show, id, revision strin
 		return nil, err
 	}
 	next := cur.clone()
+	next.Opus = nil // made from the recording replaced
 	keys, err := s.storeRecording(ctx, up, next, rec, nil)
 	if err != nil {
 		return nil, err
@@ -317,6 +327,9 @@ func (s *Service) ReplaceRecording(ctx context.Context, show, id, revision strin
 	s.deleteUnreferenced(ctx, []string{cur.Media.Key})
 	if cur.Original != nil {
 		s.deleteUnreferenced(ctx, []string{cur.Original.Key})
+	}
+	if cur.Opus != nil {
+		s.deleteUnreferenced(ctx, []string{cur.Opus.Key})
 	}
 	return updated, nil
 }
