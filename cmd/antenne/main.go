@@ -56,6 +56,7 @@ func commands() []command {
 		hostsCommand,
 		checkCommand,
 		versionCommand,
+		healthcheckCommand,
 		probeCommand,
 		{
 			name:    "help",
