@@ -93,6 +93,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	transcoder := ffmpeg.New(cfg.FFmpeg, cfg.IngestWorkers)
+	transcoder.MaxDuration = cfg.MaxDuration // counted on the decoded audio too
 	ffmpegMissing := !checkFFmpeg(ctx, transcoder, log)
 	catalog := episodes.NewService(store, episodes.Options{Transcoder: loggedTranscoder{transcoder, log}, MaxDuration: cfg.MaxDuration})
 	// A store that is away at start is no reason not to serve: /readyz
