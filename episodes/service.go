@@ -105,6 +105,11 @@ func (s *Service) Load(ctx context.Context) error {
 	return err
 }
 
+// NotLoaded reports that Load (or a refresh) failed to read the store
+// and none has succeeded since: the catalog is empty because the store
+// could not be read, not because it holds nothing.
+func (s *Service) NotLoaded() bool { return s.cat.listFailed.Load() && !s.cat.listed.Load() }
+
 // Refresh brings in the changes other processes made to the store. It
 // reports whether anything of the catalog changed.
 func (s *Service) Refresh(ctx context.Context) (bool, error) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes/audio"
+	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 )
 
 // Upload is a recording a host brings, with the fields they already chose.
@@ -380,7 +381,20 @@ func (s *Service) prepare(ctx context.Context, path, work string, up Upload) (*r
 		if errors.As(err, &ua) {
 			return nil, ua // the temporary path in err means nothing to the host
 		}
+		var long *ffmpeg.TooLongError
+		if errors.As(err, &long) {
+			// The headers said less than the audio decoded.
+			return nil, invalid("recording", "recording.long_decoded", "the recording lasts more than the %s allowed (ANTENNE_MAX_DURATION), whatever its headers say", long.Limit)
+		}
 		return nil, err
+	}
+	// What podcast apps will play, probed afresh, passes the same bound.
+	if max := cmp.Or(s.opts.MaxDuration, DefaultMaxDuration); prep.Podcast != nil && prep.Podcast.Duration > max {
+		if prep.Transcoded {
+			os.Remove(prep.Path)
+		}
+		return nil, invalid("recording", "recording.too_long", "the recording lasts %s, more than the %s allowed (ANTENNE_MAX_DURATION)",
+			prep.Podcast.Duration.Round(time.Second), max)
 	}
 	return &recording{prep: prep, path: path}, nil
 }
