@@ -62,10 +62,8 @@ type msgKey struct {
 type byteCount int64
 
 func (k msgKey) in(lang string) string {
-	if _, ok := messages[k.key]; !ok {
-		if _, ok := studioMessages[k.key]; !ok {
-			return k.fallback
-		}
+	if _, ok := lookup(k.key); !ok {
+		return k.fallback
 	}
 	return tr(lang, k.key, k.args...)
 }

@@ -206,11 +206,9 @@ var messages = map[string][2]string{
 // separated by "|", and its first argument is the count: the form is
 // chosen by plural, never written out by hand.
 func tr(lang, key string, args ...any) string {
-	m, ok := messages[key]
+	m, ok := lookup(key)
 	if !ok {
-		if m, ok = studioMessages[key]; !ok {
-			return key
-		}
+		return key
 	}
 	s := m[0]
 	if lang == langEN && m[1] != "" {
@@ -226,6 +224,17 @@ func tr(lang, key string, args ...any) string {
 		return fmt.Sprintf(s, args...)
 	}
 	return s
+}
+
+// lookup finds key in the catalogue: the pages' messages, the studio's,
+// then the command line's.
+func lookup(key string) ([2]string, bool) {
+	for _, cat := range []map[string][2]string{messages, studioMessages, cliMessages} {
+		if m, ok := cat[key]; ok {
+			return m, true
+		}
+	}
+	return [2]string{}, false
 }
 
 // plural reports whether the count n takes the plural in lang: in French

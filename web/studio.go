@@ -478,6 +478,9 @@ func (s *Server) editData(c *gin.Context, e *episodes.Episode) editPage {
 		Duration: e.Duration(), Artwork: imagePath(e.Artwork),
 		StatusLabel: s.processingLabel(langOf(c), e),
 	}
+	if p.Artwork == "" && sh != nil {
+		p.Artwork = showArtwork(sh)
+	}
 	if st == episodes.Processing {
 		p.ProgressURL = progressPath(e.Show, e.ID)
 	}

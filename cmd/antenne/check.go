@@ -34,6 +34,10 @@ JSON), and --repair removes it.
               bucket always gets the same repair.
   --no-hash   compare sizes only, without reading every object
 
+It then tells, for each show, what Apple Podcasts and Spotify still need
+of it (artwork, category, owner's e-mail, author, description, language)
+and why; that is advice, it does not change the exit status.
+
 Exits 0 when all is well (or was repaired), 1 when a problem remains.`,
 	run: runCheck,
 }
@@ -49,7 +53,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("check takes no argument")
 	}
-	bar := newProgressBar(e.stderr, isTerminal(e.stderr))
+	bar := e.progressBar()
 	r, err := c.svc.Check(ctx, episodes.CheckOptions{
 		SkipHashes: *noHash,
 		Progress:   func(done, total int) { bar.update("checking", float64(done)/float64(total)) },
@@ -58,7 +62,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%d shows, %d episodes, %d objects checked\n", r.Shows, r.Episodes, r.Objects)
+	fmt.Fprintln(e.stdout, e.t("cli.check.counts", r.Shows, r.Episodes, r.Objects))
 	for _, p := range r.Problems {
 		key := p.Key
 		if key == "" {
@@ -110,6 +114,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("check the federation documents: %w", err)
 	}
 	fedLeft := len(fedProblems) - len(fedRemoved)
+	printReadiness(e, c.svc.Shows())
 	switch {
 	case len(r.Problems) > 0:
 		return fmt.Errorf("%d problems found", len(r.Problems))
@@ -120,6 +125,25 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	case fedLeft > 0:
 		return fmt.Errorf("%d unreadable federation documents: run antenne check --repair to remove them", fedLeft)
 	}
-	fmt.Fprintln(e.stdout, "ok")
+	fmt.Fprintln(e.stdout, e.t("cli.check.ok"))
 	return nil
+}
+
+// printReadiness tells, for each show, what Apple Podcasts and Spotify
+// still need of it and why (episodes.Show.DirectoryReadiness, in the
+// studio's words). It is advice: it does not change the exit status.
+func printReadiness(e *env, shows []*episodes.Show) {
+	for _, sh := range shows {
+		if sh.ReadyForDirectories() {
+			fmt.Fprintln(e.stdout, e.t("cli.check.ready", sh.Slug))
+			continue
+		}
+		fmt.Fprintln(e.stdout, e.t("cli.check.notready", sh.Slug))
+		for _, it := range sh.DirectoryReadiness() {
+			if !it.OK {
+				fmt.Fprintln(e.stdout, e.t("cli.check.item", e.t("ready."+it.Key), e.t("ready."+it.Key+".why")))
+			}
+		}
+		fmt.Fprintln(e.stdout, e.t("cli.check.fix", sh.Slug))
+	}
 }
