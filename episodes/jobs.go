@@ -500,15 +500,30 @@ type jobError struct {
 func (e *jobError) Error() string { return e.err.Error() }
 func (e *jobError) Unwrap() error { return e.err }
 
-// failureOf is the Failure a job's error gives.
+// failureOf is the Failure a job's error gives: a key, and the reason of
+// a recording refused by a rule; nothing of err's own text.
 func failureOf(err error, now time.Time) *Failure {
-	f := &Failure{Key: FailureStore, Message: err.Error(), At: now}
-	var je *jobError
+	f := &Failure{Key: FailureStore, At: now}
+	var (
+		je *jobError
+		fe *FieldError
+		ua *audio.UnsupportedAudioError
+	)
 	switch {
 	case errors.Is(err, ffmpeg.ErrMissing):
 		f.Key = FailureFFmpegMissing
 	case errors.As(err, &je):
 		f.Key = je.key
+	}
+	if f.Key == FailureAudio {
+		switch {
+		case errors.As(err, &fe):
+			f.Reason = fe.Reason
+		case errors.As(err, &ua):
+			f.Reason = ua.Error() // what the file looks like, no path
+		case errors.Is(err, ffmpeg.ErrSilent):
+			f.Reason = ffmpeg.ErrSilent.Error()
+		}
 	}
 	return f
 }

@@ -265,14 +265,20 @@ type Pending struct {
 	Failure *Failure `json:"failure,omitempty"`
 }
 
-// Failure says why an ingest job failed.
+// Failure says why an ingest job failed, in words meant for the host: a
+// key, and for a refused recording its reason. The error itself (paths of
+// temporary files, ffmpeg's output, store errors) goes to the log only
+// (RunJobs' report); it is never stored, so never served. A "message"
+// stored by earlier versions is not read.
 type Failure struct {
 	// Key names what happened, for a message translated where it is shown:
 	// FailureFFmpegMissing, FailureAudio or FailureStore.
 	Key string `json:"key"`
-	// Message is the cause in English, for logs and the API.
-	Message string    `json:"message"`
-	At      time.Time `json:"at"`
+	// Reason, for FailureAudio, says in English what is wrong with the
+	// recording when a rule of antenne refused it (too long, silent, not
+	// audio): a text made for the host. Empty otherwise.
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // Failure keys.
