@@ -195,7 +195,7 @@ func (s *Service) JobStatus(e *Episode) JobStatus {
 // original (and artwork, transcript) and writes the episode of id ("":
 // drawn by CreateEpisode) Pending, then wakes the workers.
 func (s *Service) enqueue(ctx context.Context, up Upload, id, path string, orig *audio.ProbeResult) (*Episode, error) {
-	e, art, err := newEpisode(up, id, orig)
+	e, art, err := s.newEpisode(up, id, orig)
 	if err != nil {
 		return nil, err
 	}
@@ -402,6 +402,22 @@ func (s *Service) takeJob(ctx context.Context, job *Job, rev, work string) (buck
 	return held, nil
 }
 
+// JobRef names the job a context works for: its episode and the fencing
+// token of the lease it runs under (owner/takes).
+type JobRef struct {
+	Show, Episode, Lease string
+}
+
+type jobKeyType struct{}
+
+// JobOf reports the job ctx works for, if any: a Transcoder is called
+// with it, so that what wraps it can say which job and lease a
+// transcode served.
+func JobOf(ctx context.Context) (JobRef, bool) {
+	ref, ok := ctx.Value(jobKeyType{}).(JobRef)
+	return ref, ok
+}
+
 // jobLost is the cause of a job's context when its lease was lost.
 var jobLost = errors.New("the job's lease was lost")
 
@@ -489,6 +505,7 @@ func (s *Service) runJob(ctx context.Context, job Job, held bucket.Held) error {
 	work, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	k := &leaseKeeper{s: s, job: job, held: held}
+	work = context.WithValue(work, jobKeyType{}, JobRef{Show: job.Show, Episode: job.Episode, Lease: job.Token()})
 	keeperDone := make(chan struct{})
 	go func() {
 		defer close(keeperDone)
@@ -560,15 +577,30 @@ type jobError struct {
 func (e *jobError) Error() string { return e.err.Error() }
 func (e *jobError) Unwrap() error { return e.err }
 
-// failureOf is the Failure a job's error gives.
+// failureOf is the Failure a job's error gives: a key, and the reason of
+// a recording refused by a rule; nothing of err's own text.
 func failureOf(err error, now time.Time) *Failure {
-	f := &Failure{Key: FailureStore, Message: err.Error(), At: now}
-	var je *jobError
+	f := &Failure{Key: FailureStore, At: now}
+	var (
+		je *jobError
+		fe *FieldError
+		ua *audio.UnsupportedAudioError
+	)
 	switch {
 	case errors.Is(err, ffmpeg.ErrMissing):
 		f.Key = FailureFFmpegMissing
 	case errors.As(err, &je):
 		f.Key = je.key
+	}
+	if f.Key == FailureAudio {
+		switch {
+		case errors.As(err, &fe):
+			f.Reason = fe.Reason
+		case errors.As(err, &ua):
+			f.Reason = ua.Error() // what the file looks like, no path
+		case errors.Is(err, ffmpeg.ErrSilent):
+			f.Reason = ffmpeg.ErrSilent.Error()
+		}
 	}
 	return f
 }

@@ -46,9 +46,20 @@ type Show struct {
 	FediverseOff bool `json:"fediverse_off,omitempty"`
 	// Hashtags are the show's hashtags, without "#", joined to what the
 	// fediverse receives of each episode.
-	Hashtags []string  `json:"hashtags,omitempty"`
-	Created  time.Time `json:"created"`
-	Updated  time.Time `json:"updated"`
+	Hashtags []string `json:"hashtags,omitempty"`
+	// Accent is the show's colour, #rrggbb, for links, buttons and the
+	// player of its pages (CheckAccent); DefaultAccent when empty.
+	Accent string `json:"accent,omitempty"`
+	// OriginalsPublic publishes the recording as uploaded (often a large
+	// WAV, with what was said off air) beside the podcast's MP3: a link on
+	// the episode page and a podcast:alternateEnclosure. Off by default:
+	// originals stay in the bucket, private.
+	OriginalsPublic bool `json:"originals_public,omitempty"`
+	// OpusOff turns off the small Opus version of each transcoded
+	// episode (Episode.Opus), which is made by default.
+	OpusOff bool      `json:"opus_off,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
 	// Revision identifies the stored version this value was read from.
 	// Pass it back to an update to make sure nobody changed the show
 	// meanwhile. It is not stored.
@@ -169,16 +180,20 @@ type Episode struct {
 	AiredAt time.Time `json:"aired_at,omitzero"`
 	// PublishAt is when the episode is (or was) published; zero for a draft.
 	// While Pending, it is the publication asked for when processing ends.
-	PublishAt  time.Time   `json:"publish_at,omitzero"`
-	Season     int         `json:"season,omitempty"`
-	Number     int         `json:"number,omitempty"`
-	Type       EpisodeType `json:"type"`
-	Persons    []Person    `json:"persons,omitempty"` // hosts and guests
-	Chapters   []Chapter   `json:"chapters,omitempty"`
-	Artwork    *Image      `json:"artwork,omitempty"`
-	Explicit   bool        `json:"explicit"`
-	Media      Media       `json:"media"`
-	Original   *Media      `json:"original,omitempty"` // the upload, when it was transcoded
+	PublishAt time.Time   `json:"publish_at,omitzero"`
+	Season    int         `json:"season,omitempty"`
+	Number    int         `json:"number,omitempty"`
+	Type      EpisodeType `json:"type"`
+	Persons   []Person    `json:"persons,omitempty"` // hosts and guests
+	Chapters  []Chapter   `json:"chapters,omitempty"`
+	Artwork   *Image      `json:"artwork,omitempty"`
+	Explicit  bool        `json:"explicit"`
+	Media     Media       `json:"media"`
+	Original  *Media      `json:"original,omitempty"` // the upload, when it was transcoded
+	// Opus is a small Opus version (about 48 kbit/s, mono) made from the
+	// original after publication, offered as an alternate enclosure;
+	// nil until made, or when the show turned it off.
+	Opus       *Media      `json:"opus,omitempty"`
 	Transcript *Transcript `json:"transcript,omitempty"`
 	// Pending is set while the recording is processed in the background
 	// (Original is then the recording to process), and when that failed.
@@ -226,6 +241,16 @@ func (e *Episode) holdsRecording(sum string) bool {
 	return e.Media.SHA256 == sum || (e.Original != nil && e.Original.SHA256 == sum)
 }
 
+// Duration is how long the recording lasts: its media's duration or,
+// while it is processed (or after that failed), the original's, read from
+// its header at upload.
+func (e *Episode) Duration() time.Duration {
+	if e.Media.Duration == 0 && e.Original != nil {
+		return e.Original.Duration
+	}
+	return e.Media.Duration
+}
+
 // ThemeOrTitle is the theme the semester report lists.
 func (e *Episode) ThemeOrTitle() string {
 	if e.Theme != "" {
@@ -248,14 +273,20 @@ type Pending struct {
 	Failure *Failure `json:"failure,omitempty"`
 }
 
-// Failure says why an ingest job failed.
+// Failure says why an ingest job failed, in words meant for the host: a
+// key, and for a refused recording its reason. The error itself (paths of
+// temporary files, ffmpeg's output, store errors) goes to the log only
+// (RunJobs' report); it is never stored, so never served. A "message"
+// stored by earlier versions is not read.
 type Failure struct {
 	// Key names what happened, for a message translated where it is shown:
 	// FailureFFmpegMissing, FailureAudio or FailureStore.
 	Key string `json:"key"`
-	// Message is the cause in English, for logs and the API.
-	Message string    `json:"message"`
-	At      time.Time `json:"at"`
+	// Reason, for FailureAudio, says in English what is wrong with the
+	// recording when a rule of antenne refused it (too long, silent, not
+	// audio): a text made for the host. Empty otherwise.
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // Failure keys.
@@ -331,6 +362,10 @@ func (e *Episode) clone() *Episode {
 	if e.Original != nil {
 		o := e.Original.clone()
 		c.Original = &o
+	}
+	if e.Opus != nil {
+		o := e.Opus.clone()
+		c.Opus = &o
 	}
 	c.Transcript = clonePtr(e.Transcript)
 	if e.Pending != nil {

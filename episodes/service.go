@@ -112,6 +112,11 @@ func (s *Service) Load(ctx context.Context) error {
 	return err
 }
 
+// NotLoaded reports that Load (or a refresh) failed to read the store
+// and none has succeeded since: the catalog is empty because the store
+// could not be read, not because it holds nothing.
+func (s *Service) NotLoaded() bool { return s.cat.listFailed.Load() && !s.cat.listed.Load() }
+
 // Refresh brings in the changes other processes made to the store. It
 // reports whether anything of the catalog changed.
 func (s *Service) Refresh(ctx context.Context) (bool, error) {
@@ -316,6 +321,11 @@ func (sh *Show) validate() error {
 			return invalid("hashtags", "hashtags.malformed", "%q is not a hashtag: use letters, digits and _, without #, up to 50 characters", t)
 		}
 	}
+	if sh.Accent != "" {
+		if err := CheckAccent(sh.Accent); err != nil {
+			return err
+		}
+	}
 	if sh.AirSlot != nil {
 		if err := sh.AirSlot.Validate(); err != nil {
 			return err
@@ -456,6 +466,24 @@ func (s *Service) Episode(show, id string) (*Episode, error) {
 	c := e.clone()
 	c.Revision = etag
 	return c, nil
+}
+
+// ReadEpisode reads an episode of a show from the store rather than from
+// the catalog (which may be seconds behind another replica's writes), or
+// fails with ErrNotFound when there is none. A replica about to
+// contradict what another recorded re-reads the episode through it
+// (DESIGN.md, "Coordination rules").
+func (s *Service) ReadEpisode(ctx context.Context, show, id string) (*Episode, error) {
+	var e Episode
+	etag, err := bucket.Read(ctx, s.blobs, episodeKey(show, id), &e)
+	if err != nil {
+		return nil, fmt.Errorf("episode %s of show %q: %w", id, show, err)
+	}
+	if e.ID != id || e.Show != show {
+		return nil, fmt.Errorf("%s: id or show does not match its key", episodeKey(show, id))
+	}
+	e.Revision = etag
+	return &e, nil
 }
 
 // EpisodeBySlug returns an episode of a show by slug, or ErrNotFound.
@@ -750,6 +778,9 @@ func (e *Episode) Objects() []ObjectRef {
 	if e.Original != nil && e.Original.Key != "" {
 		refs = append(refs, ObjectRef{e.Original.Key, e.Original.Size, e.Original.SHA256})
 	}
+	if e.Opus != nil && e.Opus.Key != "" {
+		refs = append(refs, ObjectRef{e.Opus.Key, e.Opus.Size, e.Opus.SHA256})
+	}
 	if e.Artwork != nil && e.Artwork.Key != "" {
 		refs = append(refs, ObjectRef{e.Artwork.Key, e.Artwork.Size, e.Artwork.SHA256})
 	}
@@ -757,6 +788,25 @@ func (e *Episode) Objects() []ObjectRef {
 		refs = append(refs, ObjectRef{e.Transcript.Key, -1, ""})
 	}
 	return refs
+}
+
+// PublicObjects are the Objects of e that the show publishes: all but the
+// original upload unless the show publishes originals (PublicOriginal).
+func (e *Episode) PublicObjects(sh *Show) []ObjectRef {
+	refs := e.Objects()
+	if e.Original == nil || e.PublicOriginal(sh) != nil {
+		return refs
+	}
+	return slices.DeleteFunc(refs, func(r ObjectRef) bool { return r.Key == e.Original.Key })
+}
+
+// PublicOriginal is the recording as uploaded when the show publishes
+// originals (Show.OriginalsPublic), nil otherwise or when there is none.
+func (e *Episode) PublicOriginal(sh *Show) *Media {
+	if e.Original == nil || e.Original.Key == "" || sh == nil || !sh.OriginalsPublic {
+		return nil
+	}
+	return e.Original
 }
 
 // Objects lists the objects the show itself points to: its artwork.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes/audio"
+	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 )
 
 // Upload is a recording a host brings, with the fields they already chose.
@@ -156,7 +157,7 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, art, err := newEpisode(up, id, rec.prep.Original)
+	e, art, err := s.newEpisode(up, id, rec.prep.Original)
 	if err != nil {
 		return nil, err
 	}
@@ -198,8 +199,9 @@ func (s *Service) duplicateOf(up Upload, sum string, err error) error {
 }
 
 // newEpisode is the episode of an upload: the fields the host chose, the
-// others from the recording's tags; and the artwork to store.
-func newEpisode(up Upload, id string, orig *audio.ProbeResult) (*Episode, *audio.Picture, error) {
+// others from the recording's tags; and the artwork to store. A tag date
+// without a time of day is taken at the show's air slot.
+func (s *Service) newEpisode(up Upload, id string, orig *audio.ProbeResult) (*Episode, *audio.Picture, error) {
 	f := FieldsFromTags(orig.Tags, orig.Duration, Paris())
 	art := f.Artwork
 	if up.Artwork != nil {
@@ -228,6 +230,9 @@ func newEpisode(up Upload, id string, orig *audio.ProbeResult) (*Episode, *audio
 	}
 	if e.AiredAt.IsZero() {
 		e.AiredAt = f.AiredAt
+		if sh, err := s.Show(up.Show); err == nil && f.DateOnly && sh.AirSlot != nil {
+			e.AiredAt = sh.AirSlot.OnDay(f.AiredAt)
+		}
 	}
 	if !e.PublishAt.IsZero() {
 		e.PublishAt = e.PublishAt.UTC().Truncate(time.Second)
@@ -414,7 +419,20 @@ func (s *Service) prepare(ctx context.Context, path, work string, up Upload) (*r
 		if errors.As(err, &ua) {
 			return nil, ua // the temporary path in err means nothing to the host
 		}
+		var long *ffmpeg.TooLongError
+		if errors.As(err, &long) {
+			// The headers said less than the audio decoded.
+			return nil, invalid("recording", "recording.long_decoded", "the recording lasts more than the %s allowed (ANTENNE_MAX_DURATION), whatever its headers say", long.Limit)
+		}
 		return nil, err
+	}
+	// What podcast apps will play, probed afresh, passes the same bound.
+	if max := cmp.Or(s.opts.MaxDuration, DefaultMaxDuration); prep.Podcast != nil && prep.Podcast.Duration > max {
+		if prep.Transcoded {
+			os.Remove(prep.Path)
+		}
+		return nil, invalid("recording", "recording.too_long", "the recording lasts %s, more than the %s allowed (ANTENNE_MAX_DURATION)",
+			prep.Podcast.Duration.Round(time.Second), max)
 	}
 	return &recording{prep: prep, path: path}, nil
 }

@@ -182,7 +182,7 @@ func (s *S3) Ping(ctx context.Context) error {
 		return fmt.Errorf("ping S3 %s bucket %q: %w", s.endpoint, s.bucket, err)
 	}
 	if !exists {
-		return fmt.Errorf("ping S3 %s: bucket %q does not exist", s.endpoint, s.bucket)
+		return fmt.Errorf("ping S3 %s bucket %q: %w: %w", s.endpoint, s.bucket, ErrUnavailable, errNoBucket)
 	}
 	return nil
 }
@@ -280,7 +280,10 @@ func (s *S3) putIf(ctx context.Context, key string, r io.Reader, size int64, con
 	if size > maxSinglePut {
 		return ObjectInfo{}, fmt.Errorf("%d bytes is over the 5 GiB a conditional put can store", size)
 	}
-	up, err := s.client.PutObject(ctx, s.bucket, key, r, size, opts)
+	// Sent once (the pinger does not retry): a retry of a put that landed
+	// but whose answer was lost would be refused by its own condition,
+	// and a write that happened reported as a lost race.
+	up, err := s.pinger.PutObject(ctx, s.bucket, key, r, size, opts)
 	if err != nil {
 		err = translate(err)
 		if ifMatch != "" && errors.Is(err, fs.ErrNotExist) {
@@ -491,8 +494,9 @@ func (s *S3) List(ctx context.Context, prefix string) iter.Seq2[ObjectInfo, erro
 // translate maps the server's answers to the package's errors, keeping the
 // original in the chain: a failed condition to ErrConflict, a missing key
 // to fs.ErrNotExist, a bad range to ErrInvalidRange, and a server that
-// cannot be reached, cuts the connection, times out or answers 5xx to
-// ErrUnavailable. A cancelled context stays a cancelled context.
+// cannot be reached, cuts the connection, times out, answers 5xx, refuses
+// the credentials or has no such bucket to ErrUnavailable (CauseOf tells
+// which). A cancelled context stays a cancelled context.
 func translate(err error) error {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return err
@@ -511,6 +515,10 @@ func translate(err error) error {
 	}
 	switch {
 	case er.StatusCode >= 500:
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case er.Code == "NoSuchBucket" || credentialCodes[er.Code] || CauseOf(er) == CausePlainToTLS:
+		// The store cannot be used as configured: like a store away, every
+		// request fails until the operator fixes it (CauseOf says what).
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	case er.StatusCode == http.StatusPreconditionFailed || er.Code == "PreconditionFailed" ||
 		er.Code == "ConditionalRequestConflict" ||

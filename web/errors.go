@@ -38,8 +38,11 @@ func (p problem) Message(lang string) string {
 	}
 	args := make([]any, len(p.args))
 	for i, a := range p.args {
-		if k, ok := a.(msgKey); ok {
-			a = k.in(lang)
+		switch v := a.(type) {
+		case msgKey:
+			a = v.in(lang)
+		case byteCount:
+			a = humanSize(lang, int64(v))
 		}
 		args[i] = a
 	}
@@ -54,11 +57,13 @@ type msgKey struct {
 	args          []any
 }
 
+// byteCount is an argument of a message written in the message's
+// language by humanSize.
+type byteCount int64
+
 func (k msgKey) in(lang string) string {
-	if _, ok := messages[k.key]; !ok {
-		if _, ok := studioMessages[k.key]; !ok {
-			return k.fallback
-		}
+	if _, ok := lookup(k.key); !ok {
+		return k.fallback
 	}
 	return tr(lang, k.key, k.args...)
 }
@@ -128,9 +133,9 @@ func problemOf(err error) problem {
 		// More parts or headers than Go's form parser takes (1000 parts).
 		return badRequest("form of too many parts")
 	case errors.As(err, &tooLarge):
-		return problem{Status: http.StatusRequestEntityTooLarge, Code: "too_large", key: "error.toolarge", args: []any{humanSize(langFR, tooLarge.Limit)}}
+		return problem{Status: http.StatusRequestEntityTooLarge, Code: "too_large", key: "error.toolarge", args: []any{byteCount(tooLarge.Limit)}}
 	case errors.As(err, &store) && store.StoreUnavailable():
-		return problem{Status: http.StatusServiceUnavailable, Code: "store_unavailable", key: "error.unavailable"}
+		return storeUnavailableProblem
 	case errors.Is(err, context.DeadlineExceeded):
 		return problem{Status: http.StatusServiceUnavailable, Code: "timeout", key: "error.timeout"}
 	}
@@ -142,6 +147,10 @@ func problemOf(err error) problem {
 // reasons it has ("damaged.<Key>"), else the parser's English Reason, so
 // that no reason is silent.
 func unsupportedProblem(e *audio.UnsupportedAudioError) problem {
+	if e.Kind == audio.KindUnknown && e.Reason == "" {
+		// « il ressemble à rien » is no French: the sentence says it whole.
+		return problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_audio", key: "error.unsupported.unknown"}
+	}
 	p := problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_audio", key: "error.unsupported",
 		args: []any{msgKey{key: "kind." + string(e.Kind), fallback: e.Kind.Describe()}}}
 	if e.Reason != "" {
@@ -185,9 +194,20 @@ func (s *Server) fail(c *gin.Context, err error) {
 	s.answerProblem(c, p)
 }
 
-// answerProblem writes p as JSON under /api/, else as an HTML page.
+// retryAfterUnavailable is the Retry-After of a 503, in seconds: about
+// the catalog's refresh period, after which a store back is in use again.
+const retryAfterUnavailable = "30"
+
+// storeUnavailableProblem is the answer while the store cannot be used.
+var storeUnavailableProblem = problem{Status: http.StatusServiceUnavailable, Code: "store_unavailable", key: "error.unavailable"}
+
+// answerProblem writes p as JSON under /api/, else as an HTML page; a
+// 503 says when to come back (Retry-After).
 func (s *Server) answerProblem(c *gin.Context, p problem) {
 	lang := langOf(c)
+	if p.Status == http.StatusServiceUnavailable && c.Writer.Header().Get("Retry-After") == "" {
+		c.Header("Retry-After", retryAfterUnavailable)
+	}
 	if strings.HasPrefix(c.Request.URL.Path, "/api/") {
 		body := gin.H{"code": p.Code, "message": p.Message(lang)}
 		if p.field != nil {

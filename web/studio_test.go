@@ -688,12 +688,12 @@ func TestStudioSettingsAndReplace(t *testing.T) {
 	t.Parallel()
 	env := newStudioEnv(t, 0)
 	root := env.login("root")
-	follower := `{"actor":"https://mastodon.example/users/bob"}`
+	follower := `{"actor":"https://mastodon.example/users/bob","inbox":"https://mastodon.example/users/bob/inbox"}`
 	if _, err := env.store.Put(t.Context(), "shows/lvel/followers/bob.json", strings.NewReader(follower), int64(len(follower)), "application/json"); err != nil {
 		t.Fatal(err)
 	}
 	_, out := env.do(root, "GET", "/studio/lvel/settings", nil, nil)
-	if !strings.Contains(out, "<code>@lvel@"+env.srv.Listener.Addr().String()+"</code> · 1 abonné(s)") ||
+	if !strings.Contains(out, "<code>@lvel@"+env.srv.Listener.Addr().String()+"</code> · 1 abonné") ||
 		!strings.Contains(out, `name="fediverse" type="checkbox" value="1" checked`) {
 		t.Errorf("settings page lacks the fediverse handle, the follower count or the ticked box:\n%.4000s", out)
 	}

@@ -2,6 +2,8 @@ package federation
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -9,11 +11,13 @@ import (
 	"github.com/picasoft/antenne/storage/bucket"
 )
 
-// maxDocSize bounds a document of ours read back from the store.
+// maxDocSize bounds a document of ours, read or written: what could not
+// be read back is refused at write (bucket.ErrTooLarge).
 const maxDocSize = 1 << 20
 
 // readJSON reads the document at key into v, at most maxDocSize bytes,
-// and returns its revision.
+// and returns its revision. A missing key is an error bucket.IsNotFound
+// tells; a document too large or not JSON, one isUnreadable tells.
 func readJSON(ctx context.Context, st bucket.Store, key string, v any) (string, error) {
 	return bucket.ReadLimit(ctx, st, key, v, maxDocSize)
 }
@@ -23,6 +27,15 @@ func readJSON(ctx context.Context, st bucket.Store, key string, v any) (string, 
 // document over maxDocSize: what could not be read back is not written.
 func writeJSON(ctx context.Context, st bucket.Store, key string, v any, ifMatch string) (string, error) {
 	return bucket.WriteLimit(ctx, st, key, v, ifMatch, maxDocSize)
+}
+
+// isUnreadable reports whether err says that a stored document can never
+// be read: too large, or not the JSON expected. Anything else (a store
+// that does not answer) may pass.
+func isUnreadable(err error) bool {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	return errors.Is(err, bucket.ErrTooLarge) || errors.As(err, &syntax) || errors.As(err, &typ)
 }
 
 // cached is a document with the ETag it was read or written with.
@@ -41,13 +54,16 @@ type docCache[T any] struct {
 
 func newDocCache[T any]() *docCache[T] { return &docCache[T]{docs: map[string]cached[T]{}} }
 
-// list returns the documents under prefix, in key order.
-func (c *docCache[T]) list(ctx context.Context, st bucket.Store, prefix string) ([]cached[T], error) {
+// list returns the documents under prefix, in key order, and the keys of
+// those that cannot be read (too large, not JSON: check --repair removes
+// them), which it skips: one unreadable document never hides the others.
+func (c *docCache[T]) list(ctx context.Context, st bucket.Store, prefix string) ([]cached[T], []string, error) {
+	var unreadable []string
 	var out []cached[T]
 	seen := map[string]bool{}
 	for info, err := range st.List(ctx, prefix) {
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", prefix, err)
+			return nil, nil, fmt.Errorf("list %s: %w", prefix, err)
 		}
 		c.mu.Lock()
 		d, ok := c.docs[info.Key]
@@ -58,8 +74,12 @@ func (c *docCache[T]) list(ctx context.Context, st bucket.Store, prefix string) 
 			if bucket.IsNotFound(err) {
 				continue // removed meanwhile
 			}
+			if isUnreadable(err) {
+				unreadable = append(unreadable, info.Key)
+				continue
+			}
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			d = cached[T]{etag: etag, v: v}
 			c.put(info.Key, d)
@@ -74,7 +94,7 @@ func (c *docCache[T]) list(ctx context.Context, st bucket.Store, prefix string) 
 		}
 	}
 	c.mu.Unlock()
-	return out, nil
+	return out, unreadable, nil
 }
 
 // put remembers the document written at key.

@@ -43,6 +43,11 @@ type Runner struct {
 	// MonoBitrate and StereoBitrate are the MP3 bitrates in bits per
 	// second; zero means 96 kb/s and 128 kb/s.
 	MonoBitrate, StereoBitrate int
+	// MaxDuration, when not zero, is the longest audio a transcode
+	// decodes (ANTENNE_MAX_DURATION): counted on the decoded samples, not
+	// on what the headers say, so ffmpeg is stopped as soon as it passes
+	// (a *TooLongError).
+	MaxDuration time.Duration
 
 	slots chan struct{}
 }
@@ -154,7 +159,7 @@ func (t *Runner) Transcode(ctx context.Context, src string, p *audio.ProbeResult
 	}
 	// Measured as it will be encoded: same channels, same rate.
 	out := pcmFormat{rate: mp3Rate(p.SampleRate), channels: channels}
-	before, err = measure(ctx, bin, src, out, p.Duration, report.span([2]float64{0, 0.1}))
+	before, err = measure(ctx, bin, src, out, p.Duration, t.MaxDuration, report.span([2]float64{0, 0.1}))
 	if err != nil {
 		return nil, nil, fmt.Errorf("transcode %s: measure loudness: %w", src, err)
 	}
@@ -176,7 +181,7 @@ func (t *Runner) Transcode(ctx context.Context, src string, p *audio.ProbeResult
 		if err := encode(ctx, bin, src, p, dst, out, bitrate, enc, limit, report.span(spans.encode)); err != nil {
 			return nil, nil, fmt.Errorf("transcode %s to MP3: %w", src, err)
 		}
-		after, err = measure(ctx, bin, dst, out, p.Duration, report.span(spans.check))
+		after, err = measure(ctx, bin, dst, out, p.Duration, t.MaxDuration, report.span(spans.check))
 		if err != nil {
 			return nil, nil, fmt.Errorf("transcode %s: measure loudness of the MP3: %w", src, err)
 		}
@@ -263,9 +268,21 @@ func mp3Rate(rate int) int {
 	return 44100
 }
 
+// TooLongError: the decoded audio of a recording passed
+// Runner.MaxDuration, whatever its headers said; ffmpeg was stopped there.
+type TooLongError struct {
+	Limit time.Duration
+}
+
+func (e *TooLongError) Error() string {
+	return fmt.Sprintf("the decoded recording lasts more than %s (ANTENNE_MAX_DURATION)", e.Limit)
+}
+
 // measure decodes the first audio stream of path to PCM in ffmpeg and
-// measures it with an audio.Meter as it comes through the pipe.
-func measure(ctx context.Context, bin, path string, f pcmFormat, duration time.Duration, progress func(float64)) (*audio.Loudness, error) {
+// measures it with an audio.Meter as it comes through the pipe. Past
+// maxDuration (when not zero) of decoded audio it stops ffmpeg and
+// returns a *TooLongError.
+func measure(ctx context.Context, bin, path string, f pcmFormat, duration, maxDuration time.Duration, progress func(float64)) (*audio.Loudness, error) {
 	m, err := audio.NewMeter(f.rate, f.channels)
 	if err != nil {
 		return nil, err
@@ -275,9 +292,13 @@ func measure(ctx context.Context, bin, path string, f pcmFormat, duration time.D
 	err = runChild(ctx, bin, duration, args, func(out io.Reader) error {
 		buf := make([]byte, 256<<10)
 		var reported float64
+		maxFrames := int64(maxDuration.Seconds() * float64(f.rate))
 		for {
 			n, err := out.Read(buf)
 			m.Write(buf[:n])
+			if maxDuration > 0 && m.Frames() > maxFrames {
+				return &TooLongError{Limit: maxDuration}
+			}
 			// Every 1 %, not every read: the caller may store it.
 			if done := float64(m.Frames()) / max(total, 1); done >= reported+0.01 {
 				progress(done)
@@ -343,11 +364,17 @@ func runChild(ctx context.Context, bin string, duration time.Duration, args []st
 		return err
 	}
 	readErr := read(out)
+	var tooLong *TooLongError
+	if errors.As(readErr, &tooLong) {
+		cancel() // no need to decode the rest
+	}
 	io.Copy(io.Discard, out)
 	err = cmd.Wait()
 	switch {
 	case ctx.Err() != nil:
 		return ctx.Err()
+	case tooLong != nil:
+		return tooLong
 	case cctx.Err() != nil:
 		return fmt.Errorf("ffmpeg took more than %v, stopped", limit.Round(time.Second))
 	case err != nil:
