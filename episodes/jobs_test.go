@@ -183,7 +183,7 @@ func TestJobFailureAndRetry(t *testing.T) {
 		if err := fixed.DeleteEpisode(t.Context(), "lvel", e.ID, ""); err != nil {
 			t.Fatal(err)
 		}
-		if keys := keysUnder(t, blobs, "shows/lvel/"); len(keys) != 1 {
+		if keys := heldKeysUnder(t, blobs, "shows/lvel/"); len(keys) != 1 {
 			t.Errorf("keys after delete: got %v, want only show.json", keys)
 		}
 	})

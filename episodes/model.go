@@ -196,7 +196,9 @@ type Episode struct {
 	Opus       *Media      `json:"opus,omitempty"`
 	Transcript *Transcript `json:"transcript,omitempty"`
 	// Pending is set while the recording is processed in the background
-	// (Media is then empty and Original set), and when that failed.
+	// (Original is then the recording to process), and when that failed.
+	// Media is empty for a new upload; for a replacement it is the
+	// recording being replaced, still served until the new one is ready.
 	Pending *Pending  `json:"pending,omitempty"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
@@ -206,12 +208,14 @@ type Episode struct {
 	Revision string `json:"-"`
 }
 
-// Status tells where the episode stands at now.
+// Status tells where the episode stands at now. An episode whose new
+// recording is being processed (Pending with Media) keeps the status of
+// its publication: it stays in the feed with the recording it has.
 func (e *Episode) Status(now time.Time) Status {
 	switch {
-	case e.Pending != nil && e.Pending.Failure != nil:
+	case e.Pending != nil && e.Media.Key == "" && e.Pending.Failure != nil:
 		return Failed
-	case e.Pending != nil:
+	case e.Pending != nil && e.Media.Key == "":
 		return Processing
 	case e.PublishAt.IsZero():
 		return Draft
@@ -260,6 +264,10 @@ func (e *Episode) ThemeOrTitle() string {
 // (zero for a draft): when processing ends, a time still to come
 // schedules the episode, a time passed publishes it at once.
 type Pending struct {
+	// Job names the work: each recording given to the episode (upload,
+	// replacement, retry) gets a new one, so that a job started for an
+	// older recording cannot finish over a newer one.
+	Job string `json:"job,omitempty"`
 	// Failure is set when processing failed: the episode is Failed until
 	// a retry.
 	Failure *Failure `json:"failure,omitempty"`
