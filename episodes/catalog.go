@@ -8,9 +8,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
-// Keys of the documents in the store; the README's "The bucket" lists
+// Keys of the documents in the store; docs/bucket.md lists
 // them all.
 const (
 	showsPrefix  = "shows/"
@@ -132,7 +134,7 @@ type listing struct {
 	episodes map[string]map[string]string // show slug -> id -> ETag
 }
 
-func listDocs(ctx context.Context, blobs Blobs) (listing, error) {
+func listDocs(ctx context.Context, blobs bucket.Store) (listing, error) {
 	l := listing{shows: map[string]string{}, episodes: map[string]map[string]string{}}
 	for info, err := range blobs.List(ctx, showsPrefix) {
 		if err != nil {
@@ -167,7 +169,7 @@ type loaded struct {
 // written by this process after the refresh began are kept. A document
 // that cannot be read or parsed is left as it was and reported in the
 // returned error; the others are applied.
-func (c *catalog) refresh(ctx context.Context, blobs Blobs) (changed bool, err error) {
+func (c *catalog) refresh(ctx context.Context, blobs bucket.Store) (changed bool, err error) {
 	c.mu.Lock()
 	startSeq := c.seq
 	c.refreshing[startSeq]++
@@ -298,7 +300,7 @@ func (c *catalog) putEpisodeLocked(show, id string, ep *Episode, etag string, st
 
 // loadAll reads the documents of todo in parallel, filling their values
 // and ETags; a document that fails gets an empty ETag and an error.
-func loadAll(ctx context.Context, blobs Blobs, todo []loaded) []error {
+func loadAll(ctx context.Context, blobs bucket.Store, todo []loaded) []error {
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -316,13 +318,13 @@ func loadAll(ctx context.Context, blobs Blobs, todo []loaded) []error {
 				switch d.kind {
 				case showDoc:
 					d.showDoc = new(Show)
-					d.etag, err = ReadDocument(ctx, blobs, showKey(d.show), d.showDoc)
+					d.etag, err = bucket.Read(ctx, blobs, showKey(d.show), d.showDoc)
 					if err == nil && d.showDoc.Slug != d.show {
 						err = fmt.Errorf("%s: slug %q does not match its key", showKey(d.show), d.showDoc.Slug)
 					}
 				case episodeDoc:
 					d.epDoc = new(Episode)
-					d.etag, err = ReadDocument(ctx, blobs, episodeKey(d.show, d.id), d.epDoc)
+					d.etag, err = bucket.Read(ctx, blobs, episodeKey(d.show, d.id), d.epDoc)
 					if err == nil && (d.epDoc.ID != d.id || d.epDoc.Show != d.show) {
 						err = fmt.Errorf("%s: id or show does not match its key", episodeKey(d.show, d.id))
 					}

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // CheckOptions tune Check.
@@ -33,7 +35,7 @@ type CheckReport struct {
 	// Orphans are objects no document references, older than the orphan
 	// age: safe to remove. RecentOrphans are younger, and may belong to an
 	// upload in progress.
-	Orphans, RecentOrphans []ObjectInfo
+	Orphans, RecentOrphans []bucket.ObjectInfo
 }
 
 // Problem is one inconsistency of the bucket.

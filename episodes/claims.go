@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // An episode slug is unique in its show across every process sharing the
@@ -30,8 +32,8 @@ const (
 	slugsDir = "slugs/"
 	// claimGrace is how long a claim whose episode does not hold the slug
 	// is left alone: the time its writer may take to write the document
-	// (one document write, bounded by docTimeout).
-	claimGrace = 2 * docTimeout
+	// (one document write, bounded by bucket.OpTimeout).
+	claimGrace = 2 * bucket.OpTimeout
 	// maxClaimTries bounds the slugs tried in the store for one episode.
 	maxClaimTries = 100
 )
@@ -114,8 +116,8 @@ func (s *Service) claim(ctx context.Context, show, slug, id string) (bool, error
 // the claim now and whether this call wrote it.
 func (s *Service) takeClaim(ctx context.Context, show, slug, id string, takeOver func(held slugClaim) (bool, error)) (holds, wrote bool, err error) {
 	key := slugClaimKey(show, slug)
-	mine := slugClaim{Version: DocumentVersion, Episode: id, Created: s.opts.Now().UTC()}
-	_, err = WriteDocument(ctx, s.blobs, key, &mine, "")
+	mine := slugClaim{Version: bucket.SchemaVersion, Episode: id, Created: s.opts.Now().UTC()}
+	_, err = bucket.Write(ctx, s.blobs, key, &mine, "")
 	if err == nil {
 		return true, true, nil
 	}
@@ -123,7 +125,7 @@ func (s *Service) takeClaim(ctx context.Context, show, slug, id string, takeOver
 		return false, false, err
 	}
 	var held slugClaim
-	etag, err := ReadDocument(ctx, s.blobs, key, &held)
+	etag, err := bucket.Read(ctx, s.blobs, key, &held)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return false, false, nil // released meanwhile: the next suffix will do
@@ -135,7 +137,7 @@ func (s *Service) takeClaim(ctx context.Context, show, slug, id string, takeOver
 	if ok, err := takeOver(held); err != nil || !ok {
 		return false, false, err
 	}
-	_, err = WriteDocument(ctx, s.blobs, key, &mine, etag)
+	_, err = bucket.Write(ctx, s.blobs, key, &mine, etag)
 	if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
 		return false, false, nil // someone else took it over first
 	}
@@ -150,7 +152,7 @@ func (s *Service) abandoned(ctx context.Context, show, slug string, c slugClaim)
 		return false, nil
 	}
 	var e Episode
-	_, err := ReadDocument(ctx, s.blobs, episodeKey(show, c.Episode), &e)
+	_, err := bucket.Read(ctx, s.blobs, episodeKey(show, c.Episode), &e)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return true, nil
@@ -166,7 +168,7 @@ func (s *Service) abandoned(ctx context.Context, show, slug string, c slugClaim)
 func (s *Service) releaseSlug(ctx context.Context, show, slug, id string) {
 	key := slugClaimKey(show, slug)
 	var held slugClaim
-	if _, err := ReadDocument(ctx, s.blobs, key, &held); err != nil || held.Episode != id {
+	if _, err := bucket.Read(ctx, s.blobs, key, &held); err != nil || held.Episode != id {
 		return
 	}
 	s.blobs.Delete(ctx, key)
@@ -209,7 +211,7 @@ func (s *Service) readClaims(ctx context.Context) ([]claimEntry, error) {
 			continue
 		}
 		c := claimEntry{show: show, slug: slug, key: info.Key}
-		if _, err := ReadDocument(ctx, s.blobs, info.Key, &c.claim); err != nil {
+		if _, err := bucket.Read(ctx, s.blobs, info.Key, &c.claim); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				continue // released since the listing
 			}
@@ -390,7 +392,7 @@ func (s *Service) sweepClaims(ctx context.Context) ([]string, error) {
 				continue
 			}
 			var held slugClaim
-			if _, err := ReadDocument(ctx, s.blobs, info.Key, &held); err != nil {
+			if _, err := bucket.Read(ctx, s.blobs, info.Key, &held); err != nil {
 				if !errors.Is(err, ErrNotFound) {
 					errs = append(errs, err)
 				}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/episodestest"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/storage/storagetest"
 )
 
@@ -39,7 +40,7 @@ func claimOf(t *testing.T, blobs storagetest.Store, show, slug string) string {
 	var c struct {
 		Episode string `json:"episode"`
 	}
-	_, err := episodes.ReadDocument(t.Context(), blobs, "shows/"+show+"/slugs/"+slug+".json", &c)
+	_, err := bucket.Read(t.Context(), blobs, "shows/"+show+"/slugs/"+slug+".json", &c)
 	if errors.Is(err, episodes.ErrNotFound) {
 		return ""
 	}
@@ -147,7 +148,7 @@ func TestAbandonedClaimIsTakenOverAfterGrace(t *testing.T) {
 		newShow(t, svc)
 		// A process died between its claim and its document.
 		claim := map[string]any{"version": 1, "episode": "0190dead-0000-7000-8000-000000000000", "created": clock.Now().UTC()}
-		if _, err := episodes.WriteDocument(t.Context(), blobs, "shows/lvel/slugs/communs.json", claim, ""); err != nil {
+		if _, err := bucket.Write(t.Context(), blobs, "shows/lvel/slugs/communs.json", claim, ""); err != nil {
 			t.Fatal(err)
 		}
 		young := newEpisode(t, svc, blobs, "Communs")
@@ -388,7 +389,7 @@ func TestSweepRemovesAbandonedClaims(t *testing.T) {
 		newShow(t, svc)
 		kept := newEpisode(t, svc, blobs, "Communs")
 		claim := map[string]any{"version": 1, "episode": "0190dead-0000-7000-8000-000000000000", "created": clock.Now().UTC()}
-		if _, err := episodes.WriteDocument(t.Context(), blobs, "shows/lvel/slugs/mort.json", claim, ""); err != nil {
+		if _, err := bucket.Write(t.Context(), blobs, "shows/lvel/slugs/mort.json", claim, ""); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := svc.Sweep(t.Context()); err != nil {

@@ -1,7 +1,7 @@
 // Package episodes is antenne's domain: shows, episodes and their
 // publication states, their validation, the ingest of an uploaded
 // recording into an episode, and the catalog kept in an object store
-// (Blobs) as JSON documents written with conditional writes.
+// (bucket.Store) as JSON documents written with conditional writes.
 //
 // What a recording is (formats, tags, chapters, duration) is
 // episodes/audio's business; making it podcast-ready is a Transcoder's

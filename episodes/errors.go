@@ -3,16 +3,20 @@ package episodes
 import (
 	"errors"
 	"fmt"
+
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // Sentinel errors of the catalog. Compare with errors.Is.
 var (
-	// ErrNotFound: the show or episode does not exist.
-	ErrNotFound = errors.New("not found")
+	// ErrNotFound: the show or episode does not exist. It is the
+	// bucket's: a missing document is a missing show or episode.
+	ErrNotFound = bucket.ErrNotFound
 	// ErrConflict: the document changed since it was read (another edit,
 	// possibly on another replica, came first), or a new document's key
-	// is taken. Reload and try again.
-	ErrConflict = errors.New("changed by someone else meanwhile")
+	// is taken. Reload and try again. It is the bucket's: a lost
+	// conditional write.
+	ErrConflict = bucket.ErrConflict
 	// ErrInvalid: a field has a value the catalog refuses. The error is a
 	// *FieldError telling which field and why.
 	ErrInvalid = errors.New("invalid value")

@@ -47,6 +47,17 @@ func CheckImage(data []byte) error {
 	return err
 }
 
+// CheckShowArtwork refuses, with a *FieldError on artwork, bytes that
+// SetShowArtwork would refuse: anything but a square JPEG or PNG of 1400
+// to 3000 pixels, of at most MaxImageBytes.
+func CheckShowArtwork(data []byte) error {
+	img, err := describeImage(data)
+	if err != nil {
+		return err
+	}
+	return checkShowArtwork(img)
+}
+
 // checkShowArtwork applies the directories' rule for show artwork: a
 // square JPEG or PNG of 1400 to 3000 pixels a side.
 func checkShowArtwork(img *Image) error {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // A show's index, shows/<show>/index.json, holds a copy of every episode
@@ -41,7 +43,7 @@ type indexEntry struct {
 
 // useIndexes fills the episode documents of todo from the shows' indexes
 // where the index holds the very version listed, and marks them fromIndex.
-func useIndexes(ctx context.Context, blobs Blobs, todo []loaded) {
+func useIndexes(ctx context.Context, blobs bucket.Store, todo []loaded) {
 	perShow := map[string]int{}
 	for _, d := range todo {
 		if d.kind == episodeDoc {
@@ -58,7 +60,7 @@ func useIndexes(ctx context.Context, blobs Blobs, todo []loaded) {
 		}
 		byID := make(map[string]indexEntry, len(idx.Episodes))
 		for _, e := range idx.Episodes {
-			if e.Episode != nil && e.Episode.Show == show && e.Episode.Version <= DocumentVersion {
+			if e.Episode != nil && e.Episode.Show == show && e.Episode.Version <= bucket.SchemaVersion {
 				byID[e.Episode.ID] = e
 			}
 		}
@@ -74,7 +76,7 @@ func useIndexes(ctx context.Context, blobs Blobs, todo []loaded) {
 	}
 }
 
-func readIndex(ctx context.Context, blobs Blobs, show string) (*showIndex, error) {
+func readIndex(ctx context.Context, blobs bucket.Store, show string) (*showIndex, error) {
 	rc, _, err := blobs.Get(ctx, indexKey(show), 0, -1)
 	if err != nil {
 		return nil, err
@@ -85,7 +87,7 @@ func readIndex(ctx context.Context, blobs Blobs, show string) (*showIndex, error
 	if err := dec.Decode(&idx); err != nil {
 		return nil, fmt.Errorf("parse %s: %w", indexKey(show), err)
 	}
-	if idx.Version > DocumentVersion {
+	if idx.Version > bucket.SchemaVersion {
 		return nil, errors.New("index of a newer antenne")
 	}
 	return &idx, nil
@@ -107,7 +109,7 @@ func (s *Service) WriteIndexes(ctx context.Context) error {
 		if st == nil {
 			continue
 		}
-		idx := showIndex{Version: DocumentVersion, Episodes: make([]indexEntry, 0, len(st.episodes))}
+		idx := showIndex{Version: bucket.SchemaVersion, Episodes: make([]indexEntry, 0, len(st.episodes))}
 		for _, e := range st.episodes {
 			idx.Episodes = append(idx.Episodes, indexEntry{ETag: e.etag, Episode: e.doc})
 		}

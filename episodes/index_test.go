@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/storage/storagetest"
 )
 
@@ -18,7 +19,7 @@ type countingGets struct {
 	gets atomic.Int64
 }
 
-func (c *countingGets) Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, episodes.ObjectInfo, error) {
+func (c *countingGets) Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, bucket.ObjectInfo, error) {
 	c.gets.Add(1)
 	return c.Store.Get(ctx, key, offset, length)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes/audio"
 	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // Ingest jobs. An upload that needs transcoding is made safe at receipt
@@ -280,7 +281,7 @@ func (s *Service) scanJobs(ctx context.Context, free chan struct{}, wg *sync.Wai
 				continue
 			}
 			var job Job
-			etag, err := ReadDocument(ctx, s.blobs, jobKey(show, e.ID), &job)
+			etag, err := bucket.Read(ctx, s.blobs, jobKey(show, e.ID), &job)
 			switch {
 			case errors.Is(err, ErrNotFound):
 				job, etag = Job{Show: show, Episode: e.ID}, ""
@@ -339,7 +340,7 @@ func (s *Service) scanJobs(ctx context.Context, free chan struct{}, wg *sync.Wai
 // job.
 func (s *Service) stillPending(ctx context.Context, show, id string) bool {
 	var e Episode
-	_, err := ReadDocument(ctx, s.blobs, episodeKey(show, id), &e)
+	_, err := bucket.Read(ctx, s.blobs, episodeKey(show, id), &e)
 	return err == nil && e.Pending != nil && e.Pending.Failure == nil
 }
 
@@ -359,13 +360,13 @@ func (s *Service) noteJob(key string, job Job) {
 // when another replica was faster.
 func (s *Service) claimJob(ctx context.Context, job Job, etag string) (Job, string, error) {
 	now := s.opts.Now().UTC()
-	job.Version = DocumentVersion
+	job.Version = bucket.SchemaVersion
 	job.Owner = s.jobs.replica
 	job.LeaseUntil = now.Add(s.opts.JobLease)
 	job.Attempts++
 	job.Progress = 0
 	job.Updated = now
-	etag, err := WriteDocument(ctx, s.blobs, jobKey(job.Show, job.Episode), &job, etag)
+	etag, err := bucket.Write(ctx, s.blobs, jobKey(job.Show, job.Episode), &job, etag)
 	if err != nil {
 		return job, "", err
 	}
@@ -402,7 +403,7 @@ func (s *Service) runJob(ctx context.Context, job Job, etag string) error {
 		// Cut short by a shutdown: let go, so that another replica takes
 		// the job at once.
 		job.Owner, job.LeaseUntil, job.Updated = "", time.Time{}, s.opts.Now().UTC()
-		if _, werr := WriteDocument(bg, s.blobs, jobKey(job.Show, job.Episode), &job, etag); werr != nil {
+		if _, werr := bucket.Write(bg, s.blobs, jobKey(job.Show, job.Episode), &job, etag); werr != nil {
 			return fmt.Errorf("let go of the job of episode %s: %w", job.Episode, werr)
 		}
 		return nil
@@ -455,7 +456,7 @@ func (s *Service) keepLease(ctx context.Context, cancel context.CancelCauseFunc,
 		next := job
 		now := s.opts.Now().UTC()
 		next.Progress, next.LeaseUntil, next.Updated = p, now.Add(s.opts.JobLease), now
-		newTag, err := WriteDocument(ctx, s.blobs, jobKey(job.Show, job.Episode), &next, etag)
+		newTag, err := bucket.Write(ctx, s.blobs, jobKey(job.Show, job.Episode), &next, etag)
 		switch {
 		case err == nil:
 			job, etag, lastWrite = next, newTag, time.Now()
@@ -509,7 +510,7 @@ func (s *Service) failJob(ctx context.Context, show, id string, cause error) err
 func (s *Service) finishEpisode(ctx context.Context, show, id string, done func(*Episode) error) error {
 	for range 5 {
 		var cur Episode
-		etag, err := ReadDocument(ctx, s.blobs, episodeKey(show, id), &cur)
+		etag, err := bucket.Read(ctx, s.blobs, episodeKey(show, id), &cur)
 		if err != nil {
 			return err
 		}
@@ -534,7 +535,7 @@ func (s *Service) finishEpisode(ctx context.Context, show, id string, done func(
 // fraction done.
 func (s *Service) processJob(ctx context.Context, show, id string, progress func(float64)) error {
 	var e Episode
-	if _, err := ReadDocument(ctx, s.blobs, episodeKey(show, id), &e); err != nil {
+	if _, err := bucket.Read(ctx, s.blobs, episodeKey(show, id), &e); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return errNotPending
 		}

@@ -3,6 +3,7 @@ package episodes
 import (
 	"fmt"
 	"mime"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -87,7 +88,7 @@ func (l *Live) validate(slot *AirSlot) error {
 		return invalid("live", "live.no_air_slot", "a live stream needs the air day and time")
 	}
 	u, err := url.Parse(l.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || !streamHost(u) {
 		return invalid("live.url", "live.url", "%q is not an http or https address of a stream", l.URL)
 	}
 	if len(l.URL) > 2000 {
@@ -114,6 +115,39 @@ func (l *Live) validate(slot *AirSlot) error {
 		}
 	}
 	return nil
+}
+
+// streamHost reports whether u's host names one server: a DNS name of
+// letters, digits, hyphens and dots, or an IP address, with an optional
+// numeric port. The stream's origin goes into the episode page's
+// Content-Security-Policy (media-src), where a wildcard (http://*/) or
+// another separator would allow every server.
+func streamHost(u *url.URL) bool {
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return false
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return false
+	}
+	host := u.Hostname()
+	if _, err := netip.ParseAddr(host); err == nil {
+		return !strings.Contains(host, "%") // no IPv6 zone
+	}
+	if host == "" || len(host) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // ---- The air slot ----

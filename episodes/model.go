@@ -5,11 +5,6 @@ import (
 	"time"
 )
 
-// DocumentVersion is the schema version written into every show and episode
-// document. A reader that finds a newer version refuses the document rather
-// than lose fields it does not know.
-const DocumentVersion = 1
-
 // Show is a podcast: its settings and the identity podcast apps know it by.
 // It is stored as shows/<slug>/show.json.
 type Show struct {
@@ -51,9 +46,20 @@ type Show struct {
 	FediverseOff bool `json:"fediverse_off,omitempty"`
 	// Hashtags are the show's hashtags, without "#", joined to what the
 	// fediverse receives of each episode.
-	Hashtags []string  `json:"hashtags,omitempty"`
-	Created  time.Time `json:"created"`
-	Updated  time.Time `json:"updated"`
+	Hashtags []string `json:"hashtags,omitempty"`
+	// Accent is the show's colour, #rrggbb, for links, buttons and the
+	// player of its pages (CheckAccent); DefaultAccent when empty.
+	Accent string `json:"accent,omitempty"`
+	// OriginalsPublic publishes the recording as uploaded (often a large
+	// WAV, with what was said off air) beside the podcast's MP3: a link on
+	// the episode page and a podcast:alternateEnclosure. Off by default:
+	// originals stay in the bucket, private.
+	OriginalsPublic bool `json:"originals_public,omitempty"`
+	// OpusOff turns off the small Opus version of each transcoded
+	// episode (Episode.Opus), which is made by default.
+	OpusOff bool      `json:"opus_off,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
 	// Revision identifies the stored version this value was read from.
 	// Pass it back to an update to make sure nobody changed the show
 	// meanwhile. It is not stored.
@@ -174,16 +180,20 @@ type Episode struct {
 	AiredAt time.Time `json:"aired_at,omitzero"`
 	// PublishAt is when the episode is (or was) published; zero for a draft.
 	// While Pending, it is the publication asked for when processing ends.
-	PublishAt  time.Time   `json:"publish_at,omitzero"`
-	Season     int         `json:"season,omitempty"`
-	Number     int         `json:"number,omitempty"`
-	Type       EpisodeType `json:"type"`
-	Persons    []Person    `json:"persons,omitempty"` // hosts and guests
-	Chapters   []Chapter   `json:"chapters,omitempty"`
-	Artwork    *Image      `json:"artwork,omitempty"`
-	Explicit   bool        `json:"explicit"`
-	Media      Media       `json:"media"`
-	Original   *Media      `json:"original,omitempty"` // the upload, when it was transcoded
+	PublishAt time.Time   `json:"publish_at,omitzero"`
+	Season    int         `json:"season,omitempty"`
+	Number    int         `json:"number,omitempty"`
+	Type      EpisodeType `json:"type"`
+	Persons   []Person    `json:"persons,omitempty"` // hosts and guests
+	Chapters  []Chapter   `json:"chapters,omitempty"`
+	Artwork   *Image      `json:"artwork,omitempty"`
+	Explicit  bool        `json:"explicit"`
+	Media     Media       `json:"media"`
+	Original  *Media      `json:"original,omitempty"` // the upload, when it was transcoded
+	// Opus is a small Opus version (about 48 kbit/s, mono) made from the
+	// original after publication, offered as an alternate enclosure;
+	// nil until made, or when the show turned it off.
+	Opus       *Media      `json:"opus,omitempty"`
 	Transcript *Transcript `json:"transcript,omitempty"`
 	// Pending is set while the recording is processed in the background
 	// (Media is then empty and Original set), and when that failed.
@@ -328,6 +338,10 @@ func (e *Episode) clone() *Episode {
 	if e.Original != nil {
 		o := e.Original.clone()
 		c.Original = &o
+	}
+	if e.Opus != nil {
+		o := e.Opus.clone()
+		c.Opus = &o
 	}
 	c.Transcript = clonePtr(e.Transcript)
 	if e.Pending != nil {

@@ -305,3 +305,10 @@ func compareAired(a, b *Episode) int {
 		strings.Compare(a.ID, b.ID),
 	)
 }
+
+// Days are the first and last UTC days of the semester, 2006-01-02 (1
+// August to 31 January, 1 February to 31 July), as day-keyed counts such
+// as listens take them.
+func (s Semester) Days() (first, last string) {
+	return s.Start().Format(time.DateOnly), s.End().AddDate(0, 0, -1).Format(time.DateOnly)
+}

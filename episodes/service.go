@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // Options tune a Service. The zero value is usable.
@@ -51,7 +52,7 @@ type Options struct {
 	OrphanAge time.Duration
 }
 
-// Service is the catalog of shows and episodes, kept in a Blobs store and
+// Service is the catalog of shows and episodes, kept in a bucket.Store store and
 // cached in memory. Any number of Services, in one process or many, may
 // share one store: writes are conditional, so a concurrent edit of one
 // document gives ErrConflict to all but one writer, what must be unique
@@ -62,7 +63,7 @@ type Options struct {
 // Values returned by a Service are copies: changing them changes nothing
 // stored. All methods are safe for concurrent use.
 type Service struct {
-	blobs Blobs
+	blobs bucket.Store
 	opts  Options
 	cat   *catalog
 	// redirects indexes the media URLs imported episodes came from.
@@ -71,7 +72,7 @@ type Service struct {
 }
 
 // NewService returns a Service over blobs. Call Load before serving.
-func NewService(blobs Blobs, opts Options) *Service {
+func NewService(blobs bucket.Store, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -207,7 +208,7 @@ func (s *Service) CreateShow(ctx context.Context, sh Show, feedURL string) (*Sho
 	if err := sh.validate(); err != nil {
 		return nil, err
 	}
-	etag, err := WriteDocument(ctx, s.blobs, showKey(sh.Slug), &sh, "")
+	etag, err := bucket.Write(ctx, s.blobs, showKey(sh.Slug), &sh, "")
 	if err != nil {
 		if errors.Is(err, ErrConflict) {
 			return nil, fmt.Errorf("show %q already exists: %w", sh.Slug, ErrConflict)
@@ -222,7 +223,7 @@ func (s *Service) CreateShow(ctx context.Context, sh Show, feedURL string) (*Sho
 // withDefaults sets what CreateShow fills in: version, language, type,
 // license.
 func (sh *Show) withDefaults() {
-	sh.Version = DocumentVersion
+	sh.Version = bucket.SchemaVersion
 	sh.Language = cmp.Or(sh.Language, "fr")
 	sh.Type = cmp.Or(sh.Type, Episodic)
 	sh.License = cmp.Or(sh.License, "CC BY-SA 4.0")
@@ -261,13 +262,13 @@ func (s *Service) UpdateShow(ctx context.Context, slug, revision string, edit fu
 	if err := edit(sh); err != nil {
 		return nil, err
 	}
-	sh.Slug, sh.GUID, sh.Created, sh.Version = cur.Slug, cur.GUID, cur.Created, DocumentVersion
+	sh.Slug, sh.GUID, sh.Created, sh.Version = cur.Slug, cur.GUID, cur.Created, bucket.SchemaVersion
 	sh.Updated = s.opts.Now().UTC()
 	sh.Revision = ""
 	if err := sh.validate(); err != nil {
 		return nil, err
 	}
-	newTag, err := WriteDocument(ctx, s.blobs, showKey(slug), sh, etag)
+	newTag, err := bucket.Write(ctx, s.blobs, showKey(slug), sh, etag)
 	if err != nil {
 		return nil, err
 	}
@@ -306,6 +307,11 @@ func (sh *Show) validate() error {
 	for _, t := range sh.Hashtags {
 		if !validHashtag(t) {
 			return invalid("hashtags", "hashtags.malformed", "%q is not a hashtag: use letters, digits and _, without #, up to 50 characters", t)
+		}
+	}
+	if sh.Accent != "" {
+		if err := CheckAccent(sh.Accent); err != nil {
+			return err
 		}
 	}
 	if sh.AirSlot != nil {
@@ -497,7 +503,7 @@ func (s *Service) CreateEpisode(ctx context.Context, e *Episode) (*Episode, erro
 	}
 	now := s.opts.Now().UTC()
 	e = e.clone()
-	e.Version = DocumentVersion
+	e.Version = bucket.SchemaVersion
 	switch {
 	case e.ID != "":
 	case e.GUID != "":
@@ -527,7 +533,7 @@ func (s *Service) CreateEpisode(ctx context.Context, e *Episode) (*Episode, erro
 		return nil, err
 	}
 	e.Slug = slug
-	etag, err := WriteDocument(ctx, s.blobs, episodeKey(e.Show, e.ID), e, "")
+	etag, err := bucket.Write(ctx, s.blobs, episodeKey(e.Show, e.ID), e, "")
 	if errors.Is(err, ErrConflict) {
 		return nil, s.guidTaken(ctx, e)
 	}
@@ -548,7 +554,7 @@ func (s *Service) CreateEpisode(ctx context.Context, e *Episode) (*Episode, erro
 // the name of the same id.
 func (s *Service) guidTaken(ctx context.Context, e *Episode) error {
 	var have Episode
-	etag, err := ReadDocument(ctx, s.blobs, episodeKey(e.Show, e.ID), &have)
+	etag, err := bucket.Read(ctx, s.blobs, episodeKey(e.Show, e.ID), &have)
 	if err == nil && have.ID == e.ID && have.Show == e.Show {
 		s.cat.putEpisode(e.Show, e.ID, &have, etag)
 		if have.Slug != e.Slug {
@@ -593,7 +599,7 @@ func (s *Service) UpdateEpisode(ctx context.Context, show, id, revision string, 
 	if err := edit(e); err != nil {
 		return nil, err
 	}
-	e.ID, e.Show, e.GUID, e.Created, e.Version = cur.ID, cur.Show, cur.GUID, cur.Created, DocumentVersion
+	e.ID, e.Show, e.GUID, e.Created, e.Version = cur.ID, cur.Show, cur.GUID, cur.Created, bucket.SchemaVersion
 	keep := cur.clone()
 	e.Media, e.Original, e.Pending, e.FormerSlugs = keep.Media, keep.Original, keep.Pending, keep.FormerSlugs
 	e.Updated = s.opts.Now().UTC()
@@ -625,7 +631,7 @@ func (s *Service) storeEpisode(ctx context.Context, e *Episode, etag string) (*E
 	if err := e.validate(); err != nil {
 		return nil, err
 	}
-	newTag, err := WriteDocument(ctx, s.blobs, episodeKey(e.Show, e.ID), e, etag)
+	newTag, err := bucket.Write(ctx, s.blobs, episodeKey(e.Show, e.ID), e, etag)
 	if err != nil {
 		return nil, err
 	}
@@ -735,6 +741,9 @@ func (e *Episode) Objects() []ObjectRef {
 	if e.Original != nil && e.Original.Key != "" {
 		refs = append(refs, ObjectRef{e.Original.Key, e.Original.Size, e.Original.SHA256})
 	}
+	if e.Opus != nil && e.Opus.Key != "" {
+		refs = append(refs, ObjectRef{e.Opus.Key, e.Opus.Size, e.Opus.SHA256})
+	}
 	if e.Artwork != nil && e.Artwork.Key != "" {
 		refs = append(refs, ObjectRef{e.Artwork.Key, e.Artwork.Size, e.Artwork.SHA256})
 	}
@@ -742,6 +751,25 @@ func (e *Episode) Objects() []ObjectRef {
 		refs = append(refs, ObjectRef{e.Transcript.Key, -1, ""})
 	}
 	return refs
+}
+
+// PublicObjects are the Objects of e that the show publishes: all but the
+// original upload unless the show publishes originals (PublicOriginal).
+func (e *Episode) PublicObjects(sh *Show) []ObjectRef {
+	refs := e.Objects()
+	if e.Original == nil || e.PublicOriginal(sh) != nil {
+		return refs
+	}
+	return slices.DeleteFunc(refs, func(r ObjectRef) bool { return r.Key == e.Original.Key })
+}
+
+// PublicOriginal is the recording as uploaded when the show publishes
+// originals (Show.OriginalsPublic), nil otherwise or when there is none.
+func (e *Episode) PublicOriginal(sh *Show) *Media {
+	if e.Original == nil || e.Original.Key == "" || sh == nil || !sh.OriginalsPublic {
+		return nil
+	}
+	return e.Original
 }
 
 // Objects lists the objects the show itself points to: its artwork.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/episodestest"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/storage/storagetest"
 )
 
@@ -124,6 +125,12 @@ func TestShowValidation(t *testing.T) {
 		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "javascript:alert(1)"}}, "live.url"},
 		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "file:///etc/passwd"}}, "live.url"},
 		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://user:pw@stream.example/"}}, "live.url"},
+		// The stream's origin goes into the page's CSP: no wildcard, no
+		// second source.
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "http://*/"}}, "live.url"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://*.example/live"}}, "live.url"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example:*/live"}}, "live.url"},
+		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example;evil.example/"}}, "live.url"},
 		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example/", Type: "text/html"}}, "live.type"},
 		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example/", Minutes: -1}}, "live.minutes"},
 		{episodes.Show{Slug: "lvel", Title: "x", AirSlot: friday, Live: &episodes.Live{URL: "https://stream.example/", Minutes: 13 * 60}}, "live.minutes"},
@@ -381,15 +388,15 @@ func TestRefreshSeesDeletesAndKeepsLocalWrites(t *testing.T) {
 // is set) is read in full, then held until release is closed: what a slow
 // refresh sees.
 type heldGets struct {
-	episodes.Blobs
+	bucket.Store
 	hold    string
 	once    sync.Once
 	read    chan struct{}
 	release chan struct{}
 }
 
-func (h *heldGets) Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, episodes.ObjectInfo, error) {
-	rc, info, err := h.Blobs.Get(ctx, key, offset, length)
+func (h *heldGets) Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, bucket.ObjectInfo, error) {
+	rc, info, err := h.Store.Get(ctx, key, offset, length)
 	if err != nil || h.hold == "" || !strings.HasSuffix(key, h.hold) {
 		return rc, info, err
 	}
@@ -416,7 +423,7 @@ func TestSlowRefreshDoesNotBringBackADeletedEpisode(t *testing.T) {
 	a := episodes.NewService(store, episodes.Options{})
 	newShow(t, a)
 	e := newEpisode(t, a, store, "Éphémère")
-	held := &heldGets{Blobs: store, read: make(chan struct{}), release: make(chan struct{})}
+	held := &heldGets{Store: store, read: make(chan struct{}), release: make(chan struct{})}
 	b := episodes.NewService(held, episodes.Options{})
 	if err := b.Load(ctx); err != nil {
 		t.Fatal(err)

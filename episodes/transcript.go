@@ -171,18 +171,29 @@ func parseTimestamp(s, typ string) (time.Duration, bool) {
 		return 0, false
 	}
 	ms, err := strconv.Atoi(frac)
-	if err != nil || ms < 0 {
+	if err != nil || !allDigits(frac) {
 		return 0, false
 	}
 	var total int
 	for i, p := range parts {
 		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 || len(p) < 2 || (i > 0 && (n > 59 || len(p) != 2)) || n > 1_000_000 {
+		if err != nil || !allDigits(p) || len(p) < 2 || (i > 0 && (n > 59 || len(p) != 2)) || n > 1_000_000 {
 			return 0, false
 		}
 		total = total*60 + n
 	}
 	return time.Duration(total)*time.Second + time.Duration(ms)*time.Millisecond, true
+}
+
+// allDigits reports whether s is only ASCII digits: strconv.Atoi also
+// takes a sign, and "-00:01.000" is no time of a recording.
+func allDigits(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // stripTags removes WebVTT's <...> tags and decodes its few entities.

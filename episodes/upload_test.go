@@ -14,6 +14,7 @@ import (
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/audio"
 	"github.com/picasoft/antenne/episodes/episodestest"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/storage/storagetest"
 )
 
@@ -224,9 +225,9 @@ type failingDocs struct {
 	storagetest.Store
 }
 
-func (f failingDocs) PutIf(ctx context.Context, key string, r io.Reader, size int64, contentType, ifMatch string) (episodes.ObjectInfo, error) {
+func (f failingDocs) PutIf(ctx context.Context, key string, r io.Reader, size int64, contentType, ifMatch string) (bucket.ObjectInfo, error) {
 	if strings.Contains(key, "/episodes/") {
-		return episodes.ObjectInfo{}, errors.New("connection reset by peer")
+		return bucket.ObjectInfo{}, errors.New("connection reset by peer")
 	}
 	return f.Store.PutIf(ctx, key, r, size, contentType, ifMatch)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // Fixed inputs of the golden feeds.
@@ -43,7 +44,7 @@ const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 // MP3, an M4A and a transcoded Mumble WAV), a draft and a scheduled one.
 func fullShow() (*episodes.Show, []*episodes.Episode) {
 	show := &episodes.Show{
-		Version:     episodes.DocumentVersion,
+		Version:     bucket.SchemaVersion,
 		Slug:        "lvel",
 		Title:       "La Voix est Libre",
 		Description: "L'émission de Picasoft sur les libertés numériques, chaque vendredi sur Graf'hit.",
@@ -54,20 +55,23 @@ func fullShow() (*episodes.Show, []*episodes.Episode) {
 			{Name: "Technology"},
 			{Name: "Society & Culture", Sub: "Philosophy"},
 		},
-		Explicit:   false,
-		Type:       episodes.Episodic,
-		Artwork:    &episodes.Image{Key: "shows/lvel/images/0a1b2c3d4e5f.jpg", Type: "image/jpeg", Width: 1400, Height: 1400, Size: 123456, SHA256: sha},
-		Link:       "https://picasoft.net/radio",
-		Copyright:  "© 2020-2026 Picasoft",
-		License:    "CC BY-SA 4.0",
-		Funding:    &episodes.Funding{URL: "https://picasoft.net/dons", Text: "Soutenir Picasoft"},
-		AirSlot:    &episodes.AirSlot{Weekday: time.Friday, Hour: 9, Minute: 30, Station: "Graf'hit 94.9 FM", Location: "Europe/Paris"},
-		Hosts:      []episodes.Person{{Name: "Quentin", Href: "https://picasoft.net/quentin"}, {Name: "Audrey", Role: "host", Img: "https://picasoft.net/audrey.png"}},
-		GUID:       "917393e3-1b1e-5cef-ace4-edaa54e1f810",
-		Locked:     true,
-		NewFeedURL: "https://radio.example.org/lvel/feed.xml",
-		Created:    time.Date(2020, 9, 1, 8, 0, 0, 0, time.UTC),
-		Updated:    time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC),
+		Explicit: false,
+		// Published, so that the feed has the WAV's original as an
+		// alternate enclosure (originals are private by default).
+		OriginalsPublic: true,
+		Type:            episodes.Episodic,
+		Artwork:         &episodes.Image{Key: "shows/lvel/images/0a1b2c3d4e5f.jpg", Type: "image/jpeg", Width: 1400, Height: 1400, Size: 123456, SHA256: sha},
+		Link:            "https://picasoft.net/radio",
+		Copyright:       "© 2020-2026 Picasoft",
+		License:         "CC BY-SA 4.0",
+		Funding:         &episodes.Funding{URL: "https://picasoft.net/dons", Text: "Soutenir Picasoft"},
+		AirSlot:         &episodes.AirSlot{Weekday: time.Friday, Hour: 9, Minute: 30, Station: "Graf'hit 94.9 FM", Location: "Europe/Paris"},
+		Hosts:           []episodes.Person{{Name: "Quentin", Href: "https://picasoft.net/quentin"}, {Name: "Audrey", Role: "host", Img: "https://picasoft.net/audrey.png"}},
+		GUID:            "917393e3-1b1e-5cef-ace4-edaa54e1f810",
+		Locked:          true,
+		NewFeedURL:      "https://radio.example.org/lvel/feed.xml",
+		Created:         time.Date(2020, 9, 1, 8, 0, 0, 0, time.UTC),
+		Updated:         time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC),
 	}
 	guests := func(g ...string) []episodes.Person {
 		ps := []episodes.Person{{Name: "Quentin", Role: episodes.RoleHost}}

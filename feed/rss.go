@@ -459,7 +459,7 @@ func buildItem(p *podcast.Podcast, show *episodes.Show, ep *episodes.Episode, op
 		}
 		it.Transcript = &transcript{URL: u, Type: line(cmp.Or(t.Type, "text/plain")), Language: line(t.Language)}
 	}
-	if o := ep.Original; o != nil && o.Key != "" {
+	if o := ep.PublicOriginal(show); o != nil {
 		u, err := l.Object(o.Key)
 		if err != nil {
 			return nil, fmt.Errorf("original: %w", err)

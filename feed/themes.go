@@ -2,7 +2,6 @@ package feed
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -100,9 +99,9 @@ const (
 // CSV (with a header row) and JSON (snake_case keys) give one record per
 // episode: aired date and time in Europe/Paris, title, theme, duration,
 // URL, hosts and guests (names from Persons; role "host" or empty, and
-// "guest"). CSV joins several names with "; ", and a text cell that a
-// spreadsheet would run as a formula (starting with = + - @, a tab or a
-// carriage return) starts with a single quote.
+// "guest"). CSV joins several names with "; " and is written by CSV, so a
+// text cell that a spreadsheet would run as a formula starts with a single
+// quote.
 //
 // The error is about the options: an unknown format or language.
 func Themes(eps []*episodes.Episode, opts ThemesOptions) ([]byte, error) {
@@ -286,40 +285,28 @@ func themeRows(eps []*episodes.Episode, links Links, listens map[string]int64) [
 	return rows
 }
 
-// inertCell keeps a spreadsheet from running a CSV cell as a formula: a
-// cell starting with = + - @ tab or carriage return gets a leading single
-// quote (OWASP, "CSV Injection").
-func inertCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 func themesCSV(rows []themeRow, withListens bool) ([]byte, error) {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
 	header := themeHeader
 	if withListens {
 		header = append(slices.Clip(header), "listens")
 	}
-	_ = w.Write(header) // errors stick and surface at w.Error
+	records := [][]string{header}
 	for _, r := range rows {
 		rec := []string{
-			r.AiredDate, r.AiredAt, inertCell(r.Title), inertCell(r.Theme), r.Duration,
-			fmt.Sprint(r.DurationSeconds), inertCell(r.URL),
-			inertCell(strings.Join(r.Hosts, "; ")), inertCell(strings.Join(r.Guests, "; ")),
+			r.AiredDate, r.AiredAt, r.Title, r.Theme, r.Duration,
+			fmt.Sprint(r.DurationSeconds), r.URL,
+			strings.Join(r.Hosts, "; "), strings.Join(r.Guests, "; "),
 		}
 		if withListens && r.Listens != nil {
 			rec = append(rec, fmt.Sprint(*r.Listens))
 		}
-		_ = w.Write(rec)
+		records = append(records, rec)
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return nil, fmt.Errorf("export themes as CSV: %w", err)
+	out, err := CSV(records)
+	if err != nil {
+		return nil, fmt.Errorf("export themes: %w", err)
 	}
-	return b.Bytes(), nil
+	return out, nil
 }
 
 func themesJSON(rows []themeRow) ([]byte, error) {

@@ -27,7 +27,9 @@ func TestWriteErrors(t *testing.T) {
 		{"zero size", show, func(e *episodes.Episode, _ *Options, _ *episodes.Show) { e.Media.Size = 0 }, "has size 0"},
 		{"private media key", show, func(e *episodes.Episode, _ *Options, _ *episodes.Show) { e.Media.Key = "shows/mini/episodes/e1.json" }, "not public"},
 		{"bad artwork key", show, func(e *episodes.Episode, _ *Options, _ *episodes.Show) { e.Artwork = &episodes.Image{Key: "../x.jpg"} }, "artwork"},
-		{"bad original key", show, func(e *episodes.Episode, _ *Options, _ *episodes.Show) { e.Original = &episodes.Media{Key: "x.wav"} }, "original"},
+		{"bad original key", show, func(e *episodes.Episode, _ *Options, s *episodes.Show) {
+			e.Original, s.OriginalsPublic = &episodes.Media{Key: "x.wav"}, true
+		}, "original"},
 		{"bad transcript key", show, func(e *episodes.Episode, _ *Options, _ *episodes.Show) {
 			e.Transcript = &episodes.Transcript{Key: "x.vtt"}
 		}, "transcript"},

@@ -19,15 +19,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/storage"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/storage/storagetest"
 )
 
 // Both stores satisfy the interface the domain declares.
 var (
-	_ episodes.Blobs    = (*storage.Dir)(nil)
-	_ episodes.Blobs    = (*storage.S3)(nil)
+	_ bucket.Store      = (*storage.Dir)(nil)
+	_ bucket.Store      = (*storage.S3)(nil)
 	_ storagetest.Store = (*storage.Dir)(nil)
 	_ storagetest.Store = (*storage.S3)(nil)
 )

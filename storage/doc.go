@@ -1,8 +1,8 @@
 // Package storage keeps objects (keys, bytes, ETags, content types) in a
 // local folder (Dir, the default) or an S3-compatible bucket (S3). It knows
-// nothing of episodes: the episodes package declares the interface it needs
-// (episodes.Blobs) and both stores satisfy it, ObjectInfo being the same
-// type in both packages.
+// nothing of what the objects mean: storage/bucket, the coordination layer
+// above it, declares the interface it needs (bucket.Store) and both stores
+// satisfy it.
 //
 // Contract, common to both stores:
 //   - Keys are slash-separated UTF-8 paths relative to the store's root, at

@@ -10,12 +10,7 @@ import (
 )
 
 // ObjectInfo describes one stored object.
-//
-// It is an alias of the same unnamed struct type as episodes.ObjectInfo, so
-// that *Dir and *S3 satisfy episodes.Blobs without either package importing
-// the other. Keep the fields, their order and their types identical to
-// episodes.ObjectInfo.
-type ObjectInfo = struct {
+type ObjectInfo struct {
 	Key         string    // full key, slash-separated
 	Size        int64     // bytes
 	ETag        string    // opaque version tag, unquoted; changes when the bytes change

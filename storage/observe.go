@@ -8,7 +8,7 @@ import (
 	"iter"
 )
 
-// Store is what both stores offer: the method set episodes.Blobs needs,
+// Store is what both stores offer: the method set bucket.Store needs,
 // plus Ping.
 type Store interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) (ObjectInfo, error)

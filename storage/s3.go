@@ -280,7 +280,10 @@ func (s *S3) putIf(ctx context.Context, key string, r io.Reader, size int64, con
 	if size > maxSinglePut {
 		return ObjectInfo{}, fmt.Errorf("%d bytes is over the 5 GiB a conditional put can store", size)
 	}
-	up, err := s.client.PutObject(ctx, s.bucket, key, r, size, opts)
+	// Sent once (the pinger does not retry): a retry of a put that landed
+	// but whose answer was lost would be refused by its own condition,
+	// and a write that happened reported as a lost race.
+	up, err := s.pinger.PutObject(ctx, s.bucket, key, r, size, opts)
 	if err != nil {
 		err = translate(err)
 		if ifMatch != "" && errors.Is(err, fs.ErrNotExist) {

@@ -180,13 +180,27 @@ func (s *Server) requireSession(c *gin.Context) {
 	c.Set(hostKey, h)
 	c.Set(sessionCtxKey, ss)
 	c.Header("Cache-Control", "no-store")
-	// After an admin's reset, the host chooses a new password first.
-	if h.MustChangePassword && !strings.HasPrefix(c.Request.URL.Path, "/studio/account") && c.Request.URL.Path != "/studio/logout" {
+	// After an admin's reset, the host chooses a new password first, and
+	// does nothing else with the temporary one (no token, no edit).
+	if h.MustChangePassword && !allowedBeforePasswordChange(c.Request) {
 		c.Redirect(http.StatusSeeOther, "/studio/account")
 		c.Abort()
 		return
 	}
 	c.Next()
+}
+
+// allowedBeforePasswordChange reports whether r is one of the requests a
+// host whose password was reset may send: the account page, its password
+// form and signing out.
+func allowedBeforePasswordChange(r *http.Request) bool {
+	switch r.URL.Path {
+	case "/studio/account":
+		return r.Method == http.MethodGet || r.Method == http.MethodHead
+	case "/studio/account/password", "/studio/logout":
+		return r.Method == http.MethodPost
+	}
+	return false
 }
 
 // requireToken is the API's middleware: a valid "Authorization: Bearer"
@@ -248,7 +262,7 @@ func (s *Server) requireAdmin(c *gin.Context) {
 func (s *Server) crossOriginGuard(next http.Handler) http.Handler {
 	p := http.NewCrossOriginProtection()
 	p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.log.WarnContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", r.URL.Path)
+		s.log.WarnContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", loggedPath(r.URL.Path))
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusForbidden)
 		w.Write([]byte("cross-origin request refused / requête d'un autre site refusée\n"))

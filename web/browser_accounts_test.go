@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -84,7 +86,11 @@ func TestBrowserFirstRun(t *testing.T) {
 			t.Errorf("the login page's first-run hint lacks %q:\n%s", want, hint)
 		}
 	}
-	var heading string
+	artwork := filepath.Join(t.TempDir(), "pochette.png")
+	if err := os.WriteFile(artwork, web.SquarePNG(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var heading, checklist string
 	run("setup",
 		chromedp.Navigate(setupURL),
 		chromedp.WaitVisible("#setup-form", chromedp.ByID),
@@ -97,19 +103,36 @@ func TestBrowserFirstRun(t *testing.T) {
 		chromedp.SetValue("#air_day", "5", chromedp.ByID),
 		chromedp.SetValue("#air_time", "09:30", chromedp.ByID),
 		chromedp.SendKeys("#station", "Graf'hit", chromedp.ByID),
+		chromedp.SetUploadFiles("#artwork", []string{artwork}, chromedp.ByID),
+		chromedp.SetValue("#category", "Technology", chromedp.ByID),
 		chromedp.Click(`#setup-form button[type=submit]`, chromedp.ByQuery),
 		chromedp.WaitVisible("#upload", chromedp.ByID),
 		chromedp.Text("h1", &heading, chromedp.ByQuery),
+		chromedp.Text("#checklist", &checklist, chromedp.ByID),
 	)
 	if heading != "La Voix est Libre" {
 		t.Errorf("after setup: got the page %q, want the studio of the new show", heading)
+	}
+	// The checklist follows: artwork and category are there, the rest
+	// is missing, each with why Apple or Spotify need it.
+	var items map[string]string
+	run("checklist", chromedp.Evaluate(`Object.fromEntries([...document.querySelectorAll("#checklist li")].map(li => [li.dataset.item, li.className]))`, &items))
+	want := map[string]string{"artwork": "ok", "category": "ok", "owner_email": "missing", "author": "missing", "description": "missing", "language": "ok"}
+	for k, v := range want {
+		if items[k] != v {
+			t.Errorf("checklist item %s: got %q, want %q (all: %v)", k, items[k], v, items)
+		}
+	}
+	if !strings.Contains(checklist, "Apple Podcasts et Spotify y envoient le code") {
+		t.Errorf("the checklist does not say why the owner's e-mail is needed:\n%s", checklist)
 	}
 	h, err := hosts.Host("quentin")
 	if err != nil || !h.Admin || h.Name != "Quentin" {
 		t.Errorf("admin: got %+v, %v", h, err)
 	}
 	sh, err := svc.Show("lvel")
-	if err != nil || sh.AirSlot == nil || sh.AirSlot.Weekday != time.Friday || sh.AirSlot.Hour != 9 || sh.AirSlot.Minute != 30 || sh.AirSlot.Station != "Graf'hit" {
+	if err != nil || sh.AirSlot == nil || sh.AirSlot.Weekday != time.Friday || sh.AirSlot.Hour != 9 || sh.AirSlot.Minute != 30 || sh.AirSlot.Station != "Graf'hit" ||
+		sh.Artwork == nil || sh.Artwork.Width != 1400 || len(sh.Categories) != 1 || sh.Categories[0].Name != "Technology" {
 		t.Errorf("show: got %+v, %v", sh, err)
 	}
 	resp, err := http.Get(setupURL)

@@ -15,6 +15,7 @@ import (
 	"github.com/picasoft/antenne/episodes/audio"
 	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/web/accounts"
 )
 
 // problem is what the user is told of an error: an HTTP status, a stable
@@ -37,8 +38,11 @@ func (p problem) Message(lang string) string {
 	}
 	args := make([]any, len(p.args))
 	for i, a := range p.args {
-		if k, ok := a.(msgKey); ok {
-			a = k.in(lang)
+		switch v := a.(type) {
+		case msgKey:
+			a = v.in(lang)
+		case byteCount:
+			a = humanSize(lang, int64(v))
 		}
 		args[i] = a
 	}
@@ -52,6 +56,10 @@ type msgKey struct {
 	key, fallback string
 	args          []any
 }
+
+// byteCount is an argument of a message written in the message's
+// language by humanSize.
+type byteCount int64
 
 func (k msgKey) in(lang string) string {
 	if _, ok := messages[k.key]; !ok {
@@ -113,6 +121,8 @@ func problemOf(err error) problem {
 		return problem{Status: http.StatusBadRequest, Code: "unknown_semester", key: "error.semester", args: []any{semester.Code}}
 	case errors.As(err, &dup):
 		return problem{Status: http.StatusConflict, Code: "duplicate", key: "error.duplicate", args: []any{dup.Title}}
+	case errors.Is(err, accounts.ErrMustChangePassword):
+		return problem{Status: http.StatusForbidden, Code: "must_change_password", key: "error.mustchange"}
 	case errors.Is(err, episodes.ErrConflict), errors.Is(err, fs.ErrExist):
 		return problem{Status: http.StatusConflict, Code: "conflict", key: "error.conflict"}
 	case errors.As(err, &audio):
@@ -125,7 +135,7 @@ func problemOf(err error) problem {
 		// More parts or headers than Go's form parser takes (1000 parts).
 		return badRequest("form of too many parts")
 	case errors.As(err, &tooLarge):
-		return problem{Status: http.StatusRequestEntityTooLarge, Code: "too_large", key: "error.toolarge", args: []any{humanSize(langFR, tooLarge.Limit)}}
+		return problem{Status: http.StatusRequestEntityTooLarge, Code: "too_large", key: "error.toolarge", args: []any{byteCount(tooLarge.Limit)}}
 	case errors.As(err, &store) && store.StoreUnavailable():
 		return problem{Status: http.StatusServiceUnavailable, Code: "store_unavailable", key: "error.unavailable"}
 	case errors.Is(err, context.DeadlineExceeded):
@@ -139,6 +149,10 @@ func problemOf(err error) problem {
 // reasons it has ("damaged.<Key>"), else the parser's English Reason, so
 // that no reason is silent.
 func unsupportedProblem(e *audio.UnsupportedAudioError) problem {
+	if e.Kind == audio.KindUnknown && e.Reason == "" {
+		// « il ressemble à rien » is no French: the sentence says it whole.
+		return problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_audio", key: "error.unsupported.unknown"}
+	}
 	p := problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_audio", key: "error.unsupported",
 		args: []any{msgKey{key: "kind." + string(e.Kind), fallback: e.Kind.Describe()}}}
 	if e.Reason != "" {
@@ -169,7 +183,7 @@ func (p problem) Error() string { return p.Code }
 func (s *Server) fail(c *gin.Context, err error) {
 	ctx := c.Request.Context()
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		s.log.DebugContext(ctx, "client went away", "path", c.Request.URL.Path, "err", err)
+		s.log.DebugContext(ctx, "client went away", "path", loggedPath(c.Request.URL.Path), "err", err)
 		c.Abort()
 		return
 	}
@@ -178,7 +192,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if p.Status >= 500 {
 		level = slog.LevelError
 	}
-	s.log.Log(ctx, level, "request failed", "path", c.Request.URL.Path, "status", p.Status, "code", p.Code, "err", err)
+	s.log.Log(ctx, level, "request failed", "path", loggedPath(c.Request.URL.Path), "status", p.Status, "code", p.Code, "err", err)
 	s.answerProblem(c, p)
 }
 

@@ -104,6 +104,7 @@ var messages = map[string][2]string{
 	"lang.label":     {"Langue", "Language"},
 	"footer.powered": {"Propulsé par antenne, logiciel libre (AGPL).", "Powered by antenne, free software (AGPL)."},
 	"footer.listens": {"Comment nous comptons les écoutes", "How we count listens"},
+	"footer.studio":  {"Espace des animateurs", "Hosts' studio"},
 	"about.listens":  {"Comment nous comptons", "How we count"},
 	"nav.home":       {"Accueil", "Home"},
 
@@ -117,6 +118,7 @@ var messages = map[string][2]string{
 	"error.duplicate":            {"Cet enregistrement a déjà été envoyé : c'est l'épisode « %s ».", "This recording was already uploaded: it is the episode “%s”."},
 	"error.unsupported":          {"Ce fichier n'est pas un enregistrement audio reconnu (il ressemble à %s).", "This file is not a recognised audio recording (it looks like %s)."},
 	"error.unsupported.why":      {"Ce fichier n'est pas un enregistrement audio reconnu (il ressemble à %s) : %s.", "This file is not a recognised audio recording (it looks like %s): %s."},
+	"error.unsupported.unknown":  {"Ce fichier n'est pas un enregistrement audio reconnu : il ne ressemble à rien qu'antenne connaisse.", "This file is not a recognised audio recording: it looks like nothing antenne knows."},
 	"damaged.cut":                {"le fichier s'arrête après %d octets, l'envoi ou la copie a sans doute été interrompu", "the file is cut after %d bytes, its upload or copy was probably interrupted"},
 	"damaged.unfinished":         {"il n'a pas d'en-tête « moov » : le fichier est coupé, ou l'enregistreur n'a pas fini de l'écrire", "it has no “moov” header: the file is cut, or the recorder did not finish writing it"},
 	"damaged.no_audio":           {"il ne contient aucun son", "it holds no sound"},
@@ -146,57 +148,62 @@ var messages = map[string][2]string{
 	"home.empty": {"Aucune émission n'est encore publiée.", "No show is published yet."},
 
 	// Show page.
-	"show.episodes":         {"Épisodes", "Episodes"},
-	"show.noepisodes":       {"Aucun épisode publié pour l'instant.", "No episode published yet."},
-	"show.subscribe":        {"S'abonner", "Subscribe"},
-	"show.rss":              {"Flux RSS", "RSS feed"},
-	"show.rss.help":         {"Copiez cette adresse dans votre application de podcasts :", "Copy this address into your podcast app:"},
-	"show.apps":             {"Ouvrir dans une application", "Open in an app"},
-	"show.app.other":        {"Autre application (podcast://)", "Other app (podcast://)"},
-	"show.airslot":          {"À l'antenne le %s à %s", "On air on %s at %s"},
-	"show.airslot.on":       {"sur %s", "on %s"},
-	"show.live":             {"En direct", "Live now"},
-	"show.live.on":          {"En direct sur %s", "Live on %s"},
-	"show.live.play":        {"Le direct se lance quand vous appuyez sur lecture.", "The live stream starts when you press play."},
-	"show.live.link":        {"Ouvrir le flux du direct", "Open the live stream"},
-	"show.next.broadcast":   {"Prochaine émission : %s à %s", "Next broadcast: %s at %s"},
-	"show.website":          {"Site web", "Website"},
-	"show.fediverse":        {"Sur le fédivers (Mastodon…)", "On the fediverse (Mastodon…)"},
-	"show.fediverse.help":   {"Suivez l'émission depuis votre compte Mastodon (ou tout autre serveur du fédivers) : collez cette adresse dans la recherche de votre serveur, puis cliquez sur « Suivre ». Chaque nouvel épisode apparaîtra dans votre fil, prêt à écouter.", "Follow the show from your Mastodon account (or any fediverse server): paste this address into your server's search, then click \"Follow\". Each new episode will appear in your timeline, ready to play."},
-	"show.fediverse.handle": {"Adresse à suivre :", "Address to follow:"},
-	"show.hosts":            {"Animé par", "Hosted by"},
-	"show.artwork":          {"Illustration de l'émission %s", "Artwork of the show %s"},
-	"show.page":             {"Page %d sur %d", "Page %d of %d"},
-	"show.prev":             {"Épisodes plus récents", "Newer episodes"},
-	"show.next":             {"Épisodes plus anciens", "Older episodes"},
-	"show.pagination":       {"Pages d'épisodes", "Episode pages"},
-	"show.license":          {"Licence : %s", "License: %s"},
-	"show.support":          {"Soutenir l'émission", "Support the show"},
-	"show.seasons":          {"Thèmes par semestre", "Themes by semester"},
-	"episode.aired":         {"Diffusé le %s", "Aired on %s"},
-	"episode.published":     {"Publié le %s", "Published on %s"},
-	"episode.duration":      {"Durée : %s", "Duration: %s"},
-	"episode.player":        {"Lecteur audio de l'épisode %s", "Audio player of the episode %s"},
-	"episode.nosupport":     {"Votre navigateur ne lit pas l'audio intégré.", "Your browser cannot play embedded audio."},
-	"episode.download":      {"Télécharger l'épisode (%s, %s)", "Download the episode (%s, %s)"},
-	"episode.original":      {"Télécharger l'enregistrement d'origine", "Download the original recording"},
-	"episode.chapters":      {"Chapitres", "Chapters"},
-	"episode.notes":         {"Notes de l'épisode", "Show notes"},
-	"episode.persons":       {"Participants", "Participants"},
-	"episode.hosts":         {"Animation", "Hosts"},
-	"episode.guests":        {"Invités", "Guests"},
-	"episode.transcript":    {"Transcription", "Transcript"},
-	"episode.embed":         {"Intégrer ce lecteur", "Embed this player"},
-	"episode.embed.help":    {"Copiez ce code dans votre page :", "Copy this code into your page:"},
-	"episode.back":          {"Tous les épisodes de %s", "All episodes of %s"},
-	"episode.season":        {"Saison %d", "Season %d"},
-	"episode.number":        {"Épisode %d", "Episode %d"},
-	"episode.artwork":       {"Illustration de l'épisode %s", "Artwork of the episode %s"},
-	"episode.listen":        {"Écouter sur %s", "Listen on %s"},
-	"episode.seekto":        {"Aller à %s", "Go to %s"},
+	"show.episodes":             {"Épisodes", "Episodes"},
+	"show.noepisodes":           {"Aucun épisode publié pour l'instant.", "No episode published yet."},
+	"show.subscribe":            {"S'abonner", "Subscribe"},
+	"show.rss":                  {"Flux RSS", "RSS feed"},
+	"show.rss.help":             {"Copiez cette adresse dans votre application de podcasts :", "Copy this address into your podcast app:"},
+	"show.apps":                 {"Ouvrir dans une application", "Open in an app"},
+	"show.app.other":            {"Autre application (podcast://)", "Other app (podcast://)"},
+	"show.airslot":              {"À l'antenne les %s à %s", "On air on %s at %s"},
+	"show.airslot.on":           {"sur %s", "on %s"},
+	"show.live":                 {"En direct", "Live now"},
+	"show.live.on":              {"En direct sur %s", "Live on %s"},
+	"show.live.play":            {"Le direct se lance quand vous appuyez sur lecture.", "The live stream starts when you press play."},
+	"show.live.link":            {"Ouvrir le flux du direct", "Open the live stream"},
+	"show.next.broadcast":       {"Prochaine émission : %s à %s", "Next broadcast: %s at %s"},
+	"show.website":              {"Site web", "Website"},
+	"show.fediverse":            {"Sur le fédivers (Mastodon…)", "On the fediverse (Mastodon…)"},
+	"show.fediverse.help":       {"Suivez l'émission depuis votre compte Mastodon (ou tout autre serveur du fédivers) : collez cette adresse dans la recherche de votre serveur, puis cliquez sur « Suivre ». Chaque nouvel épisode apparaîtra dans votre fil, prêt à écouter.", "Follow the show from your Mastodon account (or any fediverse server): paste this address into your server's search, then click \"Follow\". Each new episode will appear in your timeline, ready to play."},
+	"show.fediverse.handle":     {"Adresse à suivre :", "Address to follow:"},
+	"show.hosts":                {"Animé par", "Hosted by"},
+	"show.artwork":              {"Illustration de l'émission %s", "Artwork of the show %s"},
+	"show.page":                 {"Page %d sur %d", "Page %d of %d"},
+	"show.prev":                 {"Épisodes plus récents", "Newer episodes"},
+	"show.next":                 {"Épisodes plus anciens", "Older episodes"},
+	"show.pagination":           {"Pages d'épisodes", "Episode pages"},
+	"show.license":              {"Licence : %s", "License: %s"},
+	"show.support":              {"Soutenir l'émission", "Support the show"},
+	"show.seasons":              {"Thèmes par semestre", "Themes by semester"},
+	"episode.aired":             {"Diffusé le %s", "Aired on %s"},
+	"episode.published":         {"Publié le %s", "Published on %s"},
+	"episode.duration":          {"Durée : %s", "Duration: %s"},
+	"episode.player":            {"Lecteur audio de l'épisode %s", "Audio player of the episode %s"},
+	"episode.nosupport":         {"Votre navigateur ne lit pas l'audio intégré.", "Your browser cannot play embedded audio."},
+	"episode.download":          {"Télécharger l'épisode (%s, %s)", "Download the episode (%s, %s)"},
+	"episode.original":          {"Télécharger l'enregistrement d'origine", "Download the original recording"},
+	"episode.chapters":          {"Chapitres", "Chapters"},
+	"episode.notes":             {"Notes de l'épisode", "Show notes"},
+	"episode.persons":           {"Participants", "Participants"},
+	"episode.hosts":             {"Animation", "Hosts"},
+	"episode.guests":            {"Invités", "Guests"},
+	"episode.transcript":        {"Transcription", "Transcript"},
+	"episode.transcript.follow": {"Le passage en cours d'écoute est surligné ; cliquez sur une heure pour y aller.", "The passage being played is highlighted; click a time to go there."},
+	"episode.transcript.cut":    {"La transcription continue : lisez-la en entier dans le fichier.", "The transcript goes on: read it whole in the file."},
+	"episode.embed":             {"Intégrer ce lecteur", "Embed this player"},
+	"episode.embed.help":        {"Copiez ce code dans votre page :", "Copy this code into your page:"},
+	"episode.back":              {"Tous les épisodes de %s", "All episodes of %s"},
+	"episode.season":            {"Saison %d", "Season %d"},
+	"episode.number":            {"Épisode %d", "Episode %d"},
+	"episode.artwork":           {"Illustration de l'épisode %s", "Artwork of the episode %s"},
+	"episode.listen":            {"Écouter sur %s", "Listen on %s"},
+	"episode.seekto":            {"Aller à %s", "Go to %s"},
 }
 
-// tr translates key into lang, formatting args into it when given.
+// tr translates key into lang, formatting args into it when given. A
+// text that counts something holds its singular and plural forms
+// separated by "|", and its first argument is the count: the form is
+// chosen by plural, never written out by hand.
 func tr(lang, key string, args ...any) string {
 	m, ok := messages[key]
 	if !ok {
@@ -208,10 +215,35 @@ func tr(lang, key string, args ...any) string {
 	if lang == langEN && m[1] != "" {
 		s = m[1]
 	}
+	if one, many, ok := strings.Cut(s, "|"); ok {
+		s = many
+		if len(args) > 0 && !plural(lang, args[0]) {
+			s = one
+		}
+	}
 	if len(args) > 0 {
 		return fmt.Sprintf(s, args...)
 	}
 	return s
+}
+
+// plural reports whether the count n takes the plural in lang: in French
+// from 2 on (« 0 épisode », « 1 épisode », « 2 épisodes »), in English
+// for every count but 1. A value that is not an integer takes the plural.
+func plural(lang string, n any) bool {
+	var v int64
+	switch n := n.(type) {
+	case int:
+		v = int64(n)
+	case int64:
+		v = n
+	default:
+		return true
+	}
+	if lang == langEN {
+		return v != 1
+	}
+	return v < -1 || v > 1
 }
 
 // longDate writes a date the way people read it: "vendredi 2 octobre 2020"
@@ -244,14 +276,16 @@ func dayName(lang string, d time.Weekday) string {
 // "vendredis", "Fridays".
 func weekdayName(lang string, d time.Weekday) string { return dayName(lang, d) + "s" }
 
-// humanSize writes a byte count in the units people read: "12,3 Mo" in
-// French, "12.3 MB" in English (powers of 1000, like file managers).
+// humanSize writes a byte count in binary units, the ones the
+// configuration takes (ANTENNE_MAX_UPLOAD=2GiB): "12,3 Mio" in French,
+// "12.3 MiB" in English, and "2 Gio" rather than "2,0 Gio". studio.js
+// writes sizes the same way.
 func humanSize(lang string, n int64) string {
-	units := [...][2]string{{"o", "B"}, {"ko", "kB"}, {"Mo", "MB"}, {"Go", "GB"}, {"To", "TB"}}
+	units := [...][2]string{{"o", "B"}, {"Kio", "KiB"}, {"Mio", "MiB"}, {"Gio", "GiB"}, {"Tio", "TiB"}}
 	u := 0
 	f := float64(n)
-	for f >= 1000 && u < len(units)-1 {
-		f /= 1000
+	for f >= 1024 && u < len(units)-1 {
+		f /= 1024
 		u++
 	}
 	unit := units[u][0]
@@ -262,7 +296,7 @@ func humanSize(lang string, n int64) string {
 	if u == 0 {
 		s = fmt.Sprintf("%d", n)
 	} else {
-		s = fmt.Sprintf("%.1f", f)
+		s = strings.TrimSuffix(fmt.Sprintf("%.1f", f), ".0")
 		if lang != langEN {
 			s = strings.Replace(s, ".", ",", 1)
 		}

@@ -110,8 +110,12 @@ func newMetrics(reg prometheus.Registerer, catalog *episodes.Service, counter *l
 			}, func() float64 { return float64(counter.Counted()) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "antenne_listens_untracked_today",
-				Help: "Listeners of the current UTC day not tracked because the day's pairs are at their cap.",
+				Help: "(Episode, listener) pairs of the current UTC day forgotten because the day's pairs were at their cap.",
 			}, func() float64 { return float64(counter.Dropped()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "antenne_listens_capped_today",
+				Help: "Listens of the current UTC day not counted because their address had counted its cap for the episode.",
+			}, func() float64 { return float64(counter.Capped()) }),
 		)
 	}
 	return m

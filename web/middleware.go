@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -47,13 +48,28 @@ func (s *Server) logRequests(c *gin.Context) {
 	attrs := []any{
 		"method", c.Request.Method,
 		"route", route,
-		"path", c.Request.URL.Path,
+		"path", loggedPath(c.Request.URL.Path),
 		"status", status,
 		"bytes", c.Writer.Size(),
 		"duration", time.Since(start),
 	}
 	attrs = append(attrs, s.clientAttrs(c)...)
 	s.log.Log(c.Request.Context(), level, "request", attrs...)
+}
+
+// setupPrefix starts the first-run setup address, whose last part is the
+// one-time token.
+const setupPrefix = "/studio/setup/"
+
+// loggedPath is a request's path as the logs may show it: the setup
+// address's token is a credential while no admin exists, so it is cut
+// (logs are read by more people, and kept longer, than the address is
+// valid). Every log line that names a path takes it from here.
+func loggedPath(path string) string {
+	if strings.HasPrefix(path, setupPrefix) {
+		return setupPrefix + "…"
+	}
+	return path
 }
 
 // clientAttrs are the log attributes naming the client: its address when
@@ -74,7 +90,7 @@ func (s *Server) recoverPanics(c *gin.Context) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.ErrorContext(c.Request.Context(), "handler panicked", "panic", v, "path", c.Request.URL.Path)
+			s.log.ErrorContext(c.Request.Context(), "handler panicked", "panic", v, "path", loggedPath(c.Request.URL.Path))
 			c.AbortWithStatus(http.StatusInternalServerError)
 		}
 	}()

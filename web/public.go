@@ -26,6 +26,7 @@ import (
 //	/                                     the shows (302 to the only one)
 //	/<show>/                              the show and its episodes, ?page=N
 //	/<show>/feed.xml                      the RSS feed (public_feed.go)
+//	/<show>/theme.css, artwork.svg        its accent colour, its drawn artwork (public_identity.go)
 //	/<show>/media|originals|images|transcripts/<file>
 //	                                      stored objects (public_media.go)
 //	/<show>/seasons/<code>/themes.<ext>   semester exports (public_themes.go)
@@ -47,6 +48,8 @@ func (s *Server) publicRoutes() {
 	get(r, "/", s.home)
 	get(r, "/:show/", s.showPage)
 	get(r, "/:show/feed.xml", s.serveFeed)
+	get(r, "/:show/theme.css", s.serveTheme)
+	get(r, "/:show/artwork.svg", s.servePlaceholder)
 	for _, dir := range []string{feed.DirMedia, feed.DirOriginals, feed.DirImages, feed.DirTranscripts} {
 		get(r, "/:show/"+dir+"/:file", s.serveObject(dir))
 	}
@@ -61,14 +64,15 @@ func (s *Server) publicRoutes() {
 func (s *Server) howWeCount(c *gin.Context) {
 	c.Header("Cache-Control", "public, max-age=3600")
 	s.render(c, http.StatusOK, "how_we_count", tr(langOf(c), "about.listens"), howWeCountPage{
-		MaxListeners: listens.DefaultMaxListeners,
-		Redirects:    s.mediaURL != "",
+		MaxListeners:  listens.DefaultMaxListeners,
+		MaxPerAddress: listens.DefaultMaxPerAddress,
+		Redirects:     s.mediaURL != "",
 	})
 }
 
 // howWeCountPage is the view of templates/how_we_count.html.
 type howWeCountPage struct {
-	MaxListeners int
+	MaxListeners, MaxPerAddress int
 	// Redirects tells that media are redirected (ANTENNE_MEDIA_URL): the
 	// counts are then estimates.
 	Redirects bool
@@ -127,7 +131,7 @@ func (s *Server) home(c *gin.Context) {
 			Title:       sh.Title,
 			Description: sh.Description,
 			URL:         showPath(sh.Slug),
-			Artwork:     imagePath(sh.Artwork),
+			Artwork:     showArtwork(sh),
 		})
 	}
 	c.Header("Cache-Control", "public, max-age=60")
@@ -199,7 +203,7 @@ func (s *Server) showPage(c *gin.Context) {
 	page := showPage{
 		Show:    sh,
 		FeedURL: s.cfg.Links.Feed(sh.Slug),
-		Artwork: imagePath(sh.Artwork),
+		Artwork: showArtwork(sh),
 		Website: sh.Link,
 		Hosts:   sh.Hosts,
 		Apps:    subscribeApps(s.cfg.Links.Feed(sh.Slug)),
@@ -245,7 +249,52 @@ func (s *Server) showPage(c *gin.Context) {
 		page.Next = pageURL(sh.Slug, n+1)
 	}
 	c.Header("Cache-Control", "public, max-age=60")
-	s.render(c, http.StatusOK, "show", sh.Title, page)
+	s.renderView(c, http.StatusOK, "show", view{Title: sh.Title, Data: page, Theme: themePath(sh), Meta: s.showMeta(sh)})
+}
+
+// showMeta is the link preview of the show's page.
+func (s *Server) showMeta(sh *episodes.Show) *pageMeta {
+	m := &pageMeta{
+		Type:        "website",
+		Title:       sh.Title,
+		Description: excerpt(sh.Description, 200),
+		URL:         s.cfg.Links.Show(sh.Slug),
+		Locale:      ogLocale(sh.Language),
+	}
+	if sh.Artwork != nil {
+		m.Image, _ = s.cfg.Links.Object(sh.Artwork.Key)
+	}
+	return m
+}
+
+// ogLocale is og:locale for a BCP 47 language: fr_FR for "fr".
+func ogLocale(lang string) string {
+	l, region, _ := strings.Cut(strings.ReplaceAll(lang, "_", "-"), "-")
+	l = strings.ToLower(l)
+	switch {
+	case region != "":
+		return l + "_" + strings.ToUpper(region)
+	case l == "en":
+		return "en_GB"
+	case l == "":
+		return "fr_FR"
+	}
+	return l + "_" + strings.ToUpper(l)
+}
+
+// excerpt is the start of a text for a preview: spaces collapsed, cut at
+// a word boundary to at most max runes, with "…" when cut.
+func excerpt(text string, max int) string {
+	text = strings.Join(strings.Fields(text), " ")
+	r := []rune(text)
+	if len(r) <= max {
+		return text
+	}
+	cut := string(r[:max])
+	if i := strings.LastIndex(cut, " "); i > max/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,;:.") + "…"
 }
 
 // wantsActivity reports whether a request asks for ActivityPub rather

@@ -42,7 +42,8 @@ type publicShow struct {
 	// published episode that had it (see episodes.Episode.FormerSlugs).
 	formerSlugs map[string]*episodes.Episode
 	// objects are the keys anyone may download: the show's artwork and,
-	// of published episodes, media, originals, artwork and transcripts;
+	// of published episodes, media, artwork, transcripts and originals
+	// when the show publishes them (episodes.Episode.PublicObjects);
 	// each with the size the catalog recorded (0 when unknown).
 	objects map[string]int64
 	// media are the published episodes by the key of their media, for
@@ -155,7 +156,7 @@ func buildPublicShow(cat *episodes.Service, slug string, v uint64, now time.Time
 				p.formerSlugs[f] = e
 			}
 		}
-		for _, o := range e.Objects() {
+		for _, o := range e.PublicObjects(show) {
 			p.objects[o.Key] = max(o.Size, 0)
 		}
 		p.media[e.Media.Key] = e

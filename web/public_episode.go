@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"html/template"
 	"io"
 	"net/http"
@@ -23,6 +25,8 @@ type episodePage struct {
 	Episode *episodes.Episode
 	// Paths inside the site.
 	ShowURL, MediaURL, OriginalURL, TranscriptURL, Artwork string
+	// OpusURL is the small Opus version, when there is one.
+	OpusURL string
 	// EpisodeURL is the absolute URL of the episode page.
 	EpisodeURL  string
 	MediaFormat string // "MP3", "M4A"...
@@ -32,15 +36,19 @@ type episodePage struct {
 	Guests      []episodes.Person
 	Notes       template.HTML
 	EmbedCode   string
-	// Transcript is the text of a WebVTT or SRT transcript, cue by cue.
-	Transcript []cueView
+	// Transcript is the text of a WebVTT or SRT transcript, cue by cue:
+	// its start only when TranscriptCut (see pageTranscript).
+	Transcript    []cueView
+	TranscriptCut bool
 }
 
-// cueView is a passage of the transcript as the page shows it.
+// cueView is a passage of the transcript as the page shows it: Start
+// and End (seconds, with their fraction) let the page follow playback.
 type cueView struct {
-	Seconds int64
-	Clock   string
-	Text    string
+	Seconds    int64
+	Start, End float64
+	Clock      string
+	Text       string
 }
 
 // chapterView is a chapter as the page lists it.
@@ -88,18 +96,21 @@ func (s *Server) episodeView(p *publicShow, e *episodes.Episode) episodePage {
 		Aired:       e.AiredDate(),
 		Notes:       template.HTML(feed.RenderNotes(e.Notes)), // sanitised by feed
 	}
-	if e.Original != nil {
-		v.OriginalURL = objectPath(e.Original.Key)
+	if o := e.PublicOriginal(sh); o != nil {
+		v.OriginalURL = objectPath(o.Key)
 	}
 	if e.Transcript != nil {
 		v.TranscriptURL = objectPath(e.Transcript.Key)
 	}
 	v.Artwork = imagePath(e.Artwork)
 	if v.Artwork == "" {
-		v.Artwork = imagePath(sh.Artwork)
+		v.Artwork = showArtwork(sh)
 	}
 	for _, ch := range e.Chapters {
 		v.Chapters = append(v.Chapters, chapterView{Seconds: int64(ch.Start.Seconds()), Clock: episodes.FormatDuration(ch.Start), Title: ch.Title})
+	}
+	if o := e.Opus; o != nil && o.Key != "" {
+		v.OpusURL = objectPath(o.Key)
 	}
 	for _, person := range e.Persons {
 		if person.Role == episodes.RoleGuest {
@@ -134,60 +145,136 @@ func (s *Server) episodePage(c *gin.Context) {
 		return
 	}
 	v := s.episodeView(p, e)
-	for _, cue := range s.transcriptCues(c.Request.Context(), e.Transcript) {
-		if cue.Text != "" {
-			v.Transcript = append(v.Transcript, cueView{Seconds: int64(cue.Start.Seconds()), Clock: episodes.FormatDuration(cue.Start), Text: cue.Text})
-		}
-	}
+	v.Transcript, v.TranscriptCut = s.pageTranscript(c.Request.Context(), e.Transcript)
 	c.Header("Cache-Control", "public, max-age=60")
-	s.render(c, http.StatusOK, "episode", e.Title+" · "+p.show.Title, v)
+	s.renderView(c, http.StatusOK, "episode", view{Title: e.Title + " · " + p.show.Title, Data: v, Theme: themePath(p.show), Meta: s.episodeMeta(p.show, e)})
 }
 
-// maxCachedTranscripts bounds the transcripts kept parsed in memory.
+// episodeMeta is the link preview of an episode's page: its title, the
+// start of its notes (the show's description when it has none), its
+// artwork (the show's when it has none) and its recording.
+func (s *Server) episodeMeta(sh *episodes.Show, e *episodes.Episode) *pageMeta {
+	m := s.showMeta(sh)
+	m.Type, m.Title, m.URL = "music.song", e.Title, s.cfg.Links.Episode(sh.Slug, e.Slug)
+	if d := excerpt(feed.PlainNotes(e.Notes), 200); d != "" {
+		m.Description = d
+	}
+	if e.Artwork != nil {
+		m.Image, _ = s.cfg.Links.Object(e.Artwork.Key)
+	}
+	m.Audio, _ = s.cfg.Links.Object(e.Media.Key)
+	m.AudioType = e.Media.Type
+	return m
+}
+
+// What of a transcript the episode page shows: the cues within the first
+// maxPageTranscriptBytes of the file, at most maxPageCues of them. A
+// transcript may be 10 MiB (episodes.MaxTranscriptBytes, some 400,000
+// cues): shown whole it made each view tens of MB of HTML and seconds of
+// CPU. The page then says that the text goes on in the file, which is
+// served whole at its own URL.
+const (
+	maxPageTranscriptBytes = 256 << 10
+	maxPageCues            = 2000
+)
+
+// maxCachedTranscripts bounds the transcripts kept ready for the page:
+// each is at most maxPageCues cues.
 const maxCachedTranscripts = 64
 
-// transcriptCache keeps parsed transcripts by key: a transcript's key
-// names its bytes (a hash), so an entry never goes stale.
+// transcriptCache keeps what the page shows of transcripts, by key: a
+// transcript's key names its bytes (a hash), so an entry never goes
+// stale. One transcript is read and parsed at a time (parse): parallel
+// first views of a large one wait for the first instead of each
+// parsing it.
 type transcriptCache struct {
-	mu   sync.Mutex
-	cues map[string][]episodes.Cue
+	mu      sync.Mutex
+	entries map[string]cachedTranscript
+	parse   sync.Mutex
 }
 
-// transcriptCues reads and parses a WebVTT or SRT transcript for the
-// episode page; nil for other types or when it cannot be read (the page
-// still links to the file).
-func (s *Server) transcriptCues(ctx context.Context, t *episodes.Transcript) []episodes.Cue {
+type cachedTranscript struct {
+	cues []cueView
+	cut  bool
+}
+
+func (c *transcriptCache) get(key string) (cachedTranscript, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.entries[key]
+	return t, ok
+}
+
+// pageTranscript is what the episode page shows of a WebVTT or SRT
+// transcript: its cues as the page lists them, and whether they stop
+// before the end of the file. None for other types or when it cannot be
+// read (the page still links to the file).
+func (s *Server) pageTranscript(ctx context.Context, t *episodes.Transcript) ([]cueView, bool) {
 	if t == nil || (t.Type != episodes.TypeWebVTT && t.Type != episodes.TypeSRT) || s.cfg.Store == nil {
-		return nil
+		return nil, false
 	}
-	s.transcripts.mu.Lock()
-	cues, ok := s.transcripts.cues[t.Key]
-	s.transcripts.mu.Unlock()
-	if ok {
-		return cues
+	if e, ok := s.transcripts.get(t.Key); ok {
+		return e.cues, e.cut
 	}
-	rc, _, err := s.cfg.Store.Get(ctx, t.Key, 0, -1)
+	s.transcripts.parse.Lock()
+	defer s.transcripts.parse.Unlock()
+	if e, ok := s.transcripts.get(t.Key); ok {
+		return e.cues, e.cut
+	}
+	e, err := s.readPageTranscript(ctx, t)
 	if err != nil {
 		s.log.WarnContext(ctx, "read transcript", "key", t.Key, "err", err)
-		return nil
+		return nil, false
 	}
-	data, err := io.ReadAll(io.LimitReader(rc, episodes.MaxTranscriptBytes+1))
+	s.transcripts.mu.Lock()
+	if s.transcripts.entries == nil || len(s.transcripts.entries) >= maxCachedTranscripts {
+		s.transcripts.entries = map[string]cachedTranscript{}
+	}
+	s.transcripts.entries[t.Key] = e
+	s.transcripts.mu.Unlock()
+	return e.cues, e.cut
+}
+
+// readPageTranscript reads the first maxPageTranscriptBytes of a
+// transcript (one ranged read), cut after its last whole cue, and keeps
+// at most maxPageCues cues. The file was checked whole when it was
+// uploaded.
+func (s *Server) readPageTranscript(ctx context.Context, t *episodes.Transcript) (cachedTranscript, error) {
+	var e cachedTranscript
+	rc, _, err := s.cfg.Store.Get(ctx, t.Key, 0, maxPageTranscriptBytes+1)
+	if err != nil {
+		return e, err
+	}
+	data, err := io.ReadAll(io.LimitReader(rc, maxPageTranscriptBytes+1))
 	rc.Close()
 	if err != nil {
-		s.log.WarnContext(ctx, "read transcript", "key", t.Key, "err", err)
-		return nil
+		return e, err
 	}
-	if cues, err = episodes.ParseCues(t.Type, data); err != nil {
-		s.log.WarnContext(ctx, "parse transcript", "key", t.Key, "err", err)
-		return nil
+	if len(data) > maxPageTranscriptBytes {
+		e.cut = true
+		data = data[:maxPageTranscriptBytes]
+		// Keep whole cues: up to the last blank line.
+		end := max(bytes.LastIndex(data, []byte("\n\n")), bytes.LastIndex(data, []byte("\n\r\n")))
+		if end < 0 {
+			return e, fmt.Errorf("no whole cue in the first %d bytes", maxPageTranscriptBytes)
+		}
+		data = data[:end+1]
 	}
-	s.transcripts.mu.Lock()
-	if s.transcripts.cues == nil || len(s.transcripts.cues) >= maxCachedTranscripts {
-		s.transcripts.cues = map[string][]episodes.Cue{}
+	cues, err := episodes.ParseCues(t.Type, data)
+	if err != nil {
+		return e, err
 	}
-	s.transcripts.cues[t.Key] = cues
-	s.transcripts.mu.Unlock()
-	return cues
+	for _, cue := range cues {
+		if cue.Text == "" {
+			continue
+		}
+		if len(e.cues) == maxPageCues {
+			e.cut = true
+			break
+		}
+		e.cues = append(e.cues, cueView{Seconds: int64(cue.Start.Seconds()), Start: cue.Start.Seconds(), End: cue.End.Seconds(), Clock: episodes.FormatDuration(cue.Start), Text: cue.Text})
+	}
+	return e, nil
 }
 
 // embedPage is the minimal player other sites may frame.
@@ -198,7 +285,7 @@ func (s *Server) embedPage(c *gin.Context) {
 	}
 	s.allowFraming(c)
 	c.Header("Cache-Control", "public, max-age=60")
-	s.renderView(c, http.StatusOK, "embed", view{Title: e.Title, Embed: true, Data: s.episodeView(p, e)})
+	s.renderView(c, http.StatusOK, "embed", view{Title: e.Title, Embed: true, Data: s.episodeView(p, e), Theme: themePath(p.show)})
 }
 
 // serveChapters answers GET|HEAD /<show>/<episode>/chapters.json with the

@@ -12,7 +12,7 @@ import (
 
 // fixture is a site whose show has artwork and five episodes: three
 // published (an MP3 with chapters, notes, hosts and a guest; an M4A; a
-// Mumble WAV transcoded to MP3, whose original is kept), a draft and one
+// Mumble WAV transcoded to MP3, whose original is kept and published), a draft and one
 // scheduled an hour after the site's clock.
 type fixture struct {
 	*site
@@ -24,6 +24,11 @@ func newFixture(t testing.TB, store storagetest.Store, o siteOptions) *fixture {
 	s := newSite(t, store, o)
 	ctx := context.Background()
 	if _, err := s.svc.SetShowArtwork(ctx, s.show, "", squarePNG(t)); err != nil {
+		t.Fatal(err)
+	}
+	// The show publishes its originals (private by default), so that
+	// the tests see them: TestOriginalsPrivateByDefault turns it off.
+	if _, err := s.svc.UpdateShow(ctx, s.show, "", func(sh *episodes.Show) error { sh.OriginalsPublic = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{site: s}

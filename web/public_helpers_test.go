@@ -74,6 +74,7 @@ func newSite(t testing.TB, store storagetest.Store, o siteOptions) *site {
 	if o.smallBuffers {
 		srv.Listener = smallBufferListener{srv.Listener}
 	}
+	srv.Config.ConnContext = ConnContext
 	srv.Start()
 	t.Cleanup(srv.Close)
 	links, err := feed.NewLinks(srv.URL, "")

@@ -423,3 +423,47 @@ func TestListensAtRedirect(t *testing.T) {
 		}
 	}
 }
+
+// TestListensHangUp: clients that read 4 KiB of a long episode and hang
+// up do not count, with the sockets' buffers as the system sizes them
+// (megabytes on loopback): antenne counts what the client acknowledged,
+// not what it wrote into its buffers. A whole download still counts.
+func TestListensHangUp(t *testing.T) {
+	s := newSite(t, storagetest.Dir(t), siteOptions{listens: true, trustedProxies: []string{"127.0.0.1"}})
+	b, err := os.ReadFile(episodestest.BigMP3(t, 12<<20)) // 5 minutes at 320 kbit/s: a listen is 2.4 MB
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.svc.Ingest(context.Background(), episodes.Upload{
+		Show: s.show, Name: "long.mp3", Body: bytes.NewReader(b), Title: "Cinq minutes",
+		AiredAt: s.clock.Now().Add(-time.Hour), PublishAt: s.clock.Now(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := objectPath(e.Media.Key)
+	day := s.clock.Now().UTC().Format(time.DateOnly)
+	addr := strings.TrimPrefix(s.srv.URL, "http://")
+	for i := range 10 {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: AntennaPod/3.%d\r\nX-Forwarded-For: 203.0.113.%d\r\n\r\n", path, addr, i, i+1)
+		buf := make([]byte, 4096)
+		if _, err := io.ReadFull(conn, buf); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+		s.inflight.Wait()
+	}
+	if got := s.counted(day); total(got) != 0 {
+		t.Fatalf("10 clients that read 4 KiB of a %d-byte file then hung up: got %v, want 0 listens", e.Media.Size, got)
+	}
+	if code, n := (listener{s, "203.0.113.99", "AntennaPod/3.2.0"}).get(path, "", -1); code != 200 || n != e.Media.Size {
+		t.Fatalf("a whole download: got %d with %d bytes", code, n)
+	}
+	if got := s.counted(day); total(got) != 1 {
+		t.Fatalf("a whole download: got %v, want 1 listen", got)
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/web/listens"
 )
 
@@ -74,11 +75,11 @@ func (s *Server) serveObject(dir string) gin.HandlerFunc {
 }
 
 // countListen starts counting a GET of an episode's media: it returns the
-// Listen to tell the bytes sent, or nil when the object is not an
+// mediaListen to tell the bytes sent, or nil when the object is not an
 // episode's media, counting is off or the request is not a GET. With
 // MediaURL set the request counts at once, at the redirect, and nil is
 // returned.
-func (s *Server) countListen(c *gin.Context, p *publicShow, key string) *listens.Listen {
+func (s *Server) countListen(c *gin.Context, p *publicShow, key string) *mediaListen {
 	e := p.media[key]
 	if e == nil || s.cfg.Listens == nil || c.Request.Method != http.MethodGet {
 		return nil
@@ -89,13 +90,85 @@ func (s *Server) countListen(c *gin.Context, p *publicShow, key string) *listens
 		s.cfg.Listens.Redirected(ip, ua, rng, m)
 		return nil
 	}
-	return s.cfg.Listens.Start(ip, ua, rng, m)
+	l := s.cfg.Listens.Start(ip, ua, rng, m)
+	if l == nil {
+		return nil
+	}
+	ml := &mediaListen{Listen: l, acks: ackCounter{connOf(c.Request.Context())}}
+	ml.start, ml.known = ml.acks.acked()
+	return ml
+}
+
+// mediaListen is a listens.Listen that also follows the connection's
+// acknowledgements: how many bytes the client's system acknowledged since
+// the request began, sampled before each read of the object (the connection
+// may be closed by the time the response ends).
+type mediaListen struct {
+	*listens.Listen
+	acks  ackCounter
+	start int64
+	known bool
+
+	mu    sync.Mutex
+	acked int64 // the latest sample, less start
+}
+
+// Track is listens.Listen.Track over a reader that samples the
+// acknowledgements first; rs itself for a nil *mediaListen.
+func (l *mediaListen) Track(rs io.ReadSeeker) io.ReadSeeker {
+	if l == nil {
+		return rs
+	}
+	if l.known {
+		rs = ackSampler{rs, l}
+	}
+	return l.Listen.Track(rs)
+}
+
+func (l *mediaListen) sample() {
+	if n, ok := l.acks.acked(); ok {
+		l.mu.Lock()
+		l.acked = max(l.acked, n-l.start)
+		l.mu.Unlock()
+	}
+}
+
+// ackSampler samples its mediaListen's acknowledgements before each read:
+// the copy loops read again only once the previous bytes are written.
+type ackSampler struct {
+	io.ReadSeeker
+	l *mediaListen
+}
+
+func (a ackSampler) Read(p []byte) (int, error) {
+	a.l.sample()
+	return a.ReadSeeker.Read(p)
+}
+
+// Done ends the request. A response cut short counts only the bytes the
+// client acknowledged, when the system tells them: a client that reads a
+// few kilobytes and hangs up leaves megabytes written into the socket
+// buffers, which it never read. (The count includes the response's
+// headers, a few hundred bytes.)
+func (l *mediaListen) Done(complete bool) {
+	if l == nil {
+		return
+	}
+	if !complete && l.known {
+		l.sample()
+		l.mu.Lock()
+		acked := l.acked
+		l.mu.Unlock()
+		l.Listen.DoneAcked(acked)
+		return
+	}
+	l.Listen.Done(complete)
 }
 
 // streamObject serves the object at key; hint is its size as the catalog
 // recorded it (0: unknown), used to plan the reads of a range request.
 // listen, when not nil, is told the bytes sent.
-func (s *Server) streamObject(c *gin.Context, key string, hint int64, listen *listens.Listen) {
+func (s *Server) streamObject(c *gin.Context, key string, hint int64, listen *mediaListen) {
 	ctx := c.Request.Context()
 	store := s.cfg.Store
 	r := &objectReader{
@@ -107,7 +180,7 @@ func (s *Server) streamObject(c *gin.Context, key string, hint int64, listen *li
 		},
 	}
 	defer r.Close()
-	var info episodes.ObjectInfo
+	var info bucket.ObjectInfo
 	var err error
 	h := c.Request.Header
 	if rng := h.Get("Range"); rng != "" && hint > 0 {
@@ -231,7 +304,7 @@ func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
 // description. A planned range the store refuses (the catalog's size was
 // wrong) falls back to a Stat: ServeContent then answers from the real
 // size.
-func (s *Server) openFirst(c *gin.Context, r *objectReader, hint int64) (episodes.ObjectInfo, error) {
+func (s *Server) openFirst(c *gin.Context, r *objectReader, hint int64) (bucket.ObjectInfo, error) {
 	ctx := c.Request.Context()
 	first := byteRange{0, -1}
 	if c.GetHeader("Range") != "" && hint > 0 {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/storage/storagetest"
 )
 
@@ -22,7 +23,7 @@ type countingStore struct {
 	gets atomic.Int64
 }
 
-func (c *countingStore) Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, episodes.ObjectInfo, error) {
+func (c *countingStore) Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, bucket.ObjectInfo, error) {
 	c.gets.Add(1)
 	return c.Store.Get(ctx, key, offset, length)
 }

@@ -36,7 +36,7 @@ func contentSecurityPolicy(mediaOrigin, frameAncestors string) string {
 // script or connection to it).
 func (s *Server) allowStream(c *gin.Context, streamURL string) {
 	o := origin(streamURL)
-	if o == "" || strings.ContainsAny(o, " ;,'\"") {
+	if o == "" || strings.ContainsAny(o, " ;,'\"*") {
 		return
 	}
 	h := c.Writer.Header()

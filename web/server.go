@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -18,18 +17,11 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/web/accounts"
 	"github.com/picasoft/antenne/web/federation"
 	"github.com/picasoft/antenne/web/listens"
 )
-
-// Objects is what web reads of the store: objects by key, whole or a byte
-// range, to serve media and artwork. storage.Dir and storage.S3 satisfy
-// it; web never imports storage.
-type Objects interface {
-	Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, episodes.ObjectInfo, error)
-	Stat(ctx context.Context, key string) (episodes.ObjectInfo, error)
-}
 
 // DefaultMaxUpload is the largest upload accepted when Config.MaxUpload is
 // zero (ANTENNE_MAX_UPLOAD unset): 2 GiB, some hours of WAV.
@@ -45,7 +37,7 @@ type Config struct {
 	// (required to serve the studio).
 	Accounts *accounts.Service
 	// Store reads the objects (media, artwork) to serve them.
-	Store Objects
+	Store bucket.Store
 	// Links builds every public URL (ANTENNE_BASE_URL). Build it without
 	// a media URL, so that the feed keeps antenne's stable media URLs
 	// whatever the deployment.
@@ -93,6 +85,10 @@ type Config struct {
 	// Federation is the shows' fediverse presence (ActivityPub actors,
 	// WebFinger, NodeInfo); nil serves none of it.
 	Federation *federation.Service
+	// FFmpegMissing shows a banner on the studio's pages: recordings to
+	// convert will fail until ffmpeg is installed (the start's check
+	// found none).
+	FFmpegMissing bool
 	// Metrics receives web's metrics and is served at /metrics with what
 	// else was registered on it (store errors, Go runtime...). A private
 	// registry when nil.

@@ -183,6 +183,8 @@ func (s *Server) studioHome(c *gin.Context) {
 type studioShowPage struct {
 	Host      *accounts.Host
 	Show      *episodes.Show
+	Artwork   string
+	Ready     []episodes.DirectoryItem
 	Episodes  []episodeRow
 	Error     string
 	MaxUpload string
@@ -208,7 +210,8 @@ func (s *Server) studioShowData(c *gin.Context) (studioShowPage, error) {
 	if err != nil {
 		return studioShowPage{}, err
 	}
-	page := studioShowPage{Host: currentHost(c), Show: sh, MaxUpload: humanSize(langOf(c), s.maxUpload())}
+	page := studioShowPage{Host: currentHost(c), Show: sh, MaxUpload: humanSize(langOf(c), s.maxUpload()),
+		Artwork: showArtwork(sh), Ready: sh.DirectoryReadiness()}
 	now := s.cfg.Catalog.Now()
 	for _, e := range eps {
 		st := e.Status(now)
@@ -659,6 +662,25 @@ type settingsForm struct {
 	// hashtags separated by spaces or commas.
 	Fediverse bool
 	Hashtags  string
+	// Accent is the show's colour, #rrggbb.
+	Accent string
+	// Opus makes the small Opus version of episodes; Originals publishes
+	// the recordings as uploaded.
+	Opus, Originals bool
+}
+
+// CategoryPair is the first two categories, as the form's two selects
+// show them ("Name" or "Name/Sub", "" for none).
+func (f settingsForm) CategoryPair() [2]string {
+	var out [2]string
+	i := 0
+	for line := range strings.SplitSeq(f.Categories, "\n") {
+		if line = strings.TrimSpace(line); line != "" && i < 2 {
+			out[i] = line
+			i++
+		}
+	}
+	return out
 }
 
 // apply sets the form's values on sh; a value that cannot be read is a
@@ -670,6 +692,11 @@ func (f settingsForm) apply(sh *episodes.Show) error {
 	sh.Copyright, sh.License, sh.Explicit = f.Copyright, f.License, f.Explicit
 	sh.Locked, sh.SeasonsAreSemesters, sh.NewFeedURL = f.Locked, f.Semesters, strings.TrimSpace(f.NewFeedURL)
 	sh.FediverseOff = !f.Fediverse
+	sh.OpusOff, sh.OriginalsPublic = !f.Opus, f.Originals
+	sh.Accent = strings.ToLower(strings.TrimSpace(f.Accent))
+	if sh.Accent == episodes.DefaultAccent {
+		sh.Accent = ""
+	}
 	sh.Hashtags = nil
 	for _, t := range strings.FieldsFunc(f.Hashtags, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
 		sh.Hashtags = append(sh.Hashtags, strings.TrimPrefix(t, "#"))
@@ -725,6 +752,12 @@ type settingsPage struct {
 	Artwork string
 	Error   string
 	Notice  string
+	// Ready is what Apple Podcasts and Spotify need of the show, saved;
+	// Categories are Apple's, for the selects.
+	Ready      []episodes.DirectoryItem
+	Categories []categoryGroup
+	// Hosts are the names of the accounts that may edit the show.
+	Hosts []string
 	// Handle and Followers describe the show's fediverse account; Handle
 	// is empty when antenne serves no federation. Followers is -1 when
 	// the count failed.
@@ -739,10 +772,11 @@ func settingsOf(sh *episodes.Show) settingsForm {
 		Copyright: sh.Copyright, License: sh.License, Explicit: sh.Explicit, Revision: sh.Revision,
 		Locked: sh.Locked, Semesters: sh.SeasonsAreSemesters, NewFeedURL: sh.NewFeedURL,
 		Fediverse: !sh.FediverseOff, Hashtags: strings.Join(sh.Hashtags, " "),
+		Accent: sh.AccentOrDefault(), Opus: !sh.OpusOff, Originals: sh.OriginalsPublic,
 	}
 	var cats, hosts []string
 	for _, c := range sh.Categories {
-		cats = append(cats, strings.TrimSuffix(c.Name+"/"+c.Sub, "/"))
+		cats = append(cats, categoryValue(c))
 	}
 	for _, p := range sh.Hosts {
 		hosts = append(hosts, p.Name)
@@ -761,6 +795,18 @@ func settingsOf(sh *episodes.Show) settingsForm {
 		}
 	}
 	return f
+}
+
+// newSettingsPage is the settings page of sh, with form f as typed.
+func (s *Server) newSettingsPage(c *gin.Context, sh *episodes.Show, f settingsForm) settingsPage {
+	page := settingsPage{Show: sh, Form: f, Artwork: showArtwork(sh), Ready: sh.DirectoryReadiness(), Categories: categoryGroups(langOf(c))}
+	for _, h := range s.cfg.Accounts.Hosts() {
+		if h.CanEdit(sh.Slug) && !h.Disabled {
+			page.Hosts = append(page.Hosts, cmp.Or(h.Name, h.Login))
+		}
+	}
+	s.fediverseOf(c, &page)
+	return page
 }
 
 // fediverseOf fills the page's fediverse handle and follower count.
@@ -784,8 +830,7 @@ func (s *Server) settingsPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	page := settingsPage{Show: sh, Form: settingsOf(sh), Artwork: imagePath(sh.Artwork)}
-	s.fediverseOf(c, &page)
+	page := s.newSettingsPage(c, sh, settingsOf(sh))
 	if c.Query("done") != "" {
 		page.Notice = tr(langOf(c), "studio.done.save")
 	}
@@ -816,6 +861,12 @@ func (s *Server) saveSettings(c *gin.Context) {
 		SkipDates: c.PostForm("skip_dates"),
 		Locked:    c.PostForm("locked") != "", Semesters: c.PostForm("semesters") != "",
 		Fediverse: c.PostForm("fediverse") != "", Hashtags: c.PostForm("hashtags"),
+		Accent: c.PostForm("accent"), Opus: c.PostForm("opus") != "", Originals: c.PostForm("originals") != "",
+	}
+	if picked := c.PostFormArray("category"); len(picked) > 0 {
+		// The two selects; a form without them may send the list as
+		// lines of "categories".
+		f.Categories = strings.Join(picked, "\n")
 	}
 	failed := func(err error) {
 		p := problemOf(err)
@@ -823,8 +874,8 @@ func (s *Server) saveSettings(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		page := settingsPage{Show: cur, Form: f, Artwork: imagePath(cur.Artwork), Error: p.Message(langOf(c))}
-		s.fediverseOf(c, &page)
+		page := s.newSettingsPage(c, cur, f)
+		page.Error = p.Message(langOf(c))
 		if p.Code == "conflict" {
 			page.Error = tr(langOf(c), "studio.conflict")
 		}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -76,13 +77,15 @@ func (s *Server) LogSetupURL(ctx context.Context) {
 }
 
 type setupForm struct {
-	Login, Name, Title, Slug, AirDay, AirTime, Station string
+	Login, Name, Title, Slug, AirDay, AirTime, Station, Category string
 }
 
 type setupPage struct {
 	Token string
 	Form  setupForm
 	Error string
+	// Categories are Apple's, for the select.
+	Categories []categoryGroup
 }
 
 // setupPage is the first-run form, reached by the link `antenne serve`
@@ -95,7 +98,7 @@ func (s *Server) setupPage(c *gin.Context) {
 		s.setupFailed(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "studio_setup", tr(langOf(c), "setup.title"), setupPage{Token: c.Param("token"), Form: setupForm{AirDay: "5", AirTime: "09:30"}})
+	s.render(c, http.StatusOK, "studio_setup", tr(langOf(c), "setup.title"), setupPage{Token: c.Param("token"), Form: setupForm{AirDay: "5", AirTime: "09:30"}, Categories: categoryGroups(langOf(c))})
 }
 
 func (s *Server) setupFailed(c *gin.Context, err error) {
@@ -108,22 +111,28 @@ func (s *Server) setupFailed(c *gin.Context, err error) {
 
 // setup creates the first admin and, when a title is given, the first
 // show, then signs the admin in. Everything typed is checked before the
-// token is spent; the token is spent (a conditional write) before the
-// admin is created, so that one link makes one admin.
+// token is spent; accounts.SetupAdmin spends it and creates the admin
+// together (one link makes one admin, and a failure gives the link back).
 func (s *Server) setup(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Header("Referrer-Policy", "no-referrer")
-	limitForm(c)
+	// The form may carry the show's artwork.
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxEditForm)
 	ctx := c.Request.Context()
 	token := c.Param("token")
 	if err := s.cfg.Accounts.CheckSetupToken(ctx, token); err != nil {
 		s.setupFailed(c, err)
 		return
 	}
+	parseErr := c.Request.ParseMultipartForm(maxEditForm)
+	if errors.Is(parseErr, http.ErrNotMultipart) {
+		parseErr = nil
+	}
 	f := setupForm{
 		Login: strings.ToLower(strings.TrimSpace(c.PostForm("login"))), Name: strings.TrimSpace(c.PostForm("name")),
 		Title: strings.TrimSpace(c.PostForm("title")), Slug: strings.TrimSpace(c.PostForm("slug")),
 		AirDay: c.PostForm("air_day"), AirTime: c.PostForm("air_time"), Station: strings.TrimSpace(c.PostForm("station")),
+		Category: c.PostForm("category"),
 	}
 	password := c.PostForm("password")
 	lang := langOf(c)
@@ -133,7 +142,26 @@ func (s *Server) setup(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		s.render(c, p.Status, "studio_setup", tr(lang, "setup.title"), setupPage{Token: token, Form: f, Error: p.Message(lang)})
+		s.render(c, p.Status, "studio_setup", tr(lang, "setup.title"), setupPage{Token: token, Form: f, Error: p.Message(lang), Categories: categoryGroups(lang)})
+	}
+	if parseErr != nil {
+		refuse(parseErr)
+		return
+	}
+	var artwork []byte
+	if fh, err := c.FormFile("artwork"); err == nil && fh.Size > 0 {
+		file, err := fh.Open()
+		if err == nil {
+			artwork, err = io.ReadAll(io.LimitReader(file, maxEditForm))
+			file.Close()
+		}
+		if err == nil {
+			err = episodes.CheckShowArtwork(artwork)
+		}
+		if err != nil {
+			refuse(err)
+			return
+		}
 	}
 	if !accounts.ValidLogin(f.Login) {
 		refuse(episodes.Invalid("login", "login.malformed", "%q is not a login: use 1 to 64 lowercase letters, digits, dots, hyphens or underscores", f.Login))
@@ -159,18 +187,18 @@ func (s *Server) setup(c *gin.Context) {
 			a.Station = f.Station
 			show.AirSlot = &a
 		}
+		if f.Category != "" {
+			name, sub, _ := strings.Cut(f.Category, "/")
+			show.Categories = []episodes.Category{{Name: name, Sub: sub}}
+		}
 		if err := s.cfg.Catalog.CheckNewShow(*show); err != nil {
 			refuse(err)
 			return
 		}
 	}
-	if err := s.cfg.Accounts.ConsumeSetupToken(ctx, token); err != nil {
-		s.setupFailed(c, err)
-		return
-	}
-	h, err := s.cfg.Accounts.AddHost(ctx, accounts.Host{Login: f.Login, Name: f.Name, Admin: true}, password)
+	h, err := s.cfg.Accounts.SetupAdmin(ctx, token, accounts.Host{Login: f.Login, Name: f.Name}, password)
 	if err != nil {
-		s.fail(c, err)
+		s.setupFailed(c, err)
 		return
 	}
 	s.log.InfoContext(ctx, "first admin created", "host", h.Login)
@@ -182,6 +210,13 @@ func (s *Server) setup(c *gin.Context) {
 			return
 		}
 		s.log.InfoContext(ctx, "first show created", "show", created.Slug, "host", h.Login)
+		if artwork != nil {
+			// Checked above: only the store can fail here, and the show
+			// is there; its settings page takes the artwork again.
+			if _, err := s.cfg.Catalog.SetShowArtwork(ctx, created.Slug, created.Revision, artwork); err != nil {
+				s.log.ErrorContext(ctx, "first show: store its artwork", "show", created.Slug, "err", err)
+			}
+		}
 		next = "/studio/" + url.PathEscape(created.Slug) + "/"
 	}
 	if err := s.signIn(c, h); err != nil {

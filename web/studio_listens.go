@@ -2,7 +2,6 @@ package web
 
 import (
 	"cmp"
-	"encoding/csv"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/web/listens"
 )
 
@@ -66,7 +66,7 @@ func listensPeriod(q string, now time.Time) (name, from, to string, step int, er
 	if err != nil {
 		return "", "", "", 0, err
 	}
-	from, to = listens.SemesterDays(sem)
+	from, to = sem.Days()
 	return sem.String(), from, to, 7, nil
 }
 
@@ -213,20 +213,22 @@ func (s *Server) studioListensCSV(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	var b strings.Builder
-	w := csv.NewWriter(&b)
-	w.Write([]string{"day", "show", "episode_id", "episode_title", "app", "listens"})
+	records := [][]string{{"day", "show", "episode_id", "episode_title", "app", "listens"}}
 	for _, row := range r.rows {
-		w.Write([]string{row.Day, row.Show, row.Episode, r.titles[row.Episode], row.App, strconv.FormatInt(row.Count, 10)})
+		records = append(records, []string{row.Day, row.Show, row.Episode, r.titles[row.Episode], row.App, strconv.FormatInt(row.Count, 10)})
 	}
-	w.Flush()
+	out, err := feed.CSV(records)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	name := sh.Slug + "-listens-" + r.Period
 	if id != "" {
 		name = sh.Slug + "-" + id + "-listens-" + r.Period
 	}
 	c.Header("Content-Disposition", `attachment; filename="`+name+`.csv"`)
 	c.Header("Cache-Control", "private, no-store")
-	c.Data(http.StatusOK, "text/csv; charset=utf-8", []byte(b.String()))
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", out)
 }
 
 // apiListens answers GET /api/v1/shows/:show/listens and

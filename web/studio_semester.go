@@ -93,7 +93,7 @@ func (s *Server) themes(c *gin.Context, eps []*episodes.Episode, sem episodes.Se
 		Links:  s.cfg.Links,
 	}
 	if withListens {
-		from, to := listens.SemesterDays(sem)
+		from, to := sem.Days()
 		rows, err := s.cfg.Listens.Rows(c.Request.Context(), from, to)
 		if err != nil {
 			return nil, err

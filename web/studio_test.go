@@ -693,7 +693,7 @@ func TestStudioSettingsAndReplace(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, out := env.do(root, "GET", "/studio/lvel/settings", nil, nil)
-	if !strings.Contains(out, "<code>@lvel@"+env.srv.Listener.Addr().String()+"</code> · 1 abonné(s)") ||
+	if !strings.Contains(out, "<code>@lvel@"+env.srv.Listener.Addr().String()+"</code> · 1 abonné") ||
 		!strings.Contains(out, `name="fediverse" type="checkbox" value="1" checked`) {
 		t.Errorf("settings page lacks the fediverse handle, the follower count or the ticked box:\n%.4000s", out)
 	}

@@ -89,7 +89,7 @@ func transcriptProblem(te *episodes.TranscriptError) problem {
 	case "timing", "header":
 		return problem{Status: http.StatusBadRequest, Code: "invalid_transcript", key: "error.transcript." + te.Kind, args: []any{te.Line}}
 	case "too_large":
-		return problem{Status: http.StatusRequestEntityTooLarge, Code: "invalid_transcript", key: "error.transcript.too_large", args: []any{humanSize(langFR, te.Limit)}}
+		return problem{Status: http.StatusRequestEntityTooLarge, Code: "invalid_transcript", key: "error.transcript.too_large", args: []any{byteCount(te.Limit)}}
 	}
 	return problem{Status: http.StatusBadRequest, Code: "invalid_transcript", key: "error.transcript." + te.Kind}
 }

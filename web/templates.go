@@ -124,6 +124,29 @@ type view struct {
 	Data any
 	// Host is the signed-in host on studio pages, nil elsewhere.
 	Host *accounts.Host
+	// FFmpegMissing shows the studio's banner saying that recordings to
+	// convert will fail (Config.FFmpegMissing), on studio pages only.
+	FFmpegMissing bool
+	// Theme is the URL of the show's stylesheet (its accent colour) on
+	// the pages of a show, "" elsewhere.
+	Theme string
+	// Meta is what link previews show of the page (Open Graph and the
+	// meta description); nil on pages not worth sharing.
+	Meta *pageMeta
+}
+
+// pageMeta is what a link preview (Mastodon, Signal...) shows of a page:
+// <meta name="description"> and Open Graph. URLs are absolute.
+type pageMeta struct {
+	// Type is og:type: "website" or "music.song" for an episode.
+	Type, Title, Description, URL string
+	// Image is the artwork (JPEG or PNG; previews take no SVG), "" when
+	// there is none.
+	Image string
+	// Audio and AudioType are the episode's recording.
+	Audio, AudioType string
+	// Locale is og:locale, like fr_FR.
+	Locale string
 }
 
 // render writes the page name with status, in the request's language. A
@@ -143,6 +166,7 @@ func (s *Server) renderView(c *gin.Context, status int, name string, v view) {
 	}
 	v.Lang = langOf(c)
 	v.Host = currentHost(c)
+	v.FFmpegMissing = s.cfg.FFmpegMissing && strings.HasPrefix(c.Request.URL.Path, "/studio")
 	v.SwitchLang = langEN
 	if v.Lang == langEN {
 		v.SwitchLang = langFR

@@ -27,6 +27,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/storage"
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 func main() {
@@ -44,7 +45,7 @@ func run() error {
 	flag.Parse()
 	ctx := context.Background()
 
-	var store episodes.Blobs
+	var store bucket.Store
 	endpoint := os.Getenv("ANTENNE_S3_ENDPOINT")
 	cfg := storage.S3Config{
 		Endpoint:     endpoint,

@@ -35,8 +35,8 @@ are imported.
 
 Exits 0 when every episode was imported or skipped, 1 when some failed,
 2 on bad usage. Each media may be at most ANTENNE_MAX_UPLOAD bytes. The store
-is the one ANTENNE_* names (see antenne help serve). See "Moving a show to
-antenne" in the README for what to do on the old host afterwards.`,
+is the one ANTENNE_* names (see antenne help serve). See docs/import.md
+(in the source tree) for what to do on the old host afterwards.`,
 	run: runImport,
 }
 

@@ -315,7 +315,9 @@ func TestJobSurvivesKill(t *testing.T) {
 }
 
 // TestJobsOnTwoReplicas queues six recordings on one of two replicas of one
-// bucket: each is processed exactly once.
+// bucket: each is processed exactly once, and both replicas ran some (the
+// one they were uploaded to has a single worker, busy with the first
+// while the others wait in the bucket for any replica).
 func TestJobsOnTwoReplicas(t *testing.T) {
 	f := newFaultSite(t)
 	var recs []string
@@ -340,6 +342,9 @@ func TestJobsOnTwoReplicas(t *testing.T) {
 	da, db := metric(t, a, "antenne_ingest_jobs_done_total"), metric(t, b, "antenne_ingest_jobs_done_total")
 	if da+db != 6 {
 		t.Errorf("jobs done: %v by a, %v by b; want 6 in all", da, db)
+	}
+	if da == 0 || db == 0 {
+		t.Errorf("jobs done: %v by a, %v by b; want both replicas to have run some", da, db)
 	}
 	if fa, fb := metric(t, a, "antenne_ingest_jobs_failed_total"), metric(t, b, "antenne_ingest_jobs_failed_total"); fa+fb != 0 {
 		t.Errorf("jobs failed: %v by a, %v by b; want none", fa, fb)

@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 )
@@ -168,38 +167,6 @@ func flagsFirst(fs *flag.FlagSet, args []string) []string {
 		}
 	}
 	return append(append(flags, "--"), positional...)
-}
-
-var versionCommand = command{
-	name:    "version",
-	summary: "print the version of antenne",
-	usage:   "usage: antenne version\n\nPrints the version of antenne and of the Go toolchain that built it.",
-	run: func(ctx context.Context, e *env, args []string) error {
-		if len(args) > 0 {
-			return usageErrorf("version takes no arguments")
-		}
-		fmt.Fprintf(e.stdout, "antenne %s\n", version())
-		return nil
-	},
-}
-
-// version is the module version when built from a tagged module, else the
-// VCS revision recorded by the Go toolchain, else "devel".
-func version() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "devel"
-	}
-	v := info.Main.Version
-	if v == "" || v == "(devel)" {
-		v = "devel"
-	}
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " (" + s.Value[:12] + ")"
-		}
-	}
-	return v + " " + info.GoVersion
 }
 
 func runHelp(ctx context.Context, e *env, args []string) error {

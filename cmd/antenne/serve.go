@@ -20,6 +20,7 @@ import (
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/feed/fetch"
 	"github.com/picasoft/antenne/storage"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/web"
 	"github.com/picasoft/antenne/web/accounts"
 	"github.com/picasoft/antenne/web/federation"
@@ -90,7 +91,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	catalog := episodes.NewService(store, episodes.Options{Transcoder: ffmpeg.New(cfg.FFmpeg, cfg.IngestWorkers), MaxDuration: cfg.MaxDuration})
+	transcoder := ffmpeg.New(cfg.FFmpeg, cfg.IngestWorkers)
+	ffmpegMissing := !checkFFmpeg(ctx, transcoder, log)
+	catalog := episodes.NewService(store, episodes.Options{Transcoder: transcoder, MaxDuration: cfg.MaxDuration})
 	// A store that is away at start is no reason not to serve: /readyz
 	// says so and the refresh loop loads the catalog when it comes back.
 	if err := catalog.Load(ctx); err != nil {
@@ -161,6 +164,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		LogIPs:          cfg.LogIPs,
 		Federation:      fed,
 		WebSubHubs:      cfg.WebSubHubs,
+		FFmpegMissing:   ffmpegMissing,
 	})
 	if err != nil {
 		return fmt.Errorf("start the web server: %w", err)
@@ -193,6 +197,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ConnContext:       web.ConnContext,
 	}
 	log.Info("antenne listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(), "version", version())
 
@@ -224,6 +229,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// checkFFmpeg logs the ffmpeg antenne will use (path and version), or
+// warns that there is none, and reports whether there is one. Without
+// it, MP3 and M4A uploads still work; recordings to convert fail.
+func checkFFmpeg(ctx context.Context, t *ffmpeg.Runner, log *slog.Logger) bool {
+	path, version, err := t.Check(ctx)
+	if err != nil {
+		log.Warn("ffmpeg missing: recordings to convert (WAV, FLAC, Ogg, Opus) will fail until ffmpeg is installed (Debian: apt install ffmpeg) or ANTENNE_FFMPEG names it; MP3 and M4A uploads work", "err", err)
+		return false
+	}
+	log.Info("ffmpeg found", "path", path, "version", version)
+	return true
+}
+
 // replicaName names this process's shard of listen counts: the host name
 // (a container's is its own), kept to letters, digits, dots and dashes.
 // Two processes with one name are safe (conditional writes), only slower.
@@ -241,14 +259,8 @@ func replicaName() string {
 	return name
 }
 
-// The stores must satisfy what episodes and web declare they need.
-var (
-	_ episodes.Blobs   = storage.Store(nil)
-	_ web.Objects      = storage.Store(nil)
-	_ listens.Store    = storage.Store(nil)
-	_ federation.Store = storage.Store(nil)
-	_ websub.Store     = storage.Store(nil)
-)
+// The stores must satisfy what the coordination layer declares it needs.
+var _ bucket.Store = storage.Store(nil)
 
 // openStore opens the store the configuration names: S3 when an endpoint
 // is set, else the local folder.

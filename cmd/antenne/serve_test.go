@@ -5,12 +5,14 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/picasoft/antenne/episodes/episodestest"
 	"github.com/picasoft/antenne/storage/storagetest"
 )
 
@@ -263,5 +265,32 @@ func TestServeFirstRunSetupURL(t *testing.T) {
 	}
 	if got := status(t, http.MethodGet, s.url+m[1]); got != http.StatusNotFound {
 		t.Errorf("with an admin, the setup address: got %d, want 404", got)
+	}
+}
+
+// TestServeChecksFFmpeg: antenne logs the ffmpeg it will use at start, or
+// warns that there is none and says so on the studio's pages.
+func TestServeChecksFFmpeg(t *testing.T) {
+	t.Parallel()
+	bin := episodestest.FFmpeg(t)
+	const banner = "ffmpeg n&#39;est pas installé sur le serveur"
+
+	s := startServe(t, map[string]string{"ANTENNE_DATA_DIR": t.TempDir(), "ANTENNE_FFMPEG": bin})
+	if log := s.stderr.String(); !strings.Contains(log, `msg="ffmpeg found" path=`+bin+` version="ffmpeg version `) {
+		t.Errorf("log does not name the ffmpeg found:\n%s", log)
+	}
+	if page := body(t, s.url+"/studio/login"); strings.Contains(page, banner) {
+		t.Errorf("the studio warns of a missing ffmpeg while it is there")
+	}
+
+	s = startServe(t, map[string]string{"ANTENNE_DATA_DIR": t.TempDir(), "ANTENNE_FFMPEG": filepath.Join(t.TempDir(), "ffmpeg")})
+	if log := s.stderr.String(); !strings.Contains(log, `level=WARN msg="ffmpeg missing: recordings to convert`) {
+		t.Errorf("log does not warn that ffmpeg is missing:\n%s", log)
+	}
+	if page := body(t, s.url+"/studio/login"); !strings.Contains(page, banner) {
+		t.Errorf("the studio's login page does not say that ffmpeg is missing:\n%s", page)
+	}
+	if page := body(t, s.url+"/"); strings.Contains(page, banner) {
+		t.Errorf("a public page shows the studio's ffmpeg banner")
 	}
 }

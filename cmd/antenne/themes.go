@@ -80,7 +80,7 @@ func runThemes(ctx context.Context, e *env, args []string) error {
 		Links:  c.links,
 	}
 	if *counts {
-		from, to := listens.SemesterDays(sem)
+		from, to := sem.Days()
 		rows, err := listens.Read(ctx, c.store, from, to)
 		if err != nil {
 			return err

@@ -224,7 +224,8 @@ func TestMeterEBUCases(t *testing.T) {
 	// Under the race detector, which makes the meter some fifty times
 	// slower, the signals are cut to a quarter (the gates see proportions)
 	// and case 3342-4, whose 3 s transitions would then weigh too much in
-	// its percentiles, is left out.
+	// its percentiles, is left out: `make test` runs this test again
+	// without -race, and with it the whole signals and case 3342-4.
 	scale := 1.0
 	if raceDetector {
 		scale = 0.25

@@ -26,6 +26,7 @@ import (
 	"github.com/picasoft/antenne/episodes/episodestest"
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/feed/importer"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/storage/storagetest"
 )
 
@@ -482,7 +483,7 @@ type cancelAtDoc struct {
 	docs   int
 }
 
-func (c *cancelAtDoc) PutIf(ctx context.Context, key string, r io.Reader, size int64, contentType, ifMatch string) (episodes.ObjectInfo, error) {
+func (c *cancelAtDoc) PutIf(ctx context.Context, key string, r io.Reader, size int64, contentType, ifMatch string) (bucket.ObjectInfo, error) {
 	if strings.Contains(key, "/episodes/") {
 		c.mu.Lock()
 		c.docs++
@@ -490,7 +491,7 @@ func (c *cancelAtDoc) PutIf(ctx context.Context, key string, r io.Reader, size i
 		c.mu.Unlock()
 		if hit {
 			c.cancel()
-			return episodes.ObjectInfo{}, context.Canceled
+			return bucket.ObjectInfo{}, context.Canceled
 		}
 	}
 	return c.Store.PutIf(ctx, key, r, size, contentType, ifMatch)

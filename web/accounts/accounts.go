@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"iter"
 	"regexp"
 	"slices"
 	"strconv"
@@ -29,24 +28,16 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // Host accounts live beside the shows, one document per login:
-// hosts/<login>.json (the README's "The bucket" lists every key).
+// hosts/<login>.json (docs/bucket.md lists every key).
 const hostsPrefix = "hosts/"
 
 func hostKey(login string) string { return hostsPrefix + login + docExtension }
 
 const docExtension = ".json"
-
-// Store is what accounts needs of the object store; storage.Dir and
-// storage.S3 satisfy it.
-type Store interface {
-	Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, episodes.ObjectInfo, error)
-	PutIf(ctx context.Context, key string, r io.Reader, size int64, contentType, ifMatch string) (episodes.ObjectInfo, error)
-	Delete(ctx context.Context, key string) error
-	List(ctx context.Context, prefix string) iter.Seq2[episodes.ObjectInfo, error]
-}
 
 // Shows tells whether a show exists; *episodes.Service satisfies it.
 type Shows interface {
@@ -57,7 +48,7 @@ type Shows interface {
 // store (Refresh, Run), and every change written through to the store. It
 // is safe for concurrent use.
 type Service struct {
-	blobs Store
+	blobs bucket.Store
 	shows Shows
 	now   func() time.Time
 	hosts *hostCache
@@ -67,7 +58,7 @@ type Service struct {
 // New returns the accounts kept in store. shows validates the shows a host
 // is given; now is the clock (time.Now when nil). Call Refresh (or Run)
 // before serving.
-func New(store Store, shows Shows, now func() time.Time) *Service {
+func New(store bucket.Store, shows Shows, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -116,6 +107,11 @@ func invalid(field, key, format string, args ...any) error {
 // ErrBadCredentials: the login, password or token is wrong. It never tells
 // which, so that nobody can find out which logins exist.
 var ErrBadCredentials = errors.New("wrong login or password")
+
+// ErrMustChangePassword: the host's password was reset by an admin and
+// the host has not chosen a new one yet; until then the account does
+// nothing else (no token is made, none works).
+var ErrMustChangePassword = errors.New("the host must choose a new password first")
 
 // Password rules. bcrypt reads at most 72 bytes: a longer password is
 // refused rather than silently cut.
@@ -328,7 +324,7 @@ func (s *Service) refreshHosts(ctx context.Context) error {
 		}
 		h, etag, err := s.loadHost(ctx, login)
 		switch {
-		case errors.Is(err, episodes.ErrNotFound):
+		case errors.Is(err, bucket.ErrNotFound):
 			reads[login] = read{}
 		case err != nil:
 			errs = append(errs, err)
@@ -363,9 +359,9 @@ func (s *Service) refreshHosts(ctx context.Context) error {
 // loadHost reads a host document from the store.
 func (s *Service) loadHost(ctx context.Context, login string) (*Host, string, error) {
 	var h Host
-	etag, err := episodes.ReadDocument(ctx, s.blobs, hostKey(login), &h)
-	if errors.Is(err, episodes.ErrNotFound) {
-		return nil, "", fmt.Errorf("host %q: %w", login, episodes.ErrNotFound)
+	etag, err := bucket.Read(ctx, s.blobs, hostKey(login), &h)
+	if errors.Is(err, bucket.ErrNotFound) {
+		return nil, "", fmt.Errorf("host %q: %w", login, bucket.ErrNotFound)
 	}
 	if err != nil {
 		return nil, "", err
@@ -379,7 +375,7 @@ func (s *Service) loadHost(ctx context.Context, login string) (*Host, string, er
 // readHost reads a host document from the store into the cache.
 func (s *Service) readHost(ctx context.Context, login string) (*Host, error) {
 	h, etag, err := s.loadHost(ctx, login)
-	if errors.Is(err, episodes.ErrNotFound) {
+	if errors.Is(err, bucket.ErrNotFound) {
 		s.hosts.set(login, nil, "")
 	}
 	if err != nil {
@@ -408,11 +404,11 @@ func (s *Service) Hosts() []*Host {
 	return out
 }
 
-// Host returns a host account from the cache, or episodes.ErrNotFound.
+// Host returns a host account from the cache, or bucket.ErrNotFound.
 func (s *Service) Host(login string) (*Host, error) {
 	h, etag, ok := s.hosts.get(login)
 	if !ok {
-		return nil, fmt.Errorf("host %q: %w", login, episodes.ErrNotFound)
+		return nil, fmt.Errorf("host %q: %w", login, bucket.ErrNotFound)
 	}
 	c := h.clone()
 	c.Revision = etag
@@ -420,7 +416,8 @@ func (s *Service) Host(login string) (*Host, error) {
 }
 
 // AddHost creates a host account. password may be empty (the host then
-// signs in only once a password is set). It fails with episodes.ErrConflict when
+// signs in only once a password is set). Creating an admin spends the
+// first-run setup link first (see SetupAdmin). It fails with bucket.ErrConflict when
 // the login is taken and ErrInvalid for a bad login, password or show.
 func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, error) {
 	if !ValidLogin(h.Login) {
@@ -433,7 +430,7 @@ func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, 
 		return nil, err
 	}
 	now := s.now().UTC()
-	h.Version = episodes.DocumentVersion
+	h.Version = bucket.SchemaVersion
 	h.Created, h.Updated = now, now
 	h.Tokens, h.Revision, h.PasswordHash, h.RevokedSessions = nil, "", "", nil
 	var id [16]byte
@@ -449,10 +446,17 @@ func (s *Service) AddHost(ctx context.Context, h Host, password string) (*Host, 
 		}
 		h.PasswordHash = hash
 	}
-	etag, err := episodes.WriteDocument(ctx, s.blobs, hostKey(h.Login), &h, "")
+	if h.Admin {
+		// The first-run link has done its job once an admin exists,
+		// whoever made it (the CLI, another replica).
+		if err := s.voidSetupToken(ctx); err != nil {
+			return nil, fmt.Errorf("add host %q: %w", h.Login, err)
+		}
+	}
+	etag, err := bucket.Write(ctx, s.blobs, hostKey(h.Login), &h, "")
 	if err != nil {
-		if errors.Is(err, episodes.ErrConflict) {
-			return nil, fmt.Errorf("host %q already exists: %w", h.Login, episodes.ErrConflict)
+		if errors.Is(err, bucket.ErrConflict) {
+			return nil, fmt.Errorf("host %q already exists: %w", h.Login, bucket.ErrConflict)
 		}
 		return nil, err
 	}
@@ -499,16 +503,16 @@ func (s *Service) updateHost(ctx context.Context, login, revision string, edit f
 		return nil, err
 	}
 	if revision != "" && revision != cur.Revision {
-		return nil, fmt.Errorf("host %q: %w", login, episodes.ErrConflict)
+		return nil, fmt.Errorf("host %q: %w", login, bucket.ErrConflict)
 	}
 	h := cur.clone()
 	if err := edit(h); err != nil {
 		return nil, err
 	}
-	h.Version = episodes.DocumentVersion
+	h.Version = bucket.SchemaVersion
 	h.Updated = s.now().UTC()
 	h.Revision = ""
-	etag, err := episodes.WriteDocument(ctx, s.blobs, hostKey(login), h, cur.Revision)
+	etag, err := bucket.Write(ctx, s.blobs, hostKey(login), h, cur.Revision)
 	if err != nil {
 		return nil, err
 	}
@@ -533,8 +537,11 @@ func (s *Service) SetPassword(ctx context.Context, login, password string) error
 }
 
 // ResetPassword is an admin's reset: the host's password becomes
-// temporary, every session ends, and the host must choose a new password
-// at the next sign-in (MustChangePassword).
+// temporary, every session ends, every API token is revoked (a reset is
+// what an admin does when the account may be in other hands), and the
+// host must choose a new password at the next sign-in
+// (MustChangePassword): until then CreateToken refuses and the studio
+// opens nothing but the password form.
 func (s *Service) ResetPassword(ctx context.Context, login, temporary string) error {
 	hash, err := hashPassword(temporary)
 	if err != nil {
@@ -544,6 +551,8 @@ func (s *Service) ResetPassword(ctx context.Context, login, temporary string) er
 		h.PasswordHash = hash
 		h.MustChangePassword = true
 		h.SessionGeneration++
+		h.RevokedSessions = nil // all void with the generation
+		h.Tokens = nil
 		return nil
 	})
 	return err
@@ -641,7 +650,7 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*Ho
 	if ValidLogin(login) {
 		var err error
 		h, err = s.readHost(ctx, login)
-		if err != nil && !errors.Is(err, episodes.ErrNotFound) {
+		if err != nil && !errors.Is(err, bucket.ErrNotFound) {
 			return nil, fmt.Errorf("authenticate: %w", err)
 		}
 	}
@@ -683,6 +692,8 @@ func hashPassword(password string) (string, error) {
 
 // CreateToken makes a new API token for the host and returns it with its
 // description. The token is returned only here: the store keeps its hash.
+// A host whose password was reset gets ErrMustChangePassword until they
+// choose a new one: the temporary password opens nothing else.
 func (s *Service) CreateToken(ctx context.Context, login string) (token string, t Token, err error) {
 	var secret [32]byte
 	rand.Read(secret[:])
@@ -692,6 +703,9 @@ func (s *Service) CreateToken(ctx context.Context, login string) (token string, 
 	now := s.now().UTC()
 	t = Token{ID: hex.EncodeToString(id[:]), Hash: tokenHash(token), Created: now, Expires: now.Add(TokenTTL)}
 	_, err = s.updateHost(ctx, login, "", func(h *Host) error {
+		if h.MustChangePassword {
+			return fmt.Errorf("token for host %q: %w", login, ErrMustChangePassword)
+		}
 		h.Tokens = append(h.Tokens, t)
 		return nil
 	})
@@ -701,14 +715,14 @@ func (s *Service) CreateToken(ctx context.Context, login string) (token string, 
 	return token, t, nil
 }
 
-// RevokeToken removes a token of the host, by id; episodes.ErrNotFound when it has
+// RevokeToken removes a token of the host, by id; bucket.ErrNotFound when it has
 // no such token.
 func (s *Service) RevokeToken(ctx context.Context, login, id string) error {
 	_, err := s.updateHost(ctx, login, "", func(h *Host) error {
 		n := len(h.Tokens)
 		h.Tokens = slices.DeleteFunc(h.Tokens, func(t Token) bool { return t.ID == id })
 		if len(h.Tokens) == n {
-			return fmt.Errorf("token %q of host %q: %w", id, login, episodes.ErrNotFound)
+			return fmt.Errorf("token %q of host %q: %w", id, login, bucket.ErrNotFound)
 		}
 		return nil
 	})
@@ -721,7 +735,8 @@ func tokenHash(token string) string {
 }
 
 // HostByToken returns the host that owns an API token, or
-// ErrBadCredentials (also for an expired token, see Token.ExpiresAt). It reads the cache: a token revoked on another
+// ErrBadCredentials (also for an expired token, see Token.ExpiresAt, and
+// for a host who must change their password). It reads the cache: a token revoked on another
 // replica stops working there at its next refresh (within RefreshInterval).
 // It never calls the store: the use is only noted, and Run writes the
 // token's LastUsed later (FlushTokenUses), at most once an hour a token.
@@ -737,7 +752,7 @@ func (s *Service) HostByToken(ctx context.Context, token string) (*Host, error) 
 		return nil, ErrBadCredentials
 	}
 	h, err := s.Host(login)
-	if err != nil || h.Disabled {
+	if err != nil || h.Disabled || h.MustChangePassword {
 		return nil, ErrBadCredentials
 	}
 	i := slices.IndexFunc(h.Tokens, func(t Token) bool {

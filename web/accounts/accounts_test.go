@@ -8,6 +8,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/episodestest"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/storage/storagetest"
 	"github.com/picasoft/antenne/web/accounts"
 )
@@ -37,7 +38,7 @@ func TestHostAccounts(t *testing.T) {
 			password string
 			want     error
 		}{
-			{"taken login", accounts.Host{Login: "alice"}, "whatever123", episodes.ErrConflict},
+			{"taken login", accounts.Host{Login: "alice"}, "whatever123", bucket.ErrConflict},
 			{"bad login", accounts.Host{Login: "../etc"}, "whatever123", episodes.ErrInvalid},
 			{"upper case login", accounts.Host{Login: "Alice"}, "whatever123", episodes.ErrInvalid},
 			{"unknown show", accounts.Host{Login: "bob", Shows: []string{"nope"}}, "whatever123", episodes.ErrInvalid},
@@ -126,7 +127,7 @@ func TestHostAccounts(t *testing.T) {
 		if err := svc.RevokeToken(ctx, "alice", tok.ID); err != nil {
 			t.Fatalf("RevokeToken: %v", err)
 		}
-		if err := svc.RevokeToken(ctx, "alice", tok.ID); !errors.Is(err, episodes.ErrNotFound) {
+		if err := svc.RevokeToken(ctx, "alice", tok.ID); !errors.Is(err, bucket.ErrNotFound) {
 			t.Errorf("revoke twice: got %v, want ErrNotFound", err)
 		}
 		if _, err := svc.HostByToken(ctx, token); !errors.Is(err, accounts.ErrBadCredentials) {
@@ -144,14 +145,14 @@ func TestHostAccounts(t *testing.T) {
 		if _, err := svc.UpdateHost(ctx, "alice", stale.Revision, func(h *accounts.Host) error { h.Name = "A."; return nil }); err != nil {
 			t.Fatalf("UpdateHost: %v", err)
 		}
-		if _, err := svc.UpdateHost(ctx, "alice", stale.Revision, func(h *accounts.Host) error { h.Name = "B."; return nil }); !errors.Is(err, episodes.ErrConflict) {
+		if _, err := svc.UpdateHost(ctx, "alice", stale.Revision, func(h *accounts.Host) error { h.Name = "B."; return nil }); !errors.Is(err, bucket.ErrConflict) {
 			t.Errorf("stale UpdateHost: got %v, want ErrConflict", err)
 		}
 
 		if err := svc.RemoveHost(ctx, "alice"); err != nil {
 			t.Fatalf("RemoveHost: %v", err)
 		}
-		if err := svc.RemoveHost(ctx, "alice"); !errors.Is(err, episodes.ErrNotFound) {
+		if err := svc.RemoveHost(ctx, "alice"); !errors.Is(err, bucket.ErrNotFound) {
 			t.Errorf("remove twice: got %v, want ErrNotFound", err)
 		}
 		if _, err := svc.Authenticate(ctx, "alice", "battery staple"); !errors.Is(err, accounts.ErrBadCredentials) {

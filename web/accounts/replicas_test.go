@@ -11,6 +11,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/episodestest"
+	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/storage/storagetest"
 	"github.com/picasoft/antenne/web/accounts"
 )
@@ -25,13 +26,13 @@ type pausingStore struct {
 	paused atomic.Bool
 }
 
-func (p *pausingStore) List(ctx context.Context, prefix string) iter.Seq2[episodes.ObjectInfo, error] {
+func (p *pausingStore) List(ctx context.Context, prefix string) iter.Seq2[bucket.ObjectInfo, error] {
 	inner := p.Store.List(ctx, prefix)
 	if prefix != "hosts/" || !p.paused.CompareAndSwap(true, false) {
 		return inner
 	}
-	return func(yield func(episodes.ObjectInfo, error) bool) {
-		var all []episodes.ObjectInfo
+	return func(yield func(bucket.ObjectInfo, error) bool) {
+		var all []bucket.ObjectInfo
 		for info, err := range inner {
 			if err != nil {
 				yield(info, err)
@@ -102,18 +103,18 @@ type failingStore struct {
 
 var errStoreDown = errors.New("store down")
 
-func (f *failingStore) Get(ctx context.Context, key string, off, n int64) (io.ReadCloser, episodes.ObjectInfo, error) {
+func (f *failingStore) Get(ctx context.Context, key string, off, n int64) (io.ReadCloser, bucket.ObjectInfo, error) {
 	if f.broken.Load() {
 		f.calls.Add(1)
-		return nil, episodes.ObjectInfo{}, errStoreDown
+		return nil, bucket.ObjectInfo{}, errStoreDown
 	}
 	return f.Store.Get(ctx, key, off, n)
 }
 
-func (f *failingStore) PutIf(ctx context.Context, key string, r io.Reader, size int64, ct, ifMatch string) (episodes.ObjectInfo, error) {
+func (f *failingStore) PutIf(ctx context.Context, key string, r io.Reader, size int64, ct, ifMatch string) (bucket.ObjectInfo, error) {
 	if f.broken.Load() {
 		f.calls.Add(1)
-		return episodes.ObjectInfo{}, errStoreDown
+		return bucket.ObjectInfo{}, errStoreDown
 	}
 	return f.Store.PutIf(ctx, key, r, size, ct, ifMatch)
 }

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // tokenFlushInterval is how often Run writes the tokens' last uses.
@@ -69,7 +69,7 @@ func (s *Service) FlushTokenUses(ctx context.Context) error {
 			return nil
 		})
 		switch {
-		case err == nil, errors.Is(err, episodes.ErrNotFound):
+		case err == nil, errors.Is(err, bucket.ErrNotFound):
 		default:
 			for id, t := range used {
 				s.uses.note(tokenRef{login, id}, t)

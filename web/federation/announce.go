@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // What was announced of each episode is kept in
@@ -159,7 +160,7 @@ func (s *Service) nextRecord(sh *episodes.Show, ep *episodes.Episode, now time.T
 func (s *Service) transition(ctx context.Context, show, id string, old cached[record], next record) error {
 	next.Changed = s.cfg.Catalog.Now().UTC()
 	etag, err := writeJSON(ctx, s.cfg.Store, recordKey(show, id), next, old.etag)
-	if isConflict(err) {
+	if bucket.IsConflict(err) {
 		return nil // another replica announces it
 	}
 	if err != nil {
@@ -177,7 +178,7 @@ func (s *Service) queue(ctx context.Context, show string, c cached[record]) erro
 	if err != nil {
 		return err
 	}
-	fs, err := s.listFollowers(ctx, show)
+	inboxes, err := s.deliveryInboxes(ctx, show)
 	if err != nil {
 		return err
 	}
@@ -185,12 +186,12 @@ func (s *Service) queue(ctx context.Context, show string, c cached[record]) erro
 		ID string `json:"id"`
 	}
 	json.Unmarshal(act, &id)
-	if err := s.enqueue(ctx, show, id.ID, act, inboxes(fs)); err != nil {
+	if err := s.enqueue(ctx, show, id.ID, act, inboxes); err != nil {
 		return err
 	}
 	c.v.Queued = true
 	etag, err := writeJSON(ctx, s.cfg.Store, recordKey(show, c.v.Episode), c.v, c.etag)
-	if isConflict(err) {
+	if bucket.IsConflict(err) {
 		return nil // changed meanwhile: the next pass sees it
 	}
 	if err != nil {
@@ -230,9 +231,12 @@ func (s *Service) activityOf(show string, r record) ([]byte, error) {
 
 // readRecords reads the records of show, by episode id.
 func (s *Service) readRecords(ctx context.Context, show string) (map[string]cached[record], error) {
-	docs, err := s.records.list(ctx, s.cfg.Store, recordsPrefix(show))
+	docs, unreadable, err := s.records.list(ctx, s.cfg.Store, recordsPrefix(show))
 	if err != nil {
 		return nil, err
+	}
+	for _, key := range unreadable {
+		s.log.WarnContext(ctx, "unreadable announce record skipped: antenne check --repair removes it", "key", key)
 	}
 	out := make(map[string]cached[record], len(docs))
 	for _, d := range docs {

@@ -88,7 +88,7 @@ func TestTwoReplicas(t *testing.T) {
 	deliver := func() {
 		all(func(s *Service) {
 			var wg sync.WaitGroup
-			s.deliverDue(t.Context(), make(chan struct{}, 4), &wg)
+			s.deliverDue(t.Context(), &wg)
 			wg.Wait()
 		})
 	}
@@ -151,7 +151,7 @@ func TestTwoReplicas(t *testing.T) {
 	expect("unpublished", queued(), "Delete")
 	deliver()
 	expect("outbox after 410", queued())
-	if n, err := a.FollowerCount(t.Context(), "lvel"); err != nil || n != 0 {
-		t.Errorf("after 410 Gone: %d followers (%v), want 0", n, err)
+	if n := followersNow(t, a); n != 0 {
+		t.Errorf("after 410 Gone: %d followers, want 0", n)
 	}
 }

@@ -160,11 +160,11 @@ func (s *site) failedDeliveries() int {
 			continue // delivered meanwhile
 		}
 		var d struct {
-			Attempts int `json:"attempts"`
+			LastError string `json:"last_error"`
 		}
 		err = json.NewDecoder(rc).Decode(&d)
 		rc.Close()
-		if err == nil && d.Attempts > 0 {
+		if err == nil && d.LastError != "" {
 			n++
 		}
 	}

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // Actor keys live under secrets/actors/: one per show
@@ -29,12 +29,12 @@ func showKeyName(show string) string { return keysPrefix + show + ".pem" }
 
 // keyring loads and caches the actors' private keys.
 type keyring struct {
-	store Store
+	store bucket.Store
 	mu    sync.Mutex
 	keys  map[string]*rsa.PrivateKey // by store key
 }
 
-func newKeyring(st Store) *keyring {
+func newKeyring(st bucket.Store) *keyring {
 	return &keyring{store: st, keys: map[string]*rsa.PrivateKey{}}
 }
 
@@ -47,7 +47,7 @@ func (k *keyring) get(ctx context.Context, name string) (*rsa.PrivateKey, error)
 		return key, nil
 	}
 	key, err := k.load(ctx, name)
-	if isMissing(err) {
+	if bucket.IsNotFound(err) {
 		key, err = k.create(ctx, name)
 	}
 	if err != nil {
@@ -60,7 +60,7 @@ func (k *keyring) get(ctx context.Context, name string) (*rsa.PrivateKey, error)
 }
 
 func (k *keyring) load(ctx context.Context, name string) (*rsa.PrivateKey, error) {
-	data, _, err := episodes.ReadObject(ctx, k.store, name, maxDocSize)
+	data, _, err := bucket.ReadBytes(ctx, k.store, name, maxDocSize)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (k *keyring) create(ctx context.Context, name string) (*rsa.PrivateKey, err
 	}
 	data := pem.EncodeToMemory(&pem.Block{Type: privateKeyPEMTyp, Bytes: der})
 	_, err = k.store.PutIf(ctx, name, bytes.NewReader(data), int64(len(data)), "application/x-pem-file", "")
-	if isConflict(err) {
+	if bucket.IsConflict(err) {
 		return k.load(ctx, name)
 	}
 	if err != nil {

@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"container/list"
 	"context"
 	"crypto/rsa"
 	"encoding/json"
@@ -16,23 +17,26 @@ import (
 
 // Bounds of a fetch of a remote document (an actor, a key).
 const (
-	fetchTimeout   = 10 * time.Second
-	maxRemoteBytes = 1 << 20
+	fetchTimeout = 10 * time.Second
+	// maxRemoteBytes bounds a remote actor or key document: Mastodon's
+	// and GoToSocial's are under 20 KiB.
+	maxRemoteBytes = 256 << 10
 	// remoteTTL is how long a remote actor or key is trusted without
 	// fetching it again; a signature that fails with a cached key makes
 	// us fetch it again at once.
 	remoteTTL = 1 * time.Hour
-	// remoteCacheSize bounds the cache; it is emptied when full.
-	remoteCacheSize = 10000
 	// maxFetches bounds the remote documents one replica fetches at
-	// once: a flood of inbox POSTs signed by keys on slow servers makes at
-	// most this many outgoing requests, and the rest are told to come
-	// back later (errBusy) instead of waiting.
-	maxFetches = 8
+	// once, and maxFetchesPerHost those of one host (hostGroup): a flood
+	// of inbox POSTs signed by keys on slow servers makes at most this
+	// many outgoing requests, the rest are told to come back later
+	// (errBusy) at once instead of waiting, and senders of other hosts
+	// still get their keys fetched.
+	maxFetches        = 32
+	maxFetchesPerHost = 2
 )
 
-// errBusy says that maxFetches remote documents are being fetched: the
-// request may be sent again later.
+// errBusy says that too many remote documents are being fetched (from
+// all hosts, or from the sender's): the request may be sent again later.
 var errBusy = errors.New("too many remote documents being fetched, try again later")
 
 // remoteActor is what we keep of a remote actor.
@@ -42,11 +46,15 @@ type remoteActor struct {
 	SharedInbox string
 }
 
+func (a remoteActor) size() int { return len(a.ID) + len(a.Inbox) + len(a.SharedInbox) }
+
 // remoteKey is a remote public key and the actor owning it.
 type remoteKey struct {
 	Owner string
 	Key   *rsa.PublicKey
 }
+
+func (k remoteKey) size() int { return len(k.Owner) + k.Key.Size() + 16 }
 
 // remoteCache keeps the remote keys and actors we fetched.
 type remoteCache struct {
@@ -60,55 +68,114 @@ func newRemoteCache() *remoteCache {
 
 // fetched is a remote document as we keep it, with when it was fetched.
 type fetched[T any] struct {
-	v  T
-	at time.Time
+	key string
+	v   T
+	at  time.Time
 }
 
+// entryOverhead is what a cache entry costs beyond the bytes of its
+// strings: map and list bookkeeping.
+const entryOverhead = 128
+
 // fetchedCache keeps remote documents for remoteTTL, at most
-// remoteCacheSize of them: it is emptied when full. The zero value is
-// ready to use.
-type fetchedCache[T any] struct {
-	mu sync.Mutex
-	m  map[string]fetched[T]
+// maxCacheBytes of them (the lengths of the keys and of what is kept of
+// each document, plus entryOverhead each): the oldest go first. The zero
+// value is ready to use.
+type fetchedCache[T interface{ size() int }] struct {
+	mu    sync.Mutex
+	m     map[string]*list.Element // of fetched[T]
+	order list.List                // oldest first
+	bytes int
 }
 
 // get returns the document fetched from key less than remoteTTL ago.
 func (c *fetchedCache[T]) get(key string) (T, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.m[key]
-	if !ok || time.Since(e.at) >= remoteTTL {
+	el, ok := c.m[key]
+	if !ok || time.Since(el.Value.(fetched[T]).at) >= remoteTTL {
 		var zero T
 		return zero, false
 	}
-	return e.v, true
+	return el.Value.(fetched[T]).v, true
 }
 
-// put keeps v, fetched from key now.
+// put keeps v, fetched from key now, forgetting the oldest entries to stay
+// within maxCacheBytes.
 func (c *fetchedCache[T]) put(key string, v T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= remoteCacheSize {
-		c.m = map[string]fetched[T]{}
+	if c.m == nil {
+		c.m = map[string]*list.Element{}
 	}
-	c.m[key] = fetched[T]{v: v, at: time.Now()}
+	if el, ok := c.m[key]; ok {
+		c.remove(el)
+	}
+	c.m[key] = c.order.PushBack(fetched[T]{key: key, v: v, at: time.Now()})
+	c.bytes += entrySize(key, v)
+	for c.bytes > maxCacheBytes {
+		c.remove(c.order.Front())
+	}
+}
+
+func (c *fetchedCache[T]) remove(el *list.Element) {
+	f := c.order.Remove(el).(fetched[T])
+	delete(c.m, f.key)
+	c.bytes -= entrySize(f.key, f.v)
+}
+
+func entrySize[T interface{ size() int }](key string, v T) int {
+	return len(key) + v.size() + entryOverhead
+}
+
+// fetchSlots bounds the fetches in flight: maxFetches in all,
+// maxFetchesPerHost per hostGroup. It is safe for concurrent use.
+type fetchSlots struct {
+	mu     sync.Mutex
+	total  int
+	byHost map[string]int
+}
+
+// take reserves a slot for a fetch from host, or fails with errBusy.
+// release gives it back.
+func (f *fetchSlots) take(host string) (release func(), err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.total >= maxFetches || f.byHost[host] >= maxFetchesPerHost {
+		return nil, errBusy
+	}
+	if f.byHost == nil {
+		f.byHost = map[string]int{}
+	}
+	f.total++
+	f.byHost[host]++
+	return func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.total--
+		if f.byHost[host]--; f.byHost[host] == 0 {
+			delete(f.byHost, host)
+		}
+	}, nil
 }
 
 // fetchJSON GETs an ActivityPub document, signed by the instance actor
 // (servers in secure mode answer only signed requests), within
 // fetchTimeout and maxRemoteBytes.
 func (s *Service) fetchJSON(ctx context.Context, rawURL string, v any) error {
+	if err := checkLength("URL to fetch", rawURL, maxURLLength); err != nil {
+		return err
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return fmt.Errorf("fetch %q: not an http(s) URL", rawURL)
 	}
 	u.Fragment = ""
-	select {
-	case s.fetches <- struct{}{}:
-		defer func() { <-s.fetches }()
-	default:
-		return errBusy
+	release, err := s.fetches.take(hostGroup(rawURL))
+	if err != nil {
+		return err
 	}
+	defer release()
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -165,6 +232,9 @@ func (s *Service) publicKeyOf(ctx context.Context, keyID string, fresh bool) (re
 	if pk.PublicKeyPEM == "" {
 		pk = publicKey{ID: doc.ID, Owner: doc.Owner, PublicKeyPEM: doc.PublicKeyPEM}
 	}
+	if err := errors.Join(checkLength("key owner", pk.Owner, maxURLLength), checkLength("key PEM", pk.PublicKeyPEM, maxKeyPEMLength)); err != nil {
+		return remoteKey{}, fmt.Errorf("key %s: %w", keyID, err)
+	}
 	if pk.ID != keyID || pk.Owner == "" {
 		return remoteKey{}, fmt.Errorf("key %s: the document names key %q of %q", keyID, pk.ID, pk.Owner)
 	}
@@ -174,6 +244,9 @@ func (s *Service) publicKeyOf(ctx context.Context, keyID string, fresh bool) (re
 	pub, err := parsePublicKey(pk.PublicKeyPEM)
 	if err != nil {
 		return remoteKey{}, fmt.Errorf("key %s: %w", keyID, err)
+	}
+	if pub.N.BitLen() > maxKeyBits {
+		return remoteKey{}, fmt.Errorf("key %s: %d bits, at most %d", keyID, pub.N.BitLen(), maxKeyBits)
 	}
 	k := remoteKey{Owner: pk.Owner, Key: pub}
 	s.cache.keys.put(keyID, k)
@@ -194,6 +267,9 @@ func (s *Service) actorOf(ctx context.Context, id string) (remoteActor, error) {
 		return remoteActor{}, err
 	}
 	a := remoteActor{ID: doc.ID, Inbox: doc.Inbox, SharedInbox: doc.Endpoints["sharedInbox"]}
+	if err := errors.Join(checkLength("inbox", a.Inbox, maxURLLength), checkLength("shared inbox", a.SharedInbox, maxURLLength)); err != nil {
+		return remoteActor{}, fmt.Errorf("actor %s: %w", id, err)
+	}
 	if a.ID != id || !httpURL(a.Inbox) || !sameHost(a.Inbox, id) {
 		return remoteActor{}, fmt.Errorf("actor %s: no inbox of its own", id)
 	}

@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // Config is what federation needs.
@@ -18,7 +20,7 @@ type Config struct {
 	Catalog *episodes.Service
 	// Store keeps the keys, followers, announcements and deliveries
 	// (required).
-	Store Store
+	Store bucket.Store
 	// Links is antenne's public URL scheme (required): the actors live
 	// under its base URL and the handle of a show is
 	// @<show>@<host of the base URL>.
@@ -31,13 +33,18 @@ type Config struct {
 	Logger *slog.Logger
 	// Software is antenne's version, for NodeInfo.
 	Software string
-	// Deliveries bounds the deliveries in flight on this replica; 4 when
-	// zero.
+	// Deliveries bounds the deliveries in flight on this replica; 32
+	// when zero. At most 2 of them go to one host.
 	Deliveries int
+	// DeliveryTimeout bounds one delivery; 15 s when zero.
+	DeliveryTimeout time.Duration
 	// RetryBase is the wait after a first failed delivery, doubled at each
 	// further failure up to 6 hours; 30 s when zero. Deliveries are
 	// abandoned three days after they were queued.
 	RetryBase time.Duration
+	// MaxFollowersPerHost bounds the followers of one show on one remote
+	// host (registrable domain); 2000 when zero.
+	MaxFollowersPerHost int
 	// Poll is how often the background work looks at the catalog (for
 	// scheduled episodes whose time came) and at the outbox (for
 	// deliveries queued by other replicas); 15 s when zero.
@@ -53,15 +60,20 @@ type Service struct {
 	log   *slog.Logger
 	keys  *keyring
 	cache *remoteCache
-	// fetches holds a token for each remote document being fetched
-	// (maxFetches).
-	fetches chan struct{}
+	// fetches bounds the remote documents being fetched.
+	fetches fetchSlots
 	// kick wakes the delivery loop when this replica queued something.
 	kick chan struct{}
 	// records caches what was announced of each episode; followers,
-	// the follower documents.
+	// where to deliver to each show's followers.
 	records   *docCache[record]
-	followers *docCache[follower]
+	followers followerIndexes
+	// pending is what this replica knows of the queued deliveries;
+	// leases takes them.
+	pending outbox
+	leases  *bucket.Leases
+	// replays remembers the signatures of the inbox requests accepted.
+	replays replayGuard
 }
 
 // New checks cfg and returns the service. Start its background work with
@@ -75,10 +87,16 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	if cfg.Deliveries <= 0 {
-		cfg.Deliveries = 4
+		cfg.Deliveries = deliveriesInFlight
+	}
+	if cfg.DeliveryTimeout <= 0 {
+		cfg.DeliveryTimeout = deliveryTimeout
 	}
 	if cfg.RetryBase <= 0 {
 		cfg.RetryBase = 30 * time.Second
+	}
+	if cfg.MaxFollowersPerHost <= 0 {
+		cfg.MaxFollowersPerHost = maxFollowersPerHost
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 15 * time.Second
@@ -87,17 +105,20 @@ func New(cfg Config) (*Service, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	leases, err := bucket.NewLeases(bucket.LeaseConfig{Owner: rand.Text(), Duration: leaseTime})
+	if err != nil {
+		return nil, err
+	}
 	return &Service{
-		cfg:       cfg,
-		u:         urls{base: cfg.Links.Base()},
-		host:      host,
-		log:       log,
-		keys:      newKeyring(cfg.Store),
-		cache:     newRemoteCache(),
-		fetches:   make(chan struct{}, maxFetches),
-		kick:      make(chan struct{}, 1),
-		records:   newDocCache[record](),
-		followers: newDocCache[follower](),
+		leases:  leases,
+		cfg:     cfg,
+		u:       urls{base: cfg.Links.Base()},
+		host:    host,
+		log:     log,
+		keys:    newKeyring(cfg.Store),
+		cache:   newRemoteCache(),
+		kick:    make(chan struct{}, 1),
+		records: newDocCache[record](),
 	}, nil
 }
 

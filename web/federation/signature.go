@@ -51,11 +51,18 @@ func digest(body []byte) string {
 // with key under keyID. The request's Host must be set (it is, for a request
 // built by http.NewRequest).
 func signRequest(req *http.Request, keyID string, key *rsa.PrivateKey, body []byte, now time.Time) error {
-	req.Header.Set("Date", now.UTC().Format(http.TimeFormat))
 	headers := getHeaders
 	if body != nil {
-		req.Header.Set("Digest", digest(body))
 		headers = postHeaders
+	}
+	return signHeaders(req, keyID, key, body, now, headers)
+}
+
+// signHeaders is signRequest covering the headers given.
+func signHeaders(req *http.Request, keyID string, key *rsa.PrivateKey, body []byte, now time.Time, headers []string) error {
+	req.Header.Set("Date", now.UTC().Format(http.TimeFormat))
+	if body != nil {
+		req.Header.Set("Digest", digest(body))
 	}
 	sum := sha256.Sum256([]byte(signingString(req, headers)))
 	sig, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, sum[:])
@@ -100,6 +107,7 @@ type signature struct {
 	algorithm string
 	headers   []string
 	sig       []byte
+	date      time.Time // of the Date header, once checkSigned checked it
 }
 
 // parseSignature reads the Signature header of req.
@@ -181,6 +189,7 @@ func checkSigned(req *http.Request, body []byte, now time.Time) (*signature, err
 	if err != nil || date.Sub(now).Abs() > maxClockSkew {
 		return nil, errStaleDate
 	}
+	sig.date = date
 	if req.Method == http.MethodPost && !digestMatches(req.Header.Get("Digest"), body) {
 		return nil, errBadDigest
 	}

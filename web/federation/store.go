@@ -2,56 +2,40 @@ package federation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"iter"
 	"strings"
 	"sync"
 
-	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
-// Store is what federation keeps in the bucket: keys, followers, what was
-// announced of each episode, the deliveries. storage.Dir and storage.S3
-// satisfy it. A missing key gives an error wrapping fs.ErrNotExist; a
-// conditional write whose condition fails, one wrapping fs.ErrExist.
-type Store interface {
-	Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, episodes.ObjectInfo, error)
-	// PutIf writes only if the object's ETag is ifMatch, or, when ifMatch
-	// is empty, only if no object has that key.
-	PutIf(ctx context.Context, key string, r io.Reader, size int64, contentType, ifMatch string) (episodes.ObjectInfo, error)
-	Delete(ctx context.Context, key string) error
-	List(ctx context.Context, prefix string) iter.Seq2[episodes.ObjectInfo, error]
-}
-
-// maxDocSize bounds a document of ours read back from the store.
+// maxDocSize bounds a document of ours, read or written: what could not
+// be read back is refused at write (bucket.ErrTooLarge).
 const maxDocSize = 1 << 20
 
 // readJSON reads the document at key into v, at most maxDocSize bytes,
-// and returns its ETag. A missing key is an error isMissing tells.
-func readJSON(ctx context.Context, st Store, key string, v any) (string, error) {
-	return episodes.ReadJSON(ctx, st, key, v, maxDocSize)
+// and returns its revision. A missing key is an error bucket.IsNotFound
+// tells; a document too large or not JSON, one isUnreadable tells.
+func readJSON(ctx context.Context, st bucket.Store, key string, v any) (string, error) {
+	return bucket.ReadLimit(ctx, st, key, v, maxDocSize)
 }
 
-// writeJSON writes v at key if its ETag is still ifMatch (create only when
-// ifMatch is empty) and returns the new ETag. A lost race is an error
-// isConflict tells.
-func writeJSON(ctx context.Context, st Store, key string, v any, ifMatch string) (string, error) {
-	return episodes.WriteDocument(ctx, st, key, v, ifMatch)
+// writeJSON writes v at key if its revision is still ifMatch (create only
+// when ifMatch is empty) and returns the new revision. It refuses a
+// document over maxDocSize: what could not be read back is not written.
+func writeJSON(ctx context.Context, st bucket.Store, key string, v any, ifMatch string) (string, error) {
+	return bucket.WriteLimit(ctx, st, key, v, ifMatch, maxDocSize)
 }
 
-// isConflict reports whether err is a lost conditional write, told by
-// episodes.WriteDocument or by the store itself.
-func isConflict(err error) bool {
-	return errors.Is(err, episodes.ErrConflict) || errors.Is(err, fs.ErrExist)
-}
-
-// isMissing reports whether err is a missing key, told by the episodes
-// readers and writers or by the store itself.
-func isMissing(err error) bool {
-	return errors.Is(err, episodes.ErrNotFound) || errors.Is(err, fs.ErrNotExist)
+// isUnreadable reports whether err says that a stored document can never
+// be read: too large, or not the JSON expected. Anything else (a store
+// that does not answer) may pass.
+func isUnreadable(err error) bool {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	return errors.Is(err, bucket.ErrTooLarge) || errors.As(err, &syntax) || errors.As(err, &typ)
 }
 
 // cached is a document with the ETag it was read or written with.
@@ -70,13 +54,16 @@ type docCache[T any] struct {
 
 func newDocCache[T any]() *docCache[T] { return &docCache[T]{docs: map[string]cached[T]{}} }
 
-// list returns the documents under prefix, in key order.
-func (c *docCache[T]) list(ctx context.Context, st Store, prefix string) ([]cached[T], error) {
+// list returns the documents under prefix, in key order, and the keys of
+// those that cannot be read (too large, not JSON: check --repair removes
+// them), which it skips: one unreadable document never hides the others.
+func (c *docCache[T]) list(ctx context.Context, st bucket.Store, prefix string) ([]cached[T], []string, error) {
+	var unreadable []string
 	var out []cached[T]
 	seen := map[string]bool{}
 	for info, err := range st.List(ctx, prefix) {
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", prefix, err)
+			return nil, nil, fmt.Errorf("list %s: %w", prefix, err)
 		}
 		c.mu.Lock()
 		d, ok := c.docs[info.Key]
@@ -84,11 +71,15 @@ func (c *docCache[T]) list(ctx context.Context, st Store, prefix string) ([]cach
 		if !ok || d.etag != info.ETag {
 			var v T
 			etag, err := readJSON(ctx, st, info.Key, &v)
-			if isMissing(err) {
+			if bucket.IsNotFound(err) {
 				continue // removed meanwhile
 			}
+			if isUnreadable(err) {
+				unreadable = append(unreadable, info.Key)
+				continue
+			}
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			d = cached[T]{etag: etag, v: v}
 			c.put(info.Key, d)
@@ -103,7 +94,7 @@ func (c *docCache[T]) list(ctx context.Context, st Store, prefix string) ([]cach
 		}
 	}
 	c.mu.Unlock()
-	return out, nil
+	return out, unreadable, nil
 }
 
 // put remembers the document written at key.

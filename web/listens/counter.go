@@ -12,13 +12,15 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/picasoft/antenne/storage/bucket"
 )
 
 // Options configure a Counter.
 type Options struct {
 	// Store keeps the replica's shards; nil keeps the counts in memory
 	// only (Flush drops them, Rows finds none).
-	Store Store
+	Store bucket.Store
 	// Replica names the replica's shard file; several processes may share
 	// a name (conditional writes keep every count), but distinct names
 	// avoid retries. Empty: a random name.
@@ -26,13 +28,23 @@ type Options struct {
 	// Now is the clock; time.Now when nil. The day and the salt follow it.
 	Now func() time.Time
 	// MaxListeners bounds the (episode, listener) pairs kept for one day
-	// (see the package documentation); DefaultMaxListeners when 0.
+	// (see the package documentation); DefaultMaxListeners when 0. The
+	// count of listens per (episode, address) of the day has the same cap.
 	MaxListeners int
+	// MaxPerAddress bounds the listens one address (an IPv6 client's
+	// /64) adds to one episode in one UTC day, whatever user agents it
+	// sends; DefaultMaxPerAddress when 0.
+	MaxPerAddress int
 }
 
 // DefaultMaxListeners is the default cap of (episode, listener) pairs of
 // a day: about 20 MB.
 const DefaultMaxListeners = 100_000
+
+// DefaultMaxPerAddress is the default cap of listens one address adds to
+// one episode in a day: a household or an office behind one address has
+// a few listeners; fifty user agents from one address are one script.
+const DefaultMaxPerAddress = 8
 
 // Media describes the episode file a request reads.
 type Media struct {
@@ -65,19 +77,24 @@ func Threshold(m Media) int64 {
 // Counter counts listens (see the package documentation). It is safe for
 // concurrent use; a nil *Counter counts nothing.
 type Counter struct {
-	store        Store
-	replica      string
-	now          func() time.Time
-	agents       *Classifier
-	maxListeners int
+	store         bucket.Store
+	replica       string
+	now           func() time.Time
+	agents        *Classifier
+	maxListeners  int
+	maxPerAddress int
 
-	mu      sync.Mutex
-	day     string // UTC day of salt and pairs, 2006-01-02
-	salt    [32]byte
-	pairs   map[pairKey]*pair
-	pending map[Row]int64 // counts not yet in the store; Row.Count unused
-	dropped int64
-	counted int64 // listens counted since the start
+	mu    sync.Mutex
+	day   string // UTC day of salt and pairs, 2006-01-02
+	salt  [32]byte
+	pairs map[pairKey]*pair
+	// addresses counts the listens of the day per (episode, address).
+	addresses map[addressKey]int
+	pending   map[Row]int64 // counts not yet in the store; Row.Count unused
+	dropped   int64         // pairs of the day forgotten at the cap
+	capped    int64         // listens of the day refused by the per-address cap
+	counted   int64         // listens counted since the start
+	seq       uint64        // numbers the pairs as they count, oldest first
 
 	flushMu sync.Mutex // one flush at a time
 	shards  shardCache
@@ -89,10 +106,17 @@ type pairKey struct {
 	listener      [16]byte
 }
 
-// pair is what is known of a pair: whether it counted, else the ranges
-// sent.
+// addressKey is an (episode, address) pair of the current day: the
+// address is keyed like a listener, without the user agent.
+type addressKey struct {
+	show, episode string
+	address       [16]byte
+}
+
+// pair is what is known of a pair: whether it counted (and when, as a
+// sequence number), else the ranges sent.
 type pair struct {
-	counted bool
+	counted uint64 // 0: not yet
 	sent    spans
 }
 
@@ -103,12 +127,13 @@ func New(opts Options) (*Counter, error) {
 		return nil, err
 	}
 	c := &Counter{
-		store:        opts.Store,
-		replica:      opts.Replica,
-		now:          opts.Now,
-		agents:       agents,
-		maxListeners: cmp.Or(opts.MaxListeners, DefaultMaxListeners),
-		pending:      map[Row]int64{},
+		store:         opts.Store,
+		replica:       opts.Replica,
+		now:           opts.Now,
+		agents:        agents,
+		maxListeners:  cmp.Or(opts.MaxListeners, DefaultMaxListeners),
+		maxPerAddress: cmp.Or(opts.MaxPerAddress, DefaultMaxPerAddress),
+		pending:       map[Row]int64{},
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -134,16 +159,26 @@ func (c *Counter) rotate() {
 	c.day = day
 	rand.Read(c.salt[:])
 	c.pairs = map[pairKey]*pair{}
-	c.dropped = 0
+	c.addresses = map[addressKey]int{}
+	c.dropped, c.capped = 0, 0
 	c.agents.forget()
 }
 
-// Dropped is how many listeners of the current day were not tracked
-// because the day's pairs were at their cap.
+// Dropped is how many (episode, listener) pairs of the current day were
+// forgotten because the day's pairs were at their cap (a forgotten pair
+// that had counted may count once more, within its address's cap).
 func (c *Counter) Dropped() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.dropped
+}
+
+// Capped is how many listens of the current day were not counted because
+// their address had already counted MaxPerAddress listens of the episode.
+func (c *Counter) Capped() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.capped
 }
 
 // Counted is how many listens this counter has counted since it started
@@ -164,10 +199,13 @@ func IsProbe(rangeHeader string) bool {
 // Start begins tracking one request for m from the client at ip (as
 // given by the server, IPv4 or IPv6) with the User-Agent userAgent and
 // the Range header rangeHeader. It returns nil when the request is not
-// counted (a probe, a bot, or a nil counter). Neither ip nor userAgent is
-// kept: only the keyed hash of both, under the day's salt.
+// counted (a probe, a bot, a request without a user agent, or a nil
+// counter). Neither ip nor userAgent is kept: only keyed hashes, under
+// the day's salt.
 func (c *Counter) Start(ip, userAgent, rangeHeader string, m Media) *Listen {
-	if c == nil || IsProbe(rangeHeader) {
+	if c == nil || IsProbe(rangeHeader) || strings.TrimSpace(userAgent) == "" {
+		// Every podcast app and browser names itself: a request without
+		// a user agent is a script.
 		return nil
 	}
 	agent := c.agents.Classify(userAgent)
@@ -182,6 +220,7 @@ func (c *Counter) Start(ip, userAgent, rangeHeader string, m Media) *Listen {
 		c:         c,
 		day:       day,
 		key:       pairKey{show: m.Show, episode: m.Episode, listener: listenerKey(salt, ip, userAgent)},
+		address:   addressKey{show: m.Show, episode: m.Episode, address: listenerKey(salt, ip, "\x00address")},
 		app:       agent.Name,
 		threshold: Threshold(m),
 	}
@@ -195,12 +234,13 @@ func (c *Counter) Redirected(ip, userAgent, rangeHeader string, m Media) {
 	if l == nil {
 		return
 	}
-	l.sent.add(0, l.threshold)
+	l.read(0, l.threshold)
 	l.Done(true)
 }
 
 // listenerKey is HMAC-SHA256(salt, network(ip) NUL userAgent), cut to 16
-// bytes.
+// bytes. The key of an address alone is made with a user agent no request
+// can send (a NUL).
 func listenerKey(salt [32]byte, ip, userAgent string) [16]byte {
 	mac := hmac.New(sha256.New, salt[:])
 	io.WriteString(mac, network(ip))
@@ -234,17 +274,25 @@ type Listen struct {
 	c         *Counter
 	day       string
 	key       pairKey
+	address   addressKey
 	app       string
 	threshold int64
 
-	mu   sync.Mutex
-	sent spans
-	// last is the span of the last read, not yet known to be written:
-	// a read is known written when the next read comes (the copy loops
-	// read again only after a successful write) or when the response
-	// completes.
-	last span
+	mu sync.Mutex
+	// reads are the spans read, in the order read (a read that follows
+	// the previous one extends it); at most maxReads, past which reads
+	// are not recorded (the request may then count less, never more).
+	reads []span
+	// last is the length of the last read, the tail of reads, not yet
+	// known to be written: a read is known written when the next read
+	// comes (the copy loops read again only after a successful write) or
+	// when the response completes.
+	last int64
 }
+
+// maxReads bounds Listen.reads: one span per seek, and a request seeks
+// once per range it asks (web: at most 8 after tidying).
+const maxReads = 64
 
 // Track wraps the reader that feeds the response: what is read through
 // it, and then written, is what the client received.
@@ -257,34 +305,81 @@ func (l *Listen) Track(rs io.ReadSeeker) io.ReadSeeker {
 
 func (l *Listen) read(start, end int64) {
 	l.mu.Lock()
-	if l.last.end > l.last.start {
-		l.sent.add(l.last.start, l.last.end)
+	defer l.mu.Unlock()
+	l.last = 0
+	if n := len(l.reads); n > 0 && l.reads[n-1].end == start {
+		l.reads[n-1].end = end
+	} else if len(l.reads) < maxReads {
+		l.reads = append(l.reads, span{start, end})
+	} else {
+		return
 	}
-	l.last = span{start, end}
-	l.mu.Unlock()
+	l.last = end - start
+}
+
+// take returns the reads and forgets them; unless complete, without the
+// last read.
+func (l *Listen) take(complete bool) []span {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	reads := l.reads
+	if n := len(reads); !complete && n > 0 {
+		reads[n-1].end -= l.last
+		if reads[n-1].end <= reads[n-1].start {
+			reads = reads[:n-1]
+		}
+	}
+	l.reads, l.last = nil, 0
+	return reads
 }
 
 // Done ends the request. complete tells whether the whole response body
-// was written (then the last read counts as sent too).
+// was written; when it was not, the last read is not counted (the copy
+// loops read again only after a successful write, so the last read may
+// not have been written).
 func (l *Listen) Done(complete bool) {
 	if l == nil {
 		return
 	}
-	l.mu.Lock()
-	if complete && l.last.end > l.last.start {
-		l.sent.add(l.last.start, l.last.end)
+	l.finish(l.take(complete))
+}
+
+// DoneAcked ends a request that did not complete, of which the client
+// acknowledged acked bytes of the body (the connection's TCP
+// acknowledgements, which antenne can see and a hang-up cannot fake):
+// only the first acked bytes read count, in the order read. A client that
+// reads a few kilobytes and hangs up leaves megabytes in the socket
+// buffers, which Done(false) would count as sent.
+func (l *Listen) DoneAcked(acked int64) {
+	if l == nil {
+		return
 	}
-	l.last = span{}
-	sent := l.sent
-	l.sent = nil
-	l.mu.Unlock()
+	var kept []span
+	for _, r := range l.take(true) {
+		if acked <= 0 {
+			break
+		}
+		end := min(r.end, r.start+acked)
+		kept = append(kept, span{r.start, end})
+		acked -= end - r.start
+	}
+	l.finish(kept)
+}
+
+// finish records the spans read (in read order) with the counter.
+func (l *Listen) finish(reads []span) {
+	var sent spans
+	for _, r := range reads {
+		sent.add(r.start, r.end)
+	}
 	if len(sent) > 0 {
 		l.c.record(l, sent)
 	}
 }
 
 // record adds what a request sent to its pair, and counts the pair when
-// it reaches the threshold.
+// it reaches the threshold, unless its address has counted
+// maxPerAddress listens of the episode today.
 func (c *Counter) record(l *Listen, sent spans) {
 	row := Row{Day: l.day, Show: l.key.show, Episode: l.key.episode, App: l.app}
 	c.mu.Lock()
@@ -301,52 +396,98 @@ func (c *Counter) record(l *Listen, sent spans) {
 	}
 	p := c.pairs[l.key]
 	if p == nil {
-		if !c.admit() {
-			c.dropped++
+		if c.addresses[l.address] >= c.maxPerAddress {
+			// The address has counted all it may for the episode today:
+			// no pair is kept for another of its user agents.
+			c.capped++
 			return
 		}
+		c.admit()
 		p = &pair{}
 		c.pairs[l.key] = p
 	}
-	if p.counted {
+	if p.counted != 0 {
 		return
 	}
 	for _, s := range sent {
 		p.sent.add(s.start, s.end)
 	}
-	if p.sent.covered() >= l.threshold {
-		p.counted, p.sent = true, nil
-		c.pending[row]++
-		c.counted++
+	if p.sent.covered() < l.threshold {
+		return
 	}
+	c.seq++
+	p.counted, p.sent = c.seq, nil
+	if c.addresses[l.address] >= c.maxPerAddress {
+		c.capped++
+		return
+	}
+	if _, ok := c.addresses[l.address]; !ok {
+		c.admitAddress()
+	}
+	c.addresses[l.address]++
+	c.pending[row]++
+	c.counted++
 }
 
-// admit makes room for a new pair when the day is at its cap: the pairs
-// not yet counted that received the fewest bytes go first, down to three
-// quarters of the cap. It reports whether a pair may be added. c.mu is
-// held.
-func (c *Counter) admit() bool {
+// admit makes room for a new pair when the day is at its cap, down to
+// three quarters of it: first the pairs not yet counted that received
+// the fewest bytes, then the pairs that counted longest ago. A newcomer
+// is always tracked; a forgotten pair that had counted may count once
+// more (within its address's cap). c.mu is held.
+func (c *Counter) admit() {
 	if len(c.pairs) < c.maxListeners {
-		return true
+		return
 	}
 	type cand struct {
-		k pairKey
-		n int64
+		k       pairKey
+		counted uint64
+		n       int64
 	}
-	var open []cand
+	all := make([]cand, 0, len(c.pairs))
 	for k, p := range c.pairs {
-		if !p.counted {
-			open = append(open, cand{k, p.sent.covered()})
-		}
+		all = append(all, cand{k, p.counted, p.sent.covered()})
 	}
-	slices.SortFunc(open, func(a, b cand) int { return cmp.Compare(a.n, b.n) })
-	for _, o := range open {
+	slices.SortFunc(all, func(a, b cand) int {
+		if (a.counted == 0) != (b.counted == 0) {
+			if a.counted == 0 {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(a.n, b.n), cmp.Compare(a.counted, b.counted))
+	})
+	for _, o := range all {
 		if len(c.pairs) <= c.maxListeners*3/4 {
 			break
 		}
 		delete(c.pairs, o.k)
+		c.dropped++
 	}
-	return len(c.pairs) < c.maxListeners
+}
+
+// admitAddress makes room for a new (episode, address) count when the
+// day has maxListeners of them: the addresses that counted least go
+// first, down to three quarters of the cap (such an address may then
+// count its cap again). c.mu is held.
+func (c *Counter) admitAddress() {
+	if len(c.addresses) < c.maxListeners {
+		return
+	}
+	type cand struct {
+		k addressKey
+		n int
+	}
+	all := make([]cand, 0, len(c.addresses))
+	for k, n := range c.addresses {
+		all = append(all, cand{k, n})
+	}
+	slices.SortFunc(all, func(a, b cand) int { return cmp.Compare(a.n, b.n) })
+	for _, o := range all {
+		if len(c.addresses) <= c.maxListeners*3/4 {
+			break
+		}
+		delete(c.addresses, o.k)
+	}
 }
 
 // trackedReader reports to its Listen the spans read through it.

@@ -208,13 +208,106 @@ func TestBoundedPairs(t *testing.T) {
 	if got := pendingTotal(c); got != 6 {
 		t.Fatalf("got %d listens, want 6", got)
 	}
-	// A full day of counted pairs: new listeners are dropped, not
-	// double counted.
+	// A full day of counted pairs: new listeners are still tracked and
+	// count; the pairs that counted first are forgotten to make room.
 	for i := range 4 {
 		send(c, fmt.Sprintf("192.0.2.%d", i), "AntennaPod/3", "", small, 0, small.Size)
 	}
-	if got, dropped := pendingTotal(c), c.Dropped(); got+dropped != 10 || got > 8 {
-		t.Fatalf("got %d listens and %d dropped, want 10 in all and at most 8 counted", got, dropped)
+	c.mu.Lock()
+	n = len(c.pairs)
+	c.mu.Unlock()
+	if got := pendingTotal(c); got != 10 || n > 8 {
+		t.Fatalf("got %d listens with %d pairs kept, want 10 with at most 8", got, n)
+	}
+}
+
+// TestPerAddressCap: one address (an IPv6 client's /64) adds at most
+// MaxPerAddress listens to an episode in a day, whatever user agents it
+// sends, through the bytes or the redirect; other addresses and other
+// episodes are not affected.
+func TestPerAddressCap(t *testing.T) {
+	c, _ := New(Options{MaxPerAddress: 3})
+	other := media
+	other.Episode = "ep2"
+	for i := range 50 {
+		ua := fmt.Sprintf("AntennaPod/3.%d", i)
+		send(c, "203.0.113.1", ua, "", media, 0, media.Size)
+		c.Redirected("2001:db8:1:2::"+fmt.Sprint(i+1), ua, "", media)
+	}
+	if got := pendingTotal(c); got != 6 {
+		t.Fatalf("50 user agents from one IPv4 address and 50 from one /64: got %d listens, want 3 + 3", got)
+	}
+	send(c, "203.0.113.2", "AntennaPod/3", "", media, 0, media.Size)
+	send(c, "203.0.113.1", "AntennaPod/3", "", other, 0, other.Size)
+	if got := pendingTotal(c); got != 8 {
+		t.Fatalf("another address, another episode: got %d listens, want 8", got)
+	}
+	c.mu.Lock()
+	pairs := len(c.pairs)
+	c.mu.Unlock()
+	if pairs > 8 {
+		t.Errorf("%d pairs kept, want at most 8: an address at its cap adds none", pairs)
+	}
+	if c.Capped() != 2*47 {
+		t.Errorf("Capped: got %d, want %d", c.Capped(), 2*47)
+	}
+}
+
+// TestRedirectFloodKeepsCounting: with ANTENNE_MEDIA_URL every redirect
+// counts at once; a flood of them from many addresses fills the day's
+// pairs, and a real listener afterwards still counts (the pairs that
+// counted first make room).
+func TestRedirectFloodKeepsCounting(t *testing.T) {
+	c, _ := New(Options{MaxListeners: 100})
+	for i := range 1000 {
+		c.Redirected(fmt.Sprintf("198.51.%d.%d", i/250, i%250), fmt.Sprintf("Flood/%d", i), "", media)
+	}
+	before := pendingTotal(c)
+	c.Redirected("203.0.113.50", "AntennaPod/3.2.0", "", media)
+	send(c, "203.0.113.51", "Overcast/3.0 (+http://overcast.fm/; iOS podcast app)", "", media, 0, media.Size)
+	if got := pendingTotal(c) - before; got != 2 {
+		t.Errorf("after the flood, two real listeners: got +%d listens, want +2", got)
+	}
+	c.mu.Lock()
+	pairs, addresses := len(c.pairs), len(c.addresses)
+	c.mu.Unlock()
+	if pairs > 100 || addresses > 100 {
+		t.Errorf("%d pairs and %d addresses kept, want at most 100 each", pairs, addresses)
+	}
+}
+
+// TestNoUserAgent: a request without a user agent is not counted, by
+// bytes or at the redirect.
+func TestNoUserAgent(t *testing.T) {
+	c, _ := New(Options{})
+	for _, ua := range []string{"", " "} {
+		send(c, "203.0.113.1", ua, "", media, 0, media.Size)
+		c.Redirected("203.0.113.2", ua, "", media)
+	}
+	if got := pendingTotal(c); got != 0 {
+		t.Errorf("got %d listens without a user agent, want 0", got)
+	}
+}
+
+// TestDoneAcked: a response cut after the client acknowledged only the
+// first bytes counts those bytes only, in the order read, whatever was
+// written into the socket's buffers.
+func TestDoneAcked(t *testing.T) {
+	c, _ := New(Options{})
+	read := func(ip, rng string, start int64, acked int64) {
+		l := c.Start(ip, "AntennaPod/3", rng, media)
+		r := l.Track(bytes.NewReader(make([]byte, media.Size)))
+		r.Seek(start, io.SeekStart)
+		io.CopyBuffer(io.Discard, r, make([]byte, 32<<10))
+		l.DoneAcked(acked)
+	}
+	read("203.0.113.1", "", 0, 4096)
+	if got := pendingTotal(c); got != 0 {
+		t.Fatalf("the whole file written, 4 KiB acknowledged: got %d listens, want 0", got)
+	}
+	read("203.0.113.1", "bytes=4096-", 4096, 500_000)
+	if got := pendingTotal(c); got != 1 {
+		t.Fatalf("then 500 000 bytes acknowledged from 4096: got %d listens, want 1", got)
 	}
 }
 

@@ -24,20 +24,38 @@
 //
 // When media are redirected to a public bucket URL (ANTENNE_MEDIA_URL),
 // antenne never sees the bytes: a listen then counts at the redirect, once
-// per (episode, key, day) (see Counter.Redirected). This is an estimate:
-// an app that follows the redirect and stops at once counts too.
+// per (episode, key, day) (see Counter.Redirected), within the address's
+// cap. This is an estimate: an app that follows the redirect and stops at
+// once counts too.
 //
 // # Bounded memory
 //
 // A day keeps at most Options.MaxListeners (episode, key) pairs and each
-// pair at most maxIntervals byte ranges. Past the ranges' cap the smallest
+// pair at most maxSpans byte ranges. Past the ranges' cap the smallest
 // range is dropped (the pair may then count later than it should, never
 // earlier). Past the pairs' cap, the pairs not yet counted that have
-// received the fewest bytes are forgotten first, down to three quarters of
-// the cap; when every pair has counted, new listeners of that day are not
-// tracked (Counter.Dropped counts them). Pairs that have counted keep no
-// ranges. Everything of a day is forgotten at the next midnight UTC, with
-// the salt.
+// received the fewest bytes are forgotten first, then the pairs that
+// counted longest ago, down to three quarters of the cap: a newcomer is
+// always tracked (Counter.Dropped counts the pairs forgotten), and a
+// forgotten listener may count once more that day. Pairs that have
+// counted keep no ranges. Everything of a day is forgotten at the next
+// midnight UTC, with the salt.
+//
+// # Per address
+//
+// One address (keyed like a listener, without the user agent) adds at
+// most Options.MaxPerAddress listens to an episode in a day, whatever
+// user agents it sends; past that no pair is kept for it (Counter.Capped
+// counts the listens refused). The day keeps at most MaxListeners such
+// counts, forgetting those that counted least. A request without a user
+// agent is not counted.
+//
+// # Bytes that count
+//
+// Listen.Done takes the reads as sent (all of them for a response written
+// whole, all but the last for one cut short); Listen.DoneAcked takes only
+// the first bytes read that the client acknowledged, which the web gives
+// for a cut response from the connection's TCP acknowledgements.
 //
 // # What is stored
 //

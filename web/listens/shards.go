@@ -5,25 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"iter"
 	"maps"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/storage/bucket"
 )
-
-// Store is what the counter needs of the bucket: storage.Dir and
-// storage.S3 satisfy it. Missing keys give errors wrapping
-// fs.ErrNotExist; a failed condition of PutIf wraps fs.ErrExist.
-type Store interface {
-	Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, episodes.ObjectInfo, error)
-	PutIf(ctx context.Context, key string, r io.Reader, size int64, contentType, ifMatch string) (episodes.ObjectInfo, error)
-	List(ctx context.Context, prefix string) iter.Seq2[episodes.ObjectInfo, error]
-}
 
 // Row is an aggregate: the listens of an episode by one app family on one
 // UTC day. It is all that leaves memory.
@@ -97,7 +86,7 @@ func (c *Counter) addToShard(ctx context.Context, day string, counts map[Row]int
 	key := shardKey(day, c.replica)
 	for range flushAttempts {
 		doc, etag, err := readShard(ctx, c.store, key)
-		if err != nil && !errors.Is(err, episodes.ErrNotFound) {
+		if err != nil && !errors.Is(err, bucket.ErrNotFound) {
 			return err
 		}
 		sum := map[Row]int64{}
@@ -110,8 +99,8 @@ func (c *Counter) addToShard(ctx context.Context, day string, counts map[Row]int
 			sum[r] += n
 		}
 		doc = shardDoc{Day: day, Replica: c.replica, Rows: sortedRows(sum)}
-		_, err = episodes.WriteDocument(ctx, c.store, key, doc, etag)
-		if errors.Is(err, episodes.ErrConflict) {
+		_, err = bucket.Write(ctx, c.store, key, doc, etag)
+		if errors.Is(err, bucket.ErrConflict) {
 			continue
 		}
 		if err != nil {
@@ -123,9 +112,9 @@ func (c *Counter) addToShard(ctx context.Context, day string, counts map[Row]int
 }
 
 // readShard reads one shard and its ETag; a missing one is ErrNotFound.
-func readShard(ctx context.Context, store Store, key string) (shardDoc, string, error) {
+func readShard(ctx context.Context, store bucket.Store, key string) (shardDoc, string, error) {
 	var doc shardDoc
-	etag, err := episodes.ReadJSON(ctx, store, key, &doc, maxShardBytes)
+	etag, err := bucket.ReadLimit(ctx, store, key, &doc, maxShardBytes)
 	return doc, etag, err
 }
 
@@ -172,12 +161,12 @@ func (c *Counter) Rows(ctx context.Context, from, to string) ([]Row, error) {
 
 // Read is Rows for a process that does not count (the CLI): it reads the
 // shards of store once.
-func Read(ctx context.Context, store Store, from, to string) ([]Row, error) {
+func Read(ctx context.Context, store bucket.Store, from, to string) ([]Row, error) {
 	var cache shardCache
 	return cache.read(ctx, store, from, to)
 }
 
-func (sc *shardCache) read(ctx context.Context, store Store, from, to string) ([]Row, error) {
+func (sc *shardCache) read(ctx context.Context, store bucket.Store, from, to string) ([]Row, error) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if sc.byKey == nil {
@@ -197,7 +186,7 @@ func (sc *shardCache) read(ctx context.Context, store Store, from, to string) ([
 		cached, ok := sc.byKey[info.Key]
 		if !ok || cached.etag != info.ETag {
 			doc, etag, err := readShard(ctx, store, info.Key)
-			if errors.Is(err, episodes.ErrNotFound) {
+			if errors.Is(err, bucket.ErrNotFound) {
 				continue
 			}
 			if err != nil {
@@ -252,12 +241,6 @@ func (c *Counter) Run(ctx context.Context, onError func(error)) {
 			}
 		}
 	}
-}
-
-// SemesterDays are the first and last days of a semester as Rows takes
-// them: 1 August to 31 January, 1 February to 31 July (UTC days).
-func SemesterDays(sem episodes.Semester) (from, to string) {
-	return sem.Start().Format(time.DateOnly), sem.End().AddDate(0, 0, -1).Format(time.DateOnly)
 }
 
 // ByEpisode sums rows of show by episode ID.

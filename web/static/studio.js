@@ -3,10 +3,11 @@
 "use strict";
 document.addEventListener("DOMContentLoaded", function () {
   var fr = document.documentElement.lang !== "en";
+  // Binary units, written like humanSize in web/i18n.go.
   function size(n) {
-    var u = fr ? ["o", "ko", "Mo", "Go"] : ["B", "kB", "MB", "GB"], i = 0;
-    while (n >= 1000 && i < u.length - 1) { n /= 1000; i++; }
-    var s = i ? n.toFixed(1) : String(n);
+    var u = fr ? ["o", "Kio", "Mio", "Gio", "Tio"] : ["B", "KiB", "MiB", "GiB", "TiB"], i = 0;
+    while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+    var s = i ? n.toFixed(1).replace(/\.0$/, "") : String(n);
     return (fr ? s.replace(".", ",") : s) + "\u00a0" + u[i];
   }
   function clock(s) {

@@ -21,18 +21,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/storage/bucket"
 )
-
-// Store is what the pinger keeps in the bucket. storage.Dir and storage.S3
-// satisfy it. A missing key gives an error wrapping fs.ErrNotExist; a
-// failed condition, one wrapping fs.ErrExist.
-type Store interface {
-	Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, episodes.ObjectInfo, error)
-	// PutIf writes only if the object's ETag is ifMatch, or, when ifMatch
-	// is empty, only if no object has that key.
-	PutIf(ctx context.Context, key string, r io.Reader, size int64, contentType, ifMatch string) (episodes.ObjectInfo, error)
-}
 
 // Config is what the pinger needs.
 type Config struct {
@@ -41,7 +31,7 @@ type Config struct {
 	// FeedURL is the public URL of a show's feed, the topic of the pings.
 	FeedURL func(show string) string
 	// Store keeps what was pinged (required).
-	Store Store
+	Store bucket.Store
 	// Client sends the pings; it must refuse private addresses unless the
 	// operator allows them (feed/fetch).
 	Client *http.Client
@@ -159,7 +149,7 @@ func (p *Pinger) Check(ctx context.Context, versions map[string]string) {
 func (p *Pinger) check(ctx context.Context, show, version string) error {
 	var rec record
 	etag, err := p.read(ctx, show, &rec)
-	if err != nil && !errors.Is(err, episodes.ErrNotFound) {
+	if err != nil && !errors.Is(err, bucket.ErrNotFound) {
 		return err
 	}
 	if err == nil && rec.Version == version && (rec.Pinged || time.Since(rec.Changed) < stalled) {
@@ -167,7 +157,7 @@ func (p *Pinger) check(ctx context.Context, show, version string) error {
 	}
 	rec = record{Version: version, Changed: time.Now().UTC()}
 	etag, err = p.write(ctx, show, rec, etag)
-	if errors.Is(err, episodes.ErrConflict) {
+	if errors.Is(err, bucket.ErrConflict) {
 		return nil // another replica took this change
 	}
 	if err != nil {
@@ -175,7 +165,7 @@ func (p *Pinger) check(ctx context.Context, show, version string) error {
 	}
 	p.pingAll(ctx, show)
 	rec.Pinged = true
-	if _, err := p.write(ctx, show, rec, etag); err != nil && !errors.Is(err, episodes.ErrConflict) {
+	if _, err := p.write(ctx, show, rec, etag); err != nil && !errors.Is(err, bucket.ErrConflict) {
 		return err
 	}
 	return nil
@@ -237,9 +227,9 @@ func (p *Pinger) ping(ctx context.Context, hub, topic string) error {
 const maxRecordBytes = 64 << 10
 
 func (p *Pinger) read(ctx context.Context, show string, rec *record) (string, error) {
-	return episodes.ReadJSON(ctx, p.cfg.Store, recordKey(show), rec, maxRecordBytes)
+	return bucket.ReadLimit(ctx, p.cfg.Store, recordKey(show), rec, maxRecordBytes)
 }
 
 func (p *Pinger) write(ctx context.Context, show string, rec record, ifMatch string) (string, error) {
-	return episodes.WriteDocument(ctx, p.cfg.Store, recordKey(show), rec, ifMatch)
+	return bucket.Write(ctx, p.cfg.Store, recordKey(show), rec, ifMatch)
 }
