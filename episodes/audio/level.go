@@ -558,3 +558,33 @@ func (v *Leveler) flush() {
 		v.err = fmt.Errorf("leveler: write: %w", err)
 	}
 }
+
+// Densest returns where, in seconds from the start, the window of the
+// given length begins in which the most 10 ms blocks come within 1 dB of
+// the ceiling once plan's gain is applied (limited or not): the part of
+// the recording where the encoder is likeliest to push the peaks over it,
+// for a trial encode. It needs RecordLevels; ok is false when no block
+// comes that close.
+func (m *Meter) Densest(plan Leveling, seconds float64) (start float64, ok bool) {
+	if m.levels == nil {
+		return 0, false
+	}
+	// Squared peak, before the gain, from which a block counts.
+	near := math.Pow(10, (plan.Ceiling-1-plan.Gain)/10)
+	blockSeconds := 0.1 / levelBlocks
+	width := max(int(seconds/blockSeconds), 1)
+	peaks := m.levels.peak
+	count, best, bestAt := 0, 0, 0
+	for b := range peaks {
+		if levelPower[peaks[b]] >= near {
+			count++
+		}
+		if b >= width && levelPower[peaks[b-width]] >= near {
+			count--
+		}
+		if count > best {
+			best, bestAt = count, max(b-width+1, 0)
+		}
+	}
+	return float64(bestAt) * blockSeconds, best > 0
+}

@@ -284,8 +284,9 @@ func TestTranscodeSilence(t *testing.T) {
 
 // TestTranscodeEncodesOnce: the level is right the first time, whether the
 // gain alone does it or the limiter must hold the peaks: ffmpeg encodes
-// one MP3 (besides the encoder's calibration, once per format, which
-// encodes to a pipe), and never runs a filter of its own on the sound.
+// one MP3 (besides the encoder's calibration, once per format, and the
+// trial of a 20 s excerpt, which encode to a pipe), and never runs a
+// filter of its own on the sound.
 func TestTranscodeEncodesOnce(t *testing.T) {
 	bin := NeedTool(t, "ffmpeg")
 	dir := t.TempDir()

@@ -1,6 +1,7 @@
 package ffmpeg
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -259,23 +260,61 @@ func rms(pcm []byte) float64 {
 	return math.Sqrt(sum / float64(max(n, 1)))
 }
 
-// pipeThrough runs ffmpeg with args on the bytes in and returns its
-// output, for small inputs.
+// pipeThrough runs ffmpeg with args on the bytes in (nil: none, ffmpeg
+// reads no standard input) and returns its output, for small inputs and
+// outputs.
 func pipeThrough(ctx context.Context, bin string, args []string, in []byte) ([]byte, error) {
-	c, err := startChild(ctx, bin, calibrationSeconds*time.Second, args, true, true)
+	c, err := startChild(ctx, bin, trialSeconds*time.Second, args, in != nil, true)
 	if err != nil {
 		return nil, err
 	}
 	written := make(chan error, 1)
-	go func() {
-		_, err := c.stdin.Write(in)
-		c.stdin.Close()
-		written <- err
-	}()
+	if in == nil {
+		written <- nil
+	} else {
+		go func() {
+			_, err := c.stdin.Write(in)
+			c.stdin.Close()
+			written <- err
+		}()
+	}
 	out, rerr := io.ReadAll(io.LimitReader(c.stdout, 64<<20))
 	werr := <-written
 	if err := firstCause(c.wait(), rerr, werr); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// trial levels by plan and encodes trialSeconds of src from at seconds,
+// in memory, and returns the true peak of the MP3 (dBTP).
+func trial(ctx context.Context, bin, src string, p *audio.ProbeResult, at float64, out pcmFormat, bitrate int, plan audio.Leveling) (float64, error) {
+	seek := []string{"-ss", strconv.FormatFloat(at, 'f', 3, 64), "-t", strconv.Itoa(trialSeconds)}
+	pcm, err := pipeThrough(ctx, bin, append(seek, decodeArgs(src, out)...), nil)
+	if err != nil {
+		return 0, err
+	}
+	var levelled bytes.Buffer
+	lv, err := audio.NewLeveler(&levelled, out.rate, out.channels, plan)
+	if err != nil {
+		return 0, err
+	}
+	lv.Write(pcm)
+	if err := lv.Close(); err != nil {
+		return 0, err
+	}
+	mp3, err := pipeThrough(ctx, bin, append(rawArgs(out), "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", strconv.Itoa(bitrate), "-f", "mp3", "pipe:1"), levelled.Bytes())
+	if err != nil {
+		return 0, err
+	}
+	decoded, err := pipeThrough(ctx, bin, append([]string{"-f", "mp3"}, decodeArgs("pipe:0", out)...), mp3)
+	if err != nil {
+		return 0, err
+	}
+	m, err := audio.NewMeter(out.rate, out.channels)
+	if err != nil {
+		return 0, err
+	}
+	m.Write(decoded)
+	return m.TruePeak(), nil
 }

@@ -126,8 +126,11 @@ func (t *Runner) Prepare(ctx context.Context, path, dir string, progress func(do
 // PCM that ffmpeg decodes: a first pass measures it (audio.Meter), which
 // plans the gain and, when that gain would push the peaks over the
 // ceiling, a true-peak limiter whose effect on the loudness the plan
-// predicts; a second pass applies them (audio.Leveler) and feeds ffmpeg
-// the PCM to encode. The MP3 is measured while it is written, as a guard:
+// predicts; when the peaks come near the ceiling, a trial encode of the
+// excerpt where they are densest (20 s, in memory) says how much the
+// encoder adds to them and lowers the ceiling before the encode; a second
+// pass applies the plan (audio.Leveler) and feeds ffmpeg the PCM to
+// encode. The MP3 is measured while it is written, as a guard:
 // off target (a rare recording whose peaks the encoder pushes back over
 // the ceiling), it is encoded once more with the gain and the ceiling
 // corrected. It returns the loudness of src and of dst. dst is removed on
@@ -186,6 +189,27 @@ func (t *Runner) transcode(ctx context.Context, src string, p *audio.ProbeResult
 	if err != nil {
 		return nil, nil, fmt.Errorf("transcode %s: %w", src, err)
 	}
+	// The encoder adds to the peaks, more on dense noisy sound: a trial
+	// encode of the excerpt with the most peaks near the ceiling says by
+	// how much, and lowers the ceiling before the encode.
+	for range maxTrials {
+		at, ok := m.Densest(plan, trialSeconds)
+		if !ok {
+			break
+		}
+		peak, err := trial(ctx, bin, src, p, at, out, bitrate, plan)
+		if err != nil {
+			return nil, nil, fmt.Errorf("transcode %s: trial encode: %w", src, err)
+		}
+		over := peak - (TargetTruePeak - peakMargin - trialMargin)
+		if over <= 0 {
+			break
+		}
+		ceiling -= over
+		if plan, err = m.Plan(target, ceiling); err != nil {
+			return nil, nil, fmt.Errorf("transcode %s: %w", src, err)
+		}
+	}
 	type span = [2]float64
 	tries := []span{{encodeFrom, 0.99}, {0.99, 1}}
 	for try, spans := range tries {
@@ -210,7 +234,7 @@ func (t *Runner) transcode(ctx context.Context, src string, p *audio.ProbeResult
 		// noisy audio): bring the ceiling down by more than it missed.
 		target += miss
 		if over > 0 {
-			ceiling -= 2*over + 2
+			ceiling -= 2*over + 1
 		}
 		if plan, err = m.Plan(target, ceiling); err != nil {
 			return nil, nil, fmt.Errorf("transcode %s: %w", src, err)
@@ -219,6 +243,15 @@ func (t *Runner) transcode(ctx context.Context, src string, p *audio.ProbeResult
 	report(1)
 	return before, after, nil
 }
+
+// Trial encodes: at most maxTrials of trialSeconds each, whose peaks
+// must stay trialMargin under the aim (the whole recording has more peaks
+// than the excerpt, some a little higher).
+const (
+	maxTrials    = 2
+	trialSeconds = 20
+	trialMargin  = 0.7 // dB
+)
 
 // Loudness aims. The limiter holds the true peak of the PCM at
 // limiterCeiling: the MP3 encoder adds up to 1 dB to it on dense audio.
