@@ -245,12 +245,13 @@ func (t *Runner) transcode(ctx context.Context, src string, p *audio.ProbeResult
 }
 
 // Trial encodes: at most maxTrials of trialSeconds each, whose peaks
-// must stay trialMargin under the aim (the whole recording has more peaks
-// than the excerpt, some a little higher).
+// must stay trialMargin under the aim: the whole recording has more peaks
+// than the excerpt, some higher (on the pink-noise bench signal, 45
+// minutes peak 1 dB over their densest 20 s once encoded).
 const (
 	maxTrials    = 2
 	trialSeconds = 20
-	trialMargin  = 0.7 // dB
+	trialMargin  = 1.2 // dB
 )
 
 // Loudness aims. The limiter holds the true peak of the PCM at
