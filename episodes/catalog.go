@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/picasoft/antenne/storage/bucket"
 )
@@ -102,6 +103,10 @@ type catalog struct {
 	// refreshing counts the running refreshes by the sequence number
 	// they started at.
 	refreshing map[uint64]int
+	// listed is set by the first refresh that listed the store, and
+	// listFailed by the first that could not: while only the latter is
+	// set, the cache knows nothing, rather than that there is nothing.
+	listed, listFailed atomic.Bool
 }
 
 func newCatalog() *catalog {
@@ -182,8 +187,10 @@ func (c *catalog) refresh(ctx context.Context, blobs bucket.Store) (changed bool
 
 	l, err := listDocs(ctx, blobs)
 	if err != nil {
+		c.listFailed.Store(true)
 		return false, err
 	}
+	defer c.listed.Store(true)
 
 	var todo []loaded
 	c.mu.RLock()

@@ -1,6 +1,7 @@
 package episodes
 
 import (
+	"strings"
 	"time"
 
 	"github.com/picasoft/antenne/episodes/audio"
@@ -31,10 +32,14 @@ func loudnessOf(l *audio.Loudness) *Loudness {
 // EpisodeFields are the editable fields of an episode that a recording's
 // tags suggest; the host may change any of them.
 type EpisodeFields struct {
-	Title    string
-	Notes    string    // show notes, from the comment or description
-	AiredAt  time.Time // zero when the tags have no usable date
-	Number   int       // episode number, from the track number
+	Title   string
+	Notes   string    // show notes, from the comment or description
+	AiredAt time.Time // zero when the tags have no usable date
+	// DateOnly tells that the tags gave a day (or a month, a year) but
+	// no time of day: AiredAt is then midnight, and the show's air slot
+	// knows better (AirSlot.OnDay).
+	DateOnly bool
+	Number   int // episode number, from the track number
 	Artwork  *audio.Picture
 	Chapters []Chapter
 }
@@ -70,7 +75,7 @@ func FieldsFromTags(t audio.Tags, duration time.Duration, loc *time.Location) Ep
 	}
 	for _, layout := range dateLayouts {
 		if d, err := time.ParseInLocation(layout, t.Date, loc); err == nil && d.Year() > 1900 {
-			f.AiredAt = d
+			f.AiredAt, f.DateOnly = d, !strings.Contains(layout, "15")
 			break
 		}
 	}

@@ -21,9 +21,9 @@ func TestFieldsFromTags(t *testing.T) {
 			Chapters: []audio.Chapter{{Start: 0, Title: "a"}, {Start: time.Minute, Title: "b"}}},
 			EpisodeFields{Title: "T", Notes: "N", AiredAt: time.Date(2020, 10, 2, 9, 30, 0, 0, paris), Number: 3, Artwork: pic,
 				Chapters: []Chapter{{Start: 0, End: time.Minute, Title: "a"}, {Start: time.Minute, End: 2 * time.Minute, Title: "b"}}}},
-		{"date only", audio.Tags{Date: "2020-10-02"}, EpisodeFields{AiredAt: time.Date(2020, 10, 2, 0, 0, 0, 0, paris)}},
+		{"date only", audio.Tags{Date: "2020-10-02"}, EpisodeFields{AiredAt: time.Date(2020, 10, 2, 0, 0, 0, 0, paris), DateOnly: true}},
 		{"zoned date", audio.Tags{Date: "2020-10-02T07:30:00Z"}, EpisodeFields{AiredAt: time.Date(2020, 10, 2, 7, 30, 0, 0, time.UTC)}},
-		{"year", audio.Tags{Date: "2019"}, EpisodeFields{AiredAt: time.Date(2019, 1, 1, 0, 0, 0, 0, paris)}},
+		{"year", audio.Tags{Date: "2019"}, EpisodeFields{AiredAt: time.Date(2019, 1, 1, 0, 0, 0, 0, paris), DateOnly: true}},
 		{"bad date", audio.Tags{Date: "hier"}, EpisodeFields{}},
 		{"album when no title", audio.Tags{Album: "Picasoft"}, EpisodeFields{Title: "Picasoft"}},
 	}

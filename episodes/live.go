@@ -190,6 +190,13 @@ func ParseAirSlot(day, clock string) (AirSlot, error) {
 }
 
 // Clock is the slot's time written 09:30.
+// OnDay is the air slot's time of day on the calendar day of d (read in
+// d's location), in the slot's zone: a recording tagged 2021-03-05 went on
+// air on 2021-03-05 at 09:30 Paris time for La Voix est Libre.
+func (a *AirSlot) OnDay(d time.Time) time.Time {
+	return time.Date(d.Year(), d.Month(), d.Day(), a.Hour, a.Minute, 0, 0, a.Zone())
+}
+
 func (a *AirSlot) Clock() string { return fmt.Sprintf("%02d:%02d", a.Hour, a.Minute) }
 
 // Zone is the slot's time zone: Location, Europe/Paris when empty or

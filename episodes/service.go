@@ -36,9 +36,13 @@ type Options struct {
 	// zero.
 	SweepInterval time.Duration
 	// JobLease is how long a replica holds an ingest job without renewing
-	// it (jobs.go); 20 s when zero. A killed replica's job is taken over
-	// once it expires.
+	// it (jobs.go); twice StoreTimeout when zero, and never less (a
+	// shorter one is a programmer's error: NewService panics). A killed
+	// replica's job is taken over once it expires.
 	JobLease time.Duration
+	// StoreTimeout bounds each write of a job's lease and of the episode
+	// it finishes; bucket.OpTimeout (30 s) when zero.
+	StoreTimeout time.Duration
 	// JobScanInterval is how often RunJobs looks for jobs to run; 2 s
 	// when zero.
 	JobScanInterval time.Duration
@@ -85,8 +89,11 @@ func NewService(blobs bucket.Store, opts Options) *Service {
 	if opts.OrphanAge <= 0 {
 		opts.OrphanAge = time.Hour
 	}
+	if opts.StoreTimeout <= 0 {
+		opts.StoreTimeout = bucket.OpTimeout
+	}
 	if opts.JobLease <= 0 {
-		opts.JobLease = defaultJobLease
+		opts.JobLease = bucket.MinLease(opts.StoreTimeout)
 	}
 	if opts.JobScanInterval <= 0 {
 		opts.JobScanInterval = defaultJobScan
@@ -94,7 +101,7 @@ func NewService(blobs bucket.Store, opts Options) *Service {
 	if opts.Transcoder == nil {
 		opts.Transcoder = &ffmpeg.Runner{}
 	}
-	return &Service{blobs: blobs, opts: opts, cat: newCatalog(), jobs: newJobRunner()}
+	return &Service{blobs: blobs, opts: opts, cat: newCatalog(), jobs: newJobRunner(opts.JobLease, opts.StoreTimeout, opts.Now)}
 }
 
 // Load reads the whole catalog (and the host accounts) from the store.
@@ -104,6 +111,11 @@ func (s *Service) Load(ctx context.Context) error {
 	_, err := s.Refresh(ctx)
 	return err
 }
+
+// NotLoaded reports that Load (or a refresh) failed to read the store
+// and none has succeeded since: the catalog is empty because the store
+// could not be read, not because it holds nothing.
+func (s *Service) NotLoaded() bool { return s.cat.listFailed.Load() && !s.cat.listed.Load() }
 
 // Refresh brings in the changes other processes made to the store. It
 // reports whether anything of the catalog changed.
@@ -456,6 +468,24 @@ func (s *Service) Episode(show, id string) (*Episode, error) {
 	return c, nil
 }
 
+// ReadEpisode reads an episode of a show from the store rather than from
+// the catalog (which may be seconds behind another replica's writes), or
+// fails with ErrNotFound when there is none. A replica about to
+// contradict what another recorded re-reads the episode through it
+// (DESIGN.md, "Coordination rules").
+func (s *Service) ReadEpisode(ctx context.Context, show, id string) (*Episode, error) {
+	var e Episode
+	etag, err := bucket.Read(ctx, s.blobs, episodeKey(show, id), &e)
+	if err != nil {
+		return nil, fmt.Errorf("episode %s of show %q: %w", id, show, err)
+	}
+	if e.ID != id || e.Show != show {
+		return nil, fmt.Errorf("%s: id or show does not match its key", episodeKey(show, id))
+	}
+	e.Revision = etag
+	return &e, nil
+}
+
 // EpisodeBySlug returns an episode of a show by slug, or ErrNotFound.
 // Should two episodes hold the slug (a bucket written without claims,
 // see Check), it returns the older one, which keeps the slug on repair.
@@ -701,11 +731,18 @@ func (s *Service) DeleteEpisode(ctx context.Context, show, id, revision string) 
 	return s.deleteUnreferenced(ctx, cur.objectKeys())
 }
 
-// deleteUnreferenced deletes the objects of keys that no cached document
-// points to any more (artwork, being content-addressed, may be shared by
-// episodes). A failure leaves the object to the next sweep.
+// deleteUnreferenced deletes the objects of keys that no document, read
+// afresh, points to any more (artwork and media, being content-addressed,
+// may be shared by episodes, or be another replica's result of the same
+// work). A failure leaves the object to the next sweep.
 func (s *Service) deleteUnreferenced(ctx context.Context, keys []string) error {
-	refs := s.referencedKeys()
+	if len(keys) == 0 {
+		return nil
+	}
+	refs, err := s.freshReferences(ctx)
+	if err != nil {
+		return fmt.Errorf("some files remain until the next sweep: %w", err)
+	}
 	var errs []error
 	for _, key := range keys {
 		if refs[key] {
@@ -780,14 +817,11 @@ func (sh *Show) Objects() []ObjectRef {
 	return []ObjectRef{{sh.Artwork.Key, sh.Artwork.Size, sh.Artwork.SHA256}}
 }
 
-// objectKeys lists the keys of Objects.
+// objectKeys lists the keys the episode's document references.
 func (e *Episode) objectKeys() []string {
 	var keys []string
-	for _, o := range e.Objects() {
-		keys = append(keys, o.Key)
-	}
-	if e.Pending != nil {
-		keys = append(keys, jobKey(e.Show, e.ID))
+	for _, r := range e.references() {
+		keys = append(keys, r.Key)
 	}
 	return keys
 }

@@ -21,7 +21,7 @@ const (
 // ErrInvalid, so that the web answers 400.
 type TranscriptError struct {
 	// Kind is one of "type", "empty", "too_large", "encoding", "header",
-	// "timing", "no_cue".
+	// "timing", "backwards" (a cue ends before it starts), "no_cue".
 	Kind string
 	// Line is the line of the file at fault (from 1), 0 when none.
 	Line int
@@ -107,8 +107,11 @@ func ParseCues(typ string, data []byte) ([]Cue, error) {
 			return nil, &TranscriptError{Kind: "timing", Line: start + min(t, len(block)-1) + 1}
 		}
 		from, to, ok := parseTiming(block[t], typ)
-		if !ok || to < from {
+		if !ok {
 			return nil, &TranscriptError{Kind: "timing", Line: start + t + 1}
+		}
+		if to < from {
+			return nil, &TranscriptError{Kind: "backwards", Line: start + t + 1}
 		}
 		var words []string
 		for _, l := range block[t+1:] {

@@ -34,7 +34,7 @@ func TestParseCues(t *testing.T) {
 	}{
 		{"no header", TypeWebVTT, "00:00:01.000 --> 00:00:02.000\nx\n", "header", 1},
 		{"comma in WebVTT", TypeWebVTT, "WEBVTT\n\n00:00:01,000 --> 00:00:02,000\nx\n", "timing", 3},
-		{"end before start", TypeSRT, "1\n00:00:05,000 --> 00:00:02,000\nx\n", "timing", 2},
+		{"end before start", TypeSRT, "1\n00:00:05,000 --> 00:00:02,000\nx\n", "backwards", 2},
 		{"text where a timing goes", TypeSRT, "1\nBonjour\n\n", "timing", 2},
 		{"minutes out of range", TypeWebVTT, "WEBVTT\n\n00:61:00.000 --> 00:62:00.000\nx\n", "timing", 3},
 		{"negative start", TypeWebVTT, "WEBVTT\n\n-00:01.000 --> 00:02.000\nx\n", "timing", 3},

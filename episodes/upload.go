@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes/audio"
+	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 )
 
 // Upload is a recording a host brings, with the fields they already chose.
@@ -156,7 +157,7 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, art, err := newEpisode(up, id, rec.prep.Original)
+	e, art, err := s.newEpisode(up, id, rec.prep.Original)
 	if err != nil {
 		return nil, err
 	}
@@ -198,8 +199,9 @@ func (s *Service) duplicateOf(up Upload, sum string, err error) error {
 }
 
 // newEpisode is the episode of an upload: the fields the host chose, the
-// others from the recording's tags; and the artwork to store.
-func newEpisode(up Upload, id string, orig *audio.ProbeResult) (*Episode, *audio.Picture, error) {
+// others from the recording's tags; and the artwork to store. A tag date
+// without a time of day is taken at the show's air slot.
+func (s *Service) newEpisode(up Upload, id string, orig *audio.ProbeResult) (*Episode, *audio.Picture, error) {
 	f := FieldsFromTags(orig.Tags, orig.Duration, Paris())
 	art := f.Artwork
 	if up.Artwork != nil {
@@ -228,6 +230,9 @@ func newEpisode(up Upload, id string, orig *audio.ProbeResult) (*Episode, *audio
 	}
 	if e.AiredAt.IsZero() {
 		e.AiredAt = f.AiredAt
+		if sh, err := s.Show(up.Show); err == nil && f.DateOnly && sh.AirSlot != nil {
+			e.AiredAt = sh.AirSlot.OnDay(f.AiredAt)
+		}
 	}
 	if !e.PublishAt.IsZero() {
 		e.PublishAt = e.PublishAt.UTC().Truncate(time.Second)
@@ -270,8 +275,16 @@ func probeUpload(ctx context.Context, path string) (*audio.ProbeResult, error) {
 
 // ReplaceRecording gives the episode a new recording: the new media (and
 // original) are stored under new keys, the document is updated, then the
-// old objects are removed, so podcast apps never see changed bytes at a
-// known URL. Chapters and other fields are kept.
+// old objects are removed once no document, read afresh, references them,
+// so podcast apps never see changed bytes at a known URL. Chapters and
+// other fields are kept.
+//
+// With up.Background, a recording that needs transcoding takes the same
+// path as an upload: its original is stored and the episode waits for a
+// new job (Pending with a new Pending.Job), which supersedes any job still
+// running for an older recording; the episode keeps its publication and
+// its current media until the job ends. A recording podcast apps can play
+// as it is replaces at once, even one whose processing failed.
 func (s *Service) ReplaceRecording(ctx context.Context, show, id, revision string, up Upload) (*Episode, error) {
 	cur, err := s.Episode(show, id)
 	if err != nil {
@@ -293,14 +306,37 @@ func (s *Service) ReplaceRecording(ctx context.Context, show, id, revision strin
 		return nil, &DuplicateError{Show: show, EpisodeID: dup.ID, Title: dup.Title}
 	}
 	up.Show = show
-	rec, err := s.prepare(ctx, path, work, up)
-	if err != nil {
-		return nil, err
-	}
 	next := cur.clone()
-	keys, err := s.storeRecording(ctx, up, next, rec, nil)
-	if err != nil {
-		return nil, err
+	var keys []string
+	queued := false
+	if up.Background {
+		ctx = context.WithoutCancel(ctx) // the bytes are here
+		orig, err := probeUpload(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		if orig.NeedsTranscode() {
+			if err := s.checkDuration(ctx, path); err != nil {
+				return nil, err
+			}
+			next.Original = originalMedia(show, orig, up.Name)
+			if err := s.putFile(ctx, next.Original.Key, path, next.Original.Type, nil); err != nil {
+				return nil, err
+			}
+			keys = []string{next.Original.Key}
+			next.Pending = &Pending{Job: newJobID()}
+			queued = true
+		}
+	}
+	if !queued {
+		rec, err := s.prepare(ctx, path, work, up)
+		if err != nil {
+			return nil, err
+		}
+		if keys, err = s.storeRecording(ctx, up, next, rec, nil); err != nil {
+			return nil, err
+		}
+		next.Pending = nil
 	}
 	next.Updated = s.opts.Now().UTC()
 	next.Revision = ""
@@ -309,9 +345,16 @@ func (s *Service) ReplaceRecording(ctx context.Context, show, id, revision strin
 		s.deleteUnreferenced(context.WithoutCancel(ctx), keys)
 		return nil, err
 	}
-	s.deleteUnreferenced(ctx, []string{cur.Media.Key})
-	if cur.Original != nil {
-		s.deleteUnreferenced(ctx, []string{cur.Original.Key})
+	var old []string
+	if cur.Media.Key != "" && cur.Media.Key != updated.Media.Key {
+		old = append(old, cur.Media.Key)
+	}
+	if cur.Original != nil && (updated.Original == nil || cur.Original.Key != updated.Original.Key) {
+		old = append(old, cur.Original.Key)
+	}
+	s.deleteUnreferenced(context.WithoutCancel(ctx), old)
+	if updated.Pending != nil {
+		s.wakeJobs()
 	}
 	return updated, nil
 }
@@ -376,7 +419,20 @@ func (s *Service) prepare(ctx context.Context, path, work string, up Upload) (*r
 		if errors.As(err, &ua) {
 			return nil, ua // the temporary path in err means nothing to the host
 		}
+		var long *ffmpeg.TooLongError
+		if errors.As(err, &long) {
+			// The headers said less than the audio decoded.
+			return nil, invalid("recording", "recording.long_decoded", "the recording lasts more than the %s allowed (ANTENNE_MAX_DURATION), whatever its headers say", long.Limit)
+		}
 		return nil, err
+	}
+	// What podcast apps will play, probed afresh, passes the same bound.
+	if max := cmp.Or(s.opts.MaxDuration, DefaultMaxDuration); prep.Podcast != nil && prep.Podcast.Duration > max {
+		if prep.Transcoded {
+			os.Remove(prep.Path)
+		}
+		return nil, invalid("recording", "recording.too_long", "the recording lasts %s, more than the %s allowed (ANTENNE_MAX_DURATION)",
+			prep.Podcast.Duration.Round(time.Second), max)
 	}
 	return &recording{prep: prep, path: path}, nil
 }
@@ -519,7 +575,7 @@ type countingFile struct {
 }
 
 func (c *countingFile) count(n int) {
-	if n > 0 {
+	if n > 0 && c.report != nil {
 		c.mu.Lock()
 		c.report(int64(n))
 		c.mu.Unlock()

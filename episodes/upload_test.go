@@ -13,6 +13,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/audio"
+	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/episodes/episodestest"
 	"github.com/picasoft/antenne/storage/bucket"
 	"github.com/picasoft/antenne/storage/storagetest"
@@ -37,6 +38,22 @@ func keysUnder(t *testing.T, blobs storagetest.Store, prefix string) []string {
 			t.Fatal(err)
 		}
 		keys = append(keys, info.Key)
+	}
+	return keys
+}
+
+// heldKeysUnder is keysUnder without the released slug claims, which are
+// kept free rather than deleted (bucket.Release).
+func heldKeysUnder(t *testing.T, blobs storagetest.Store, prefix string) []string {
+	t.Helper()
+	var keys []string
+	for _, key := range keysUnder(t, blobs, prefix) {
+		if strings.Contains(key, "/slugs/") {
+			if c, _, err := bucket.ReadClaim(t.Context(), blobs, key); err == nil && c.Owner() == "" {
+				continue
+			}
+		}
+		keys = append(keys, key)
 	}
 	return keys
 }
@@ -241,7 +258,7 @@ func TestIngestFailureLeavesNothing(t *testing.T) {
 	if _, err := svc.Ingest(t.Context(), episodes.Upload{Show: "lvel", Body: open(t, mp3)}); err == nil {
 		t.Fatal("Ingest with a failing document write: got no error")
 	}
-	if keys := keysUnder(t, blobs, "shows/lvel/"); len(keys) != 1 {
+	if keys := heldKeysUnder(t, blobs, "shows/lvel/"); len(keys) != 1 {
 		t.Errorf("objects after a failed ingest: got %v, want only show.json", keys)
 	}
 }
@@ -329,4 +346,60 @@ func TestOneEpisodePerRecordingAcrossReplicas(t *testing.T) {
 			t.Fatalf("the first recording after it was replaced: got %v, want a new episode", err)
 		}
 	})
+}
+
+// lyingWAV writes a WAV of seconds of tone whose block align says 1000
+// bytes a frame instead of 3: its headers give a few hundredths of its
+// duration, and ffmpeg decodes it whole.
+func lyingWAV(t *testing.T, seconds float64) string {
+	t.Helper()
+	b, err := os.ReadFile(episodestest.Make(t, episodestest.Recording{Format: "wav", Seconds: seconds, Frequency: 523}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(b), "fmt ")
+	if i < 0 {
+		t.Fatal("no fmt chunk")
+	}
+	b[i+8+12], b[i+8+13] = 0xe8, 0x03 // block align 1000
+	path := t.TempDir() + "/lying.wav"
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := audio.Probe(t.Context(), path); err != nil || p.Duration > time.Second {
+		t.Fatalf("the lying WAV probes as %v, %v; want under a second", p, err)
+	}
+	return path
+}
+
+// TestMaxDurationDecoded: ANTENNE_MAX_DURATION holds for a recording
+// whose headers lie about its duration: counted on the decoded audio,
+// ffmpeg stops once it passes (the Runner's MaxDuration), and the MP3
+// made is probed against it too (for a Transcoder without that bound).
+func TestMaxDurationDecoded(t *testing.T) {
+	t.Parallel()
+	episodestest.NeedTool(t, "ffmpeg")
+	wav := lyingWAV(t, 12)
+	for _, tc := range []struct {
+		name string
+		tr   *ffmpeg.Runner
+		key  string
+	}{
+		{"decoded", &ffmpeg.Runner{MaxDuration: 5 * time.Second}, "recording.long_decoded"},
+		{"the MP3 probed", &ffmpeg.Runner{}, "recording.too_long"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			blobs := storagetest.Dir(t)
+			svc := episodes.NewService(blobs, episodes.Options{TempDir: t.TempDir(), Transcoder: tc.tr, MaxDuration: 5 * time.Second})
+			newShow(t, svc)
+			_, err := svc.Ingest(t.Context(), episodes.Upload{Show: "lvel", Name: "lying.wav", Body: open(t, wav), Title: "Menteur"})
+			var fe *episodes.FieldError
+			if !errors.As(err, &fe) || fe.Key != tc.key {
+				t.Fatalf("a 12 s WAV whose headers say 0.04 s under a 5 s limit: got %v, want the invalid %s", err, tc.key)
+			}
+			if eps, _ := svc.Episodes("lvel", episodes.ListOptions{}); len(eps) != 0 {
+				t.Errorf("%d episodes made, want none", len(eps))
+			}
+		})
+	}
 }

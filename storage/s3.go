@@ -182,7 +182,7 @@ func (s *S3) Ping(ctx context.Context) error {
 		return fmt.Errorf("ping S3 %s bucket %q: %w", s.endpoint, s.bucket, err)
 	}
 	if !exists {
-		return fmt.Errorf("ping S3 %s: bucket %q does not exist", s.endpoint, s.bucket)
+		return fmt.Errorf("ping S3 %s bucket %q: %w: %w", s.endpoint, s.bucket, ErrUnavailable, errNoBucket)
 	}
 	return nil
 }
@@ -494,8 +494,9 @@ func (s *S3) List(ctx context.Context, prefix string) iter.Seq2[ObjectInfo, erro
 // translate maps the server's answers to the package's errors, keeping the
 // original in the chain: a failed condition to ErrConflict, a missing key
 // to fs.ErrNotExist, a bad range to ErrInvalidRange, and a server that
-// cannot be reached, cuts the connection, times out or answers 5xx to
-// ErrUnavailable. A cancelled context stays a cancelled context.
+// cannot be reached, cuts the connection, times out, answers 5xx, refuses
+// the credentials or has no such bucket to ErrUnavailable (CauseOf tells
+// which). A cancelled context stays a cancelled context.
 func translate(err error) error {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return err
@@ -514,6 +515,10 @@ func translate(err error) error {
 	}
 	switch {
 	case er.StatusCode >= 500:
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case er.Code == "NoSuchBucket" || credentialCodes[er.Code] || CauseOf(er) == CausePlainToTLS:
+		// The store cannot be used as configured: like a store away, every
+		// request fails until the operator fixes it (CauseOf says what).
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	case er.StatusCode == http.StatusPreconditionFailed || er.Code == "PreconditionFailed" ||
 		er.Code == "ConditionalRequestConflict" ||

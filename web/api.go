@@ -275,7 +275,8 @@ const maxParts = 100
 // held in memory. A multipart body gives its fields before the part named
 // "file" (later fields are not read); a raw body takes its fields from
 // the query. prepare turns the fields into the upload's.
-func (s *Server) receiveUpload(c *gin.Context, prepare func(*episodes.Upload, map[string]string) error, ingest func(episodes.Upload) error) error {
+func (s *Server) receiveUpload(c *gin.Context, prepare func(*episodes.Upload, map[string]string) error, ingest func(episodes.Upload) error) (err error) {
+	defer func() { s.metrics.countUpload(err) }()
 	up := episodes.Upload{Show: c.Param("show")}
 	limit := s.maxUpload()
 	if c.Request.ContentLength > limit {

@@ -62,10 +62,8 @@ type msgKey struct {
 type byteCount int64
 
 func (k msgKey) in(lang string) string {
-	if _, ok := messages[k.key]; !ok {
-		if _, ok := studioMessages[k.key]; !ok {
-			return k.fallback
-		}
+	if _, ok := lookup(k.key); !ok {
+		return k.fallback
 	}
 	return tr(lang, k.key, k.args...)
 }
@@ -137,7 +135,7 @@ func problemOf(err error) problem {
 	case errors.As(err, &tooLarge):
 		return problem{Status: http.StatusRequestEntityTooLarge, Code: "too_large", key: "error.toolarge", args: []any{byteCount(tooLarge.Limit)}}
 	case errors.As(err, &store) && store.StoreUnavailable():
-		return problem{Status: http.StatusServiceUnavailable, Code: "store_unavailable", key: "error.unavailable"}
+		return storeUnavailableProblem
 	case errors.Is(err, context.DeadlineExceeded):
 		return problem{Status: http.StatusServiceUnavailable, Code: "timeout", key: "error.timeout"}
 	}
@@ -196,9 +194,20 @@ func (s *Server) fail(c *gin.Context, err error) {
 	s.answerProblem(c, p)
 }
 
-// answerProblem writes p as JSON under /api/, else as an HTML page.
+// retryAfterUnavailable is the Retry-After of a 503, in seconds: about
+// the catalog's refresh period, after which a store back is in use again.
+const retryAfterUnavailable = "30"
+
+// storeUnavailableProblem is the answer while the store cannot be used.
+var storeUnavailableProblem = problem{Status: http.StatusServiceUnavailable, Code: "store_unavailable", key: "error.unavailable"}
+
+// answerProblem writes p as JSON under /api/, else as an HTML page; a
+// 503 says when to come back (Retry-After).
 func (s *Server) answerProblem(c *gin.Context, p problem) {
 	lang := langOf(c)
+	if p.Status == http.StatusServiceUnavailable && c.Writer.Header().Get("Retry-After") == "" {
+		c.Header("Retry-After", retryAfterUnavailable)
+	}
 	if strings.HasPrefix(c.Request.URL.Path, "/api/") {
 		body := gin.H{"code": p.Code, "message": p.Message(lang)}
 		if p.field != nil {

@@ -141,6 +141,7 @@ var messages = map[string][2]string{
 	"error.transcript.encoding":  {"Le fichier de transcription n'est pas en UTF-8 : enregistrez-le en UTF-8 et réessayez.", "The transcript file is not UTF-8: save it as UTF-8 and try again."},
 	"error.transcript.header":    {"Ce fichier WebVTT ne commence pas par la ligne WEBVTT (ligne %d).", "This WebVTT file does not start with the line WEBVTT (line %d)."},
 	"error.transcript.timing":    {"Ligne %d : minutage illisible. Écrivez-le comme 00:01:02.500 --> 00:01:05.000 (WebVTT) ou 00:01:02,500 --> 00:01:05,000 (SRT).", "Line %d: unreadable timing. Write it like 00:01:02.500 --> 00:01:05.000 (WebVTT) or 00:01:02,500 --> 00:01:05,000 (SRT)."},
+	"error.transcript.backwards": {"Ligne %d : ce passage finit avant de commencer. Vérifiez ses deux heures, la seconde vient après la première.", "Line %d: this cue ends before it starts. Check its two times, the second comes after the first."},
 	"error.transcript.no_cue":    {"Le fichier ne contient aucun passage minuté.", "The file has no timed cue."},
 
 	// Home.
@@ -205,11 +206,9 @@ var messages = map[string][2]string{
 // separated by "|", and its first argument is the count: the form is
 // chosen by plural, never written out by hand.
 func tr(lang, key string, args ...any) string {
-	m, ok := messages[key]
+	m, ok := lookup(key)
 	if !ok {
-		if m, ok = studioMessages[key]; !ok {
-			return key
-		}
+		return key
 	}
 	s := m[0]
 	if lang == langEN && m[1] != "" {
@@ -225,6 +224,17 @@ func tr(lang, key string, args ...any) string {
 		return fmt.Sprintf(s, args...)
 	}
 	return s
+}
+
+// lookup finds key in the catalogue: the pages' messages, the studio's,
+// then the command line's.
+func lookup(key string) ([2]string, bool) {
+	for _, cat := range []map[string][2]string{messages, studioMessages, cliMessages} {
+		if m, ok := cat[key]; ok {
+			return m, true
+		}
+	}
+	return [2]string{}, false
 }
 
 // plural reports whether the count n takes the plural in lang: in French

@@ -69,6 +69,9 @@ func newMetrics(reg prometheus.Registerer, catalog *episodes.Service, counter *l
 		}, []string{"result"}),
 	}
 	reg.MustRegister(m.requests, m.latency, m.bytes, m.uploads, m.feedCache)
+	for _, result := range []string{uploadOK, uploadRefused, uploadFailed} {
+		m.uploads.WithLabelValues(result) // shown at 0 before the first upload
+	}
 	m.feedHits, m.feedMiss = m.feedCache.WithLabelValues("hit"), m.feedCache.WithLabelValues("miss")
 	if catalog != nil {
 		reg.MustRegister(
@@ -119,6 +122,27 @@ func newMetrics(reg prometheus.Registerer, catalog *episodes.Service, counter *l
 		)
 	}
 	return m
+}
+
+// The results of antenne_uploads_total.
+const (
+	uploadOK      = "ok"      // stored: 201, or 202 while it is processed
+	uploadRefused = "refused" // the client's mistake (4xx): not audio, too large, a duplicate...
+	uploadFailed  = "failed"  // antenne's or the store's failure (5xx), or the client went away
+)
+
+// countUpload counts an upload of the studio or the API by its outcome,
+// err being what receiving it returned.
+func (m *metrics) countUpload(err error) {
+	result := uploadOK
+	switch {
+	case err == nil:
+	case problemOf(err).Status < http.StatusInternalServerError:
+		result = uploadRefused
+	default:
+		result = uploadFailed
+	}
+	m.uploads.WithLabelValues(result).Inc()
 }
 
 // observe records one request once it is answered.

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"bufio"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,35 +13,60 @@ import (
 )
 
 // TestNoRedirectToAnotherHost asks paths that path cleaning could turn
-// into a protocol-relative URL (//evil.example): every redirect the
-// server answers stays on the site, and the ordinary trailing-slash
-// redirect still works.
+// into a protocol-relative URL (//evil.example, or /\evil.example, which
+// browsers read alike), each in a form the server answers with a redirect
+// (the trailing slash added or removed), and a forwarded prefix that could
+// be put before one: every variant is a redirect, and every redirect
+// stays on the site. The requests are written on the connection as they
+// are, backslashes included.
 func TestNoRedirectToAnotherHost(t *testing.T) {
 	s := newSite(t, storagetest.Dir(t), siteOptions{})
-	for _, tc := range []struct {
+	addr := strings.TrimPrefix(s.srv.URL, "http://")
+	get := func(target string, headers ...string) (int, string) {
+		t.Helper()
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", target, addr)
+		for _, h := range headers {
+			fmt.Fprintf(c, "%s\r\n", h)
+		}
+		fmt.Fprint(c, "\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("GET %s: %v", target, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	type variant struct {
 		path    string
 		headers []string
-	}{
-		{path: "/%2fevil.example/"},
-		{path: "/%2Fevil.example"},
-		{path: "/%2f%2fevil.example/"},
-		{path: "//evil.example/"},
-		{path: "///evil.example/"},
-		{path: "/%5cevil.example/"},
-		{path: "/%5c%5cevil.example/"},
-		{path: "/%2f%5cevil.example/"},
-		{path: "/evil.example", headers: []string{"X-Forwarded-Prefix: /"}},
-		{path: "/evil.example/", headers: []string{"X-Forwarded-Prefix: //evil.example"}},
-		{path: "/studio", headers: []string{"X-Forwarded-Prefix: /%2f"}},
-	} {
-		resp, _ := s.do("GET", s.srv.URL+tc.path, tc.headers...)
-		loc := resp.Header.Get("Location")
-		if loc == "" {
+	}
+	var variants []variant
+	for _, lead := range []string{"%2f", "%2F", "%2f%2f", "/", "//", "%5c", "%5c%5c", "%2f%5c", `\`, `\\`, `/\`} {
+		// The slash added (the show's page), or removed (an episode's).
+		variants = append(variants, variant{path: "/" + lead + "evil.example"}, variant{path: "/" + lead + "evil.example/x/"})
+	}
+	for _, prefix := range []string{"/", "//evil.example", "/%2f", `/\evil.example`, `\\evil.example`} {
+		variants = append(variants, variant{path: "/lvel", headers: []string{"X-Forwarded-Prefix: " + prefix}})
+	}
+	for _, v := range variants {
+		code, loc := get(v.path, v.headers...)
+		if code < 300 || code > 399 || loc == "" {
+			t.Errorf("GET %s %v: got %d, want a redirect (the variant tests nothing otherwise)", v.path, v.headers, code)
 			continue
 		}
 		u, err := url.Parse(loc)
-		if err != nil || u.Host != "" || strings.HasPrefix(loc, "//") || strings.HasPrefix(loc, "/\\\\") || strings.HasPrefix(u.Path, "//") {
-			t.Errorf("GET %s %v: %d to %q, want no redirect to another host", tc.path, tc.headers, resp.StatusCode, loc)
+		path := ""
+		if err == nil {
+			path, _ = url.PathUnescape(u.EscapedPath())
+		}
+		if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, "//") ||
+			strings.HasPrefix(loc, `/\`) || strings.HasPrefix(path, "//") {
+			t.Errorf("GET %s %v: %d to %q, want no redirect to another host", v.path, v.headers, code, loc)
 		}
 	}
 	resp, _ := s.do("GET", "/lvel")

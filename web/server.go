@@ -168,7 +168,7 @@ func New(cfg Config) (*Server, error) {
 	s.shows = newShowCache()
 	s.loginByIP = newLimiters(ipEvery, ipBurst)
 	s.loginByAccount = newLimiters(accountEvery, accountBurst)
-	s.engine.Use(s.logRequests, s.recoverPanics, s.securityHeaders, watchBody(cfg.BodyIdleTimeout))
+	s.engine.Use(s.logRequests, s.recoverPanics, s.securityHeaders, watchBody(cfg.BodyIdleTimeout), s.needCatalog)
 	if strings.HasPrefix(cfg.Links.Base(), "https:") {
 		s.engine.Use(func(c *gin.Context) { c.Set(httpsSiteKey, true) })
 	}
@@ -236,6 +236,22 @@ func (s *Server) routes() {
 func get(r gin.IRoutes, path string, h gin.HandlerFunc) {
 	r.GET(path, h)
 	r.HEAD(path, h)
+}
+
+// needCatalog answers 503 (store unavailable, with Retry-After) while the
+// catalog could not be read from the store yet: an empty catalog would say
+// that no show and no page exists (404) and the studio would fail on
+// every step, whereas the store is only away or refused the credentials.
+// The health checks, the metrics and the static files answer anyway.
+func (s *Server) needCatalog(c *gin.Context) {
+	if s.cfg.Catalog == nil || !s.cfg.Catalog.NotLoaded() {
+		return
+	}
+	switch p := c.Request.URL.Path; {
+	case p == "/healthz", p == "/readyz", p == "/metrics", strings.HasPrefix(p, "/static/"):
+		return
+	}
+	s.answerProblem(c, storeUnavailableProblem)
 }
 
 // healthz answers 200 while the process serves requests.

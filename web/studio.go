@@ -217,7 +217,7 @@ func (s *Server) studioShowData(c *gin.Context) (studioShowPage, error) {
 		st := e.Status(now)
 		row := episodeRow{
 			ID: e.ID, Title: e.Title, Status: string(st), StatusKey: "status." + string(st),
-			Duration: e.Media.Duration, Aired: e.AiredAt, Publish: e.PublishAt, Updated: e.Updated,
+			Duration: e.Duration(), Aired: e.AiredAt, Publish: e.PublishAt, Updated: e.Updated,
 			EditURL:     studioEpisodePath(sh.Slug, e.ID),
 			StatusLabel: s.processingLabel(langOf(c), e),
 		}
@@ -475,8 +475,11 @@ func (s *Server) editData(c *gin.Context, e *episodes.Episode) editPage {
 	st := e.Status(s.cfg.Catalog.Now())
 	p := editPage{
 		Show: sh, Episode: e, Form: formOf(e), Status: string(st), StatusKey: "status." + string(st),
-		Duration: e.Media.Duration, Artwork: imagePath(e.Artwork),
+		Duration: e.Duration(), Artwork: imagePath(e.Artwork),
 		StatusLabel: s.processingLabel(langOf(c), e),
+	}
+	if p.Artwork == "" && sh != nil {
+		p.Artwork = showArtwork(sh)
 	}
 	if st == episodes.Processing {
 		p.ProgressURL = progressPath(e.Show, e.ID)
@@ -495,7 +498,8 @@ func (s *Server) editPage(c *gin.Context) {
 	}
 	page := s.editData(c, e)
 	lang := langOf(c)
-	page.Uploaded = c.Query("uploaded") != ""
+	// "Recording received" in green has no place above a red failure.
+	page.Uploaded = c.Query("uploaded") != "" && page.Status != string(episodes.Failed)
 	if n := c.Query("done"); n != "" {
 		page.Notice = tr(lang, "studio.done."+n)
 	}
@@ -613,6 +617,7 @@ func (s *Server) replaceRecording(c *gin.Context) {
 	}
 	err = s.receiveUpload(c, func(up *episodes.Upload, f map[string]string) error {
 		cur.Revision = cmp.Or(f["revision"], cur.Revision)
+		up.Background = true
 		return nil
 	}, func(up episodes.Upload) error {
 		_, err := s.cfg.Catalog.ReplaceRecording(c.Request.Context(), show, id, cur.Revision, up)

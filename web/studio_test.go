@@ -688,7 +688,7 @@ func TestStudioSettingsAndReplace(t *testing.T) {
 	t.Parallel()
 	env := newStudioEnv(t, 0)
 	root := env.login("root")
-	follower := `{"actor":"https://mastodon.example/users/bob"}`
+	follower := `{"actor":"https://mastodon.example/users/bob","inbox":"https://mastodon.example/users/bob/inbox"}`
 	if _, err := env.store.Put(t.Context(), "shows/lvel/followers/bob.json", strings.NewReader(follower), int64(len(follower)), "application/json"); err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,7 @@ func transcriptType(name, sent string) (string, error) {
 // transcriptProblem is what a host reads of a refused transcript.
 func transcriptProblem(te *episodes.TranscriptError) problem {
 	switch te.Kind {
-	case "timing", "header":
+	case "timing", "backwards", "header":
 		return problem{Status: http.StatusBadRequest, Code: "invalid_transcript", key: "error.transcript." + te.Kind, args: []any{te.Line}}
 	case "too_large":
 		return problem{Status: http.StatusRequestEntityTooLarge, Code: "invalid_transcript", key: "error.transcript.too_large", args: []any{byteCount(te.Limit)}}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/episodes/audio"
 )
 
@@ -76,5 +77,14 @@ func TestSizesOneWay(t *testing.T) {
 	p := problemOf(&http.MaxBytesError{Limit: 2 << 30})
 	if got := p.Message(langEN); !strings.Contains(got, "2\u00a0GiB") {
 		t.Errorf("too large in English: got %q", got)
+	}
+}
+
+// TestTranscriptBackwards: a cue that ends before it starts is told so,
+// with its line.
+func TestTranscriptBackwards(t *testing.T) {
+	_, err := episodes.ParseCues(episodes.TypeSRT, []byte("1\n00:00:05,000 --> 00:00:02,000\nBonjour.\n"))
+	if got, want := problemOf(err).Message(langFR), "Ligne 2 : ce passage finit avant de commencer."; !strings.Contains(got, want) {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -46,7 +46,9 @@ func catalogFrom(ctx context.Context, cfg *config) (*catalogCmd, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := episodes.NewService(store, episodes.Options{Transcoder: ffmpeg.New(cfg.FFmpeg, cfg.IngestWorkers), MaxDuration: cfg.MaxDuration})
+	transcoder := ffmpeg.New(cfg.FFmpeg, cfg.IngestWorkers)
+	transcoder.MaxDuration = cfg.MaxDuration // counted on the decoded audio too
+	svc := episodes.NewService(store, episodes.Options{Transcoder: transcoder, MaxDuration: cfg.MaxDuration})
 	if err := svc.Load(ctx); err != nil {
 		return nil, fmt.Errorf("load the catalog: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/web/federation"
 )
 
 var checkCommand = command{
@@ -20,15 +21,22 @@ references (orphans, left by an interrupted upload or a failed delete).
 It also checks that no two episodes of a show share a slug, that every
 slug is claimed for its episode (shows/<show>/slugs/<slug>.json, what makes
 slugs unique across replicas) and that no claim is left without its
-episode.
+episode, and that every fediverse document (followers, announce records,
+deliveries) can be read: replicas skip one that cannot (too large, not
+JSON), and --repair removes it.
 
   --repair    remove the orphans older than an hour (younger ones may belong
               to an upload in progress and are left alone); fix the slugs:
               of episodes sharing a slug the oldest keeps it, the others get
               the next free one and their old page URL redirects (301) to
               the new one; missing claims are written, abandoned ones
-              removed. The same bucket always gets the same repair.
+              removed; unreadable fediverse documents are removed. The same
+              bucket always gets the same repair.
   --no-hash   compare sizes only, without reading every object
+
+It then tells, for each show, what Apple Podcasts and Spotify still need
+of it (artwork, category, owner's e-mail, author, description, language)
+and why; that is advice, it does not change the exit status.
 
 Exits 0 when all is well (or was repaired), 1 when a problem remains.`,
 	run: runCheck,
@@ -45,7 +53,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("check takes no argument")
 	}
-	bar := newProgressBar(e.stderr, isTerminal(e.stderr))
+	bar := e.progressBar()
 	r, err := c.svc.Check(ctx, episodes.CheckOptions{
 		SkipHashes: *noHash,
 		Progress:   func(done, total int) { bar.update("checking", float64(done)/float64(total)) },
@@ -54,7 +62,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%d shows, %d episodes, %d objects checked\n", r.Shows, r.Episodes, r.Objects)
+	fmt.Fprintln(e.stdout, e.t("cli.check.counts", r.Shows, r.Episodes, r.Objects))
 	for _, p := range r.Problems {
 		key := p.Key
 		if key == "" {
@@ -91,6 +99,22 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		}
 		orphans -= len(removed)
 	}
+	var shows []string
+	for _, sh := range c.svc.Shows() {
+		shows = append(shows, sh.Slug)
+	}
+	fedProblems, fedRemoved, err := federation.Check(ctx, c.store, shows, *repair)
+	for _, p := range fedProblems {
+		fmt.Fprintf(e.stdout, "PROBLEM %-11s %s: %s\n", "federation", p.Key, p.Detail)
+	}
+	for _, key := range fedRemoved {
+		fmt.Fprintf(e.stdout, "repair: removed %s\n", key)
+	}
+	if err != nil {
+		return fmt.Errorf("check the federation documents: %w", err)
+	}
+	fedLeft := len(fedProblems) - len(fedRemoved)
+	printReadiness(e, c.svc.Shows())
 	switch {
 	case len(r.Problems) > 0:
 		return fmt.Errorf("%d problems found", len(r.Problems))
@@ -98,7 +122,28 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%d slug problems found: run antenne check --repair to fix them", slugProblems)
 	case orphans > 0:
 		return errors.New("orphans found: run antenne check --repair to remove them")
+	case fedLeft > 0:
+		return fmt.Errorf("%d unreadable federation documents: run antenne check --repair to remove them", fedLeft)
 	}
-	fmt.Fprintln(e.stdout, "ok")
+	fmt.Fprintln(e.stdout, e.t("cli.check.ok"))
 	return nil
+}
+
+// printReadiness tells, for each show, what Apple Podcasts and Spotify
+// still need of it and why (episodes.Show.DirectoryReadiness, in the
+// studio's words). It is advice: it does not change the exit status.
+func printReadiness(e *env, shows []*episodes.Show) {
+	for _, sh := range shows {
+		if sh.ReadyForDirectories() {
+			fmt.Fprintln(e.stdout, e.t("cli.check.ready", sh.Slug))
+			continue
+		}
+		fmt.Fprintln(e.stdout, e.t("cli.check.notready", sh.Slug))
+		for _, it := range sh.DirectoryReadiness() {
+			if !it.OK {
+				fmt.Fprintln(e.stdout, e.t("cli.check.item", e.t("ready."+it.Key), e.t("ready."+it.Key+".why")))
+			}
+		}
+		fmt.Fprintln(e.stdout, e.t("cli.check.fix", sh.Slug))
+	}
 }

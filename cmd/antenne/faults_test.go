@@ -28,6 +28,9 @@ type faultSite struct {
 	cli   *cli
 	token string
 	store storage.Store
+	// onLine, when set, is told every line the children of serve print,
+	// with the child's URL.
+	onLine func(child, line string)
 }
 
 func newFaultSite(t *testing.T) *faultSite {
@@ -276,7 +279,12 @@ func (f *faultSite) serve(t *testing.T, extra ...string) *child {
 	}
 	c.cmd.Env = append(c.cmd.Env, "ANTENNE_ADDR="+addr, "ANTENNE_BASE_URL="+c.url)
 	c.cmd.Env = append(c.cmd.Env, extra...)
-	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
+	var out io.Writer = c.log
+	if f.onLine != nil {
+		lines := &lineWriter{line: func(line string) { f.onLine(c.url, line) }}
+		out = io.MultiWriter(c.log, lines)
+	}
+	c.cmd.Stdout, c.cmd.Stderr = out, out
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -289,6 +297,26 @@ func (f *faultSite) serve(t *testing.T, extra ...string) *child {
 	})
 	waitReady(t, c.url)
 	return c
+}
+
+// lineWriter calls line with each whole line written to it. One
+// goroutine writes (a child's output).
+type lineWriter struct {
+	line    func(string)
+	partial []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			break
+		}
+		w.line(string(w.partial[:i]))
+		w.partial = w.partial[i+1:]
+	}
+	return len(p), nil
 }
 
 func openFile(t *testing.T, path string) io.Reader {

@@ -145,6 +145,16 @@ func TestCLIPublishRemote(t *testing.T) {
 	if err != nil || e.Theme != "Communs" || e.Status(svc.Now()) != episodes.Published {
 		t.Errorf("published episode: got %+v, %v", e, err)
 	}
+	// A draft's public URL answers 404: publish prints its studio page.
+	draft := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 2, Frequency: 660, Tags: map[string]string{"title": "Brouillon"}})
+	out = c.ok("publish", "--server", ts.URL, "--token", token, "--draft", draft)
+	d, err := svc.EpisodeBySlug("lvel", "brouillon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.TrimSpace(out), ts.URL+"/studio/lvel/"+d.ID; got != want {
+		t.Errorf("publish --draft --server printed %q, want the studio URL %q", got, want)
+	}
 	c.vars["ANTENNE_SERVER"], c.vars["ANTENNE_TOKEN"] = ts.URL, token
 	for _, tc := range []struct {
 		name string

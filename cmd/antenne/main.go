@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/picasoft/antenne/web"
 )
 
 func main() {
@@ -36,6 +38,22 @@ type env struct {
 	getenv func(string) string
 }
 
+// lang is the language the command line speaks: French when the
+// locale is French (LANG=fr_FR.UTF-8...), English otherwise.
+func (e *env) lang() string { return web.LangFromEnv(e.getenv) }
+
+// t is the catalogue's text for key in the command line's language (the
+// catalogue of the studio, web.Message).
+func (e *env) t(key string, args ...any) string { return web.Message(e.lang(), key, args...) }
+
+// progressBar draws on standard error when it is a terminal, in the
+// command line's language.
+func (e *env) progressBar() *progressBar {
+	p := newProgressBar(e.stderr, isTerminal(e.stderr))
+	p.lang = e.lang()
+	return p
+}
+
 // command is one `antenne NAME` subcommand.
 type command struct {
 	name    string
@@ -56,6 +74,7 @@ func commands() []command {
 		hostsCommand,
 		checkCommand,
 		versionCommand,
+		healthcheckCommand,
 		probeCommand,
 		{
 			name:    "help",
@@ -69,7 +88,7 @@ func commands() []command {
 // run executes the command named by args[0].
 func run(ctx context.Context, args []string, e *env) error {
 	if len(args) == 0 {
-		printHelp(e.stderr)
+		printHelp(e.stderr, e.lang())
 		return usageErrorf("no command given")
 	}
 	name := args[0]
@@ -86,7 +105,7 @@ func run(ctx context.Context, args []string, e *env) error {
 			return err
 		}
 	}
-	return usageErrorf("unknown command %q; run `antenne help` for the list", name)
+	return usageErrorf("%s", e.t("cli.unknown", name))
 }
 
 // usageError is a mistake in the command line or the configuration: the
@@ -172,7 +191,7 @@ func flagsFirst(fs *flag.FlagSet, args []string) []string {
 func runHelp(ctx context.Context, e *env, args []string) error {
 	switch len(args) {
 	case 0:
-		printHelp(e.stdout)
+		printHelp(e.stdout, e.lang())
 		return nil
 	case 1:
 		for _, c := range commands() {
@@ -181,17 +200,22 @@ func runHelp(ctx context.Context, e *env, args []string) error {
 				return nil
 			}
 		}
-		return usageErrorf("unknown command %q; run `antenne help` for the list", args[0])
+		return usageErrorf("%s", e.t("cli.unknown", args[0]))
 	default:
 		return usageErrorf("help takes at most one command name")
 	}
 }
 
-func printHelp(w io.Writer) {
-	fmt.Fprint(w, "antenne publishes a radio show as a podcast.\n\nusage: antenne COMMAND [ARGUMENTS]\n\ncommands:\n")
+// printHelp lists the commands in lang: their summaries come from the
+// catalogue ("cli.cmd.<name>"), the command's own English one otherwise.
+func printHelp(w io.Writer, lang string) {
+	fmt.Fprint(w, web.Message(lang, "cli.help.intro"))
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		summary := c.summary
+		if key := "cli.cmd." + c.name; web.HasMessage(key) {
+			summary = web.Message(lang, key)
+		}
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, summary)
 	}
-	fmt.Fprint(w, "\nRun `antenne help COMMAND` for the usage of one command.\n"+
-		"Configuration comes from ANTENNE_* environment variables; see `antenne help serve`.\n")
+	fmt.Fprint(w, web.Message(lang, "cli.help.outro"))
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/web"
 )
 
 // progressBar draws one line of progress on a terminal, for work that
@@ -21,8 +23,11 @@ type progressBar struct {
 	start      time.Time
 	stage      string
 	stageStart time.Time
-	last       time.Time
-	shown      bool
+	// lang is the language of the stage names and of "left" ("" is
+	// English).
+	lang  string
+	last  time.Time
+	shown bool
 }
 
 const (
@@ -61,8 +66,13 @@ func (p *progressBar) update(stage string, done float64) {
 		remaining := time.Duration(float64(elapsed) * (1 - done) / done)
 		left = episodes.FormatDuration(remaining)
 	}
-	fmt.Fprintf(p.w, "\r\033[K%-10s [%s%s] %3.0f%%  %s left", stage,
-		strings.Repeat("=", filled), strings.Repeat(" ", progressWidth-filled), done*100, left)
+	lang := cmp.Or(p.lang, "en")
+	name := stage
+	if key := "cli.stage." + stage; web.HasMessage(key) {
+		name = web.Message(lang, key)
+	}
+	fmt.Fprint(p.w, "\r\033[K"+web.Message(lang, "cli.progress", name,
+		strings.Repeat("=", filled)+strings.Repeat(" ", progressWidth-filled), done*100, left))
 }
 
 // finish clears the line if anything was drawn.

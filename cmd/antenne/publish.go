@@ -141,7 +141,7 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("publish: %s is a folder, not a recording", path)
 	}
 	f.Close()
-	bar := newProgressBar(e.stderr, isTerminal(e.stderr))
+	bar := e.progressBar()
 	defer bar.finish()
 	up.Name = filepath.Base(path)
 	up.Path = path
@@ -159,11 +159,11 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	status := ep.Status(c.svc.Now())
 	switch status {
 	case episodes.Published:
-		fmt.Fprintf(e.stderr, "published %q (%s)\n", ep.Title, episodes.FormatDuration(ep.Media.Duration))
+		fmt.Fprintln(e.stderr, e.t("cli.publish.published", ep.Title, episodes.FormatDuration(ep.Media.Duration)))
 	case episodes.Scheduled:
-		fmt.Fprintf(e.stderr, "%q will be published on %s\n", ep.Title, ep.PublishAt.In(episodes.Paris()).Format(time.DateTime+" MST"))
+		fmt.Fprintln(e.stderr, e.t("cli.publish.scheduled", ep.Title, ep.PublishAt.In(episodes.Paris()).Format(time.DateTime+" MST")))
 	default:
-		fmt.Fprintf(e.stderr, "draft %q saved; publish it with `antenne episodes publish %s`\n", ep.Title, ep.Slug)
+		fmt.Fprintln(e.stderr, e.t("cli.publish.draft", ep.Title, ep.Slug))
 	}
 	fmt.Fprintln(e.stdout, c.episodeURL(ep))
 	return nil

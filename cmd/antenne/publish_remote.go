@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/web"
 )
 
 // remotePublish is an upload to a running antenne through its API.
@@ -38,7 +39,8 @@ type apiError struct {
 // publishRemote sends the file to POST /api/v1/shows/<show>/episodes as a
 // streamed multipart body, with a progress bar, waits for the server's
 // processing (a second bar) unless noWait, and prints the episode's
-// public URL (its API URL with noWait when it is still processing).
+// public URL, or its studio URL when it is not published (its API URL
+// with noWait when it is still processing).
 func publishRemote(ctx context.Context, e *env, r remotePublish) error {
 	if r.token == "" {
 		return usageErrorf("publish --server: a token is needed: --token or ANTENNE_TOKEN (antenne hosts token create LOGIN makes one)")
@@ -66,7 +68,7 @@ func publishRemote(ctx context.Context, e *env, r remotePublish) error {
 		return fmt.Errorf("publish: %s is a folder, not a recording", r.file)
 	}
 
-	bar := newProgressBar(e.stderr, isTerminal(e.stderr))
+	bar := e.progressBar()
 	defer bar.finish()
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
@@ -115,7 +117,7 @@ func publishRemote(ctx context.Context, e *env, r remotePublish) error {
 			return fmt.Errorf("publish %s: the server accepted the recording but gave no Location", r.file)
 		}
 		if r.noWait {
-			fmt.Fprintf(e.stderr, "%q received; the server is processing it\n", ep.Title)
+			fmt.Fprintln(e.stderr, e.t("cli.publish.received", ep.Title))
 			fmt.Fprintln(e.stdout, loc.String())
 			return nil
 		}
@@ -123,9 +125,23 @@ func publishRemote(ctx context.Context, e *env, r remotePublish) error {
 			return fmt.Errorf("publish %s: %w", r.file, err)
 		}
 	}
-	fmt.Fprintf(e.stderr, "%s %q (%s) in %s\n", ep.Status, ep.Title, episodes.FormatDuration(time.Duration(ep.DurationSeconds*float64(time.Second))), time.Since(start).Round(time.Second))
-	fmt.Fprintln(e.stdout, ep.URL)
+	status := ep.Status
+	if key := "cli.status." + ep.Status; web.HasMessage(key) {
+		status = e.t(key)
+	}
+	fmt.Fprintln(e.stderr, e.t("cli.publish.done", status, ep.Title, episodes.FormatDuration(time.Duration(ep.DurationSeconds*float64(time.Second))), time.Since(start).Round(time.Second)))
+	fmt.Fprintln(e.stdout, remoteEpisodeURL(base, r.show, ep))
 	return nil
+}
+
+// remoteEpisodeURL is where the host goes next: the public page of a
+// published episode; the studio's page of a draft or a scheduled one,
+// whose public URL answers 404 until it is published.
+func remoteEpisodeURL(base *url.URL, show string, ep remoteEpisode) string {
+	if ep.Status == string(episodes.Published) && ep.URL != "" {
+		return ep.URL
+	}
+	return base.String() + "/studio/" + url.PathEscape(show) + "/" + url.PathEscape(ep.ID)
 }
 
 // remoteEpisode is what publish reads of the API's episode.
@@ -152,7 +168,7 @@ const processingPoll = time.Second
 // waitProcessed polls the episode at endpoint, with a progress bar, until
 // its processing is done or failed.
 func waitProcessed(ctx context.Context, e *env, client *http.Client, endpoint, token string) (remoteEpisode, error) {
-	bar := newProgressBar(e.stderr, isTerminal(e.stderr))
+	bar := e.progressBar()
 	defer bar.finish()
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)

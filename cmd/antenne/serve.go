@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/audio"
 	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/feed"
 	"github.com/picasoft/antenne/feed/fetch"
@@ -82,7 +83,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}, []string{"op"})
 	refreshErrors := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "antenne_catalog_refresh_errors_total",
-		Help: "Failed refreshes or sweeps of the catalog; meanwhile the last copy is served.",
+		Help: "Failed loads, refreshes or sweeps of the catalog; meanwhile the last copy is served.",
 	})
 	reg.MustRegister(storeErrors, refreshErrors)
 	store := storage.Observe(opened, func(op string, err error) { storeErrors.WithLabelValues(op).Inc() })
@@ -92,16 +93,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	transcoder := ffmpeg.New(cfg.FFmpeg, cfg.IngestWorkers)
+	transcoder.MaxDuration = cfg.MaxDuration // counted on the decoded audio too
 	ffmpegMissing := !checkFFmpeg(ctx, transcoder, log)
-	catalog := episodes.NewService(store, episodes.Options{Transcoder: transcoder, MaxDuration: cfg.MaxDuration})
+	catalog := episodes.NewService(store, episodes.Options{Transcoder: loggedTranscoder{transcoder, log}, MaxDuration: cfg.MaxDuration})
 	// A store that is away at start is no reason not to serve: /readyz
 	// says so and the refresh loop loads the catalog when it comes back.
 	if err := catalog.Load(ctx); err != nil {
-		log.Error("load the catalog", "err", err)
+		refreshErrors.Inc()
+		log.Error("load the catalog: pages and feeds answer 503 until the store can be read", "err", withStoreAdvice(err))
 	}
 	go catalog.Run(ctx, func(err error) {
 		refreshErrors.Inc()
-		log.Warn("catalog upkeep failed: serving the last copy", "err", err)
+		log.Warn("catalog upkeep failed: serving the last copy", "err", withStoreAdvice(err))
 	})
 	// Jobs stop when serve returns, letting go of their leases first, so
 	// that another replica takes them over at once.
@@ -123,11 +126,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 	hosts := accounts.New(store, catalog, nil)
 	if err := hosts.Refresh(ctx); err != nil {
-		log.Error("load the host accounts", "err", err)
+		log.Error("load the host accounts", "err", withStoreAdvice(err))
 	}
 	go hosts.Run(ctx, accountsRefresh, func(err error) {
 		refreshErrors.Inc()
-		log.Warn("host accounts refresh failed: using the last copy", "err", err)
+		log.Warn("host accounts refresh failed: using the last copy", "err", withStoreAdvice(err))
 	})
 
 	fed, err := federation.New(federation.Config{
@@ -156,7 +159,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Version:         version(),
 		TrustedProxies:  cfg.TrustedProxies,
 		MetricsAllowed:  cfg.MetricsAllowed,
-		Ready:           store.Ping,
+		Ready:           func(ctx context.Context) error { return withStoreAdvice(store.Ping(ctx)) },
 		Logger:          log,
 		Metrics:         reg,
 		SessionKey:      cfg.SessionKey,
@@ -284,7 +287,7 @@ func openStore(ctx context.Context, cfg *config, log *slog.Logger) (storage.Stor
 		CreateBucket: cfg.S3.CreateBucket,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open S3 bucket %q at %s (check ANTENNE_S3_*): %w", cfg.S3.Bucket, cfg.S3.Endpoint, err)
+		return nil, fmt.Errorf("open S3 bucket %q at %s (check ANTENNE_S3_*): %w", cfg.S3.Bucket, cfg.S3.Endpoint, withStoreAdvice(err))
 	}
 	log.Info("store: S3", "endpoint", cfg.S3.Endpoint, "bucket", cfg.S3.Bucket, "secure", cfg.S3.Secure)
 	return s3, nil
@@ -326,4 +329,18 @@ func newLogger(cfg *config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// loggedTranscoder logs each transcode of an ingest job with the job's
+// episode and lease (the fault tests count them: one per lease at most).
+type loggedTranscoder struct {
+	episodes.Transcoder
+	log *slog.Logger
+}
+
+func (t loggedTranscoder) Prepare(ctx context.Context, path, dir string, progress func(done float64)) (*audio.Prepared, error) {
+	if job, ok := episodes.JobOf(ctx); ok {
+		t.log.InfoContext(ctx, "transcode", "show", job.Show, "episode_id", job.Episode, "lease", job.Lease)
+	}
+	return t.Transcoder.Prepare(ctx, path, dir, progress)
 }

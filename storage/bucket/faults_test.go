@@ -2,8 +2,6 @@ package bucket_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
@@ -37,7 +35,7 @@ import (
 // 20s) sets how long the clients run.
 func TestLinearizableUnderFaults(t *testing.T) {
 	t.Parallel()
-	seed, duration := FaultsSchedule(t, 20*time.Second)
+	seed, duration := faultproxy.Plan(t, 20*time.Second)
 	m := storagetest.StartMinIO(t)
 	name := storagetest.BucketName()
 	{
@@ -111,34 +109,6 @@ func TestLinearizableUnderFaults(t *testing.T) {
 	} else {
 		t.Logf("lease: %d holdings, none overlapping", len(h.holdings))
 	}
-}
-
-// FaultsSchedule returns the seed of a fault test (ANTENNE_FAULTS_SEED, or
-// drawn and logged) and how long it runs (ANTENNE_FAULTS_DURATION, or
-// short). The seed is logged so that a failure can be replayed.
-func FaultsSchedule(t *testing.T, short time.Duration) (uint64, time.Duration) {
-	t.Helper()
-	var seed uint64
-	if v := os.Getenv("ANTENNE_FAULTS_SEED"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("ANTENNE_FAULTS_SEED: %v", err)
-		}
-		seed = n
-	} else {
-		var b [4]byte
-		rand.Read(b[:])
-		seed, _ = strconv.ParseUint(hex.EncodeToString(b[:]), 16, 64)
-	}
-	d := short
-	if v := os.Getenv("ANTENNE_FAULTS_DURATION"); v != "" {
-		var err error
-		if d, err = time.ParseDuration(v); err != nil {
-			t.Fatalf("ANTENNE_FAULTS_DURATION: %v", err)
-		}
-	}
-	t.Logf("fault schedule: seed %d (replay with ANTENNE_FAULTS_SEED=%d), %v", seed, seed, d)
-	return seed, d
 }
 
 func faultCounts(proxies []*faultproxy.Proxy) map[faultproxy.Fault]int {

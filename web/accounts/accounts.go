@@ -53,6 +53,8 @@ type Service struct {
 	now   func() time.Time
 	hosts *hostCache
 	uses  tokenUses
+	// rereads bounds the re-reads of the accounts for unknown tokens.
+	rereads rereads
 }
 
 // New returns the accounts kept in store. shows validates the shows a host
@@ -286,6 +288,14 @@ func (c *hostCache) get(login string) (*Host, string, bool) {
 		return nil, "", false
 	}
 	return h.doc, h.etag, true
+}
+
+// tokenOwner is the login of the host whose token has this hash.
+func (c *hostCache) tokenOwner(hash string) (string, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	login, ok := c.byToken[hash]
+	return login, ok
 }
 
 // startSeq is the number of the last change cached, read when a refresh
@@ -738,16 +748,20 @@ func tokenHash(token string) string {
 // ErrBadCredentials (also for an expired token, see Token.ExpiresAt, and
 // for a host who must change their password). It reads the cache: a token revoked on another
 // replica stops working there at its next refresh (within RefreshInterval).
-// It never calls the store: the use is only noted, and Run writes the
-// token's LastUsed later (FlushTokenUses), at most once an hour a token.
+// A token the cache does not know makes it read the accounts again (at
+// most once a second, see rereadForToken), so that a token just made by
+// the CLI or another replica works at once. A known token never calls the
+// store: the use is only noted, and Run writes the token's LastUsed later
+// (FlushTokenUses), at most once an hour a token.
 func (s *Service) HostByToken(ctx context.Context, token string) (*Host, error) {
 	if !strings.HasPrefix(token, tokenPrefix) {
 		return nil, ErrBadCredentials
 	}
 	hash := tokenHash(token)
-	s.hosts.mu.RLock()
-	login, ok := s.hosts.byToken[hash]
-	s.hosts.mu.RUnlock()
+	login, ok := s.hosts.tokenOwner(hash)
+	if !ok && s.rereadForToken(ctx) {
+		login, ok = s.hosts.tokenOwner(hash)
+	}
 	if !ok {
 		return nil, ErrBadCredentials
 	}

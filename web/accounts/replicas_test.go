@@ -3,8 +3,10 @@ package accounts_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -163,3 +165,66 @@ func TestTokenUseIsRecordedOffTheRequestPath(t *testing.T) {
 		}
 	})
 }
+
+// countingStore is a real store that counts its listings of hosts/.
+type countingStore struct {
+	storagetest.Store
+	lists atomic.Int64
+}
+
+func (c *countingStore) List(ctx context.Context, prefix string) iter.Seq2[bucket.ObjectInfo, error] {
+	if prefix == "hosts/" {
+		c.lists.Add(1)
+	}
+	return c.Store.List(ctx, prefix)
+}
+
+// TestTokenFromAnotherProcessWorksAtOnce: a token made by the CLI (another
+// Service on the same store) is accepted by a running server on first
+// sight, without waiting for its refresh; unknown tokens, however many,
+// cost at most one listing of the accounts a second.
+func TestTokenFromAnotherProcessWorksAtOnce(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, blobs storagetest.Store) {
+		ctx := t.Context()
+		catalog := episodes.NewService(blobs, episodes.Options{})
+		cli := accounts.New(blobs, catalog, nil)
+		if _, err := cli.AddHost(ctx, accounts.Host{Login: "alice"}, ""); err != nil {
+			t.Fatal(err)
+		}
+		store := &countingStore{Store: blobs}
+		server := accounts.New(store, catalog, nil)
+		if err := server.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+
+		token, _, err := cli.CreateToken(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h, err := server.HostByToken(ctx, token); err != nil || h.Login != "alice" {
+			t.Fatalf("a token made by the CLI, at once: got %v, %v, want alice", h, err)
+		}
+
+		// A flood of random tokens, some at once: one listing, maybe two
+		// if the flood straddles a second.
+		time.Sleep(tokenRereadEvery)
+		before := store.lists.Load()
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for i := range 25 {
+					if _, err := server.HostByToken(ctx, fmt.Sprintf("ant_random-%d", i)); !errors.Is(err, accounts.ErrBadCredentials) {
+						t.Errorf("a random token: got %v, want ErrBadCredentials", err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if n := store.lists.Load() - before; n < 1 || n > 2 {
+			t.Errorf("200 unknown tokens listed the accounts %d times, want 1 or 2", n)
+		}
+	})
+}
+
+// tokenRereadEvery is accounts' bound on the re-reads for unknown tokens.
+const tokenRereadEvery = time.Second

@@ -112,6 +112,13 @@ func (s *Service) announceShow(ctx context.Context, sh *episodes.Show) error {
 			// does not hold back the others.
 			s.log.WarnContext(ctx, "announce an episode", "show", sh.Slug, "episode_id", ep.ID, "err", err)
 			continue
+		case next != nil && has:
+			// Never contradict what another replica recorded from a
+			// catalog that may be behind: read the episode again.
+			next, err = s.recheck(ctx, sh, ep.ID, now, c)
+			if err == nil && next != nil {
+				err = s.transition(ctx, sh.Slug, ep.ID, c, *next)
+			}
 		case next != nil:
 			err = s.transition(ctx, sh.Slug, ep.ID, c, *next)
 		case has && !c.v.Queued && now.Sub(c.v.Changed) > stalledQueuing:
@@ -122,13 +129,44 @@ func (s *Service) announceShow(ctx context.Context, sh *episodes.Show) error {
 		}
 	}
 	for id, c := range records {
-		if !present[id] && c.v.State == statePublished {
-			if err := s.transition(ctx, sh.Slug, id, c, record{Episode: id, State: stateDeleted, Note: c.v.Note, Activity: "Delete"}); err != nil {
-				return err
-			}
+		if present[id] || c.v.State != statePublished {
+			continue
+		}
+		// Not in this replica's catalog: maybe deleted, maybe published
+		// by another replica since its last refresh.
+		next, err := s.recheck(ctx, sh, id, now, c)
+		if err == nil && next != nil {
+			err = s.transition(ctx, sh.Slug, id, c, *next)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// recheck is nextRecord for the episode id as stored now rather than as
+// the catalog has it: what to write over the record c, nil when the
+// record holds. A Delete (that Mastodon answers with a tombstone, for
+// good) is only ever queued for an episode read unpublished or missing
+// from the store itself.
+func (s *Service) recheck(ctx context.Context, sh *episodes.Show, id string, now time.Time, c cached[record]) (*record, error) {
+	ep, err := s.cfg.Catalog.ReadEpisode(ctx, sh.Slug, id)
+	if bucket.IsNotFound(err) {
+		if c.v.State == statePublished {
+			return &record{Episode: id, State: stateDeleted, Note: c.v.Note, Activity: "Delete"}, nil
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	next, err := s.nextRecord(sh, ep, now, c, true)
+	if err != nil {
+		s.log.WarnContext(ctx, "announce an episode", "show", sh.Slug, "episode_id", id, "err", err)
+		return nil, nil
+	}
+	return next, nil
 }
 
 // nextRecord is the record to write for ep, nil when what was announced

@@ -155,3 +155,81 @@ func TestTwoReplicas(t *testing.T) {
 		t.Errorf("after 410 Gone: %d followers, want 0", n)
 	}
 }
+
+// TestLaggingReplicaNeverContradicts has replica a publish episodes and
+// announce them while replica b's catalog is behind (not refreshed): b
+// must not queue a Delete (Mastodon would keep a tombstone of the post
+// for good) nor an Update back to what it has, neither for an episode it
+// knows as a draft nor for one it never saw.
+func TestLaggingReplicaNeverContradicts(t *testing.T) {
+	store := storagetest.Dir(t)
+	links, err := feed.NewLinks("https://radio.picasoft.net", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPeer(t)
+	var replicas []*Service
+	for range 2 {
+		catalog := episodes.NewService(store, episodes.Options{})
+		if len(replicas) == 0 {
+			if _, err := catalog.CreateShow(t.Context(), episodes.Show{Slug: "lvel", Title: "La Voix est Libre"}, links.Feed("lvel")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := New(Config{Catalog: catalog, Store: store, Links: links,
+			Client: fetch.NewClient(fetch.Options{AllowPrivate: true, Timeout: 10 * time.Second})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		replicas = append(replicas, s)
+	}
+	a, b := replicas[0], replicas[1]
+	if err := a.addFollower(t.Context(), "lvel", follower{Actor: p.actor, Inbox: p.actor + "/inbox", SharedInbox: p.srv.URL + "/inbox"}); err != nil {
+		t.Fatal(err)
+	}
+	mp3 := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 2})
+	draft, err := a.cfg.Catalog.Ingest(t.Context(), episodes.Upload{Show: "lvel", Path: mp3, Title: "Brouillon"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp3b := episodestest.Make(t, episodestest.Recording{Format: "mp3", Seconds: 2, Frequency: 660})
+	// b knows the show and the draft, as of now.
+	if err := b.cfg.Catalog.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.cfg.Catalog.Publish(t.Context(), "lvel", draft.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	unseen, err := a.cfg.Catalog.Ingest(t.Context(), episodes.Upload{Show: "lvel", Path: mp3b, Title: "Nouveau", PublishAt: time.Now().Add(-time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Announce(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Announce(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for info, err := range store.List(t.Context(), outboxPrefix) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d delivery
+		if _, err := readJSON(t.Context(), store, info.Key, &d); err != nil {
+			t.Fatal(err)
+		}
+		var act activity
+		json.Unmarshal(d.Activity, &act)
+		types = append(types, act.Type)
+	}
+	if len(types) != 2 || types[0] != "Create" || types[1] != "Create" {
+		t.Errorf("queued %q, want two Creates and nothing from the lagging replica", types)
+	}
+	for _, id := range []string{draft.ID, unseen.ID} {
+		var r record
+		if _, err := readJSON(t.Context(), store, recordKey("lvel", id), &r); err != nil || r.State != statePublished {
+			t.Errorf("record of %s: %+v (%v), want published", id, r, err)
+		}
+	}
+}

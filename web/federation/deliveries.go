@@ -339,7 +339,18 @@ func (s *Service) deliver(ctx context.Context, held *bucket.Held, d delivery) {
 	done := false
 	switch {
 	case err == nil && status/100 == 2:
-		log.InfoContext(ctx, "delivered", "activity", activityIDOf(d.Activity), "status", status)
+		var act struct {
+			Type   string          `json:"type"`
+			Object json.RawMessage `json:"object"`
+		}
+		json.Unmarshal(d.Activity, &act)
+		var obj struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(act.Object, &obj) != nil {
+			json.Unmarshal(act.Object, &obj.ID) // an object named by its id
+		}
+		log.InfoContext(ctx, "delivered", "activity", activityIDOf(d.Activity), "type", act.Type, "object", obj.ID, "status", status)
 		done = true
 	case status == http.StatusGone:
 		log.InfoContext(ctx, "inbox gone: removing its followers")

@@ -140,9 +140,10 @@ func (s *Service) federated(slug string) (*episodes.Show, bool) {
 // activities. Any number of replicas may run it on one bucket.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); s.runAnnouncer(ctx) }()
 	go func() { defer wg.Done(); s.runDeliveries(ctx) }()
+	go func() { defer wg.Done(); s.runSweeper(ctx) }()
 	wg.Wait()
 }
 

@@ -109,7 +109,9 @@ document.addEventListener("DOMContentLoaded", function () {
             el.parentNode.appendChild(a);
           }
           if (p.processing.state === "failed" && document.getElementById("status") === el) {
-            window.location.reload(); // shows the retry button
+            // Shows the retry button; without ?uploaded=1, whose green
+            // notice has no place above the failure.
+            window.location.replace(window.location.pathname);
           }
           return;
         }

@@ -21,7 +21,7 @@ import (
 // a second ffmpeg encodes the PCM it is given (taking tags, chapters and
 // cover from src), a third decodes the MP3 as it is written, measured by
 // an audio.Meter. The three run at once.
-func encode(ctx context.Context, bin, src string, p *audio.ProbeResult, dst string, out pcmFormat, bitrate int, plan audio.Leveling, progress func(float64)) (*audio.Loudness, error) {
+func encode(ctx context.Context, bin, src string, p *audio.ProbeResult, dst string, out pcmFormat, bitrate int, plan audio.Leveling, maxDuration time.Duration, progress func(float64)) (*audio.Loudness, error) {
 	if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err // a file left there would be read as the MP3
 	}
@@ -77,7 +77,7 @@ func encode(ctx context.Context, bin, src string, p *audio.ProbeResult, dst stri
 	}()
 	lv, err := audio.NewLeveler(encoder.stdin, out.rate, out.channels, plan)
 	if err == nil {
-		err = copyReporting(lv, decoder.stdout, pcmBytes(p.Duration, out), progress)
+		err = tooLong(copyReporting(lv, decoder.stdout, pcmBytes(p.Duration, out), pcmLimit(maxDuration, out), progress), maxDuration)
 		if cerr := lv.Close(); err == nil {
 			err = cerr
 		}
@@ -163,9 +163,27 @@ func follow(path string, w io.Writer, done, stop <-chan struct{}) error {
 // followEvery is how often follow looks for more of the file.
 const followEvery = 20 * time.Millisecond
 
+// errPastLimit: the decoded audio passed Runner.MaxDuration.
+var errPastLimit = errors.New("past the limit")
+
+// tooLong turns errPastLimit into the *TooLongError of maxDuration.
+func tooLong(err error, maxDuration time.Duration) error {
+	if errors.Is(err, errPastLimit) {
+		return &TooLongError{Limit: maxDuration}
+	}
+	return err
+}
+
+// pcmLimit is the size of maxDuration of PCM of format f; 0 when
+// maxDuration is 0.
+func pcmLimit(maxDuration time.Duration, f pcmFormat) int64 {
+	return int64(pcmBytes(maxDuration, f))
+}
+
 // copyReporting copies src to dst, telling progress the fraction of total
-// bytes copied every 1 %.
-func copyReporting(dst io.Writer, src io.Reader, total float64, progress func(float64)) error {
+// bytes copied every 1 %. Past limit bytes (when not 0) it stops with
+// errPastLimit.
+func copyReporting(dst io.Writer, src io.Reader, total float64, limit int64, progress func(float64)) error {
 	buf := make([]byte, 256<<10)
 	var copied, reported float64
 	for {
@@ -175,6 +193,9 @@ func copyReporting(dst io.Writer, src io.Reader, total float64, progress func(fl
 				return werr
 			}
 			copied += float64(n)
+			if limit > 0 && copied > float64(limit) {
+				return errPastLimit
+			}
 			if done := copied / max(total, 1); done >= reported+0.01 {
 				progress(done)
 				reported = done

@@ -43,6 +43,11 @@ type Runner struct {
 	// MonoBitrate and StereoBitrate are the MP3 bitrates in bits per
 	// second; zero means 96 kb/s and 128 kb/s.
 	MonoBitrate, StereoBitrate int
+	// MaxDuration, when not zero, is the longest audio a transcode
+	// decodes (ANTENNE_MAX_DURATION): counted on the decoded samples, not
+	// on what the headers say, so ffmpeg is stopped as soon as it passes
+	// (a *TooLongError).
+	MaxDuration time.Duration
 
 	slots chan struct{}
 
@@ -173,7 +178,7 @@ func (t *Runner) transcode(ctx context.Context, src string, p *audio.ProbeResult
 	m := measured
 	if m == nil {
 		encodeFrom = 0.1
-		m, err = measure(ctx, bin, src, out, p.Duration, true, report.span([2]float64{0, encodeFrom}))
+		m, err = measure(ctx, bin, src, out, p.Duration, t.MaxDuration, report.span([2]float64{0, encodeFrom}))
 		if err != nil {
 			<-calibrated
 			return nil, nil, fmt.Errorf("transcode %s: measure loudness: %w", src, err)
@@ -213,7 +218,7 @@ func (t *Runner) transcode(ctx context.Context, src string, p *audio.ProbeResult
 	type span = [2]float64
 	tries := []span{{encodeFrom, 0.99}, {0.99, 1}}
 	for try, spans := range tries {
-		after, err = encode(ctx, bin, src, p, dst, out, bitrate, plan, report.span(spans))
+		after, err = encode(ctx, bin, src, p, dst, out, bitrate, plan, t.MaxDuration, report.span(spans))
 		if err != nil {
 			return nil, nil, fmt.Errorf("transcode %s to MP3: %w", src, err)
 		}
@@ -311,27 +316,36 @@ func mp3Rate(rate int) int {
 	return 44100
 }
 
+// TooLongError: the decoded audio of a recording passed
+// Runner.MaxDuration, whatever its headers said; ffmpeg was stopped there.
+type TooLongError struct {
+	Limit time.Duration
+}
+
+func (e *TooLongError) Error() string {
+	return fmt.Sprintf("the decoded recording lasts more than %s (ANTENNE_MAX_DURATION)", e.Limit)
+}
+
 // measure decodes the first audio stream of path to PCM in ffmpeg and
-// measures it with an audio.Meter as it comes through the pipe, its
-// levels recorded when levels is set.
-func measure(ctx context.Context, bin, path string, f pcmFormat, duration time.Duration, levels bool, progress func(float64)) (*audio.Meter, error) {
+// measures it with an audio.Meter (its levels recorded, for Plan) as it
+// comes through the pipe. Past maxDuration (when not zero) of decoded
+// audio it stops ffmpeg and returns a *TooLongError.
+func measure(ctx context.Context, bin, path string, f pcmFormat, duration, maxDuration time.Duration, progress func(float64)) (*audio.Meter, error) {
 	m, err := audio.NewMeter(f.rate, f.channels)
 	if err != nil {
 		return nil, err
 	}
-	if levels {
-		m.RecordLevels()
-	}
+	m.RecordLevels()
 	c, err := startChild(ctx, bin, duration, decodeArgs(path, f), false, true)
 	if err != nil {
 		return nil, err
 	}
-	err = copyReporting(m, c.stdout, pcmBytes(duration, f), progress)
-	if err := c.wait(); err != nil {
-		return nil, err
-	}
+	err = tooLong(copyReporting(m, c.stdout, pcmBytes(duration, f), pcmLimit(maxDuration, f), progress), maxDuration)
 	if err != nil {
-		return nil, fmt.Errorf("read ffmpeg's output: %w", err)
+		c.stop()
+	}
+	if err := firstCause(c.wait(), err); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -8,8 +8,12 @@ package faultproxy
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -149,4 +153,32 @@ func (p *Proxy) Schedule(ctx context.Context, rng *rand.Rand, minEvery, maxEvery
 // String names the proxy and its fault, for logs.
 func (p *Proxy) String() string {
 	return fmt.Sprintf("%s (%s)", p.proxy.Name, p.Fault())
+}
+
+// Plan returns the seed of a fault test's schedule and how long the test
+// runs: ANTENNE_FAULTS_SEED replays a schedule (else a seed is drawn),
+// ANTENNE_FAULTS_DURATION runs it longer than short (make soak). The seed
+// is logged so that a failure can be replayed.
+func Plan(t testing.TB, short time.Duration) (seed uint64, d time.Duration) {
+	t.Helper()
+	if v := os.Getenv("ANTENNE_FAULTS_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("ANTENNE_FAULTS_SEED: %v", err)
+		}
+		seed = n
+	} else {
+		var b [8]byte
+		crand.Read(b[:])
+		seed = binary.BigEndian.Uint64(b[:]) % 1e9
+	}
+	d = short
+	if v := os.Getenv("ANTENNE_FAULTS_DURATION"); v != "" {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			t.Fatalf("ANTENNE_FAULTS_DURATION: %v", err)
+		}
+	}
+	t.Logf("fault schedule: seed %d (replay with ANTENNE_FAULTS_SEED=%d), running %v", seed, seed, d)
+	return seed, d
 }
