@@ -16,6 +16,8 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -339,13 +341,14 @@ func (p *proof) cli(ctx context.Context) {
 		p.freq += 7
 		freq := p.freq
 		p.mu.Unlock()
-		path := episodestest.Make(p.t, episodestest.Recording{Format: "mp3", Seconds: 2, Frequency: freq})
-		data, err := os.ReadFile(path)
-		if err != nil {
+		data := p.tone("mp3", 2, freq)
+		path := filepath.Join(p.t.TempDir(), "cli.mp3")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
 			p.t.Error(err)
 			return
 		}
 		code, _, _ := c.run("publish", path, "--title", fmt.Sprintf("Par la CLI %d", n))
+		os.Remove(path)
 		p.mu.Lock()
 		if code == 0 {
 			p.cliKnown = append(p.cliKnown, sha256Hex(data))
@@ -419,7 +422,8 @@ func (p *proof) newHost(i int) *host {
 	return &host{p: p, id: i, rng: rand.New(rand.NewPCG(p.seed, uint64(10+i))), client: c, results: map[string]int{}}
 }
 
-// recording returns a new recording: a Mumble WAV (24-bit mono) or an MP3.
+// recording returns a new recording: a Mumble WAV (24-bit mono, 48 kHz)
+// or an MP3.
 func (h *host) recording() (data []byte, wav bool) {
 	h.p.mu.Lock()
 	h.p.freq += 7
@@ -427,9 +431,33 @@ func (h *host) recording() (data []byte, wav bool) {
 	h.p.mu.Unlock()
 	wav = h.rng.IntN(3) > 0
 	if wav {
-		return episodestest.Bytes(h.p.t, episodestest.Recording{Format: "wav", Seconds: 4 + float64(h.rng.IntN(5)), Frequency: freq}), true
+		return h.p.tone("wav", 4+h.rng.IntN(5), freq), true
 	}
-	return episodestest.Bytes(h.p.t, episodestest.Recording{Format: "mp3", Seconds: 2, Frequency: freq}), false
+	return h.p.tone("mp3", 2, freq), false
+}
+
+// tone makes a recording of a sine with ffmpeg: a Mumble WAV (24-bit mono
+// 48 kHz) or an MP3. Unlike episodestest's, nothing is kept in memory: a
+// soak makes thousands.
+func (p *proof) tone(format string, seconds, freq int) []byte {
+	codec := []string{"-ar", "48000", "-c:a", "pcm_s24le"}
+	if format == "mp3" {
+		codec = []string{"-ar", "44100", "-c:a", "libmp3lame", "-b:a", "64k"}
+	}
+	path := filepath.Join(p.t.TempDir(), "tone."+format)
+	args := append([]string{"-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi",
+		"-i", fmt.Sprintf("sine=frequency=%d:duration=%d", freq, seconds), "-ac", "1"}, codec...)
+	out, err := exec.Command(episodestest.FFmpeg(p.t), append(args, path)...).CombinedOutput()
+	if err != nil {
+		p.t.Errorf("ffmpeg: %v\n%s", err, out)
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		p.t.Error(err)
+	}
+	os.Remove(path)
+	return data
 }
 
 // outcome classifies a response: applied (2xx, 3xx), refused (4xx: known

@@ -196,6 +196,10 @@ func (s *Service) inboxHandler(typ string) activityHandler {
 		return s.onUndo
 	case "Delete":
 		return s.onDelete
+	case "Create", "Update":
+		return s.onNote
+	case "Like", "Announce":
+		return s.onReaction
 	}
 	return nil
 }
@@ -231,11 +235,14 @@ func (s *Service) onFollow(ctx context.Context, show string, act activity) (int,
 func (s *Service) onUndo(ctx context.Context, show string, act activity) (int, error) {
 	var inner activity
 	if err := json.Unmarshal(act.Object, &inner); err == nil {
+		if inner.Actor != act.Actor {
+			return http.StatusForbidden, errors.New("undo of another actor's activity")
+		}
+		if inner.Type == "Like" || inner.Type == "Announce" {
+			return s.react(ctx, inner.Type, act.Actor, objectID(inner.Object), false)
+		}
 		if inner.Type != "Follow" {
 			return http.StatusAccepted, nil
-		}
-		if inner.Actor != act.Actor {
-			return http.StatusForbidden, errors.New("undo of another actor's follow")
 		}
 		slug, ok := s.showOfActor(objectID(inner.Object))
 		if !ok || (show != "" && slug != show) {
@@ -277,10 +284,17 @@ func (s *Service) undoFollow(ctx context.Context, show, actor, followID string) 
 	return http.StatusAccepted, nil
 }
 
-// onDelete forgets an actor that deleted its account.
+// onDelete removes a reply its author deleted, and forgets an actor
+// that deleted its account: its follows, replies and reactions.
 func (s *Service) onDelete(ctx context.Context, show string, act activity) (int, error) {
-	if objectID(act.Object) != act.Actor {
-		return http.StatusAccepted, nil // a post of theirs: we keep none
+	if id := objectID(act.Object); id != act.Actor {
+		if err := s.deleteReply(ctx, act.Actor, id); err != nil {
+			return http.StatusServiceUnavailable, err
+		}
+		return http.StatusAccepted, nil
+	}
+	if err := s.forgetAuthor(ctx, act.Actor); err != nil {
+		return http.StatusServiceUnavailable, err
 	}
 	for _, slug := range s.showsOf("") {
 		if err := s.removeFollower(ctx, slug, act.Actor); err != nil {

@@ -495,3 +495,32 @@ func TestReplayToAnotherReplica(t *testing.T) {
 		t.Errorf("markers after the sweep: %q, want the Follow's and the Undo's", left)
 	}
 }
+
+// TestUndoOfAnOlderFollow checks that an Undo naming an older Follow (sent
+// late, or replayed past the window with a new signature by whoever holds
+// the key) leaves the follower who followed again with a newer Follow.
+func TestUndoOfAnOlderFollow(t *testing.T) {
+	s, base := newTestService(t, true)
+	p := newPeer(t)
+	inbox := base + "/ap/inbox"
+	followN := func(n int) []byte {
+		return []byte(fmt.Sprintf(`{"id":"%s#follow-%d","type":"Follow","actor":"%s","object":"%s/ap/shows/lvel"}`, p.actor, n, p.actor, base))
+	}
+	undo := func(n int) []byte {
+		return []byte(fmt.Sprintf(`{"id":"%s#undo-%d","type":"Undo","actor":"%s","object":%s}`, p.actor, n, p.actor, followN(n)))
+	}
+	for i, step := range []struct {
+		body []byte
+		want int // followers after it
+	}{{followN(1), 1}, {undo(1), 0}, {followN(2), 1}, {undo(1), 1}, {undo(2), 0}} {
+		// Each its own Date: the same body signed in the same second
+		// would be a replay.
+		date := time.Now().Add(-time.Duration(i) * time.Second)
+		if got := p.post(t, inbox, step.body, p.key, date, nil); got != http.StatusAccepted {
+			t.Fatalf("%s: got HTTP %d, want 202", step.body, got)
+		}
+		if n := followersNow(t, s); n != step.want {
+			t.Fatalf("after %s: %d followers, want %d", step.body, n, step.want)
+		}
+	}
+}
