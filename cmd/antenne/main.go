@@ -74,6 +74,7 @@ func commands() []command {
 		hostsCommand,
 		checkCommand,
 		versionCommand,
+		healthcheckCommand,
 		probeCommand,
 		{
 			name:    "help",

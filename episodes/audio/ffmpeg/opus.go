@@ -39,7 +39,11 @@ func (t *Runner) EncodeOpus(ctx context.Context, src string, p *audio.ProbeResul
 	args := []string{"-y", "-i", src, "-map", "0:a:0", "-map_metadata", "-1",
 		"-af", filter, "-ac", "1", "-ar", "48000",
 		"-c:a", "libopus", "-b:a", strconv.Itoa(OpusBitrate), "-vbr", "constrained", "-f", "ogg", dst}
-	if err := run(ctx, bin, p.Duration, args, func(float64) {}); err != nil {
+	c, err := startChild(ctx, bin, p.Duration, args, false, false)
+	if err == nil {
+		err = c.wait()
+	}
+	if err != nil {
 		return fmt.Errorf("encode %s to Opus: %w", src, err)
 	}
 	return nil
