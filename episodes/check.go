@@ -73,46 +73,30 @@ func (s *Service) Check(ctx context.Context, opts CheckOptions) (*CheckReport, e
 		}
 		r.Problems = append(r.Problems, Problem{Kind: "unreadable", Detail: err.Error()})
 	}
-	type ref struct {
-		ObjectRef
-		owner string
-	}
-	var refs []ref
-	var jobs []string // job documents of pending episodes: they come and go with their jobs
 	slugs, err := s.checkSlugs(ctx, fresh)
 	if err != nil {
 		return nil, fmt.Errorf("check: %w", err)
 	}
 	r.Slugs = slugs
 	fresh.mu.RLock()
-	for slug, st := range fresh.shows {
-		r.Shows++
-		for _, o := range st.show.doc.Objects() {
-			refs = append(refs, ref{o, showKey(slug)})
-		}
-		for id, e := range st.episodes {
-			r.Episodes++
-			for _, o := range e.doc.Objects() {
-				refs = append(refs, ref{o, episodeKey(slug, id)})
-			}
-			if e.doc.Pending != nil {
-				jobs = append(jobs, jobKey(slug, id))
-			}
-		}
+	r.Shows = len(fresh.shows)
+	for _, st := range fresh.shows {
+		r.Episodes += len(st.episodes)
 	}
 	for key := range fresh.orphans {
 		r.Problems = append(r.Problems, Problem{Key: key, Kind: "unreadable", Detail: "episode document of a show that does not exist"})
 	}
 	fresh.mu.RUnlock()
-	slices.SortFunc(refs, func(a, b ref) int { return strings.Compare(a.Key, b.Key) })
-	refs = slices.CompactFunc(refs, func(a, b ref) bool { return a.Key == b.Key })
-	refd := make(map[string]bool, len(refs)+len(jobs))
-	for _, rf := range refs {
-		refd[rf.Key] = true
+	all := fresh.references()
+	refd := referenced(all)
+	var refs []reference // the objects to verify, once each
+	for _, rf := range all {
+		if rf.verify {
+			refs = append(refs, rf)
+		}
 	}
-	for _, k := range jobs {
-		refd[k] = true
-	}
+	slices.SortFunc(refs, func(a, b reference) int { return strings.Compare(a.Key, b.Key) })
+	refs = slices.CompactFunc(refs, func(a, b reference) bool { return a.Key == b.Key })
 
 	for i, rf := range refs {
 		if err := ctx.Err(); err != nil {

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/picasoft/antenne/storage/bucket"
 )
@@ -19,12 +18,14 @@ import (
 // created with a conditional write (If-None-Match: *). The writer that
 // loses the race reads the claim and, when it belongs to another episode,
 // tries the next suffix (slug-2, slug-3...). The cache only gives the first
-// guess. A claim is released (deleted) once its episode no longer holds the
-// slug: deleted, or renamed and the new document written.
+// guess. A claim is released once its episode no longer holds the slug:
+// deleted, or renamed and the new document written. Claims are
+// bucket.Claim documents: released by a conditional write, never deleted,
+// so that a claim taken over meanwhile is never lost.
 //
 // A process that dies between the claim and the document leaves a claim
 // whose episode does not hold the slug: after claimGrace anyone may take
-// it over (with If-Match on the claim), and check --repair removes it.
+// it over (with If-Match on the claim), and check --repair releases it.
 //
 // Show slugs need no claim: the show document itself, shows/<slug>/show.json,
 // is created with If-None-Match: * and never renamed.
@@ -43,13 +44,6 @@ func slugClaimKey(show, slug string) string {
 }
 
 func slugClaimsPrefix(show string) string { return showsPrefix + show + "/" + slugsDir }
-
-// slugClaim is the document of a claim.
-type slugClaim struct {
-	Version int       `json:"version"`
-	Episode string    `json:"episode"` // the id of the episode holding the slug
-	Created time.Time `json:"created"`
-}
 
 // nthSlug is the n-th candidate slug of base: base itself, then base-2,
 // base-3..., cut to maxSlugLen.
@@ -101,58 +95,28 @@ func (s *Service) takenSlugs(show, self string) map[string]bool {
 }
 
 // claim tries to make episode id the holder of slug. It reports whether
-// id holds it now: true when the claim was created, was already id's, or
-// was abandoned and taken over; false when another episode holds it.
+// id holds it now: true when the claim was created, was already id's, was
+// released or was abandoned and taken over; false when another episode
+// holds it.
 func (s *Service) claim(ctx context.Context, show, slug, id string) (bool, error) {
-	holds, _, err := s.takeClaim(ctx, show, slug, id, func(held slugClaim) (bool, error) {
+	holds, _, err := bucket.Claim(ctx, s.blobs, slugClaimKey(show, slug), id, s.opts.Now(), func(held bucket.ClaimDoc) (bool, error) {
 		return s.abandoned(ctx, show, slug, held)
 	})
 	return holds, err
 }
 
-// takeClaim makes episode id the holder of slug's claim: it creates the
-// claim, finds it already id's, or takes it over (If-Match on the claim)
-// when takeOver says its holder may lose it. It reports whether id holds
-// the claim now and whether this call wrote it.
-func (s *Service) takeClaim(ctx context.Context, show, slug, id string, takeOver func(held slugClaim) (bool, error)) (holds, wrote bool, err error) {
-	key := slugClaimKey(show, slug)
-	mine := slugClaim{Version: bucket.SchemaVersion, Episode: id, Created: s.opts.Now().UTC()}
-	_, err = bucket.Write(ctx, s.blobs, key, &mine, "")
-	if err == nil {
-		return true, true, nil
-	}
-	if !errors.Is(err, ErrConflict) {
-		return false, false, err
-	}
-	var held slugClaim
-	etag, err := bucket.Read(ctx, s.blobs, key, &held)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return false, false, nil // released meanwhile: the next suffix will do
-	case err != nil:
-		return false, false, err
-	case held.Episode == id:
-		return true, false, nil
-	}
-	if ok, err := takeOver(held); err != nil || !ok {
-		return false, false, err
-	}
-	_, err = bucket.Write(ctx, s.blobs, key, &mine, etag)
-	if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
-		return false, false, nil // someone else took it over first
-	}
-	return err == nil, err == nil, err
-}
-
 // abandoned reports whether a claim of slug is older than claimGrace and
 // its episode, read from the store, does not hold that slug (it does not
 // exist, or has another slug).
-func (s *Service) abandoned(ctx context.Context, show, slug string, c slugClaim) (bool, error) {
-	if s.opts.Now().Sub(c.Created) < claimGrace {
+func (s *Service) abandoned(ctx context.Context, show, slug string, c bucket.ClaimDoc) (bool, error) {
+	if c.Owner() == "" {
+		return false, nil // released already
+	}
+	if s.opts.Now().Sub(c.Since) < claimGrace {
 		return false, nil
 	}
 	var e Episode
-	_, err := bucket.Read(ctx, s.blobs, episodeKey(show, c.Episode), &e)
+	_, err := bucket.Read(ctx, s.blobs, episodeKey(show, c.Owner()), &e)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return true, nil
@@ -162,23 +126,18 @@ func (s *Service) abandoned(ctx context.Context, show, slug string, c slugClaim)
 	return e.Slug != slug, nil
 }
 
-// releaseSlug deletes the claim of slug if episode id holds it. It is best
-// effort: a claim left behind is abandoned, taken over after claimGrace
-// and removed by check --repair.
+// releaseSlug releases the claim of slug if episode id holds it, with a
+// conditional write. It is best effort: a claim left behind is abandoned,
+// taken over after claimGrace and released by check --repair.
 func (s *Service) releaseSlug(ctx context.Context, show, slug, id string) {
-	key := slugClaimKey(show, slug)
-	var held slugClaim
-	if _, err := bucket.Read(ctx, s.blobs, key, &held); err != nil || held.Episode != id {
-		return
-	}
-	s.blobs.Delete(ctx, key)
+	bucket.Release(ctx, s.blobs, slugClaimKey(show, slug), id)
 }
 
 // claimEntry is a claim as listed in the store.
 type claimEntry struct {
 	show, slug string
 	key        string
-	claim      slugClaim
+	claim      bucket.ClaimDoc
 }
 
 // parseClaimKey splits shows/<show>/slugs/<slug>.json.
@@ -210,14 +169,17 @@ func (s *Service) readClaims(ctx context.Context) ([]claimEntry, error) {
 		if !ok {
 			continue
 		}
-		c := claimEntry{show: show, slug: slug, key: info.Key}
-		if _, err := bucket.Read(ctx, s.blobs, info.Key, &c.claim); err != nil {
+		held, _, err := bucket.ReadClaim(ctx, s.blobs, info.Key)
+		if err != nil {
 			if errors.Is(err, ErrNotFound) {
-				continue // released since the listing
+				continue // removed since the listing (by an older antenne)
 			}
 			return nil, err
 		}
-		out = append(out, c)
+		if held.Owner() == "" {
+			continue // released: free for anyone
+		}
+		out = append(out, claimEntry{show: show, slug: slug, key: info.Key, claim: held})
 	}
 	return out, nil
 }
@@ -252,7 +214,7 @@ func (s *Service) checkSlugs(ctx context.Context, cat *catalog) ([]Problem, erro
 		return nil, err
 	}
 	holders := slugHolders(cat)
-	claimOf := map[string]slugClaim{}
+	claimOf := map[string]bucket.ClaimDoc{}
 	for _, c := range claims {
 		claimOf[c.key] = c.claim
 	}
@@ -268,16 +230,16 @@ func (s *Service) checkSlugs(ctx context.Context, cat *catalog) ([]Problem, erro
 			switch c, ok := claimOf[key]; {
 			case !ok:
 				out = append(out, Problem{Key: key, Kind: "missing-claim", Detail: fmt.Sprintf("episode %s holds the slug without a claim", eps[0].ID)})
-			case c.Episode != eps[0].ID:
-				out = append(out, Problem{Key: key, Kind: "missing-claim", Detail: fmt.Sprintf("the claim names episode %s, but episode %s holds the slug", c.Episode, eps[0].ID)})
+			case c.Owner() != eps[0].ID:
+				out = append(out, Problem{Key: key, Kind: "missing-claim", Detail: fmt.Sprintf("the claim names episode %s, but episode %s holds the slug", c.Owner(), eps[0].ID)})
 			}
 		}
 	}
 	for _, c := range claims {
-		if len(holders[c.show][c.slug]) > 0 || s.opts.Now().Sub(c.claim.Created) < claimGrace {
+		if len(holders[c.show][c.slug]) > 0 || s.opts.Now().Sub(c.claim.Since) < claimGrace {
 			continue
 		}
-		out = append(out, Problem{Key: c.key, Kind: "orphan-claim", Detail: fmt.Sprintf("no episode holds the slug (the claim names episode %s)", c.claim.Episode)})
+		out = append(out, Problem{Key: c.key, Kind: "orphan-claim", Detail: fmt.Sprintf("no episode holds the slug (the claim names episode %s)", c.claim.Owner())})
 	}
 	return out, nil
 }
@@ -352,11 +314,11 @@ func (s *Service) RepairSlugs(ctx context.Context) ([]SlugRepair, error) {
 		if !abandoned {
 			continue
 		}
-		if err := s.blobs.Delete(ctx, c.key); err != nil {
+		if err := bucket.Release(ctx, s.blobs, c.key, c.claim.Owner()); err != nil {
 			errs = append(errs, fmt.Errorf("release %s: %w", c.key, err))
 			continue
 		}
-		done = append(done, SlugRepair{Key: c.key, Action: "released", Detail: "no episode holds the slug (the claim named episode " + c.claim.Episode + ")"})
+		done = append(done, SlugRepair{Key: c.key, Action: "released", Detail: "no episode holds the slug (the claim named episode " + c.claim.Owner() + ")"})
 	}
 	return done, errors.Join(errs...)
 }
@@ -366,20 +328,20 @@ func (s *Service) RepairSlugs(ctx context.Context) ([]SlugRepair, error) {
 // episode that does not hold the slug. It reports whether it changed the
 // claim.
 func (s *Service) forceClaim(ctx context.Context, show, slug, id string) (bool, error) {
-	holds, wrote, err := s.takeClaim(ctx, show, slug, id, func(slugClaim) (bool, error) { return true, nil })
+	holds, wrote, err := bucket.Claim(ctx, s.blobs, slugClaimKey(show, slug), id, s.opts.Now(), func(bucket.ClaimDoc) (bool, error) { return true, nil })
 	if err == nil && !holds {
 		err = fmt.Errorf("claim %s for episode %s: %w", slugClaimKey(show, slug), id, ErrConflict)
 	}
 	return wrote, err
 }
 
-// sweepClaims removes the abandoned claims of the cached shows: claims of
+// sweepClaims releases the abandoned claims of the cached shows: claims of
 // a slug no cached episode holds, older than claimGrace and whose episode,
 // read from the store, does not hold the slug. It returns the keys
-// removed.
+// released.
 func (s *Service) sweepClaims(ctx context.Context) ([]string, error) {
 	holders := slugHolders(s.cat)
-	var removed []string
+	var released []string
 	var errs []error
 	for _, show := range slices.Sorted(maps.Keys(holders)) {
 		for info, err := range s.blobs.List(ctx, slugClaimsPrefix(show)) {
@@ -391,8 +353,8 @@ func (s *Service) sweepClaims(ctx context.Context) ([]string, error) {
 			if !ok || len(holders[show][slug]) > 0 {
 				continue
 			}
-			var held slugClaim
-			if _, err := bucket.Read(ctx, s.blobs, info.Key, &held); err != nil {
+			held, _, err := bucket.ReadClaim(ctx, s.blobs, info.Key)
+			if err != nil {
 				if !errors.Is(err, ErrNotFound) {
 					errs = append(errs, err)
 				}
@@ -400,9 +362,9 @@ func (s *Service) sweepClaims(ctx context.Context) ([]string, error) {
 			}
 			abandoned, err := s.abandoned(ctx, show, slug, held)
 			if err == nil && abandoned {
-				err = s.blobs.Delete(ctx, info.Key)
+				err = bucket.Release(ctx, s.blobs, info.Key, held.Owner())
 				if err == nil {
-					removed = append(removed, info.Key)
+					released = append(released, info.Key)
 				}
 			}
 			if err != nil {
@@ -410,5 +372,5 @@ func (s *Service) sweepClaims(ctx context.Context) ([]string, error) {
 			}
 		}
 	}
-	return removed, errors.Join(errs...)
+	return released, errors.Join(errs...)
 }

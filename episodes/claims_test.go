@@ -33,21 +33,18 @@ func replicas(t *testing.T, blobs storagetest.Store, n int, clock *episodestest.
 	return out
 }
 
-// claimOf reads the claim of a slug: the id of the episode it names, or ""
-// when there is none.
+// claimOf reads the claim of a slug: the id of the episode holding it, or
+// "" when there is none or it was released.
 func claimOf(t *testing.T, blobs storagetest.Store, show, slug string) string {
 	t.Helper()
-	var c struct {
-		Episode string `json:"episode"`
-	}
-	_, err := bucket.Read(t.Context(), blobs, "shows/"+show+"/slugs/"+slug+".json", &c)
+	c, _, err := bucket.ReadClaim(t.Context(), blobs, "shows/"+show+"/slugs/"+slug+".json")
 	if errors.Is(err, episodes.ErrNotFound) {
 		return ""
 	}
 	if err != nil {
 		t.Fatalf("read the claim of %s: %v", slug, err)
 	}
-	return c.Episode
+	return c.Owner()
 }
 
 func TestSlugsUniqueAcrossReplicas(t *testing.T) {

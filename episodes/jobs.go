@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,22 +20,30 @@ import (
 	"github.com/picasoft/antenne/storage/bucket"
 )
 
-// Ingest jobs. An upload that needs transcoding is made safe at receipt
-// (Ingest with Upload.Background: original stored, episode written with
-// Pending set); the work left is a job that any replica may run:
+// Ingest jobs. An upload (or a replacement recording) that needs
+// transcoding is made safe at receipt (Upload.Background: original stored,
+// episode written with Pending set); the work left is a job that any
+// replica may run:
 //
 //   - The episode document says there is work: Pending set, no Failure.
-//   - The job document shows/<show>/jobs/<id>.json holds the lease: the
-//     replica that owns it (a random id per Service) and until when. A
-//     replica takes a job by creating that document (If-None-Match: *) or,
-//     when its lease expired, by rewriting it (If-Match its ETag); the
-//     conditional write decides, so a job never runs twice at once. The
-//     owner renews the lease, with the progress, while it works; a killed
-//     replica's job is taken over once its lease expires.
-//   - When the job ends the episode document is updated (media stored,
-//     Pending cleared; or Pending.Failure set), then the job document is
-//     deleted. A crash in between leaves a job document that nothing
-//     reads; Sweep removes it.
+//     Pending.Job names that work: a new recording gets a new one, so a
+//     job started for an older recording is superseded.
+//   - The job document shows/<show>/jobs/<id>.json holds the lease
+//     (bucket.Leases: at least twice the store timeout, its expiry taken
+//     at the write), the Pending.Job it serves and the progress. A replica
+//     takes a job by creating that document or, when its lease expired or
+//     it serves a superseded Pending.Job, by rewriting it; the conditional
+//     write decides, so a job never runs twice at once. The owner renews
+//     the lease with the progress while it works, and stops as soon as a
+//     renewal fails or its deadline passes.
+//   - The result is fenced: the episode is updated only if it still waits
+//     for the same Pending.Job, and only right after a renewal of the lease
+//     succeeded, within one store timeout (the lease lasts twice that). A
+//     job that lost its lease or was superseded stores nothing, and the
+//     media it stored is deleted only if no document, read afresh,
+//     references it.
+//   - When the job ends the job document is deleted. A crash in between
+//     leaves a job document that nothing reads; Sweep removes it.
 
 // jobsDir is the folder of a show's job documents.
 const jobsDir = "jobs/"
@@ -51,16 +58,17 @@ type Job struct {
 	Version int    `json:"version"`
 	Show    string `json:"show"`
 	Episode string `json:"episode"`
-	// Owner is the replica running the job; empty when it let go.
-	Owner string `json:"owner"`
-	// LeaseUntil is when another replica may take the job over.
-	LeaseUntil time.Time `json:"lease_until"`
-	// Attempts counts the times the job was taken.
-	Attempts int `json:"attempts"`
+	// Job is the Pending.Job this lease serves; another value in the
+	// episode means the job was superseded by a newer recording.
+	Job string `json:"job,omitempty"`
+	bucket.Lease
 	// Progress is how far the current attempt is, 0 to 1.
 	Progress float64   `json:"progress"`
 	Updated  time.Time `json:"updated"`
 }
+
+// LeaseOf makes a Job a bucket.Leased document.
+func (j *Job) LeaseOf() *bucket.Lease { return &j.Lease }
 
 // JobState is where the processing of an episode's recording stands.
 type JobState string
@@ -89,10 +97,10 @@ type JobStats struct {
 	Seconds float64 // time spent in jobs that ended, done or failed
 }
 
-// Job timing. A lease lasts jobLease; its owner renews it every
-// jobRenew, and writes the progress at most every jobProgressEvery.
+// Job timing. A lease lasts Options.JobLease (twice the store timeout by
+// default); its owner renews it every quarter of that, and writes the
+// progress at most every jobProgressEvery.
 const (
-	defaultJobLease  = 20 * time.Second
 	defaultJobScan   = 2 * time.Second
 	jobProgressEvery = 2 * time.Second
 )
@@ -100,6 +108,7 @@ const (
 // jobRunner is the state of a Service's job workers.
 type jobRunner struct {
 	replica string
+	leases  *bucket.Leases
 	wake    chan struct{}
 
 	mu      sync.Mutex
@@ -111,16 +120,33 @@ type jobRunner struct {
 	nanos        atomic.Int64
 }
 
-func newJobRunner() *jobRunner {
-	var b [8]byte
-	rand.Read(b[:])
+// newJobRunner returns the job workers' state of a replica whose leases
+// last lease, each write bounded by opTimeout; it panics when the lease is
+// shorter than bucket.MinLease(opTimeout), a programmer's error.
+func newJobRunner(lease, opTimeout time.Duration, now func() time.Time) *jobRunner {
+	replica := randomHex(8)
+	leases, err := bucket.NewLeases(bucket.LeaseConfig{Owner: replica, Duration: lease, OpTimeout: opTimeout, Now: now})
+	if err != nil {
+		panic(err)
+	}
 	return &jobRunner{
-		replica: hex.EncodeToString(b[:]),
+		replica: replica,
+		leases:  leases,
 		wake:    make(chan struct{}, 1),
 		seen:    map[string]Job{},
 		running: map[string]bool{},
 	}
 }
+
+// randomHex is n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newJobID names a new piece of work for Pending.Job.
+func newJobID() string { return randomHex(8) }
 
 // Replica is the random id this Service writes as the owner of the jobs it
 // runs.
@@ -159,15 +185,10 @@ func (s *Service) JobStatus(e *Episode) JobStatus {
 	s.jobs.mu.Lock()
 	defer s.jobs.mu.Unlock()
 	j, ok := s.jobs.seen[e.Show+"/"+e.ID]
-	if !ok || !j.leased(s.opts.Now()) {
+	if !ok || j.Job != e.Pending.Job || !j.HeldAt(s.opts.Now()) {
 		return JobStatus{State: JobQueued}
 	}
 	return JobStatus{State: JobRunning, Progress: j.Progress}
-}
-
-// leased reports whether a replica holds the job at now.
-func (j *Job) leased(now time.Time) bool {
-	return j.Owner != "" && now.Before(j.LeaseUntil)
 }
 
 // enqueue makes an upload that needs transcoding safe: it stores the
@@ -179,7 +200,7 @@ func (s *Service) enqueue(ctx context.Context, up Upload, id, path string, orig 
 		return nil, err
 	}
 	e.Original = originalMedia(up.Show, orig, up.Name)
-	e.Pending = &Pending{}
+	e.Pending = &Pending{Job: newJobID()}
 	var sent int64
 	report := func(n int64) {
 		sent += n
@@ -220,7 +241,7 @@ func (s *Service) RetryJob(ctx context.Context, show, id string) (*Episode, erro
 		return nil, invalid("status", "status.not_failed", "only an episode whose processing failed can be retried")
 	}
 	next := cur.clone()
-	next.Pending.Failure = nil
+	next.Pending = &Pending{Job: newJobID()}
 	next.Updated = s.opts.Now().UTC()
 	e, err := s.storeEpisode(ctx, next, etag)
 	if err != nil {
@@ -282,16 +303,16 @@ func (s *Service) scanJobs(ctx context.Context, free chan struct{}, wg *sync.Wai
 				continue
 			}
 			var job Job
-			etag, err := bucket.Read(ctx, s.blobs, jobKey(show, e.ID), &job)
+			rev, err := bucket.Read(ctx, s.blobs, jobKey(show, e.ID), &job)
 			switch {
 			case errors.Is(err, ErrNotFound):
-				job, etag = Job{Show: show, Episode: e.ID}, ""
+				job, rev = Job{Show: show, Episode: e.ID}, ""
 			case err != nil:
 				report(fmt.Errorf("read the job of episode %s: %w", e.ID, err))
 				continue
 			}
 			s.noteJob(key, job)
-			if job.leased(s.opts.Now()) {
+			if job.Job == e.Pending.Job && job.HeldAt(s.opts.Now()) {
 				continue
 			}
 			queued++
@@ -300,16 +321,17 @@ func (s *Service) scanJobs(ctx context.Context, free chan struct{}, wg *sync.Wai
 			default:
 				continue // every worker is busy
 			}
-			// The catalog may lag behind the store: make sure the job
-			// was not finished by another replica meanwhile.
-			if !s.stillPending(ctx, show, e.ID) {
+			// The catalog may lag behind the store: take the work the
+			// stored episode waits for, if it still waits.
+			work, ok := s.pendingJob(ctx, show, e.ID)
+			if !ok {
 				<-free
 				continue
 			}
-			job, etag, err = s.claimJob(ctx, job, etag)
+			held, err := s.takeJob(ctx, &job, rev, work)
 			if err != nil {
 				<-free
-				if !errors.Is(err, ErrConflict) && !errors.Is(err, ErrNotFound) && ctx.Err() == nil {
+				if !errors.Is(err, ErrConflict) && !errors.Is(err, ErrNotFound) && !errors.Is(err, bucket.ErrLeaseHeld) && ctx.Err() == nil {
 					report(fmt.Errorf("take the job of episode %s: %w", e.ID, err))
 				}
 				continue
@@ -326,7 +348,7 @@ func (s *Service) scanJobs(ctx context.Context, free chan struct{}, wg *sync.Wai
 					<-free
 					s.wakeJobs()
 				}()
-				if err := s.runJob(ctx, job, etag); err != nil && ctx.Err() == nil {
+				if err := s.runJob(ctx, job, held); err != nil && ctx.Err() == nil {
 					report(err)
 				}
 			})
@@ -337,17 +359,20 @@ func (s *Service) scanJobs(ctx context.Context, free chan struct{}, wg *sync.Wai
 	s.jobs.mu.Unlock()
 }
 
-// stillPending reports whether the stored episode still waits for its
-// job.
-func (s *Service) stillPending(ctx context.Context, show, id string) bool {
+// pendingJob reads the stored episode and returns the Pending.Job it
+// waits for, if it waits for one.
+func (s *Service) pendingJob(ctx context.Context, show, id string) (string, bool) {
 	var e Episode
 	_, err := bucket.Read(ctx, s.blobs, episodeKey(show, id), &e)
-	return err == nil && e.Pending != nil && e.Pending.Failure == nil
+	if err != nil || e.Pending == nil || e.Pending.Failure != nil {
+		return "", false
+	}
+	return e.Pending.Job, true
 }
 
-// errNotPending: the episode of a job was deleted, or finished by another
-// replica, before the job started.
-var errNotPending = errors.New("the episode waits for no job")
+// errNotPending: the episode of a job was deleted, finished by another
+// replica, or given a newer recording (the job was superseded).
+var errNotPending = errors.New("the episode waits for no job, or for another one")
 
 // noteJob remembers the job document last seen, for JobStatus.
 func (s *Service) noteJob(key string, job Job) {
@@ -356,23 +381,25 @@ func (s *Service) noteJob(key string, job Job) {
 	s.jobs.mu.Unlock()
 }
 
-// claimJob takes the job for this replica with a conditional write over
-// etag ("" : the job document must not exist). It fails with ErrConflict
-// when another replica was faster.
-func (s *Service) claimJob(ctx context.Context, job Job, etag string) (Job, string, error) {
-	now := s.opts.Now().UTC()
-	job.Version = bucket.SchemaVersion
-	job.Owner = s.jobs.replica
-	job.LeaseUntil = now.Add(s.opts.JobLease)
-	job.Attempts++
-	job.Progress = 0
-	job.Updated = now
-	etag, err := bucket.Write(ctx, s.blobs, jobKey(job.Show, job.Episode), &job, etag)
-	if err != nil {
-		return job, "", err
+// takeJob takes the lease of job (stored with revision rev; "" when
+// there is no job document) for the work of Pending.Job work. A lease
+// that serves an older Pending.Job is free: its holder was superseded. It
+// fails with ErrConflict when another replica was faster and with
+// bucket.ErrLeaseHeld when the lease is held for this work.
+func (s *Service) takeJob(ctx context.Context, job *Job, rev, work string) (bucket.Held, error) {
+	if job.Job != work {
+		job.Owner, job.Until = "", time.Time{}
 	}
-	s.noteJob(job.Show+"/"+job.Episode, job)
-	return job, etag, nil
+	job.Version = bucket.SchemaVersion
+	job.Job = work
+	job.Progress = 0
+	job.Updated = s.opts.Now().UTC()
+	held, err := s.jobs.leases.Take(ctx, s.blobs, jobKey(job.Show, job.Episode), job, rev)
+	if err != nil {
+		return held, err
+	}
+	s.noteJob(job.Show+"/"+job.Episode, *job)
+	return held, nil
 }
 
 // JobRef names the job a context works for: its episode and the fencing
@@ -394,101 +421,151 @@ func JobOf(ctx context.Context) (JobRef, bool) {
 // jobLost is the cause of a job's context when its lease was lost.
 var jobLost = errors.New("the job's lease was lost")
 
-// runJob runs a job this replica holds: it keeps the lease (with the
-// progress) while the work goes on, then records the result.
-func (s *Service) runJob(ctx context.Context, job Job, etag string) error {
-	key := job.Show + "/" + job.Episode
-	start := time.Now()
-	work, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var progress atomic.Uint64 // float64 bits
-	keeperDone := make(chan struct{})
-	go func() {
-		defer close(keeperDone)
-		job, etag = s.keepLease(work, cancel, job, etag, &progress)
-	}()
-	work = context.WithValue(work, jobKeyType{}, JobRef{Show: job.Show, Episode: job.Episode, Lease: job.Owner + "/" + strconv.Itoa(job.Attempts)})
-	err := s.processJob(work, job.Show, job.Episode, func(done float64) {
-		progress.Store(math.Float64bits(done))
-	})
-	cancel(nil)
-	<-keeperDone
-	if errors.Is(context.Cause(work), jobLost) {
-		return fmt.Errorf("job of episode %s: %w", job.Episode, jobLost)
+// leaseKeeper renews a job's lease, with its progress, while the job
+// runs, and fences what the job writes: fenced runs a write right after a
+// renewal, so that it happens while the lease is surely held. It is safe
+// for concurrent use.
+type leaseKeeper struct {
+	s        *Service
+	mu       sync.Mutex
+	job      Job
+	held     bucket.Held
+	progress atomic.Uint64 // float64 bits
+}
+
+// renew writes the lease again with the progress; on failure the lease
+// must be taken as lost.
+func (k *leaseKeeper) renewLocked(ctx context.Context) error {
+	next := k.job
+	next.Progress = math.Float64frombits(k.progress.Load())
+	next.Updated = k.s.opts.Now().UTC()
+	held := k.held
+	if err := k.s.jobs.leases.Renew(ctx, k.s.blobs, &held, &next); err != nil {
+		return err
 	}
-	bg := context.WithoutCancel(ctx)
-	if ctx.Err() != nil && err != nil && !errors.Is(err, errNotPending) {
-		// Cut short by a shutdown: let go, so that another replica takes
-		// the job at once.
-		job.Owner, job.LeaseUntil, job.Updated = "", time.Time{}, s.opts.Now().UTC()
-		if _, werr := bucket.Write(bg, s.blobs, jobKey(job.Show, job.Episode), &job, etag); werr != nil {
-			return fmt.Errorf("let go of the job of episode %s: %w", job.Episode, werr)
-		}
-		return nil
-	}
-	switch {
-	case errors.Is(err, errNotPending):
-		err = nil // nothing was done: neither done nor failed
-	case err != nil:
-		s.jobs.nanos.Add(int64(time.Since(start)))
-		s.jobs.failed.Add(1)
-		if ferr := s.failJob(bg, job.Show, job.Episode, err); ferr != nil && !errors.Is(ferr, ErrNotFound) {
-			return errors.Join(err, ferr)
-		}
-	default:
-		s.jobs.nanos.Add(int64(time.Since(start)))
-		s.jobs.done.Add(1)
-	}
-	derr := s.blobs.Delete(bg, jobKey(job.Show, job.Episode))
-	s.jobs.mu.Lock()
-	delete(s.jobs.seen, key)
-	s.jobs.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("job of episode %s failed: %w", job.Episode, err)
-	}
-	if derr != nil {
-		return fmt.Errorf("job of episode %s: remove its job document: %w", job.Episode, derr)
-	}
+	k.job, k.held = next, held
+	k.s.noteJob(next.Show+"/"+next.Episode, next)
 	return nil
 }
 
-// keepLease renews the job's lease, writing the progress, until ctx ends;
-// it cancels ctx with jobLost when another replica took the job or the
-// lease is about to expire without a renewal. It returns the job and ETag last
-// written.
-func (s *Service) keepLease(ctx context.Context, cancel context.CancelCauseFunc, job Job, etag string, progress *atomic.Uint64) (Job, string) {
-	renewEvery := s.opts.JobLease / 4
+// keep renews the lease until ctx ends; it cancels ctx with jobLost when
+// another replica took the job or the lease reached its deadline without
+// a renewal.
+func (k *leaseKeeper) keep(ctx context.Context, cancel context.CancelCauseFunc) {
+	renewEvery := k.s.jobs.leases.Duration() / 4
 	tick := time.NewTicker(min(jobProgressEvery, renewEvery))
 	defer tick.Stop()
 	lastWrite := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
-			return job, etag
+			return
 		case <-tick.C:
 		}
-		p := math.Float64frombits(progress.Load())
-		if time.Since(lastWrite) < renewEvery && p-job.Progress < 0.01 {
+		k.mu.Lock()
+		p := math.Float64frombits(k.progress.Load())
+		if time.Since(lastWrite) < renewEvery && p-k.job.Progress < 0.01 {
+			k.mu.Unlock()
 			continue
 		}
-		next := job
-		now := s.opts.Now().UTC()
-		next.Progress, next.LeaseUntil, next.Updated = p, now.Add(s.opts.JobLease), now
-		newTag, err := bucket.Write(ctx, s.blobs, jobKey(job.Show, job.Episode), &next, etag)
+		err := k.renewLocked(ctx)
+		lost := k.held.Lost(time.Now())
+		k.mu.Unlock()
 		switch {
 		case err == nil:
-			job, etag, lastWrite = next, newTag, time.Now()
-			s.noteJob(job.Show+"/"+job.Episode, job)
-		case errors.Is(err, ErrConflict), errors.Is(err, ErrNotFound):
+			lastWrite = time.Now()
+		case errors.Is(err, ErrConflict), errors.Is(err, ErrNotFound), lost:
+			// Taken over, or the store has been away for most of the
+			// lease: stop before another replica may take the job.
 			cancel(jobLost)
-			return job, etag
-		case !s.opts.Now().Before(job.LeaseUntil.Add(-renewEvery)):
-			// The store has been away for most of the lease: stop
-			// before it expires and another replica takes the job.
-			cancel(jobLost)
-			return job, etag
+			return
 		}
 	}
+}
+
+// fenced runs write right after renewing the lease, with the rest of the
+// lease's safe time (at least one store timeout) as its deadline. It fails
+// with jobLost when the lease cannot be renewed.
+func (k *leaseKeeper) fenced(ctx context.Context, write func(ctx context.Context) error) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := k.renewLocked(ctx); err != nil {
+		return fmt.Errorf("%w: %w", jobLost, err)
+	}
+	ctx, cancel := context.WithDeadline(ctx, k.held.Deadline)
+	defer cancel()
+	return write(ctx)
+}
+
+// runJob runs a job this replica holds: it keeps the lease (with the
+// progress) while the work goes on, then records the result, fenced.
+func (s *Service) runJob(ctx context.Context, job Job, held bucket.Held) error {
+	key := job.Show + "/" + job.Episode
+	start := time.Now()
+	work, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	k := &leaseKeeper{s: s, job: job, held: held}
+	work = context.WithValue(work, jobKeyType{}, JobRef{Show: job.Show, Episode: job.Episode, Lease: job.Token()})
+	keeperDone := make(chan struct{})
+	go func() {
+		defer close(keeperDone)
+		k.keep(work, cancel)
+	}()
+	err := s.processJob(work, k, func(done float64) {
+		k.progress.Store(math.Float64bits(done))
+	})
+	if err != nil && err != errNotPending && !errors.Is(err, jobLost) && work.Err() == nil {
+		s.jobs.failed.Add(1)
+		s.jobs.nanos.Add(int64(time.Since(start)))
+		if ferr := s.failJob(work, k, err); ferr != nil && !errors.Is(ferr, errNotPending) {
+			err = errors.Join(err, ferr)
+		}
+	} else if err == nil {
+		s.jobs.done.Add(1)
+		s.jobs.nanos.Add(int64(time.Since(start)))
+	}
+	cancel(nil)
+	<-keeperDone
+	bg := context.WithoutCancel(ctx)
+	if errors.Is(context.Cause(work), jobLost) || errors.Is(err, jobLost) {
+		return fmt.Errorf("job of episode %s: %w", job.Episode, jobLost)
+	}
+	k.mu.Lock()
+	job, held = k.job, k.held
+	k.mu.Unlock()
+	if ctx.Err() != nil && err != nil && !errors.Is(err, errNotPending) {
+		// Cut short by a shutdown: let go, so that another replica takes
+		// the job at once.
+		if rerr := s.jobs.leases.Release(bg, s.blobs, &held, &job); rerr != nil && !errors.Is(rerr, ErrConflict) {
+			return fmt.Errorf("let go of the job of episode %s: %w", job.Episode, rerr)
+		}
+		return nil
+	}
+	// The work is over (done, failed, or superseded): the job document
+	// goes, unless another replica took it meanwhile.
+	var derr error
+	if cur, rev, rerr := s.readJob(bg, job.Show, job.Episode); rerr == nil && rev == held.Rev && cur.Owner == job.Owner {
+		derr = s.blobs.Delete(bg, jobKey(job.Show, job.Episode))
+	}
+	s.jobs.mu.Lock()
+	delete(s.jobs.seen, key)
+	s.jobs.mu.Unlock()
+	switch {
+	case errors.Is(err, errNotPending):
+		return nil // nothing to record: neither done nor failed
+	case err != nil:
+		return fmt.Errorf("job of episode %s failed: %w", job.Episode, err)
+	case derr != nil:
+		return fmt.Errorf("job of episode %s: remove its job document: %w", job.Episode, derr)
+	}
+	return nil
+}
+
+// readJob reads a job document and its revision.
+func (s *Service) readJob(ctx context.Context, show, id string) (Job, string, error) {
+	var j Job
+	rev, err := bucket.Read(ctx, s.blobs, jobKey(show, id), &j)
+	return j, rev, err
 }
 
 // jobError tags an error of a job with the Failure key the host is told.
@@ -500,46 +577,69 @@ type jobError struct {
 func (e *jobError) Error() string { return e.err.Error() }
 func (e *jobError) Unwrap() error { return e.err }
 
-// failureOf is the Failure a job's error gives.
+// failureOf is the Failure a job's error gives: a key, and the reason of
+// a recording refused by a rule; nothing of err's own text.
 func failureOf(err error, now time.Time) *Failure {
-	f := &Failure{Key: FailureStore, Message: err.Error(), At: now}
-	var je *jobError
+	f := &Failure{Key: FailureStore, At: now}
+	var (
+		je *jobError
+		fe *FieldError
+		ua *audio.UnsupportedAudioError
+	)
 	switch {
 	case errors.Is(err, ffmpeg.ErrMissing):
 		f.Key = FailureFFmpegMissing
 	case errors.As(err, &je):
 		f.Key = je.key
 	}
+	if f.Key == FailureAudio {
+		switch {
+		case errors.As(err, &fe):
+			f.Reason = fe.Reason
+		case errors.As(err, &ua):
+			f.Reason = ua.Error() // what the file looks like, no path
+		case errors.Is(err, ffmpeg.ErrSilent):
+			f.Reason = ffmpeg.ErrSilent.Error()
+		}
+	}
 	return f
 }
 
-// failJob records the failure of the episode's job.
-func (s *Service) failJob(ctx context.Context, show, id string, cause error) error {
-	return s.finishEpisode(ctx, show, id, func(e *Episode) error {
+// failJob records the failure of the job k holds, fenced like a success.
+func (s *Service) failJob(ctx context.Context, k *leaseKeeper, cause error) error {
+	return s.finishEpisode(ctx, k, func(e *Episode) error {
 		e.Pending.Failure = failureOf(cause, s.opts.Now().UTC())
 		return nil
 	})
 }
 
-// finishEpisode applies done to the stored episode, if it is still
-// Pending without failure, and writes it; a concurrent edit by a host is
-// read again and done applied again. It returns ErrNotFound when the
-// episode is gone or no longer waits for its job.
-func (s *Service) finishEpisode(ctx context.Context, show, id string, done func(*Episode) error) error {
+// finishEpisode applies done to the stored episode of the job k holds,
+// if it still waits for that job's work, and writes it, fenced by the
+// job's lease; a concurrent edit by a host is read again and done applied
+// again. It fails with errNotPending when the episode is gone, finished
+// or waits for newer work, and with jobLost when the lease was lost.
+func (s *Service) finishEpisode(ctx context.Context, k *leaseKeeper, done func(*Episode) error) error {
+	show, id, work := k.job.Show, k.job.Episode, k.job.Job
 	for range 5 {
 		var cur Episode
 		etag, err := bucket.Read(ctx, s.blobs, episodeKey(show, id), &cur)
+		if errors.Is(err, ErrNotFound) {
+			return errNotPending
+		}
 		if err != nil {
 			return err
 		}
-		if cur.Pending == nil || cur.Pending.Failure != nil {
-			return fmt.Errorf("episode %s waits for no job: %w", id, ErrNotFound)
+		if cur.Pending == nil || cur.Pending.Failure != nil || cur.Pending.Job != work {
+			return errNotPending
 		}
 		if err := done(&cur); err != nil {
 			return err
 		}
 		cur.Updated = s.opts.Now().UTC()
-		_, err = s.storeEpisode(ctx, &cur, etag)
+		err = k.fenced(ctx, func(ctx context.Context) error {
+			_, err := s.storeEpisode(ctx, &cur, etag)
+			return err
+		})
 		if !errors.Is(err, ErrConflict) {
 			return err
 		}
@@ -547,11 +647,13 @@ func (s *Service) finishEpisode(ctx context.Context, show, id string, done func(
 	return fmt.Errorf("episode %s: %w", id, ErrConflict)
 }
 
-// processJob makes the episode's original podcast-ready: it reads it from
-// the store, transcodes it, stores the media and updates the episode,
-// which then takes the publication asked at upload. progress is told the
-// fraction done.
-func (s *Service) processJob(ctx context.Context, show, id string, progress func(float64)) error {
+// processJob makes the original of the job k holds podcast-ready: it
+// reads it from the store, transcodes it, stores the media and updates
+// the episode (fenced), which then takes the publication asked at upload.
+// The media of a recording it replaces is removed once unreferenced.
+// progress is told the fraction done.
+func (s *Service) processJob(ctx context.Context, k *leaseKeeper, progress func(float64)) error {
+	show, id, work := k.job.Show, k.job.Episode, k.job.Job
 	var e Episode
 	if _, err := bucket.Read(ctx, s.blobs, episodeKey(show, id), &e); err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -559,15 +661,15 @@ func (s *Service) processJob(ctx context.Context, show, id string, progress func
 		}
 		return &jobError{FailureStore, err}
 	}
-	if e.Pending == nil || e.Pending.Failure != nil || e.Original == nil {
+	if e.Pending == nil || e.Pending.Failure != nil || e.Pending.Job != work || e.Original == nil {
 		return errNotPending
 	}
-	work, err := os.MkdirTemp(s.opts.TempDir, "antenne-job-")
+	dir, err := os.MkdirTemp(s.opts.TempDir, "antenne-job-")
 	if err != nil {
 		return fmt.Errorf("job of episode %s: %w", id, err)
 	}
-	defer os.RemoveAll(work)
-	path := filepath.Join(work, "original"+filepath.Ext(e.Original.Key))
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "original"+filepath.Ext(e.Original.Key))
 	if err := s.fetchObject(ctx, e.Original.Key, path); err != nil {
 		return &jobError{FailureStore, err}
 	}
@@ -580,7 +682,7 @@ func (s *Service) processJob(ctx context.Context, show, id string, progress func
 			progress(transcodeShare + done*(1-transcodeShare))
 		}
 	}}
-	rec, err := s.prepare(ctx, path, work, up)
+	rec, err := s.prepare(ctx, path, dir, up)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -596,23 +698,38 @@ func (s *Service) processJob(ctx context.Context, show, id string, progress func
 	if err := s.putFile(ctx, media.Key, rec.prep.Path, media.Type, report); err != nil {
 		return &jobError{FailureStore, err}
 	}
-	err = s.finishEpisode(ctx, show, id, func(cur *Episode) error {
+	var replaced string
+	err = s.finishEpisode(ctx, k, func(cur *Episode) error {
+		now := s.opts.Now().UTC().Truncate(time.Second)
+		// A new upload asked to be published at a time that passed
+		// during processing is published now; a replacement keeps the
+		// publication of the episode it replaces the recording of.
+		if cur.Media.Key == "" && !cur.PublishAt.IsZero() && cur.PublishAt.Before(now) {
+			cur.PublishAt = now
+		}
+		if cur.Media.Key != media.Key {
+			replaced = cur.Media.Key
+		}
 		cur.Media = media
 		if cur.Original != nil {
 			cur.Original.Loudness = loudnessOf(rec.prep.LoudnessBefore)
 		}
 		cur.Pending = nil
-		if now := s.opts.Now().UTC().Truncate(time.Second); !cur.PublishAt.IsZero() && cur.PublishAt.Before(now) {
-			cur.PublishAt = now
-		}
 		return nil
 	})
+	bg := context.WithoutCancel(ctx)
 	if err != nil {
-		s.deleteUnreferenced(context.WithoutCancel(ctx), []string{media.Key})
-		if errors.Is(err, ErrNotFound) {
-			return nil // deleted or changed meanwhile
+		// Lost, superseded or failed: the media goes unless a document,
+		// read afresh, references it (the same bytes may be another
+		// job's published media).
+		s.deleteUnreferenced(bg, []string{media.Key})
+		if errors.Is(err, errNotPending) || errors.Is(err, jobLost) {
+			return err
 		}
 		return &jobError{FailureStore, err}
+	}
+	if replaced != "" {
+		s.deleteUnreferenced(bg, []string{replaced})
 	}
 	progress(1)
 	return nil

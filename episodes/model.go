@@ -196,7 +196,9 @@ type Episode struct {
 	Opus       *Media      `json:"opus,omitempty"`
 	Transcript *Transcript `json:"transcript,omitempty"`
 	// Pending is set while the recording is processed in the background
-	// (Media is then empty and Original set), and when that failed.
+	// (Original is then the recording to process), and when that failed.
+	// Media is empty for a new upload; for a replacement it is the
+	// recording being replaced, still served until the new one is ready.
 	Pending *Pending  `json:"pending,omitempty"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
@@ -206,12 +208,14 @@ type Episode struct {
 	Revision string `json:"-"`
 }
 
-// Status tells where the episode stands at now.
+// Status tells where the episode stands at now. An episode whose new
+// recording is being processed (Pending with Media) keeps the status of
+// its publication: it stays in the feed with the recording it has.
 func (e *Episode) Status(now time.Time) Status {
 	switch {
-	case e.Pending != nil && e.Pending.Failure != nil:
+	case e.Pending != nil && e.Media.Key == "" && e.Pending.Failure != nil:
 		return Failed
-	case e.Pending != nil:
+	case e.Pending != nil && e.Media.Key == "":
 		return Processing
 	case e.PublishAt.IsZero():
 		return Draft
@@ -260,19 +264,29 @@ func (e *Episode) ThemeOrTitle() string {
 // (zero for a draft): when processing ends, a time still to come
 // schedules the episode, a time passed publishes it at once.
 type Pending struct {
+	// Job names the work: each recording given to the episode (upload,
+	// replacement, retry) gets a new one, so that a job started for an
+	// older recording cannot finish over a newer one.
+	Job string `json:"job,omitempty"`
 	// Failure is set when processing failed: the episode is Failed until
 	// a retry.
 	Failure *Failure `json:"failure,omitempty"`
 }
 
-// Failure says why an ingest job failed.
+// Failure says why an ingest job failed, in words meant for the host: a
+// key, and for a refused recording its reason. The error itself (paths of
+// temporary files, ffmpeg's output, store errors) goes to the log only
+// (RunJobs' report); it is never stored, so never served. A "message"
+// stored by earlier versions is not read.
 type Failure struct {
 	// Key names what happened, for a message translated where it is shown:
 	// FailureFFmpegMissing, FailureAudio or FailureStore.
 	Key string `json:"key"`
-	// Message is the cause in English, for logs and the API.
-	Message string    `json:"message"`
-	At      time.Time `json:"at"`
+	// Reason, for FailureAudio, says in English what is wrong with the
+	// recording when a rule of antenne refused it (too long, silent, not
+	// audio): a text made for the host. Empty otherwise.
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // Failure keys.

@@ -36,9 +36,13 @@ type Options struct {
 	// zero.
 	SweepInterval time.Duration
 	// JobLease is how long a replica holds an ingest job without renewing
-	// it (jobs.go); 20 s when zero. A killed replica's job is taken over
-	// once it expires.
+	// it (jobs.go); twice StoreTimeout when zero, and never less (a
+	// shorter one is a programmer's error: NewService panics). A killed
+	// replica's job is taken over once it expires.
 	JobLease time.Duration
+	// StoreTimeout bounds each write of a job's lease and of the episode
+	// it finishes; bucket.OpTimeout (30 s) when zero.
+	StoreTimeout time.Duration
 	// JobScanInterval is how often RunJobs looks for jobs to run; 2 s
 	// when zero.
 	JobScanInterval time.Duration
@@ -85,8 +89,11 @@ func NewService(blobs bucket.Store, opts Options) *Service {
 	if opts.OrphanAge <= 0 {
 		opts.OrphanAge = time.Hour
 	}
+	if opts.StoreTimeout <= 0 {
+		opts.StoreTimeout = bucket.OpTimeout
+	}
 	if opts.JobLease <= 0 {
-		opts.JobLease = defaultJobLease
+		opts.JobLease = bucket.MinLease(opts.StoreTimeout)
 	}
 	if opts.JobScanInterval <= 0 {
 		opts.JobScanInterval = defaultJobScan
@@ -94,7 +101,7 @@ func NewService(blobs bucket.Store, opts Options) *Service {
 	if opts.Transcoder == nil {
 		opts.Transcoder = &ffmpeg.Runner{}
 	}
-	return &Service{blobs: blobs, opts: opts, cat: newCatalog(), jobs: newJobRunner()}
+	return &Service{blobs: blobs, opts: opts, cat: newCatalog(), jobs: newJobRunner(opts.JobLease, opts.StoreTimeout, opts.Now)}
 }
 
 // Load reads the whole catalog (and the host accounts) from the store.
@@ -724,11 +731,18 @@ func (s *Service) DeleteEpisode(ctx context.Context, show, id, revision string) 
 	return s.deleteUnreferenced(ctx, cur.objectKeys())
 }
 
-// deleteUnreferenced deletes the objects of keys that no cached document
-// points to any more (artwork, being content-addressed, may be shared by
-// episodes). A failure leaves the object to the next sweep.
+// deleteUnreferenced deletes the objects of keys that no document, read
+// afresh, points to any more (artwork and media, being content-addressed,
+// may be shared by episodes, or be another replica's result of the same
+// work). A failure leaves the object to the next sweep.
 func (s *Service) deleteUnreferenced(ctx context.Context, keys []string) error {
-	refs := s.referencedKeys()
+	if len(keys) == 0 {
+		return nil
+	}
+	refs, err := s.freshReferences(ctx)
+	if err != nil {
+		return fmt.Errorf("some files remain until the next sweep: %w", err)
+	}
 	var errs []error
 	for _, key := range keys {
 		if refs[key] {
@@ -803,14 +817,11 @@ func (sh *Show) Objects() []ObjectRef {
 	return []ObjectRef{{sh.Artwork.Key, sh.Artwork.Size, sh.Artwork.SHA256}}
 }
 
-// objectKeys lists the keys of Objects.
+// objectKeys lists the keys the episode's document references.
 func (e *Episode) objectKeys() []string {
 	var keys []string
-	for _, o := range e.Objects() {
-		keys = append(keys, o.Key)
-	}
-	if e.Pending != nil {
-		keys = append(keys, jobKey(e.Show, e.ID))
+	for _, r := range e.references() {
+		keys = append(keys, r.Key)
 	}
 	return keys
 }

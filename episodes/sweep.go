@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Sweep removes the objects under shows/ that no document references and
@@ -19,7 +18,7 @@ func (s *Service) Sweep(ctx context.Context) ([]string, error) {
 	if _, err := s.Refresh(ctx); err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
-	referenced := s.referencedKeys()
+	refs := referenced(s.cat.references())
 	cutoff := s.opts.Now().Add(-s.opts.OrphanAge)
 	var removed []string
 	var errs []error
@@ -27,7 +26,7 @@ func (s *Service) Sweep(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return removed, fmt.Errorf("sweep: %w", err)
 		}
-		if kind, _, _ := parseKey(info.Key); kind != notADoc || referenced[info.Key] || !isObjectKey(info.Key) {
+		if kind, _, _ := parseKey(info.Key); kind != notADoc || refs[info.Key] || !isObjectKey(info.Key) {
 			continue
 		}
 		if info.ModTime.After(cutoff) {
@@ -41,46 +40,4 @@ func (s *Service) Sweep(ctx context.Context) ([]string, error) {
 	}
 	released, err := s.sweepClaims(ctx)
 	return append(removed, released...), errors.Join(append(errs, err)...)
-}
-
-// objectDirs are the folders of a show that hold objects documents point
-// to (a Pending episode points to its job document); a sweep touches
-// nothing else.
-var objectDirs = []string{"media/", "originals/", "images/", "transcripts/", jobsDir}
-
-func isObjectKey(key string) bool {
-	rest, _ := strings.CutPrefix(key, showsPrefix)
-	_, rest, ok := strings.Cut(rest, "/")
-	if !ok {
-		return false
-	}
-	for _, d := range objectDirs {
-		if strings.HasPrefix(rest, d) {
-			return true
-		}
-	}
-	return false
-}
-
-// referencedKeys is the set of object keys the cached documents point to.
-func (s *Service) referencedKeys() map[string]bool {
-	refs := map[string]bool{}
-	s.cat.mu.RLock()
-	defer s.cat.mu.RUnlock()
-	for _, st := range s.cat.shows {
-		for _, o := range st.show.doc.Objects() {
-			refs[o.Key] = true
-		}
-		for _, e := range st.episodes {
-			for _, o := range e.doc.Objects() {
-				refs[o.Key] = true
-			}
-		}
-	}
-	for _, e := range s.cat.orphans {
-		for _, o := range e.doc.Objects() {
-			refs[o.Key] = true
-		}
-	}
-	return refs
 }

@@ -275,8 +275,16 @@ func probeUpload(ctx context.Context, path string) (*audio.ProbeResult, error) {
 
 // ReplaceRecording gives the episode a new recording: the new media (and
 // original) are stored under new keys, the document is updated, then the
-// old objects are removed, so podcast apps never see changed bytes at a
-// known URL. Chapters and other fields are kept.
+// old objects are removed once no document, read afresh, references them,
+// so podcast apps never see changed bytes at a known URL. Chapters and
+// other fields are kept.
+//
+// With up.Background, a recording that needs transcoding takes the same
+// path as an upload: its original is stored and the episode waits for a
+// new job (Pending with a new Pending.Job), which supersedes any job still
+// running for an older recording; the episode keeps its publication and
+// its current media until the job ends. A recording podcast apps can play
+// as it is replaces at once, even one whose processing failed.
 func (s *Service) ReplaceRecording(ctx context.Context, show, id, revision string, up Upload) (*Episode, error) {
 	cur, err := s.Episode(show, id)
 	if err != nil {
@@ -298,14 +306,37 @@ func (s *Service) ReplaceRecording(ctx context.Context, show, id, revision strin
 		return nil, &DuplicateError{Show: show, EpisodeID: dup.ID, Title: dup.Title}
 	}
 	up.Show = show
-	rec, err := s.prepare(ctx, path, work, up)
-	if err != nil {
-		return nil, err
-	}
 	next := cur.clone()
-	keys, err := s.storeRecording(ctx, up, next, rec, nil)
-	if err != nil {
-		return nil, err
+	var keys []string
+	queued := false
+	if up.Background {
+		ctx = context.WithoutCancel(ctx) // the bytes are here
+		orig, err := probeUpload(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		if orig.NeedsTranscode() {
+			if err := s.checkDuration(ctx, path); err != nil {
+				return nil, err
+			}
+			next.Original = originalMedia(show, orig, up.Name)
+			if err := s.putFile(ctx, next.Original.Key, path, next.Original.Type, nil); err != nil {
+				return nil, err
+			}
+			keys = []string{next.Original.Key}
+			next.Pending = &Pending{Job: newJobID()}
+			queued = true
+		}
+	}
+	if !queued {
+		rec, err := s.prepare(ctx, path, work, up)
+		if err != nil {
+			return nil, err
+		}
+		if keys, err = s.storeRecording(ctx, up, next, rec, nil); err != nil {
+			return nil, err
+		}
+		next.Pending = nil
 	}
 	next.Updated = s.opts.Now().UTC()
 	next.Revision = ""
@@ -314,9 +345,16 @@ func (s *Service) ReplaceRecording(ctx context.Context, show, id, revision strin
 		s.deleteUnreferenced(context.WithoutCancel(ctx), keys)
 		return nil, err
 	}
-	s.deleteUnreferenced(ctx, []string{cur.Media.Key})
-	if cur.Original != nil {
-		s.deleteUnreferenced(ctx, []string{cur.Original.Key})
+	var old []string
+	if cur.Media.Key != "" && cur.Media.Key != updated.Media.Key {
+		old = append(old, cur.Media.Key)
+	}
+	if cur.Original != nil && (updated.Original == nil || cur.Original.Key != updated.Original.Key) {
+		old = append(old, cur.Original.Key)
+	}
+	s.deleteUnreferenced(context.WithoutCancel(ctx), old)
+	if updated.Pending != nil {
+		s.wakeJobs()
 	}
 	return updated, nil
 }
@@ -537,7 +575,7 @@ type countingFile struct {
 }
 
 func (c *countingFile) count(n int) {
-	if n > 0 {
+	if n > 0 && c.report != nil {
 		c.mu.Lock()
 		c.report(int64(n))
 		c.mu.Unlock()

@@ -30,14 +30,14 @@ type processingJSON struct {
 
 type processingError struct {
 	Code    string `json:"code"`    // episodes.Failure* key
-	Message string `json:"message"` // in English
+	Message string `json:"message"` // in English: the catalogue's text of the key, and the reason
 }
 
 func (s *Server) processingJSON(e *episodes.Episode) processingJSON {
 	js := s.cfg.Catalog.JobStatus(e)
 	j := processingJSON{State: js.State, Progress: percent(js.Progress)}
 	if f := js.Failure; f != nil {
-		j.Error = &processingError{Code: f.Key, Message: f.Message}
+		j.Error = &processingError{Code: f.Key, Message: failureMessage(langEN, f)}
 	}
 	return j
 }
@@ -91,9 +91,15 @@ func (s *Server) processingLabel(lang string, e *episodes.Episode) string {
 	return tr(lang, "status."+string(e.Status(s.cfg.Catalog.Now())))
 }
 
-// failureMessage is the host's message for a failed job.
+// failureMessage is the host's message for a failed job: the
+// catalogue's text for its key, then the recording's reason (English)
+// when there is one. Nothing else of the error is stored or shown.
 func failureMessage(lang string, f *episodes.Failure) string {
-	return msgKey{key: "job.failure." + f.Key, fallback: f.Message}.in(lang)
+	msg := msgKey{key: "job.failure." + f.Key, fallback: tr(lang, "error.internal")}.in(lang)
+	if f.Reason != "" {
+		msg += " (" + f.Reason + ")"
+	}
+	return msg
 }
 
 func (s *Server) studioProgress(c *gin.Context) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/audio"
 	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/episodes/episodestest"
 )
@@ -131,5 +133,68 @@ func TestAPIProcessingFailureAndRetry(t *testing.T) {
 	}
 	if objs := env.objects("shows/lvel/originals/"); len(objs) != 1 {
 		t.Errorf("originals: got %v, want one", objs)
+	}
+}
+
+// crashingTranscoder fails like ffmpeg does: an error naming the job's
+// temporary file and carrying ffmpeg's standard error.
+type crashingTranscoder struct{}
+
+const ffmpegSecret = "[flac @ 0x5581d3a0] invalid sync code SECRET-STDERR"
+
+func (crashingTranscoder) Prepare(ctx context.Context, path, dir string, progress func(done float64)) (*audio.Prepared, error) {
+	return nil, fmt.Errorf("transcode %s to MP3: ffmpeg: exit status 1: %s", path, ffmpegSecret)
+}
+
+// TestJobFailureTellsNoInternals: a job that fails with an internal error
+// (a temporary path, ffmpeg's output) stores only a message key in the
+// bucket; the API, the studio and the bucket show the key's message, and
+// none of the error's text.
+func TestJobFailureTellsNoInternals(t *testing.T) {
+	env := newStudioEnvJobs(t, episodes.Options{TempDir: t.TempDir(), Transcoder: crashingTranscoder{}, JobScanInterval: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { env.svc.RunJobs(ctx, 1, nil) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+
+	auth := "Bearer " + env.tokens["alice"]
+	flac := episodestest.Make(t, episodestest.Recording{Format: "flac", Seconds: 2})
+	resp, out := env.do(nil, "POST", "/api/v1/shows/lvel/episodes?name=a.flac", bytes.NewReader(readFile(t, flac)),
+		map[string]string{"Authorization": auth, "Content-Type": "audio/flac"})
+	var ep apiProcessing
+	if json.Unmarshal([]byte(out), &ep) != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("upload: got %d %s", resp.StatusCode, out)
+	}
+	deadline := time.Now().Add(time.Minute)
+	var body string
+	for {
+		_, body = env.do(nil, "GET", "/api/v1/shows/lvel/episodes/"+ep.ID, nil, map[string]string{"Authorization": auth})
+		var e apiProcessing
+		json.Unmarshal([]byte(body), &e)
+		if e.Processing.State == "failed" {
+			if e.Processing.Error == nil || e.Processing.Error.Code != episodes.FailureAudio || e.Processing.Error.Message == "" {
+				t.Errorf("the API's error: got %+v, want code audio with a message", e.Processing.Error)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no failure after a minute: %s", body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, progress := env.do(env.login("alice"), "GET", "/studio/lvel/"+ep.ID+"/progress", nil, nil)
+	doc, err := os.ReadFile(filepath.Join(env.store.Path(), "shows", "lvel", "episodes", ep.ID+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for where, text := range map[string]string{"the API": body, "the studio": progress, "the bucket": string(doc)} {
+		for _, secret := range []string{"SECRET-STDERR", "antenne-job-", "exit status", os.TempDir()} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s tells %q:\n%s", where, secret, text)
+			}
+		}
+	}
+	if !strings.Contains(progress, "ffmpeg n'a pas pu convertir") {
+		t.Errorf("the studio does not give the failure's message: %s", progress)
 	}
 }

@@ -617,6 +617,7 @@ func (s *Server) replaceRecording(c *gin.Context) {
 	}
 	err = s.receiveUpload(c, func(up *episodes.Upload, f map[string]string) error {
 		cur.Revision = cmp.Or(f["revision"], cur.Revision)
+		up.Background = true
 		return nil
 	}, func(up episodes.Upload) error {
 		_, err := s.cfg.Catalog.ReplaceRecording(c.Request.Context(), show, id, cur.Revision, up)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +34,8 @@ type site struct {
 	base    string       // https://127.0.0.1:PORT
 	host    string       // 127.0.0.1:PORT
 	client  *http.Client // trusts the site's certificate, follows no redirect
+	// deliveries are the activities antenne logged as delivered.
+	deliveries *deliveryLog
 }
 
 // newSite starts antenne. client makes its outgoing requests.
@@ -57,13 +60,14 @@ func newSite(t *testing.T, client *http.Client) *site {
 	}, links.Feed("lvel")); err != nil {
 		t.Fatal(err)
 	}
+	deliveries := &deliveryLog{}
 	fed, err := federation.New(federation.Config{
 		Catalog:   catalog,
 		Store:     store,
 		Links:     links,
 		Client:    client,
 		Software:  "test",
-		Logger:    slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:    slog.New(deliveryLogHandler{slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}), deliveries}),
 		RetryBase: time.Second,
 		Poll:      time.Second,
 	})
@@ -85,7 +89,7 @@ func newSite(t *testing.T, client *http.Client) *site {
 	t.Cleanup(func() { cancel(); <-done })
 	hc := hs.Client()
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &site{t: t, store: store, catalog: catalog, fed: fed, links: links, base: base, host: host, client: hc}
+	return &site{t: t, store: store, catalog: catalog, fed: fed, links: links, base: base, host: host, client: hc, deliveries: deliveries}
 }
 
 // addEpisode ingests a real MP3 as a draft and returns it.
@@ -177,4 +181,53 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// deliveryLog keeps the ids of the activities antenne logged as delivered
+// (accepted by the inbox with a 2xx answer), one per delivery.
+type deliveryLog struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+// count is the number of deliveries of activities whose id starts with
+// prefix.
+func (l *deliveryLog) count(prefix string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, id := range l.ids {
+		if strings.HasPrefix(id, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// deliveryLogHandler passes records on, and notes the deliveries in log.
+type deliveryLogHandler struct {
+	slog.Handler
+	log *deliveryLog
+}
+
+func (h deliveryLogHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "delivered" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "activity" {
+				h.log.mu.Lock()
+				h.log.ids = append(h.log.ids, a.Value.String())
+				h.log.mu.Unlock()
+			}
+			return true
+		})
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h deliveryLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return deliveryLogHandler{h.Handler.WithAttrs(attrs), h.log}
+}
+
+func (h deliveryLogHandler) WithGroup(name string) slog.Handler {
+	return deliveryLogHandler{h.Handler.WithGroup(name), h.log}
 }

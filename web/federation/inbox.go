@@ -46,7 +46,17 @@ func (s *Service) inbox(w http.ResponseWriter, r *http.Request, show string) {
 		problem(w, http.StatusUnauthorized, "Requête signée pour un autre hôte. / Request signed for another host.")
 		return
 	}
-	if err := s.authenticate(r.Context(), r, body, act.Actor); err != nil {
+	handle := s.inboxHandler(act.Type)
+	sig, err := s.authenticate(r.Context(), r, body, act.Actor)
+	if err == nil && handle != nil {
+		// Acted upon: refused if any replica saw the signature.
+		if err = s.claimSignature(r.Context(), sig); err != nil && !errors.Is(err, errReplayed) {
+			s.log.WarnContext(r.Context(), "inbox: record a signature", "err", err)
+			busy(w)
+			return
+		}
+	}
+	if err != nil {
 		if errors.Is(err, errBusy) {
 			busy(w)
 			return
@@ -55,8 +65,8 @@ func (s *Service) inbox(w http.ResponseWriter, r *http.Request, show string) {
 		problem(w, http.StatusUnauthorized, "Signature HTTP absente, invalide ou déjà vue. / Missing, invalid or replayed HTTP signature.")
 		return
 	}
-	status, err := http.StatusAccepted, error(nil)
-	if handle := s.inboxHandler(act.Type); handle != nil {
+	status := http.StatusAccepted
+	if handle != nil {
 		status, err = handle(r.Context(), show, act)
 	}
 	if errors.Is(err, errBusy) {
@@ -147,29 +157,29 @@ func busy(w http.ResponseWriter) {
 
 // authenticate checks that req is signed by a key of actor, fetching the
 // key when it is not known or when the known one does not verify (the
-// actor may have changed keys), and that its signature was not accepted
-// before.
-func (s *Service) authenticate(ctx context.Context, req *http.Request, body []byte, actor string) error {
+// actor may have changed keys), and that this replica did not accept its
+// signature before. It returns the signature.
+func (s *Service) authenticate(ctx context.Context, req *http.Request, body []byte, actor string) (*signature, error) {
 	sig, err := checkSigned(req, body, time.Now())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, fresh := range []bool{false, true} {
 		key, err := s.publicKeyOf(ctx, sig.keyID, fresh)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if key.Owner != actor {
-			return errors.New("the signing key belongs to another actor")
+			return nil, errors.New("the signing key belongs to another actor")
 		}
 		if err = sig.verify(req, key.Key); err == nil {
-			return s.replays.first(sig.sig, sig.date, time.Now())
+			return sig, s.replays.first(sig.sig, sig.date, time.Now())
 		}
 		if fresh {
-			return err
+			return nil, err
 		}
 	}
-	return errBadSignature
+	return nil, errBadSignature
 }
 
 // activityHandler acts on an authenticated activity posted to show's inbox
@@ -186,6 +196,10 @@ func (s *Service) inboxHandler(typ string) activityHandler {
 		return s.onUndo
 	case "Delete":
 		return s.onDelete
+	case "Create", "Update":
+		return s.onNote
+	case "Like", "Announce":
+		return s.onReaction
 	}
 	return nil
 }
@@ -221,16 +235,20 @@ func (s *Service) onFollow(ctx context.Context, show string, act activity) (int,
 func (s *Service) onUndo(ctx context.Context, show string, act activity) (int, error) {
 	var inner activity
 	if err := json.Unmarshal(act.Object, &inner); err == nil {
+		if inner.Actor != act.Actor {
+			return http.StatusForbidden, errors.New("undo of another actor's activity")
+		}
+		if inner.Type == "Like" || inner.Type == "Announce" {
+			return s.react(ctx, inner.Type, act.Actor, objectID(inner.Object), false)
+		}
 		if inner.Type != "Follow" {
 			return http.StatusAccepted, nil
 		}
-		if inner.Actor != act.Actor {
-			return http.StatusForbidden, errors.New("undo of another actor's follow")
+		slug, ok := s.showOfActor(objectID(inner.Object))
+		if !ok || (show != "" && slug != show) {
+			return http.StatusAccepted, nil
 		}
-		if slug, ok := s.showOfActor(objectID(inner.Object)); ok {
-			return http.StatusAccepted, s.removeFollower(ctx, slug, act.Actor)
-		}
-		return http.StatusAccepted, nil
+		return s.undoFollow(ctx, slug, act.Actor, inner.ID)
 	}
 	// The Follow by its id: it is the one a follower document of the
 	// actor recorded.
@@ -239,26 +257,44 @@ func (s *Service) onUndo(ctx context.Context, show string, act activity) (int, e
 		return http.StatusAccepted, nil
 	}
 	for _, slug := range s.showsOf(show) {
-		f, err := s.readFollower(ctx, slug, act.Actor)
-		if bucket.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return http.StatusServiceUnavailable, err
-		}
-		if f.FollowID == id {
-			if err := s.removeFollower(ctx, slug, act.Actor); err != nil {
-				return http.StatusServiceUnavailable, err
-			}
+		if status, err := s.undoFollow(ctx, slug, act.Actor, id); err != nil {
+			return status, err
 		}
 	}
 	return http.StatusAccepted, nil
 }
 
-// onDelete forgets an actor that deleted its account.
+// undoFollow removes actor as a follower of show if it follows through
+// the Follow followID (an Undo of an older Follow, replayed, leaves a
+// newer one alone). An empty followID matches any.
+func (s *Service) undoFollow(ctx context.Context, show, actor, followID string) (int, error) {
+	f, err := s.readFollower(ctx, show, actor)
+	if bucket.IsNotFound(err) {
+		return http.StatusAccepted, nil
+	}
+	if err != nil && !isUnreadable(err) {
+		return http.StatusServiceUnavailable, err
+	}
+	if err == nil && followID != "" && f.FollowID != "" && f.FollowID != followID {
+		return http.StatusAccepted, nil
+	}
+	if err := s.removeFollower(ctx, show, actor); err != nil {
+		return http.StatusServiceUnavailable, err
+	}
+	return http.StatusAccepted, nil
+}
+
+// onDelete removes a reply its author deleted, and forgets an actor
+// that deleted its account: its follows, replies and reactions.
 func (s *Service) onDelete(ctx context.Context, show string, act activity) (int, error) {
-	if objectID(act.Object) != act.Actor {
-		return http.StatusAccepted, nil // a post of theirs: we keep none
+	if id := objectID(act.Object); id != act.Actor {
+		if err := s.deleteReply(ctx, act.Actor, id); err != nil {
+			return http.StatusServiceUnavailable, err
+		}
+		return http.StatusAccepted, nil
+	}
+	if err := s.forgetAuthor(ctx, act.Actor); err != nil {
+		return http.StatusServiceUnavailable, err
 	}
 	for _, slug := range s.showsOf("") {
 		if err := s.removeFollower(ctx, slug, act.Actor); err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -440,5 +441,86 @@ func TestInboxBoundsKeyFetches(t *testing.T) {
 	}
 	if most < maxFetches {
 		t.Errorf("at most %d keys fetched at once: the test proves nothing", most)
+	}
+}
+
+// TestReplayToAnotherReplica sends a Follow to one replica, its Undo, and
+// then the Follow again, as it was, to another replica of the same bucket:
+// the replay is refused there too, and the follower stays gone. Signature
+// markers past their window are swept.
+func TestReplayToAnotherReplica(t *testing.T) {
+	a, base := newTestService(t, true)
+	b, err := New(a.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPeer(t)
+	inbox := base + "/ap/inbox"
+	follow := []byte(`{"id":"` + p.actor + `#follow-1","type":"Follow","actor":"` + p.actor + `","object":"` + base + `/ap/shows/lvel"}`)
+	var sent *http.Request
+	keep := func(r *http.Request) { sent = r.Clone(r.Context()) }
+	if got := p.postWith(t, inbox, follow, postOptions{key: p.key, date: time.Now(), after: keep}); got != http.StatusAccepted {
+		t.Fatalf("Follow: got HTTP %d, want 202", got)
+	}
+	undo := []byte(`{"id":"` + p.actor + `#undo-1","type":"Undo","actor":"` + p.actor + `","object":` + string(follow) + `}`)
+	if got := p.post(t, inbox, undo, p.key, time.Now(), nil); got != http.StatusAccepted {
+		t.Fatalf("Undo: got HTTP %d, want 202", got)
+	}
+	// The same request, served by replica b.
+	req := httptest.NewRequest(http.MethodPost, inbox, bytes.NewReader(follow))
+	req.Header = sent.Header.Clone()
+	rec := httptest.NewRecorder()
+	b.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("Follow replayed to another replica: got HTTP %d, want 401", rec.Code)
+	}
+	if n := followersNow(t, a); n != 0 {
+		t.Errorf("%d followers after the replay, want 0", n)
+	}
+
+	// A marker past its time goes; the others stay.
+	old := signatureKey([]byte("old"), time.Now().Add(-time.Hour))
+	if _, err := writeJSON(t.Context(), a.cfg.Store, old, map[string]string{}, ""); err != nil {
+		t.Fatal(err)
+	}
+	a.sweepSignatures(t.Context())
+	var left []string
+	for info, err := range a.cfg.Store.List(t.Context(), signaturesPrefix) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, info.Key)
+	}
+	if len(left) != 2 || slices.Contains(left, old) {
+		t.Errorf("markers after the sweep: %q, want the Follow's and the Undo's", left)
+	}
+}
+
+// TestUndoOfAnOlderFollow checks that an Undo naming an older Follow (sent
+// late, or replayed past the window with a new signature by whoever holds
+// the key) leaves the follower who followed again with a newer Follow.
+func TestUndoOfAnOlderFollow(t *testing.T) {
+	s, base := newTestService(t, true)
+	p := newPeer(t)
+	inbox := base + "/ap/inbox"
+	followN := func(n int) []byte {
+		return []byte(fmt.Sprintf(`{"id":"%s#follow-%d","type":"Follow","actor":"%s","object":"%s/ap/shows/lvel"}`, p.actor, n, p.actor, base))
+	}
+	undo := func(n int) []byte {
+		return []byte(fmt.Sprintf(`{"id":"%s#undo-%d","type":"Undo","actor":"%s","object":%s}`, p.actor, n, p.actor, followN(n)))
+	}
+	for i, step := range []struct {
+		body []byte
+		want int // followers after it
+	}{{followN(1), 1}, {undo(1), 0}, {followN(2), 1}, {undo(1), 1}, {undo(2), 0}} {
+		// Each its own Date: the same body signed in the same second
+		// would be a replay.
+		date := time.Now().Add(-time.Duration(i) * time.Second)
+		if got := p.post(t, inbox, step.body, p.key, date, nil); got != http.StatusAccepted {
+			t.Fatalf("%s: got HTTP %d, want 202", step.body, got)
+		}
+		if n := followersNow(t, s); n != step.want {
+			t.Fatalf("after %s: %d followers, want %d", step.body, n, step.want)
+		}
 	}
 }

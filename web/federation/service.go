@@ -74,6 +74,10 @@ type Service struct {
 	leases  *bucket.Leases
 	// replays remembers the signatures of the inbox requests accepted.
 	replays replayGuard
+	// threads caches the replies read for pages; authors, the names of
+	// their authors.
+	threads threadCache
+	authors fetchedCache[author]
 }
 
 // New checks cfg and returns the service. Start its background work with
@@ -140,9 +144,10 @@ func (s *Service) federated(slug string) (*episodes.Show, bool) {
 // activities. Any number of replicas may run it on one bucket.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); s.runAnnouncer(ctx) }()
 	go func() { defer wg.Done(); s.runDeliveries(ctx) }()
+	go func() { defer wg.Done(); s.runSweeper(ctx) }()
 	wg.Wait()
 }
 

@@ -356,11 +356,15 @@ func (c *Client) Following(id string) (following, requested bool) {
 	return rels[0].Following, rels[0].Requested
 }
 
-// Home is the user's home timeline, newest first.
-func (c *Client) Home() []Status {
+// Home is the user's home timeline, newest first. An answer other than
+// 200 is an error: a check that something is absent from the timeline
+// must not pass because the timeline could not be read.
+func (c *Client) Home() ([]Status, error) {
 	var sts []Status
-	c.Call(http.MethodGet, "/api/v1/timelines/home?limit=40", nil, &sts)
-	return sts
+	if status := c.Call(http.MethodGet, "/api/v1/timelines/home?limit=40", nil, &sts); status != http.StatusOK {
+		return nil, fmt.Errorf("home timeline: HTTP %d", status)
+	}
+	return sts, nil
 }
 
 func binary() string {
