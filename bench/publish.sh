@@ -34,6 +34,8 @@ echo "file: $(( bytes / 1024 / 1024 )) MiB MP3"
 export ANTENNE_S3_ENDPOINT=$ANTENNE_TEST_S3_ENDPOINT ANTENNE_S3_ACCESS_KEY=$ANTENNE_TEST_S3_ACCESS_KEY \
   ANTENNE_S3_SECRET_KEY=$ANTENNE_TEST_S3_SECRET_KEY ANTENNE_S3_SECURE=false ANTENNE_S3_PATH_STYLE=true \
   ANTENNE_S3_BUCKET=bench-publish ANTENNE_S3_CREATE_BUCKET=true TMPDIR=$work
+# 1 GiB of 320 kb/s lasts 7h27m: over the default bound of a recording (4 h).
+export ANTENNE_MAX_DURATION=8h
 "$work/antenne" shows create bench --title Bench >/dev/null
 
 export MC_CONFIG_DIR=$work/mc

@@ -55,3 +55,36 @@ func TestParseCues(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseCues: any bytes, as WebVTT or SRT, are either refused with a
+// *TranscriptError or give cues that start at or after 0 and end at or
+// after their start, never a panic.
+func FuzzParseCues(f *testing.F) {
+	for _, seed := range []string{sampleVTT, sampleSRT, "WEBVTT\n\n-00:01.000 --> 00:02.000\nx\n", "1\n00:00:01,+00 --> 00:00:02,000\nx\n",
+		"WEBVTT\n\nNOTE x\n\nSTYLE\n::cue {}\n\n00:00.000 --> 00:01.000\n<v A>a &amp; b</v>\n"} {
+		f.Add(seed, true)
+		f.Add(seed, false)
+	}
+	f.Fuzz(func(t *testing.T, data string, vtt bool) {
+		typ := TypeSRT
+		if vtt {
+			typ = TypeWebVTT
+		}
+		cues, err := ParseCues(typ, []byte(data))
+		if err != nil {
+			var te *TranscriptError
+			if !errors.As(err, &te) {
+				t.Fatalf("got %v, want a *TranscriptError", err)
+			}
+			return
+		}
+		if len(cues) == 0 {
+			t.Fatal("no error and no cue")
+		}
+		for i, c := range cues {
+			if c.Start < 0 || c.End < c.Start {
+				t.Fatalf("cue %d: %v --> %v", i, c.Start, c.End)
+			}
+		}
+	})
+}

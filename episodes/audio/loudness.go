@@ -59,6 +59,8 @@ type Meter struct {
 	truePeak   float64 // linear, over every channel
 	samplePeak float64
 	blockMax   [][]float64 // per channel, the largest |sample| of each peakBlock samples of bufs
+
+	levels *levels // kept when RecordLevels was called, for Plan
 }
 
 // NewMeter returns a meter for PCM at rate Hz with channels interleaved: 1
@@ -160,13 +162,25 @@ func (m *Meter) process() {
 	}
 	for off := 0; off < n; {
 		k := min(n-off, m.segLen-m.segFill)
+		if m.levels != nil {
+			k = min(k, m.levels.blockEnd(m.segLen)-m.segFill)
+		}
 		for c := range m.bufs {
+			x := m.bufs[c][truePeakHistory+off : truePeakHistory+off+k]
+			var e float64
 			if m.weights[c] != 0 {
-				m.segEnergy[c] += m.filters[c].run(m.bufs[c][truePeakHistory+off : truePeakHistory+off+k])
+				e = m.filters[c].run(x)
+				m.segEnergy[c] += e
+			}
+			if m.levels != nil {
+				m.levels.add(m.weights[c]*e, x)
 			}
 		}
 		off += k
 		m.segFill += k
+		if m.levels != nil && m.segFill == m.levels.blockEnd(m.segLen) {
+			m.levels.closeBlock()
+		}
 		if m.segFill == m.segLen {
 			m.closeSegment()
 		}

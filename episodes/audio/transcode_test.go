@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,8 +43,8 @@ func checkPodcastMP3(t testing.TB, src string, orig *ProbeResult, got *Prepared)
 		t.Errorf("probed duration: got %v, want %v within 50ms", got.Podcast.Duration, in)
 	}
 	lufs, _, peak := ebur128(t, got.Path)
-	if lufs < ffmpeg.TargetLoudness-1 || lufs > ffmpeg.TargetLoudness+1 {
-		t.Errorf("integrated loudness: got %.1f LUFS, want %.0f +/- 1", lufs, ffmpeg.TargetLoudness)
+	if lufs < ffmpeg.TargetLoudness-0.5 || lufs > ffmpeg.TargetLoudness+0.5 {
+		t.Errorf("integrated loudness: got %.1f LUFS, want %.0f +/- 0.5", lufs, ffmpeg.TargetLoudness)
 	}
 	if peak > ffmpeg.TargetTruePeak {
 		t.Errorf("true peak: got %.1f dBTP, want <= %.0f", peak, ffmpeg.TargetTruePeak)
@@ -278,5 +279,57 @@ func TestTranscodeSilence(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("got %d files left in the output folder, want none", len(entries))
+	}
+}
+
+// TestTranscodeEncodesOnce: the level is right the first time, whether the
+// gain alone does it or the limiter must hold the peaks: ffmpeg encodes
+// one MP3 (besides the encoder's calibration, once per format, and the
+// trial of a 20 s excerpt, which encode to a pipe), and never runs a
+// filter of its own on the sound.
+func TestTranscodeEncodesOnce(t *testing.T) {
+	bin := NeedTool(t, "ffmpeg")
+	dir := t.TempDir()
+	log := filepath.Join(dir, "ffmpeg.log")
+	wrapper := filepath.Join(dir, "ffmpeg")
+	script := fmt.Sprintf("#!/bin/sh\necho \"$*\" >>%q\nexec %q \"$@\"\n", log, bin)
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const bursts = "+0.7*lt(mod(t,3),0.004)*sin(2*PI*1000*t)"
+	for _, c := range []struct{ name, source, codec string }{
+		{"gain.wav", speechLike(60), "pcm_s24le"},
+		{"limited.flac", fmt.Sprintf("aevalsrc='0.05*(%s)%s|0.05*(%s)%s':s=44100:d=20", chordsLeft, bursts, chordsRight, bursts), "flac"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			os.Remove(log)
+			src := filepath.Join(t.TempDir(), c.name)
+			FFmpeg(t, "-f", "lavfi", "-i", c.source, "-c:a", c.codec, src)
+			orig, err := Probe(t.Context(), src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ffmpeg.New(wrapper, 1).Prepare(t.Context(), src, t.TempDir(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPodcastMP3(t, src, orig, got)
+			calls, err := os.ReadFile(log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var encodes int
+			for _, call := range strings.Split(strings.TrimSpace(string(calls)), "\n") {
+				if strings.Contains(call, " -af ") || strings.Contains(call, " -filter") {
+					t.Errorf("ffmpeg filters the sound: %s", call)
+				}
+				if strings.Contains(call, "libmp3lame") && !strings.HasSuffix(call, "pipe:1") {
+					encodes++
+				}
+			}
+			if encodes != 1 {
+				t.Errorf("got %d encodes to MP3, want 1:\n%s", encodes, calls)
+			}
+		})
 	}
 }

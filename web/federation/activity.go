@@ -118,6 +118,9 @@ type note struct {
 	Tag          []hashtag    `json:"tag,omitempty"`
 	Attachment   []attachment `json:"attachment,omitempty"`
 	Sensitive    bool         `json:"sensitive"`
+	// Replies is the replies collection, in the served Note only (not
+	// in noteHash: its absence leaves the hash as it was).
+	Replies string `json:"replies,omitempty"`
 }
 
 type hashtag struct {

@@ -28,6 +28,7 @@ var Routes = []struct{ Method, Path string }{
 	{http.MethodGet, "/ap/shows/:show/outbox"},
 	{http.MethodGet, "/ap/shows/:show/followers"},
 	{http.MethodGet, "/ap/shows/:show/notes/:id"},
+	{http.MethodGet, "/ap/shows/:show/notes/:id/replies"},
 }
 
 // instanceUsername is the instance actor's username. It cannot be a
@@ -71,6 +72,8 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.outbox(w, r, show)
 		case sub == "followers":
 			s.followersCollection(w, r, show)
+		case strings.HasPrefix(sub, "notes/") && strings.HasSuffix(sub, "/replies"):
+			s.repliesCollection(w, r, show, strings.TrimSuffix(strings.TrimPrefix(sub, "notes/"), "/replies"))
 		case strings.HasPrefix(sub, "notes/"):
 			s.noteDoc(w, r, show, strings.TrimPrefix(sub, "notes/"))
 		default:
@@ -326,6 +329,7 @@ func (s *Service) noteDoc(w http.ResponseWriter, r *http.Request, show, id strin
 		return
 	}
 	n.Context = noteContext
+	n.Replies = s.u.replies(show, id)
 	writeDoc(w, r, contentType, n)
 }
 

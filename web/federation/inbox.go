@@ -196,6 +196,10 @@ func (s *Service) inboxHandler(typ string) activityHandler {
 		return s.onUndo
 	case "Delete":
 		return s.onDelete
+	case "Create", "Update":
+		return s.onNote
+	case "Like", "Announce":
+		return s.onReaction
 	}
 	return nil
 }
@@ -226,9 +230,13 @@ func (s *Service) onFollow(ctx context.Context, show string, act activity) (int,
 	return http.StatusAccepted, s.accept(ctx, slug, act, remote.Inbox)
 }
 
-// onUndo removes a follower when the undone activity is its Follow, given
-// as the activity or by its id.
+// onUndo uncounts a like or a boost (undoReaction), and removes a
+// follower when the undone activity is its Follow, given as the activity
+// or by its id.
 func (s *Service) onUndo(ctx context.Context, show string, act activity) (int, error) {
+	if status, done, err := s.undoReaction(ctx, act); done {
+		return status, err
+	}
 	var inner activity
 	if err := json.Unmarshal(act.Object, &inner); err == nil {
 		if inner.Type != "Follow" {
@@ -277,10 +285,17 @@ func (s *Service) undoFollow(ctx context.Context, show, actor, followID string) 
 	return http.StatusAccepted, nil
 }
 
-// onDelete forgets an actor that deleted its account.
+// onDelete removes a reply its author deleted, and forgets an actor
+// that deleted its account: its follows, replies and reactions.
 func (s *Service) onDelete(ctx context.Context, show string, act activity) (int, error) {
-	if objectID(act.Object) != act.Actor {
-		return http.StatusAccepted, nil // a post of theirs: we keep none
+	if id := objectID(act.Object); id != act.Actor {
+		if err := s.deleteReply(ctx, act.Actor, id); err != nil {
+			return http.StatusServiceUnavailable, err
+		}
+		return http.StatusAccepted, nil
+	}
+	if err := s.forgetAuthor(ctx, act.Actor); err != nil {
+		return http.StatusServiceUnavailable, err
 	}
 	for _, slug := range s.showsOf("") {
 		if err := s.removeFollower(ctx, slug, act.Actor); err != nil {

@@ -74,6 +74,10 @@ type Service struct {
 	leases  *bucket.Leases
 	// replays remembers the signatures of the inbox requests accepted.
 	replays replayGuard
+	// threads caches the replies read for pages; authors, the names of
+	// their authors.
+	threads threadCache
+	authors fetchedCache[author]
 }
 
 // New checks cfg and returns the service. Start its background work with

@@ -4,17 +4,17 @@
 package ffmpeg
 
 import (
-	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/picasoft/antenne/episodes/audio"
@@ -50,6 +50,9 @@ type Runner struct {
 	MaxDuration time.Duration
 
 	slots chan struct{}
+
+	mu    sync.Mutex
+	gains map[encoderFormat]float64 // encoderGain's measures
 }
 
 // New returns a Runner of the ffmpeg at path (empty: found on PATH) that
@@ -124,14 +127,27 @@ func (t *Runner) Prepare(ctx context.Context, path, dir string, progress func(do
 
 // Transcode writes the recording at src (probed as p) to dst as MP3: mono
 // stays mono, more than two channels are mixed to stereo; tags, chapters
-// and cover are kept. Loudness is brought to TargetLoudness with a true
-// peak at most TargetTruePeak, in three passes of ffmpeg, each bounded in
-// time: decode to PCM measured in Go (audio.Meter), encode once with the
-// gain (and a limiter only when the gain would push the peaks over the
-// ceiling), decode the MP3 to check it; a result off target is encoded
-// once more with the gain and the ceiling corrected. It returns the
-// loudness of src and of dst. dst is removed on failure.
+// and cover are kept. The level is made right the first time, in Go on the
+// PCM that ffmpeg decodes: a first pass measures it (audio.Meter), which
+// plans the gain and, when that gain would push the peaks over the
+// ceiling, a true-peak limiter whose effect on the loudness the plan
+// predicts; when the peaks come near the ceiling, a trial encode of the
+// excerpt where they are densest (20 s, in memory) says how much the
+// encoder adds to them and lowers the ceiling before the encode; a second
+// pass applies the plan (audio.Leveler) and feeds ffmpeg the PCM to
+// encode. The MP3 is measured while it is written, as a guard:
+// off target (a rare recording whose peaks the encoder pushes back over
+// the ceiling), it is encoded once more with the gain and the ceiling
+// corrected. It returns the loudness of src and of dst. dst is removed on
+// failure.
 func (t *Runner) Transcode(ctx context.Context, src string, p *audio.ProbeResult, dst string, progress func(done float64)) (before, after *audio.Loudness, err error) {
+	return t.transcode(ctx, src, p, dst, nil, progress)
+}
+
+// transcode is Transcode with the first pass already done when measured
+// is not nil: a meter fed with the PCM of src at the format outputFormat
+// gives, with its levels recorded.
+func (t *Runner) transcode(ctx context.Context, src string, p *audio.ProbeResult, dst string, measured *audio.Meter, progress func(done float64)) (before, after *audio.Loudness, err error) {
 	bin, err := t.ffmpegPath()
 	if err != nil {
 		return nil, nil, fmt.Errorf("transcode %s (%s): %w", src, p.Format, err)
@@ -147,43 +163,64 @@ func (t *Runner) Transcode(ctx context.Context, src string, p *audio.ProbeResult
 		}
 	}()
 	report := newProgress(progress)
-	channels, bitrate := 2, t.StereoBitrate
-	if bitrate == 0 {
-		bitrate = 128000
-	}
-	if p.Channels == 1 {
-		channels, bitrate = 1, t.MonoBitrate
-		if bitrate == 0 {
-			bitrate = 96000
-		}
-	}
-	// Measured as it will be encoded: same channels, same rate.
-	out := pcmFormat{rate: mp3Rate(p.SampleRate), channels: channels}
-	before, err = measure(ctx, bin, src, out, p.Duration, t.MaxDuration, report.span([2]float64{0, 0.1}))
-	if err != nil {
-		return nil, nil, fmt.Errorf("transcode %s: measure loudness: %w", src, err)
-	}
-	if math.IsInf(before.Integrated, -1) {
-		return nil, nil, fmt.Errorf("transcode %s: %w", src, ErrSilent)
-	}
-	enc := encoding{gain: TargetLoudness - before.Integrated, ceiling: limiterCeiling}
-	if over := before.TruePeak + enc.gain - enc.ceiling; over > 0 {
-		// The limiter takes some loudness away, the more the further it
-		// has to bring the peaks down; the check corrects the estimate.
-		enc.gain += min(limiterLoss*over, 1)
-	}
-	// Of the progress, the measure takes 10 %, the encode 75 %, the check
-	// 12 %; a second encode and check, when needed, the last 3 %.
-	type span = [2]float64
-	tries := []struct{ encode, check span }{{span{0.1, 0.85}, span{0.85, 0.97}}, {span{0.97, 0.995}, span{0.995, 1}}}
-	for try, spans := range tries {
-		limit := before.TruePeak+enc.gain > enc.ceiling
-		if err := encode(ctx, bin, src, p, dst, out, bitrate, enc, limit, report.span(spans.encode)); err != nil {
-			return nil, nil, fmt.Errorf("transcode %s to MP3: %w", src, err)
-		}
-		after, err = measure(ctx, bin, dst, out, p.Duration, t.MaxDuration, report.span(spans.check))
+	out, bitrate := t.outputFormat(p)
+	// The encoder's own change of level, measured once per format, while
+	// the first pass runs.
+	calibrated := make(chan error, 1)
+	var encoderGain float64
+	go func() {
+		var err error
+		encoderGain, err = t.encoderGain(ctx, bin, out, bitrate)
+		calibrated <- err
+	}()
+	// Of the progress, the measure takes 10 %, the encode the rest.
+	encodeFrom := 0.0
+	m := measured
+	if m == nil {
+		encodeFrom = 0.1
+		m, err = measure(ctx, bin, src, out, p.Duration, t.MaxDuration, report.span([2]float64{0, encodeFrom}))
 		if err != nil {
-			return nil, nil, fmt.Errorf("transcode %s: measure loudness of the MP3: %w", src, err)
+			<-calibrated
+			return nil, nil, fmt.Errorf("transcode %s: measure loudness: %w", src, err)
+		}
+	}
+	if err := <-calibrated; err != nil {
+		return nil, nil, fmt.Errorf("transcode %s: calibrate the MP3 encoder: %w", src, err)
+	}
+	before = m.Loudness()
+	// What the PCM must measure so that the MP3 does.
+	target, ceiling := TargetLoudness-encoderGain, limiterCeiling-encoderGain
+	plan, err := m.Plan(target, ceiling)
+	if err != nil {
+		return nil, nil, fmt.Errorf("transcode %s: %w", src, err)
+	}
+	// The encoder adds to the peaks, more on dense noisy sound: a trial
+	// encode of the excerpt with the most peaks near the ceiling says by
+	// how much, and lowers the ceiling before the encode.
+	for range maxTrials {
+		at, ok := m.Densest(plan, trialSeconds)
+		if !ok {
+			break
+		}
+		peak, err := trial(ctx, bin, src, p, at, out, bitrate, plan)
+		if err != nil {
+			return nil, nil, fmt.Errorf("transcode %s: trial encode: %w", src, err)
+		}
+		over := peak - (TargetTruePeak - peakMargin - trialMargin)
+		if over <= 0 {
+			break
+		}
+		ceiling -= over
+		if plan, err = m.Plan(target, ceiling); err != nil {
+			return nil, nil, fmt.Errorf("transcode %s: %w", src, err)
+		}
+	}
+	type span = [2]float64
+	tries := []span{{encodeFrom, 0.99}, {0.99, 1}}
+	for try, spans := range tries {
+		after, err = encode(ctx, bin, src, p, dst, out, bitrate, plan, t.MaxDuration, report.span(spans))
+		if err != nil {
+			return nil, nil, fmt.Errorf("transcode %s to MP3: %w", src, err)
 		}
 		miss := TargetLoudness - after.Integrated
 		over := after.TruePeak - (TargetTruePeak - peakMargin)
@@ -191,69 +228,80 @@ func (t *Runner) Transcode(ctx context.Context, src string, p *audio.ProbeResult
 			break
 		}
 		if try == len(tries)-1 {
-			if math.Abs(miss) <= 1 && after.TruePeak <= TargetTruePeak {
+			if math.Abs(miss) <= 2*loudnessAim && after.TruePeak <= TargetTruePeak {
 				break // on target, if not on aim
 			}
 			return nil, nil, fmt.Errorf("transcode %s: the MP3 measures %.1f LUFS, true peak %.1f dBTP, want %g LUFS and at most %g dBTP",
 				src, after.Integrated, after.TruePeak, TargetLoudness, TargetTruePeak)
 		}
-		enc.gain += miss
+		// The guard: the encoder did more than calibrated; correct once.
+		// Its overshoot grows as the limiter works harder (on dense,
+		// noisy audio): bring the ceiling down by more than it missed.
+		target += miss
 		if over > 0 {
-			enc.ceiling -= over + 0.5
+			ceiling -= 2*over + 1
+		}
+		if plan, err = m.Plan(target, ceiling); err != nil {
+			return nil, nil, fmt.Errorf("transcode %s: %w", src, err)
 		}
 	}
 	report(1)
 	return before, after, nil
 }
 
-// Loudness aims. The limiter's ceiling is well under TargetTruePeak: it
-// limits samples, and the peaks between samples and the MP3 encoder add up
-// to 2 dB to them on dense audio.
+// Trial encodes: at most maxTrials of trialSeconds each, whose peaks
+// must stay trialMargin under the aim: the whole recording has more peaks
+// than the excerpt, some higher (on the pink-noise bench signal, 45
+// minutes peak 1 dB over their densest 20 s once encoded).
 const (
-	limiterCeiling = -3.5 // dBFS, the first try's
-	limiterLoss    = 0.1  // LU of loudness lost per dB the limiter takes off the peaks, roughly
+	maxTrials    = 2
+	trialSeconds = 20
+	trialMargin  = 1.2 // dB
+)
+
+// Loudness aims. The limiter holds the true peak of the PCM at
+// limiterCeiling: the MP3 encoder adds up to 1 dB to it on dense audio.
+const (
+	limiterCeiling = -2.0 // dBTP, of the MP3 before the encoder's overshoot
 	peakMargin     = 0.1  // dB kept under TargetTruePeak for the difference between meters
-	loudnessAim    = 0.75 // LU: further from TargetLoudness, the MP3 is encoded again
+	loudnessAim    = 0.4  // LU: further from TargetLoudness, the MP3 is encoded again
 )
 
 // ErrSilent is returned when a recording has nothing loud enough to
 // measure (no 400 ms over -70 LUFS): it cannot be brought to the podcast
 // loudness.
-var ErrSilent = errors.New("the recording is silent: there is nothing to normalise")
-
-// encoding is how loud to make the MP3.
-type encoding struct {
-	gain    float64 // dB
-	ceiling float64 // dBFS, the limiter's
-}
+var ErrSilent = audio.ErrSilent
 
 // pcmFormat is the PCM a recording is measured and encoded in.
 type pcmFormat struct{ rate, channels int }
 
-// encode writes src as MP3 to dst with the gain, and the limiter when
-// limit is set.
-func encode(ctx context.Context, bin, src string, p *audio.ProbeResult, dst string, out pcmFormat, bitrate int, enc encoding, limit bool, progress func(float64)) error {
-	filter := fmt.Sprintf("volume=%.2fdB", enc.gain)
-	if limit {
-		// latency=true: the output keeps the input's timing and length.
-		// A short release takes less loudness away from speech.
-		filter += fmt.Sprintf(",alimiter=limit=%.4f:level=false:latency=true:attack=5:release=10", math.Pow(10, enc.ceiling/20))
+// outputFormat is the PCM format and the MP3 bitrate of the recording p
+// made podcast-ready: mono stays mono, the rest becomes stereo, at the MP3
+// rate closest to its own.
+func (t *Runner) outputFormat(p *audio.ProbeResult) (pcmFormat, int) {
+	if p.Channels == 1 {
+		return pcmFormat{mp3Rate(p.SampleRate), 1}, cmp.Or(t.MonoBitrate, 96000)
 	}
-	// ffmpeg keeps Ogg comments on the audio stream, other tags on the file.
-	metadata := "0"
-	if p.Format == audio.FormatOgg || p.Format == audio.FormatOpus {
-		metadata = "0:s:a:0"
+	return pcmFormat{mp3Rate(p.SampleRate), 2}, cmp.Or(t.StereoBitrate, 128000)
+}
+
+// MeterFor returns a meter for the PCM that Transcode measures of a
+// recording probed as p (its levels recorded), and the format it wants:
+// the sample rate and channels. It is for a caller that measures the
+// recording while receiving it (PrepareMeasured).
+func (t *Runner) MeterFor(p *audio.ProbeResult) (m *audio.Meter, rate, channels int, err error) {
+	f, _ := t.outputFormat(p)
+	if m, err = audio.NewMeter(f.rate, f.channels); err != nil {
+		return nil, 0, 0, err
 	}
-	args := []string{"-y", "-i", src, "-map", "0:a:0"} // -y: a second try overwrites the first
-	if !p.Video {
-		// The cover, which ffmpeg shows as a one-picture video stream.
-		args = append(args, "-map", "0:v:0?", "-c:v", "copy", "-disposition:v", "attached_pic")
-	}
-	args = append(args, "-map_metadata", metadata, "-map_chapters", "0",
-		"-af", filter, "-ar", strconv.Itoa(out.rate), "-ac", strconv.Itoa(out.channels),
-		"-c:a", "libmp3lame", "-b:a", strconv.Itoa(bitrate),
-		"-id3v2_version", "3", "-f", "mp3", dst)
-	return run(ctx, bin, p.Duration, args, progress)
+	m.RecordLevels()
+	return m, f.rate, f.channels, nil
+}
+
+// decodeArgs are the arguments that make ffmpeg decode the first audio
+// stream of path to PCM of format f on its standard output.
+func decodeArgs(path string, f pcmFormat) []string {
+	return []string{"-i", path, "-map", "0:a:0", "-ac", strconv.Itoa(f.channels), "-ar", strconv.Itoa(f.rate), "-f", "f32le", "pipe:1"}
 }
 
 // mp3Rate is the MP3 sample rate closest to a recording's rate.
@@ -279,129 +327,28 @@ func (e *TooLongError) Error() string {
 }
 
 // measure decodes the first audio stream of path to PCM in ffmpeg and
-// measures it with an audio.Meter as it comes through the pipe. Past
-// maxDuration (when not zero) of decoded audio it stops ffmpeg and
-// returns a *TooLongError.
-func measure(ctx context.Context, bin, path string, f pcmFormat, duration, maxDuration time.Duration, progress func(float64)) (*audio.Loudness, error) {
+// measures it with an audio.Meter (its levels recorded, for Plan) as it
+// comes through the pipe. Past maxDuration (when not zero) of decoded
+// audio it stops ffmpeg and returns a *TooLongError.
+func measure(ctx context.Context, bin, path string, f pcmFormat, duration, maxDuration time.Duration, progress func(float64)) (*audio.Meter, error) {
 	m, err := audio.NewMeter(f.rate, f.channels)
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"-i", path, "-map", "0:a:0", "-ac", strconv.Itoa(f.channels), "-ar", strconv.Itoa(f.rate), "-f", "f32le", "pipe:1"}
-	total := float64(duration) / float64(time.Second) * float64(f.rate)
-	err = runChild(ctx, bin, duration, args, func(out io.Reader) error {
-		buf := make([]byte, 256<<10)
-		var reported float64
-		maxFrames := int64(maxDuration.Seconds() * float64(f.rate))
-		for {
-			n, err := out.Read(buf)
-			m.Write(buf[:n])
-			if maxDuration > 0 && m.Frames() > maxFrames {
-				return &TooLongError{Limit: maxDuration}
-			}
-			// Every 1 %, not every read: the caller may store it.
-			if done := float64(m.Frames()) / max(total, 1); done >= reported+0.01 {
-				progress(done)
-				reported = done
-			}
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-		}
-	})
+	m.RecordLevels()
+	c, err := startChild(ctx, bin, duration, decodeArgs(path, f), false, true)
 	if err != nil {
 		return nil, err
 	}
-	return m.Loudness(), nil
-}
-
-// run runs ffmpeg with args, feeding progress with the fraction of
-// duration encoded so far from ffmpeg's -progress output.
-func run(ctx context.Context, bin string, duration time.Duration, args []string, progress func(float64)) error {
-	args = append([]string{"-progress", "pipe:1"}, args...)
-	return runChild(ctx, bin, duration, args, func(out io.Reader) error {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "out_time_us="); ok && duration > 0 {
-				if us, err := strconv.ParseInt(v, 10, 64); err == nil {
-					progress(float64(time.Duration(us)*time.Microsecond) / float64(duration))
-				}
-			}
-		}
-		return sc.Err()
-	})
-}
-
-// Bounds of one ffmpeg run: its time, a multiple of the recording's
-// duration, and the end of its error output kept for messages.
-const (
-	childTimeBase    = 2 * time.Minute
-	childTimePerTime = 2 // seconds of ffmpeg per second of audio, at most
-	stderrKept       = 16 << 10
-)
-
-// runChild runs ffmpeg with args and hands its standard output to read,
-// which must read it to the end. Cancelling ctx, or the run outlasting
-// its bound for a recording of duration, kills ffmpeg.
-func runChild(ctx context.Context, bin string, duration time.Duration, args []string, read func(io.Reader) error) error {
-	limit := childTimeBase + childTimePerTime*duration
-	cctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	full := append([]string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "error"}, args...)
-	cmd := exec.CommandContext(cctx, bin, full...)
-	dieWithParent(cmd)
-	cmd.WaitDelay = 5 * time.Second
-	stderr := &tailBuffer{max: stderrKept}
-	cmd.Stderr = stderr
-	out, err := cmd.StdoutPipe()
+	err = tooLong(copyReporting(m, c.stdout, pcmBytes(duration, f), pcmLimit(maxDuration, f), progress), maxDuration)
 	if err != nil {
-		return err
+		c.stop()
 	}
-	if err := cmd.Start(); err != nil {
-		return err
+	if err := firstCause(c.wait(), err); err != nil {
+		return nil, err
 	}
-	readErr := read(out)
-	var tooLong *TooLongError
-	if errors.As(readErr, &tooLong) {
-		cancel() // no need to decode the rest
-	}
-	io.Copy(io.Discard, out)
-	err = cmd.Wait()
-	switch {
-	case ctx.Err() != nil:
-		return ctx.Err()
-	case tooLong != nil:
-		return tooLong
-	case cctx.Err() != nil:
-		return fmt.Errorf("ffmpeg took more than %v, stopped", limit.Round(time.Second))
-	case err != nil:
-		return fmt.Errorf("ffmpeg: %w: %s", err, lastLines(stderr.Bytes(), 5))
-	case readErr != nil:
-		return fmt.Errorf("read ffmpeg's output: %w", readErr)
-	}
-	return nil
+	return m, nil
 }
-
-// tailBuffer keeps the last max bytes written to it, at most twice max in
-// memory.
-type tailBuffer struct {
-	max int
-	buf []byte
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.buf = append(b.buf, p...)
-	if len(b.buf) > 2*b.max {
-		b.buf = append(b.buf[:0], b.buf[len(b.buf)-b.max:]...)
-	}
-	return len(p), nil
-}
-
-// Bytes is the end of what was written.
-func (b *tailBuffer) Bytes() []byte { return b.buf[max(0, len(b.buf)-b.max):] }
 
 // newProgress returns a reporter of the whole work's progress that never
 // goes back, whose span({from, to}) maps a pass's own fraction, 0 to 1,
@@ -424,10 +371,4 @@ type progressReporter func(done float64)
 func (r progressReporter) span(fromTo [2]float64) func(float64) {
 	from, to := fromTo[0], fromTo[1]
 	return func(f float64) { r(from + (to-from)*min(max(f, 0), 1)) }
-}
-
-// lastLines is the end of ffmpeg's error output, for error messages.
-func lastLines(b []byte, n int) string {
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], " | ")
 }
