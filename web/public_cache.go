@@ -221,6 +221,12 @@ func (s *Server) buildFeed(p *publicShow) (*feedBytes, error) {
 	if p.show.SeasonsAreSemesters {
 		opts.Season = semesterSeasons(p.published)
 	}
+	if f := s.cfg.Federation; f != nil && !p.show.FediverseOff {
+		slug := p.show.Slug
+		opts.SocialInteract = func(ep *episodes.Episode) *feed.SocialInteract {
+			return &feed.SocialInteract{URI: f.PostURI(slug, ep.ID), AccountID: f.Handle(slug), AccountURL: f.ActorURL(slug)}
+		}
+	}
 	// Only published episodes are passed, and Now is at or after every
 	// one's PublishAt: the catalog decides which items the feed holds,
 	// and Now only the live item, which is the same at any instant

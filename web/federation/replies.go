@@ -386,6 +386,25 @@ func (s *Service) onReaction(ctx context.Context, _ string, act activity) (int, 
 	return s.react(ctx, act.Type, act.Actor, objectID(act.Object), true)
 }
 
+// undoReaction uncounts the Like or Announce an Undo embeds (done is
+// false for any other Undo). The embedded activity is read loosely:
+// servers send its addresses as a string or a list.
+func (s *Service) undoReaction(ctx context.Context, act activity) (status int, done bool, err error) {
+	var inner struct {
+		Type   string          `json:"type"`
+		Actor  json.RawMessage `json:"actor"`
+		Object json.RawMessage `json:"object"`
+	}
+	if json.Unmarshal(act.Object, &inner) != nil || (inner.Type != "Like" && inner.Type != "Announce") {
+		return 0, false, nil
+	}
+	if objectID(inner.Actor) != act.Actor {
+		return http.StatusForbidden, true, errors.New("undo of another actor's reaction")
+	}
+	status, err = s.react(ctx, inner.Type, act.Actor, objectID(inner.Object), false)
+	return status, true, err
+}
+
 // react counts (or, undo, uncounts) actor's reaction typ to the object.
 func (s *Service) react(ctx context.Context, typ, actor, object string, add bool) (int, error) {
 	show, episode, ok := s.noteOf(object)
