@@ -73,7 +73,7 @@ func (s *Service) addFollower(ctx context.Context, show string, f follower) erro
 	if bucket.IsConflict(err) {
 		var old follower
 		oldTag, rerr := readJSON(ctx, s.cfg.Store, key, &old)
-		if rerr != nil && !isUnreadable(rerr) {
+		if rerr != nil && !bucket.IsUnreadable(rerr) {
 			return rerr
 		}
 		if rerr == nil {
@@ -228,7 +228,7 @@ func (x *followerIndex) refresh(ctx context.Context, s *Service, show string, ma
 		case bucket.IsNotFound(err):
 			delete(seen, info.Key)
 			continue
-		case isUnreadable(err) || (err == nil && f.deliveryInbox() == ""):
+		case bucket.IsUnreadable(err) || (err == nil && f.deliveryInbox() == ""):
 			s.log.WarnContext(ctx, "unreadable follower document skipped: antenne check --repair removes it", "key", info.Key, "err", err)
 			x.put(info.Key, followerEntry{etag: info.ETag, unreadable: true})
 			continue
