@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -301,10 +302,17 @@ func (s *Server) FeedVersions() map[string]string {
 	return out
 }
 
-// warmFeeds builds the feed of every show once, so that the first podcast
-// app to ask does not wait for the rendering of every show note.
-func (s *Server) warmFeeds() {
+// WarmFeeds builds the feed of every show once, so that the first podcast
+// app to ask does not wait for the rendering of every show note. It stops
+// early when ctx ends.
+func (s *Server) WarmFeeds(ctx context.Context) {
+	if s.cfg.Catalog == nil {
+		return
+	}
 	for _, sh := range s.cfg.Catalog.Shows() {
+		if ctx.Err() != nil {
+			return
+		}
 		p, err := s.publicShow(sh.Slug)
 		if err != nil {
 			continue

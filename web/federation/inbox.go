@@ -273,7 +273,7 @@ func (s *Service) undoFollow(ctx context.Context, show, actor, followID string) 
 	if bucket.IsNotFound(err) {
 		return http.StatusAccepted, nil
 	}
-	if err != nil && !isUnreadable(err) {
+	if err != nil && !bucket.IsUnreadable(err) {
 		return http.StatusServiceUnavailable, err
 	}
 	if err == nil && followID != "" && f.FollowID != "" && f.FollowID != followID {

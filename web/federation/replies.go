@@ -194,7 +194,7 @@ func (s *Service) threadOf(ctx context.Context, inReplyTo string) (replyIndex, b
 	}
 	var idx replyIndex
 	_, err := readJSON(ctx, s.cfg.Store, replyIndexKey(inReplyTo), &idx)
-	if bucket.IsNotFound(err) || isUnreadable(err) {
+	if bucket.IsNotFound(err) || bucket.IsUnreadable(err) {
 		return replyIndex{}, false, nil
 	}
 	if err != nil {
@@ -306,7 +306,7 @@ func (s *Service) onNote(ctx context.Context, _ string, act activity) (int, erro
 func (s *Service) findReply(ctx context.Context, id string) (replyIndex, bool, error) {
 	var idx replyIndex
 	_, err := readJSON(ctx, s.cfg.Store, replyIndexKey(id), &idx)
-	if bucket.IsNotFound(err) || isUnreadable(err) {
+	if bucket.IsNotFound(err) || bucket.IsUnreadable(err) {
 		return replyIndex{}, false, nil
 	}
 	return idx, err == nil, err
