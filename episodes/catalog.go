@@ -139,20 +139,30 @@ type listing struct {
 	episodes map[string]map[string]string // show slug -> id -> ETag
 }
 
+// listDocs lists the show and episode documents, and nothing else: one
+// listing of the shows' folders, then per show its show.json and its
+// episodes/ folder (followers, claims, jobs and media are not listed).
 func listDocs(ctx context.Context, blobs bucket.Store) (listing, error) {
 	l := listing{shows: map[string]string{}, episodes: map[string]map[string]string{}}
-	for info, err := range blobs.List(ctx, showsPrefix) {
+	for show, err := range blobs.Folders(ctx, showsPrefix) {
 		if err != nil {
 			return l, fmt.Errorf("list the catalog: %w", err)
 		}
-		switch kind, show, id := parseKey(info.Key); kind {
-		case showDoc:
-			l.shows[show] = info.ETag
-		case episodeDoc:
-			if l.episodes[show] == nil {
-				l.episodes[show] = map[string]string{}
+		for _, prefix := range []string{showKey(show), showObjectsPrefix(show) + episodesDir} {
+			for info, err := range blobs.List(ctx, prefix) {
+				if err != nil {
+					return l, fmt.Errorf("list the catalog: %w", err)
+				}
+				switch kind, show, id := parseKey(info.Key); kind {
+				case showDoc:
+					l.shows[show] = info.ETag
+				case episodeDoc:
+					if l.episodes[show] == nil {
+						l.episodes[show] = map[string]string{}
+					}
+					l.episodes[show][id] = info.ETag
+				}
 			}
-			l.episodes[show][id] = info.ETag
 		}
 	}
 	return l, nil

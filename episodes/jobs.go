@@ -701,6 +701,13 @@ func (s *Service) processJob(ctx context.Context, k *leaseKeeper, progress func(
 	}
 	var replaced string
 	err = s.finishEpisode(ctx, k, func(cur *Episode) error {
+		now := s.opts.Now().UTC().Truncate(time.Second)
+		// A new upload asked to be published at a time that passed
+		// during processing is published now; a replacement keeps the
+		// publication of the episode it replaces the recording of.
+		if cur.Media.Key == "" && !cur.PublishAt.IsZero() && cur.PublishAt.Before(now) {
+			cur.PublishAt = now
+		}
 		if cur.Media.Key != media.Key {
 			replaced = cur.Media.Key
 		}
@@ -709,9 +716,6 @@ func (s *Service) processJob(ctx context.Context, k *leaseKeeper, progress func(
 			cur.Original.Loudness = loudnessOf(rec.prep.LoudnessBefore)
 		}
 		cur.Pending = nil
-		if now := s.opts.Now().UTC().Truncate(time.Second); !cur.PublishAt.IsZero() && cur.PublishAt.Before(now) && cur.Status(now) != Published {
-			cur.PublishAt = now
-		}
 		return nil
 	})
 	bg := context.WithoutCancel(ctx)

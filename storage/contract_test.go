@@ -75,6 +75,7 @@ func testContract(t *testing.T, newStore func(t *testing.T) storagetest.Store) {
 		{"Accents", testAccents},
 		{"InvalidKeys", testInvalidKeys},
 		{"ListOrder", testListOrder},
+		{"Folders", testFolders},
 		{"ListMany", testListMany},
 		{"FileOffset", testFileOffset},
 		{"Canceled", testCanceled},
@@ -539,6 +540,38 @@ func testListOrder(t *testing.T, s storagetest.Store) {
 }
 
 // testListMany lists more keys than one S3 page (1000) holds.
+func testFolders(t *testing.T, s storagetest.Store) {
+	for _, k := range []string{"shows/a-b/show.json", "shows/a/show.json", "shows/a/episodes/1.json", "shows/b/x/y.json", "shows/top.json", "other/z.json"} {
+		put(t, s, k, "v")
+	}
+	folders := func(prefix string) []string {
+		var out []string
+		for name, err := range s.Folders(t.Context(), prefix) {
+			if err != nil {
+				t.Fatalf("Folders(%q): %v", prefix, err)
+			}
+			out = append(out, name)
+		}
+		return out
+	}
+	if got, want := folders("shows/"), []string{"a-b", "a", "b"}; !slices.Equal(got, want) {
+		t.Errorf("Folders(shows/): got %q, want %q", got, want)
+	}
+	if got, want := folders(""), []string{"other", "shows"}; !slices.Equal(got, want) {
+		t.Errorf("Folders(\"\"): got %q, want %q", got, want)
+	}
+	if got := folders("nothing/"); len(got) != 0 {
+		t.Errorf("Folders of a missing folder: got %q, want nothing", got)
+	}
+	for _, bad := range []string{"shows", "/shows/", "a//"} {
+		for _, err := range s.Folders(t.Context(), bad) {
+			if !errors.Is(err, storage.ErrInvalidKey) {
+				t.Errorf("Folders(%q): got %v, want ErrInvalidKey", bad, err)
+			}
+		}
+	}
+}
+
 func testListMany(t *testing.T, s storagetest.Store) {
 	const n = 1010 // two pages of S3 listing
 	keys := make([]string, n)

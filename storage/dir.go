@@ -3,6 +3,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -504,6 +505,53 @@ func (d *Dir) List(ctx context.Context, prefix string) iter.Seq2[ObjectInfo, err
 		}
 		if err := d.walk(ctx, start, prefix, yield); err != nil {
 			yield(ObjectInfo{}, fmt.Errorf("list %q: %w", prefix, err))
+		}
+	}
+}
+
+// Folders yields the names of the folders directly under prefix (""
+// or ending with "/"), in lexical order of their keys. A folder left empty
+// by deletions may be yielded. An error is yielded once as the last
+// element.
+func (d *Dir) Folders(ctx context.Context, prefix string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		if err := checkFolder(prefix); err != nil {
+			yield("", fmt.Errorf("list folders of %q: %w", prefix, err))
+			return
+		}
+		dir := cmp.Or(strings.TrimSuffix(prefix, "/"), ".")
+		if dir == dirInternal || strings.HasPrefix(dir, dirInternal+"/") {
+			return
+		}
+		f, err := d.root.Open(dir)
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return
+		}
+		if err != nil {
+			yield("", fmt.Errorf("list folders of %q: %w", prefix, err))
+			return
+		}
+		entries, err := f.ReadDir(-1)
+		f.Close()
+		if err != nil {
+			yield("", fmt.Errorf("list folders of %q: %w", prefix, err))
+			return
+		}
+		var names []string
+		for _, e := range entries {
+			if e.IsDir() && !(dir == "." && e.Name() == dirInternal) && keyProblem(prefix+e.Name()) == "" {
+				names = append(names, e.Name())
+			}
+		}
+		slices.SortFunc(names, func(a, b string) int { return strings.Compare(a+"/", b+"/") })
+		for _, name := range names {
+			if ctx.Err() != nil {
+				yield("", ctx.Err())
+				return
+			}
+			if !yield(name, nil) {
+				return
+			}
 		}
 	}
 }

@@ -104,6 +104,22 @@ func keyProblem(key string) string {
 	return ""
 }
 
+// checkFolder validates a Folders prefix: "" or a valid key followed by
+// "/".
+func checkFolder(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	key, ok := strings.CutSuffix(prefix, "/")
+	if !ok {
+		return fmt.Errorf("%w %q: a folder ends with /", ErrInvalidKey, prefix)
+	}
+	if reason := keyProblem(key); reason != "" {
+		return fmt.Errorf("%w %q: %s", ErrInvalidKey, prefix, reason)
+	}
+	return nil
+}
+
 // checkPrefix validates a List prefix: any string prefix of a valid key is
 // accepted, including "" and prefixes ending with "/".
 func checkPrefix(prefix string) error {

@@ -17,6 +17,7 @@ type Store interface {
 	Stat(ctx context.Context, key string) (ObjectInfo, error)
 	Delete(ctx context.Context, key string) error
 	List(ctx context.Context, prefix string) iter.Seq2[ObjectInfo, error]
+	Folders(ctx context.Context, prefix string) iter.Seq2[string, error]
 	Ping(ctx context.Context) error
 }
 
@@ -81,6 +82,17 @@ func (o *observed) List(ctx context.Context, prefix string) iter.Seq2[ObjectInfo
 		for info, err := range o.s.List(ctx, prefix) {
 			o.report("list", err)
 			if !yield(info, err) {
+				return
+			}
+		}
+	}
+}
+
+func (o *observed) Folders(ctx context.Context, prefix string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for name, err := range o.s.Folders(ctx, prefix) {
+			o.report("list", err)
+			if !yield(name, err) {
 				return
 			}
 		}

@@ -491,6 +491,35 @@ func (s *S3) List(ctx context.Context, prefix string) iter.Seq2[ObjectInfo, erro
 	}
 }
 
+// Folders yields the names of the folders directly under prefix (""
+// or ending with "/"), in lexical order: the common prefixes of a listing
+// with delimiter "/", without prefix and the trailing "/". An error is
+// yielded once as the last element.
+func (s *S3) Folders(ctx context.Context, prefix string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		if err := checkFolder(prefix); err != nil {
+			yield("", fmt.Errorf("list folders of %q: %w", prefix, err))
+			return
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		opts := minio.ListObjectsOptions{Prefix: prefix, Recursive: false}
+		for oi := range s.client.ListObjectsIter(ctx, s.bucket, opts) {
+			if oi.Err != nil {
+				yield("", fmt.Errorf("list folders of %q: %w", prefix, translate(oi.Err)))
+				return
+			}
+			name, ok := strings.CutSuffix(strings.TrimPrefix(oi.Key, prefix), "/")
+			if !ok || name == "" {
+				continue // an object, not a folder
+			}
+			if !yield(name, nil) {
+				return
+			}
+		}
+	}
+}
+
 // translate maps the server's answers to the package's errors, keeping the
 // original in the chain: a failed condition to ErrConflict, a missing key
 // to fs.ErrNotExist, a bad range to ErrInvalidRange, and a server that

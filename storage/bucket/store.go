@@ -36,6 +36,9 @@ type Store interface {
 	Delete(ctx context.Context, key string) error
 	// List yields the objects whose key starts with prefix, in key order.
 	List(ctx context.Context, prefix string) iter.Seq2[ObjectInfo, error]
+	// Folders yields the names of the folders directly under prefix (""
+	// or ending with "/"): what a listing by prefix can skip.
+	Folders(ctx context.Context, prefix string) iter.Seq2[string, error]
 }
 
 // OpTimeout bounds one read or write of a document, so that a store that

@@ -230,19 +230,20 @@ func (s *Service) onFollow(ctx context.Context, show string, act activity) (int,
 	return http.StatusAccepted, s.accept(ctx, slug, act, remote.Inbox)
 }
 
-// onUndo removes a follower when the undone activity is its Follow, given
-// as the activity or by its id.
+// onUndo uncounts a like or a boost (undoReaction), and removes a
+// follower when the undone activity is its Follow, given as the activity
+// or by its id.
 func (s *Service) onUndo(ctx context.Context, show string, act activity) (int, error) {
+	if status, done, err := s.undoReaction(ctx, act); done {
+		return status, err
+	}
 	var inner activity
 	if err := json.Unmarshal(act.Object, &inner); err == nil {
-		if inner.Actor != act.Actor {
-			return http.StatusForbidden, errors.New("undo of another actor's activity")
-		}
-		if inner.Type == "Like" || inner.Type == "Announce" {
-			return s.react(ctx, inner.Type, act.Actor, objectID(inner.Object), false)
-		}
 		if inner.Type != "Follow" {
 			return http.StatusAccepted, nil
+		}
+		if inner.Actor != act.Actor {
+			return http.StatusForbidden, errors.New("undo of another actor's follow")
 		}
 		slug, ok := s.showOfActor(objectID(inner.Object))
 		if !ok || (show != "" && slug != show) {
@@ -272,7 +273,7 @@ func (s *Service) undoFollow(ctx context.Context, show, actor, followID string) 
 	if bucket.IsNotFound(err) {
 		return http.StatusAccepted, nil
 	}
-	if err != nil && !isUnreadable(err) {
+	if err != nil && !bucket.IsUnreadable(err) {
 		return http.StatusServiceUnavailable, err
 	}
 	if err == nil && followID != "" && f.FollowID != "" && f.FollowID != followID {

@@ -194,7 +194,7 @@ func (s *Service) threadOf(ctx context.Context, inReplyTo string) (replyIndex, b
 	}
 	var idx replyIndex
 	_, err := readJSON(ctx, s.cfg.Store, replyIndexKey(inReplyTo), &idx)
-	if bucket.IsNotFound(err) || isUnreadable(err) {
+	if bucket.IsNotFound(err) || bucket.IsUnreadable(err) {
 		return replyIndex{}, false, nil
 	}
 	if err != nil {
@@ -306,7 +306,7 @@ func (s *Service) onNote(ctx context.Context, _ string, act activity) (int, erro
 func (s *Service) findReply(ctx context.Context, id string) (replyIndex, bool, error) {
 	var idx replyIndex
 	_, err := readJSON(ctx, s.cfg.Store, replyIndexKey(id), &idx)
-	if bucket.IsNotFound(err) || isUnreadable(err) {
+	if bucket.IsNotFound(err) || bucket.IsUnreadable(err) {
 		return replyIndex{}, false, nil
 	}
 	return idx, err == nil, err
@@ -384,6 +384,25 @@ func reactionKey(actor string) string {
 // onReaction counts a Like or an Announce (boost) of an episode's post.
 func (s *Service) onReaction(ctx context.Context, _ string, act activity) (int, error) {
 	return s.react(ctx, act.Type, act.Actor, objectID(act.Object), true)
+}
+
+// undoReaction uncounts the Like or Announce an Undo embeds (done is
+// false for any other Undo). The embedded activity is read loosely:
+// servers send its addresses as a string or a list.
+func (s *Service) undoReaction(ctx context.Context, act activity) (status int, done bool, err error) {
+	var inner struct {
+		Type   string          `json:"type"`
+		Actor  json.RawMessage `json:"actor"`
+		Object json.RawMessage `json:"object"`
+	}
+	if json.Unmarshal(act.Object, &inner) != nil || (inner.Type != "Like" && inner.Type != "Announce") {
+		return 0, false, nil
+	}
+	if objectID(inner.Actor) != act.Actor {
+		return http.StatusForbidden, true, errors.New("undo of another actor's reaction")
+	}
+	status, err = s.react(ctx, inner.Type, act.Actor, objectID(inner.Object), false)
+	return status, true, err
 }
 
 // react counts (or, undo, uncounts) actor's reaction typ to the object.

@@ -129,7 +129,8 @@ func TestReplies(t *testing.T) {
 	if th = thread(); th.Likes != 1 || th.Boosts != 1 {
 		t.Fatalf("likes %d, boosts %d; want 1 and 1", th.Likes, th.Boosts)
 	}
-	send("Undo", map[string]any{"id": p.actor + "/act/like", "type": "Like", "actor": p.actor, "object": post})
+	// (addressed by a string, as GoToSocial does)
+	send("Undo", map[string]any{"id": p.actor + "/act/like", "type": "Like", "actor": p.actor, "object": post, "to": base + "/ap/shows/lvel"})
 	if th = thread(); th.Likes != 0 || th.Boosts != 1 {
 		t.Fatalf("after Undo: likes %d, boosts %d; want 0 and 1", th.Likes, th.Boosts)
 	}
