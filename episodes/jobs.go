@@ -688,7 +688,8 @@ func (s *Service) processJob(ctx context.Context, k *leaseKeeper, progress func(
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "original"+filepath.Ext(e.Original.Key))
-	if err := s.fetchObject(ctx, e.Original.Key, path); err != nil {
+	wav := audio.NewWAVMeter() // measured as it is read from the store
+	if err := s.fetchObject(ctx, e.Original.Key, path, wav); err != nil {
 		return &jobError{FailureStore, err}
 	}
 	// Transcoding is most of the work; storing the MP3 the rest.
@@ -699,7 +700,7 @@ func (s *Service) processJob(ctx context.Context, k *leaseKeeper, progress func(
 		} else {
 			progress(transcodeShare + done*(1-transcodeShare))
 		}
-	}}
+	}, measured: wav.Meter()}
 	rec, err := s.prepare(ctx, path, dir, up)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -753,8 +754,9 @@ func (s *Service) processJob(ctx context.Context, k *leaseKeeper, progress func(
 	return nil
 }
 
-// fetchObject copies the object at key to the file path.
-func (s *Service) fetchObject(ctx context.Context, key, path string) error {
+// fetchObject copies the object at key to the file path, writing it to
+// also on the way.
+func (s *Service) fetchObject(ctx context.Context, key, path string, also io.Writer) error {
 	rc, _, err := s.blobs.Get(ctx, key, 0, -1)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", key, err)
@@ -764,7 +766,7 @@ func (s *Service) fetchObject(ctx context.Context, key, path string) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", key, err)
 	}
-	if _, err := io.Copy(f, audio.ReaderWithContext(ctx, rc)); err != nil {
+	if _, err := io.Copy(io.MultiWriter(f, also), audio.ReaderWithContext(ctx, rc)); err != nil {
 		f.Close()
 		return fmt.Errorf("read %s: %w", key, err)
 	}
