@@ -12,9 +12,9 @@ MINIO         := $(GOBIN)/minio
 
 # Debian packages the tests drive for real: ffmpeg for audio, chromium for
 # the browser tests, two feed parsers podcast apps use, Icecast as the live
-# stream of the live test. Node.js (for a third parser) comes from Debian
+# stream of the live test, mmdebstrap for the image's Debian root. Node.js (for a third parser) comes from Debian
 # only when the machine has no npm of its own.
-DEBIAN_PACKAGES := ffmpeg chromium python3-feedparser python3-podcastparser icecast2
+DEBIAN_PACKAGES := ffmpeg chromium python3-feedparser python3-podcastparser icecast2 mmdebstrap
 
 # The Podcast Index's feed parser, from npm, kept outside the tree.
 PARTYTIME_VERSION := 5.0.0
@@ -39,7 +39,29 @@ GOTOSOCIAL_BUILD_DIR := $(shell $(GO) env GOPATH)/pkg/antenne-gotosocial-build
 export ANTENNE_TEST_GOTOSOCIAL_BIN := $(GOTOSOCIAL)
 export ANTENNE_TEST_GOTOSOCIAL_DIR := $(shell $(GO) env GOMODCACHE)/$(GOTOSOCIAL_MODULE)@$(GOTOSOCIAL_VERSION)
 
-.PHONY: all build test soak check fmt vet deps debian-deps node-deps minio gotosocial bench bench-http bench-ingest loadtest clean screenshots
+# The container image (docs/production.md): a Debian root made by
+# mmdebstrap (ffmpeg, CA certificates, time zones; the user antenne, uid
+# 10001; /data), cached under GOPATH/pkg/antenne-image by a hash of its
+# recipe, plus a static antenne binary, assembled by deploy/ociimage into
+# an OCI archive that docker load and podman load take. No Docker daemon,
+# no registry. The mirror is the one apt uses here.
+IMAGE          := antenne.oci.tar
+IMAGE_DIR      := $(shell $(GO) env GOPATH)/pkg/antenne-image
+DEBIAN_SUITE   := bookworm
+DEBIAN_MIRROR  := $(or $(shell sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1),http://deb.debian.org/debian)
+IMAGE_BASE_OPTS := --variant=apt --include=ffmpeg,ca-certificates,tzdata \
+  --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+  --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
+  --dpkgopt='path-exclude=/usr/share/info/*' \
+  --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/dri/*' \
+  --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/libLLVM-*' --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/libz3.so*' \
+  --customize-hook='chroot "$$1" useradd --system --uid 10001 --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin antenne' \
+  --customize-hook='mkdir -p "$$1/data" && chown 10001:10001 "$$1/data" && chmod 0750 "$$1/data"' \
+  --customize-hook='rm -rf "$$1"/var/cache/apt/* "$$1"/var/lib/apt/lists/* "$$1"/var/log/*.log "$$1"/var/cache/ldconfig/aux-cache'
+IMAGE_BASE     := $(IMAGE_DIR)/debian-$(DEBIAN_SUITE)-$(shell printf '%s' "$(IMAGE_BASE_OPTS)" | sha256sum | cut -c1-12).tar
+export ANTENNE_TEST_IMAGE := $(CURDIR)/$(IMAGE)
+
+.PHONY: all build image image-base test-image test soak check fmt vet deps debian-deps node-deps minio gotosocial bench bench-http bench-ingest loadtest clean screenshots
 
 all: build
 
@@ -58,10 +80,33 @@ build:
 # leave it room without letting a hung test hold CI for long.
 TEST_TIMEOUT := 45m
 
-## test: install what is missing, then gofmt, vet and every test with -race
-## against a real MinIO; then the tests too slow for -race (EBU Tech 3342's
-## case 4 of the loudness meter), without it.
-test: deps check
+## image: antenne.oci.tar, the container image (see IMAGE above); prints its size.
+image: image-base
+	CGO_ENABLED=0 $(GOBUILD) -trimpath -o $(IMAGE_DIR)/antenne ./cmd/antenne
+	$(GO) run ./deploy/ociimage -base $(IMAGE_BASE) -binary $(IMAGE_DIR)/antenne -o $(IMAGE) \
+	  -version "$$($(IMAGE_DIR)/antenne version | sed -n '1s/^antenne //p')" -revision "$(REVISION)" \
+	  -created "$$(git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)"
+
+## image-base: the Debian root of the image, built once (minutes) and cached.
+image-base:
+	@if [ ! -s "$(IMAGE_BASE)" ]; then \
+	  command -v mmdebstrap >/dev/null || $(MAKE) debian-deps; \
+	  echo "building the image's Debian root with mmdebstrap from $(DEBIAN_MIRROR) (first run only, minutes)"; \
+	  mkdir -p "$(IMAGE_DIR)" && SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ) && \
+	  SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || date +%s) $$SUDO mmdebstrap --quiet --format=tar $(IMAGE_BASE_OPTS) \
+	    $(DEBIAN_SUITE) "$(IMAGE_BASE).tmp" "$(DEBIAN_MIRROR)" && \
+	  $$SUDO chown "$$(id -u):$$(id -g)" "$(IMAGE_BASE).tmp" && mv "$(IMAGE_BASE).tmp" "$(IMAGE_BASE)"; \
+	fi
+
+## test-image: the image's test alone (runs it from its unpacked root; needs root for chroot).
+test-image: image
+	$(GO) test -count=1 -timeout 10m -run TestImage ./deploy/ociimage
+
+## test: install what is missing, build the image, then gofmt, vet and every
+## test with -race against a real MinIO (the image's among them); then the
+## tests too slow for -race (EBU Tech 3342's case 4 of the loudness meter),
+## without it.
+test: deps check image
 	./.ci/with-minio $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 	$(GO) test -count=1 -timeout 10m -run 'TestMeterEBUCases' ./episodes/audio
 
@@ -154,7 +199,7 @@ loadtest: deps
 	./.ci/with-minio bench/loadtest.sh 60s
 
 clean:
-	rm -f antenne
+	rm -f antenne $(IMAGE)
 
 ## screenshots: PNGs of the studio and the public pages, desktop and phone widths, into ./screenshots/ (needs chromium).
 screenshots:

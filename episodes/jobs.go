@@ -402,8 +402,9 @@ func (s *Service) takeJob(ctx context.Context, job *Job, rev, work string) (buck
 	return held, nil
 }
 
-// JobRef names the job a context works for: its episode and the fencing
-// token of the lease it runs under (owner/takes).
+// JobRef names the job a context works for: its episode and the lease it
+// runs under (work/owner/takes: the Pending.Job and the lease's token,
+// unique to one holding).
 type JobRef struct {
 	Show, Episode, Lease string
 }
@@ -426,11 +427,15 @@ var jobLost = errors.New("the job's lease was lost")
 // renewal, so that it happens while the lease is surely held. It is safe
 // for concurrent use.
 type leaseKeeper struct {
-	s        *Service
-	mu       sync.Mutex
-	job      Job
-	held     bucket.Held
-	progress atomic.Uint64 // float64 bits
+	s *Service
+	// show, episode and work (the Pending.Job) name the job; they never
+	// change.
+	show, episode, work string
+	progress            atomic.Uint64 // float64 bits
+
+	mu   sync.Mutex
+	job  Job // the job document as last written
+	held bucket.Held
 }
 
 // renew writes the lease again with the progress; on failure the lease
@@ -504,8 +509,8 @@ func (s *Service) runJob(ctx context.Context, job Job, held bucket.Held) error {
 	start := time.Now()
 	work, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	k := &leaseKeeper{s: s, job: job, held: held}
-	work = context.WithValue(work, jobKeyType{}, JobRef{Show: job.Show, Episode: job.Episode, Lease: job.Token()})
+	k := &leaseKeeper{s: s, show: job.Show, episode: job.Episode, work: job.Job, job: job, held: held}
+	work = context.WithValue(work, jobKeyType{}, JobRef{Show: job.Show, Episode: job.Episode, Lease: job.Job + "/" + job.Token()})
 	keeperDone := make(chan struct{})
 	go func() {
 		defer close(keeperDone)
@@ -514,7 +519,8 @@ func (s *Service) runJob(ctx context.Context, job Job, held bucket.Held) error {
 	err := s.processJob(work, k, func(done float64) {
 		k.progress.Store(math.Float64bits(done))
 	})
-	if err != nil && err != errNotPending && !errors.Is(err, jobLost) && work.Err() == nil {
+	retry := err != nil && storeAway(err) && job.Takes < maxStoreRetries
+	if err != nil && err != errNotPending && !errors.Is(err, jobLost) && work.Err() == nil && !retry {
 		s.jobs.failed.Add(1)
 		s.jobs.nanos.Add(int64(time.Since(start)))
 		if ferr := s.failJob(work, k, err); ferr != nil && !errors.Is(ferr, errNotPending) {
@@ -533,9 +539,10 @@ func (s *Service) runJob(ctx context.Context, job Job, held bucket.Held) error {
 	k.mu.Lock()
 	job, held = k.job, k.held
 	k.mu.Unlock()
-	if ctx.Err() != nil && err != nil && !errors.Is(err, errNotPending) {
-		// Cut short by a shutdown: let go, so that another replica takes
-		// the job at once.
+	if (ctx.Err() != nil || retry) && err != nil && !errors.Is(err, errNotPending) {
+		// Cut short by a shutdown, or by a store that was away: let go,
+		// so that another replica (or this one, at its next scan) takes
+		// the job again at once.
 		if rerr := s.jobs.leases.Release(bg, s.blobs, &held, &job); rerr != nil && !errors.Is(rerr, ErrConflict) {
 			return fmt.Errorf("let go of the job of episode %s: %w", job.Episode, rerr)
 		}
@@ -566,6 +573,17 @@ func (s *Service) readJob(ctx context.Context, show, id string) (Job, string, er
 	var j Job
 	rev, err := bucket.Read(ctx, s.blobs, jobKey(show, id), &j)
 	return j, rev, err
+}
+
+// maxStoreRetries bounds the times a job is taken again after the store
+// was away during it; then the failure is recorded (a host may retry).
+const maxStoreRetries = 5
+
+// storeAway reports whether err says the store could not be reached or
+// did not answer in time (storage.ErrUnavailable, told by its method).
+func storeAway(err error) bool {
+	var u interface{ StoreUnavailable() bool }
+	return errors.As(err, &u) && u.StoreUnavailable() || errors.Is(err, context.DeadlineExceeded)
 }
 
 // jobError tags an error of a job with the Failure key the host is told.
@@ -619,7 +637,7 @@ func (s *Service) failJob(ctx context.Context, k *leaseKeeper, cause error) erro
 // again. It fails with errNotPending when the episode is gone, finished
 // or waits for newer work, and with jobLost when the lease was lost.
 func (s *Service) finishEpisode(ctx context.Context, k *leaseKeeper, done func(*Episode) error) error {
-	show, id, work := k.job.Show, k.job.Episode, k.job.Job
+	show, id, work := k.show, k.episode, k.work
 	for range 5 {
 		var cur Episode
 		etag, err := bucket.Read(ctx, s.blobs, episodeKey(show, id), &cur)
@@ -653,7 +671,7 @@ func (s *Service) finishEpisode(ctx context.Context, k *leaseKeeper, done func(*
 // The media of a recording it replaces is removed once unreferenced.
 // progress is told the fraction done.
 func (s *Service) processJob(ctx context.Context, k *leaseKeeper, progress func(float64)) error {
-	show, id, work := k.job.Show, k.job.Episode, k.job.Job
+	show, id, work := k.show, k.episode, k.work
 	var e Episode
 	if _, err := bucket.Read(ctx, s.blobs, episodeKey(show, id), &e); err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -670,7 +688,8 @@ func (s *Service) processJob(ctx context.Context, k *leaseKeeper, progress func(
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "original"+filepath.Ext(e.Original.Key))
-	if err := s.fetchObject(ctx, e.Original.Key, path); err != nil {
+	wav := audio.NewWAVMeter() // measured as it is read from the store
+	if err := s.fetchObject(ctx, e.Original.Key, path, wav); err != nil {
 		return &jobError{FailureStore, err}
 	}
 	// Transcoding is most of the work; storing the MP3 the rest.
@@ -681,7 +700,7 @@ func (s *Service) processJob(ctx context.Context, k *leaseKeeper, progress func(
 		} else {
 			progress(transcodeShare + done*(1-transcodeShare))
 		}
-	}}
+	}, measured: wav.Meter()}
 	rec, err := s.prepare(ctx, path, dir, up)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -743,8 +762,9 @@ func (s *Service) processJob(ctx context.Context, k *leaseKeeper, progress func(
 	return nil
 }
 
-// fetchObject copies the object at key to the file path.
-func (s *Service) fetchObject(ctx context.Context, key, path string) error {
+// fetchObject copies the object at key to the file path, writing it to
+// also on the way.
+func (s *Service) fetchObject(ctx context.Context, key, path string, also io.Writer) error {
 	rc, _, err := s.blobs.Get(ctx, key, 0, -1)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", key, err)
@@ -754,7 +774,7 @@ func (s *Service) fetchObject(ctx context.Context, key, path string) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", key, err)
 	}
-	if _, err := io.Copy(f, audio.ReaderWithContext(ctx, rc)); err != nil {
+	if _, err := io.Copy(io.MultiWriter(f, also), audio.ReaderWithContext(ctx, rc)); err != nil {
 		f.Close()
 		return fmt.Errorf("read %s: %w", key, err)
 	}

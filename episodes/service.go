@@ -568,11 +568,31 @@ func (s *Service) CreateEpisode(ctx context.Context, e *Episode) (*Episode, erro
 		return nil, s.guidTaken(ctx, e)
 	}
 	if err != nil {
-		s.releaseSlug(context.WithoutCancel(ctx), e.Show, slug, e.ID)
+		// The write may have landed although its answer was lost: read
+		// before undoing anything.
+		have, haveTag, rerr := s.readEpisode(context.WithoutCancel(ctx), e.Show, e.ID)
+		switch {
+		case rerr == nil && have.Created.Equal(e.Created) && have.Slug == e.Slug:
+			s.cat.setEpisode(e.Show, e.ID, have, haveTag)
+			return s.Episode(e.Show, e.ID)
+		case errors.Is(rerr, ErrNotFound):
+			s.releaseSlug(context.WithoutCancel(ctx), e.Show, slug, e.ID)
+		}
+		// Unknown: the claim is left to be taken over once abandoned.
 		return nil, err
 	}
 	s.cat.setEpisode(e.Show, e.ID, e, etag)
 	return s.Episode(e.Show, e.ID)
+}
+
+// readEpisode reads the stored episode document and its revision.
+func (s *Service) readEpisode(ctx context.Context, show, id string) (*Episode, string, error) {
+	var e Episode
+	rev, err := bucket.Read(ctx, s.blobs, episodeKey(show, id), &e)
+	if err != nil {
+		return nil, "", err
+	}
+	return &e, rev, nil
 }
 
 // guidTaken is the error of a new episode e whose document exists

@@ -69,6 +69,10 @@ type Upload struct {
 	// an ingest job (see Ingest): the API and studio set it, so that the
 	// host's request ends once the upload is safe.
 	Background bool
+
+	// measured is the loudness meter fed while the bytes arrived (a WAV
+	// measured by an audio.WAVMeter), nil when the recording was not.
+	measured *audio.Meter
 }
 
 // TranscriptFile is a transcript to store with an upload.
@@ -132,7 +136,7 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 	}
 	defer os.RemoveAll(work)
 
-	path, sum, err := receive(ctx, up, work)
+	path, sum, err := receive(ctx, &up, work)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +311,7 @@ func (s *Service) ReplaceRecording(ctx context.Context, show, id, revision strin
 		return nil, fmt.Errorf("replace recording: %w", err)
 	}
 	defer os.RemoveAll(work)
-	path, sum, err := receive(ctx, up, work)
+	path, sum, err := receive(ctx, &up, work)
 	if err != nil {
 		return nil, err
 	}
@@ -426,7 +430,15 @@ func (s *Service) prepare(ctx context.Context, path, work string, up Upload) (*r
 	if err := s.checkDuration(ctx, path); err != nil {
 		return nil, err
 	}
-	prep, err := s.opts.Transcoder.Prepare(ctx, path, work, progress)
+	var prep *audio.Prepared
+	var err error
+	// Only ffmpeg's Runner itself: a Transcoder that wraps one keeps its
+	// own Prepare.
+	if r, ok := s.opts.Transcoder.(*ffmpeg.Runner); ok && up.measured != nil {
+		prep, err = r.PrepareMeasured(ctx, path, work, up.measured, progress)
+	} else {
+		prep, err = s.opts.Transcoder.Prepare(ctx, path, work, progress)
+	}
 	if err != nil {
 		var ua *audio.UnsupportedAudioError
 		if errors.As(err, &ua) {
@@ -612,10 +624,13 @@ func (c *countingFile) Seek(offset int64, whence int) (int64, error) {
 }
 
 // receive returns the path of the upload and its SHA-256: up.Path itself,
-// or Body spooled into dir.
-func receive(ctx context.Context, up Upload, dir string) (path, sum string, err error) {
+// or Body spooled into dir. A WAV is measured on the way (up.measured),
+// so that once its last byte is here only its encode remains.
+func receive(ctx context.Context, up *Upload, dir string) (path, sum string, err error) {
+	wav := audio.NewWAVMeter()
+	defer func() { up.measured = wav.Meter() }()
 	if up.Path == "" {
-		return spool(ctx, up.Body, dir)
+		return spool(ctx, up.Body, dir, wav)
 	}
 	f, err := os.Open(up.Path)
 	if err != nil {
@@ -623,7 +638,7 @@ func receive(ctx context.Context, up Upload, dir string) (path, sum string, err 
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, audio.ReaderWithContext(ctx, f))
+	n, err := io.Copy(io.MultiWriter(h, wav), audio.ReaderWithContext(ctx, f))
 	if err != nil {
 		return "", "", fmt.Errorf("receive the upload: %w", err)
 	}
@@ -633,8 +648,9 @@ func receive(ctx context.Context, up Upload, dir string) (path, sum string, err 
 	return up.Path, hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// spool copies body to the file "upload" in dir, hashing it on the way.
-func spool(ctx context.Context, body io.Reader, dir string) (path, sum string, err error) {
+// spool copies body to the file "upload" in dir, hashing it and writing
+// it to also on the way.
+func spool(ctx context.Context, body io.Reader, dir string, also io.Writer) (path, sum string, err error) {
 	path = filepath.Join(dir, "upload")
 	f, err := os.Create(path)
 	if err != nil {
@@ -642,7 +658,7 @@ func spool(ctx context.Context, body io.Reader, dir string) (path, sum string, e
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), audio.ReaderWithContext(ctx, body))
+	n, err := io.Copy(io.MultiWriter(f, h, also), audio.ReaderWithContext(ctx, body))
 	if err != nil {
 		return "", "", fmt.Errorf("receive the upload: %w", err)
 	}

@@ -50,8 +50,9 @@
 // Options.Season gives one), podcast:episode, podcast:chapters,
 // podcast:transcript, podcast:person (hosts and guests) and
 // podcast:alternateEnclosure for the original of a transcoded upload (with
-// podcast:source and a podcast:integrity SHA-256). Empty fields are left
-// out.
+// podcast:source and a podcast:integrity SHA-256), and
+// podcast:socialInteract protocol="activitypub" (the episode's fediverse
+// post) when Options.SocialInteract gives one. Empty fields are left out.
 //
 // # Text
 //

@@ -59,6 +59,19 @@ type Options struct {
 	// told of each change pushes the feed to its subscribers
 	// (https://www.w3.org/TR/websub/). None when empty.
 	Hubs []string
+	// SocialInteract, when not nil, gives the fediverse post where an
+	// episode is discussed (podcast:socialInteract protocol="activitypub"
+	// with the post's URI and the account's handle and URL); nil
+	// leaves the item without one.
+	SocialInteract func(*episodes.Episode) *SocialInteract
+}
+
+// SocialInteract is where listeners discuss an episode
+// (https://podcastindex.org/namespace/1.0#social-interact).
+type SocialInteract struct {
+	// URI is the post's (required), AccountID the account's handle
+	// (@show@host), AccountURL its profile.
+	URI, AccountID, AccountURL string
 }
 
 // Write writes the RSS 2.0 feed of show to w: the published episodes of
@@ -170,6 +183,14 @@ type item struct {
 	Transcript    *transcript    `xml:"podcast:transcript"`
 	Persons       []person       `xml:"podcast:person"`
 	AltEnclosures []altEnclosure `xml:"podcast:alternateEnclosure"`
+	Social        *social        `xml:"podcast:socialInteract"`
+}
+
+type social struct {
+	Protocol   string `xml:"protocol,attr"`
+	URI        string `xml:"uri,attr"`
+	AccountID  string `xml:"accountId,attr,omitempty"`
+	AccountURL string `xml:"accountUrl,attr,omitempty"`
 }
 
 type atomLink struct {
@@ -481,6 +502,11 @@ func buildItem(p *podcast.Podcast, show *episodes.Show, ep *episodes.Episode, op
 			Source:    source{URI: u},
 			Integrity: sri(alt.m.SHA256),
 		})
+	}
+	if opts.SocialInteract != nil {
+		if si := opts.SocialInteract(ep); si != nil && webURL(si.URI) != "" {
+			it.Social = &social{Protocol: "activitypub", URI: webURL(si.URI), AccountID: line(si.AccountID), AccountURL: webURL(si.AccountURL)}
+		}
 	}
 	return it, nil
 }

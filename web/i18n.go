@@ -229,7 +229,7 @@ func tr(lang, key string, args ...any) string {
 // lookup finds key in the catalogue: the pages' messages, the studio's,
 // then the command line's.
 func lookup(key string) ([2]string, bool) {
-	for _, cat := range []map[string][2]string{messages, studioMessages, cliMessages} {
+	for _, cat := range []map[string][2]string{messages, studioMessages, cliMessages, repliesMessages} {
 		if m, ok := cat[key]; ok {
 			return m, true
 		}

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -220,6 +221,12 @@ func (s *Server) buildFeed(p *publicShow) (*feedBytes, error) {
 	if p.show.SeasonsAreSemesters {
 		opts.Season = semesterSeasons(p.published)
 	}
+	if f := s.cfg.Federation; f != nil && !p.show.FediverseOff {
+		slug := p.show.Slug
+		opts.SocialInteract = func(ep *episodes.Episode) *feed.SocialInteract {
+			return &feed.SocialInteract{URI: f.PostURI(slug, ep.ID), AccountID: f.Handle(slug), AccountURL: f.ActorURL(slug)}
+		}
+	}
 	// Only published episodes are passed, and Now is at or after every
 	// one's PublishAt: the catalog decides which items the feed holds,
 	// and Now only the live item, which is the same at any instant
@@ -295,10 +302,17 @@ func (s *Server) FeedVersions() map[string]string {
 	return out
 }
 
-// warmFeeds builds the feed of every show once, so that the first podcast
-// app to ask does not wait for the rendering of every show note.
-func (s *Server) warmFeeds() {
+// WarmFeeds builds the feed of every show once, so that the first podcast
+// app to ask does not wait for the rendering of every show note. It stops
+// early when ctx ends.
+func (s *Server) WarmFeeds(ctx context.Context) {
+	if s.cfg.Catalog == nil {
+		return
+	}
 	for _, sh := range s.cfg.Catalog.Shows() {
+		if ctx.Err() != nil {
+			return
+		}
 		p, err := s.publicShow(sh.Slug)
 		if err != nil {
 			continue

@@ -17,6 +17,7 @@ import (
 
 	"github.com/picasoft/antenne/episodes"
 	"github.com/picasoft/antenne/feed"
+	"github.com/picasoft/antenne/web/federation"
 )
 
 // episodePage is the view of templates/episode.html and embed.html.
@@ -40,6 +41,27 @@ type episodePage struct {
 	// its start only when TranscriptCut (see pageTranscript).
 	Transcript    []cueView
 	TranscriptCut bool
+	// Replies are the listeners' fediverse replies to the episode's
+	// post, nil when the show is not federated (or they could not be
+	// read).
+	Replies *repliesView
+}
+
+// repliesView is the thread templates/_replies.html shows.
+type repliesView struct {
+	Replies       []replyView
+	Likes, Boosts int
+	// Post is the URI of the episode's post; Handle the show's account.
+	Post, Handle string
+}
+
+// replyView is one reply: its content was sanitised on receipt
+// (federation keeps only paragraphs, line breaks and http(s) links).
+type replyView struct {
+	federation.Reply
+	Content template.HTML
+	// Domain is the author's server, for the studio's block button.
+	Domain string
 }
 
 // cueView is a passage of the transcript as the page shows it: Start
@@ -146,8 +168,33 @@ func (s *Server) episodePage(c *gin.Context) {
 	}
 	v := s.episodeView(p, e)
 	v.Transcript, v.TranscriptCut = s.pageTranscript(c.Request.Context(), e.Transcript)
+	v.Replies = s.pageReplies(c.Request.Context(), p.show, e)
 	c.Header("Cache-Control", "public, max-age=60")
 	s.renderView(c, http.StatusOK, "episode", view{Title: e.Title + " · " + p.show.Title, Data: v, Theme: themePath(p.show), Meta: s.episodeMeta(p.show, e)})
+}
+
+// safeReply is a reply's content, sanitised by federation on receipt
+// (paragraphs, line breaks, http(s) links only).
+func safeReply(content string) template.HTML { return template.HTML(content) }
+
+// pageReplies is the thread of replies to the episode's post, nil when
+// the show is not federated or the thread cannot be read (the page is
+// shown without it).
+func (s *Server) pageReplies(ctx context.Context, sh *episodes.Show, e *episodes.Episode) *repliesView {
+	f := s.cfg.Federation
+	if f == nil || sh.FediverseOff {
+		return nil
+	}
+	th, err := f.Thread(ctx, sh.Slug, e.ID)
+	if err != nil {
+		s.log.WarnContext(ctx, "read the replies", "show", sh.Slug, "episode", e.ID, "err", err)
+		return nil
+	}
+	v := &repliesView{Likes: th.Likes, Boosts: th.Boosts, Post: th.Post, Handle: th.Handle}
+	for _, r := range th.Replies {
+		v.Replies = append(v.Replies, replyView{Reply: r, Content: safeReply(r.Content)})
+	}
+	return v
 }
 
 // episodeMeta is the link preview of an episode's page: its title, the

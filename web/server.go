@@ -175,9 +175,6 @@ func New(cfg Config) (*Server, error) {
 	s.engine.NoRoute(s.notFound)
 	s.routes()
 	get(s.engine, "/metrics", s.serveMetrics(reg))
-	if cfg.Catalog != nil {
-		go s.warmFeeds()
-	}
 	return s, nil
 }
 

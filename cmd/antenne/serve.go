@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -102,9 +103,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		refreshErrors.Inc()
 		log.Error("load the catalog: pages and feeds answer 503 until the store can be read", "err", withStoreAdvice(err))
 	}
-	go catalog.Run(ctx, func(err error) {
-		refreshErrors.Inc()
-		log.Warn("catalog upkeep failed: serving the last copy", "err", withStoreAdvice(err))
+	// Every background loop is joined before serve returns: none writes
+	// to the store after the process says it stopped.
+	var loops sync.WaitGroup
+	loopCtx, stopLoops := context.WithCancel(ctx)
+	defer loops.Wait()
+	defer stopLoops()
+	loops.Go(func() {
+		catalog.Run(loopCtx, func(err error) {
+			refreshErrors.Inc()
+			log.Warn("catalog upkeep failed: serving the last copy", "err", withStoreAdvice(err))
+		})
 	})
 	// Jobs stop when serve returns, letting go of their leases first, so
 	// that another replica takes them over at once.
@@ -122,15 +131,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	go counter.Run(ctx, func(err error) { log.Warn("store the listen counts: kept for the next try", "err", err) })
+	loops.Go(func() {
+		counter.Run(loopCtx, func(err error) { log.Warn("store the listen counts: kept for the next try", "err", err) })
+	})
 
 	hosts := accounts.New(store, catalog, nil)
 	if err := hosts.Refresh(ctx); err != nil {
 		log.Error("load the host accounts", "err", withStoreAdvice(err))
 	}
-	go hosts.Run(ctx, accountsRefresh, func(err error) {
-		refreshErrors.Inc()
-		log.Warn("host accounts refresh failed: using the last copy", "err", withStoreAdvice(err))
+	loops.Go(func() {
+		hosts.Run(loopCtx, accountsRefresh, func(err error) {
+			refreshErrors.Inc()
+			log.Warn("host accounts refresh failed: using the last copy", "err", withStoreAdvice(err))
+		})
 	})
 
 	fed, err := federation.New(federation.Config{
@@ -146,7 +159,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	go fed.Run(ctx)
+	loops.Go(func() { fed.Run(loopCtx) })
 
 	srv, err := web.New(web.Config{
 		Catalog:         catalog,
@@ -183,7 +196,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageErrorf("ANTENNE_WEBSUB_HUBS: %v", err)
 	}
-	go pinger.Run(ctx, srv.FeedVersions)
+	loops.Go(func() { pinger.Run(loopCtx, srv.FeedVersions) })
+	loops.Go(func() { srv.WarmFeeds(loopCtx) })
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -292,5 +293,27 @@ func TestServeChecksFFmpeg(t *testing.T) {
 	}
 	if page := body(t, s.url+"/"); strings.Contains(page, banner) {
 		t.Errorf("a public page shows the studio's ffmpeg banner")
+	}
+}
+
+// TestServeJoinsItsLoops: when serve returns, none of its background
+// loops (catalog upkeep, jobs, listen counts, accounts, federation,
+// pinger, feed warm-up) is still running: nothing writes to the store
+// after the process said it stopped. Not parallel: it reads every
+// goroutine's stack.
+func TestServeJoinsItsLoops(t *testing.T) {
+	s := startServe(t, map[string]string{"ANTENNE_DATA_DIR": t.TempDir(), "ANTENNE_WEBSUB_HUBS": "https://hub.example/"})
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	for _, loop := range []string{
+		"episodes.(*Service).Run(", "episodes.(*Service).RunJobs(", "listens.(*Counter).Run(",
+		"accounts.(*Service).Run(", "federation.(*Service).Run(", "websub.(*Pinger).Run(", "web.(*Server).WarmFeeds(",
+	} {
+		if strings.Contains(stacks, loop) {
+			t.Errorf("%s still runs after serve returned", loop)
+		}
 	}
 }

@@ -6,9 +6,13 @@ import (
 	"errors"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/picasoft/antenne/episodes/audio"
+	"github.com/picasoft/antenne/episodes/episodestest"
 )
 
 // level plans the levelling of pcm (mono, 48 kHz) to target and ceiling,
@@ -125,6 +129,61 @@ func BenchmarkLeveler45Minutes(b *testing.B) {
 					lv.Write(minute)
 				}
 				lv.Close()
+			}
+		})
+	}
+}
+
+// TestWAVMeterAgrees: a WAV measured from its bytes as they arrive, in
+// writes of any size, measures as its PCM decoded by ffmpeg does; what it
+// does not measure (not a WAV, more than two channels) gives no meter.
+func TestWAVMeterAgrees(t *testing.T) {
+	bin := episodestest.FFmpeg(t)
+	dir := t.TempDir()
+	source := speech(48000, 20, 9, "-6dB")
+	for _, c := range []struct {
+		name     string
+		channels int
+		args     []string
+		measured bool
+	}{
+		{"s16 mono", 1, []string{"-c:a", "pcm_s16le"}, true},
+		{"s24 stereo", 2, []string{"-c:a", "pcm_s24le"}, true},
+		{"f32 mono", 1, []string{"-c:a", "pcm_f32le"}, true},
+		{"s32 stereo extensible", 2, []string{"-c:a", "pcm_s32le", "-rf64", "never", "-write_bext", "1"}, true},
+		{"5.1", 6, []string{"-c:a", "pcm_s16le"}, false},
+		{"flac", 1, []string{"-c:a", "flac", "-f", "flac"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, c.name+".wav")
+			args := append([]string{"-f", "lavfi", "-i", source, "-ac", strconv.Itoa(c.channels)}, c.args...)
+			audio.FFmpeg(t, append(args, path)...)
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, size := range []int{7, 65537} {
+				w := audio.NewWAVMeter()
+				for p := data; len(p) > 0; {
+					k := min(size, len(p))
+					w.Write(p[:k])
+					p = p[k:]
+				}
+				got := w.Meter()
+				if !c.measured {
+					if got != nil {
+						t.Fatalf("writes of %d: got a meter, want none", size)
+					}
+					continue
+				}
+				if got == nil {
+					t.Fatalf("writes of %d: got no meter", size)
+				}
+				want := meterFile(t, bin, path, 48000, c.channels)
+				if math.Abs(got.Integrated()-want.Integrated()) > 0.01 || math.Abs(got.TruePeak()-want.TruePeak()) > 0.01 || got.Frames() != want.Frames() {
+					t.Errorf("writes of %d: got %.3f LUFS %.3f dBTP %d frames, want %.3f %.3f %d (ffmpeg's PCM)", size,
+						got.Integrated(), got.TruePeak(), got.Frames(), want.Integrated(), want.TruePeak(), want.Frames())
+				}
 			}
 		})
 	}

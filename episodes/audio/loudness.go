@@ -35,6 +35,7 @@ const (
 // with the length of the recording. A Meter is not safe for concurrent
 // use; results may be read at any point and writing may go on after.
 type Meter struct {
+	rate       int
 	weights    []float64 // per channel, BS.1770-4 table 3
 	frameBytes int
 
@@ -83,6 +84,7 @@ func NewMeter(rate, channels int) (*Meter, error) {
 		return nil, fmt.Errorf("loudness meter: sample rate %d Hz, want 8000 to 384000", rate)
 	}
 	m := &Meter{
+		rate:       rate,
 		weights:    weights,
 		frameBytes: 4 * channels,
 		carry:      make([]byte, 0, 4*channels),
@@ -221,6 +223,12 @@ func (m *Meter) blockEnergy(n int) float64 {
 	}
 	return sum / float64(n*m.segLen)
 }
+
+// Rate is the sample rate of the PCM the meter takes, in Hz.
+func (m *Meter) Rate() int { return m.rate }
+
+// Channels is the number of channels of the PCM the meter takes.
+func (m *Meter) Channels() int { return len(m.weights) }
 
 // Frames is the number of whole frames written so far.
 func (m *Meter) Frames() int64 { return m.frames }

@@ -333,3 +333,53 @@ func TestTranscodeEncodesOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestPrepareMeasuredOnlyEncodes: a WAV measured as it arrived
+// (audio.WAVMeter) is decoded once, for its encode: the measure pass is
+// skipped. Without the meter it is decoded twice.
+func TestPrepareMeasuredOnlyEncodes(t *testing.T) {
+	bin := NeedTool(t, "ffmpeg")
+	dir := t.TempDir()
+	log := filepath.Join(dir, "ffmpeg.log")
+	wrapper := filepath.Join(dir, "ffmpeg")
+	script := fmt.Sprintf("#!/bin/sh\necho \"$*\" >>%q\nexec %q \"$@\"\n", log, bin)
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "Mixdown.wav")
+	mumbleMixdown(t, src, 60)
+	orig, err := Probe(t.Context(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, measured := range []bool{true, false} {
+		os.Remove(log)
+		var m *Meter
+		if measured {
+			w := NewWAVMeter()
+			w.Write(data)
+			if m = w.Meter(); m == nil {
+				t.Fatal("the WAV was not measured")
+			}
+		}
+		got, err := ffmpeg.New(wrapper, 1).PrepareMeasured(t.Context(), src, t.TempDir(), m, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPodcastMP3(t, src, orig, got)
+		calls, _ := os.ReadFile(log)
+		var decodes int
+		for _, call := range strings.Split(strings.TrimSpace(string(calls)), "\n") {
+			if strings.Contains(call, "-i "+src+" ") && !strings.Contains(call, "-ss") && strings.HasSuffix(call, "pipe:1") {
+				decodes++
+			}
+		}
+		if want := map[bool]int{true: 1, false: 2}[measured]; decodes != want {
+			t.Errorf("measured %v: got %d decodes of the WAV, want %d:\n%s", measured, decodes, want, calls)
+		}
+	}
+}

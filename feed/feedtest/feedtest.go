@@ -20,6 +20,10 @@ type Item struct {
 	Length   int64   `json:"length"`
 	Type     string  `json:"type"`
 	Duration float64 `json:"duration"`
+	// Social is the item's first podcast:socialInteract as
+	// "protocol uri accountId accountUrl" (only podcast-partytime reads
+	// it).
+	Social string `json:"social,omitempty"`
 }
 
 // LiveItem is what a parser read of a podcast:liveItem (only
@@ -88,7 +92,8 @@ process.stdin.on("end", () => {
   const f = parseFeed(data, { allowMissingGuid: false });
   if (!f) { console.error("partytime: feed not parsed"); process.exit(1); }
   console.log(JSON.stringify({ partytime: { title: f.title, items: f.items.map(i => ({
-    title: i.title, guid: i.guid, length: i.enclosure.length, type: i.enclosure.type, duration: i.duration })),
+    title: i.title, guid: i.guid, length: i.enclosure.length, type: i.enclosure.type, duration: i.duration,
+    social: (i.podcastSocialInteraction || []).slice(0, 1).map(x => [x.platform, x.url, x.id, x.profileUrl || ""].join(" ")).join("") })),
     liveItems: (f.podcastLiveItems || []).map(l => ({
       status: l.status, start: l.start ? l.start.toISOString() : "", end: l.end ? l.end.toISOString() : "",
       guid: l.guid || "", title: l.title || "", url: l.enclosure ? l.enclosure.url : "",

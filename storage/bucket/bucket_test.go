@@ -3,6 +3,7 @@ package bucket_test
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -251,4 +252,90 @@ func TestClaimRace(t *testing.T) {
 			t.Errorf("%d claimants hold the name, want 1", winners)
 		}
 	})
+}
+
+func TestModify(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, s storagetest.Store) {
+		ctx := t.Context()
+		type counter struct {
+			N int `json:"n"`
+		}
+		incr := func(c *counter, _ bool) error { c.N++; return nil }
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() {
+				if _, err := bucket.Modify(ctx, s, "count.json", 1<<10, incr); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		var got counter
+		if _, err := bucket.Read(ctx, s, "count.json", &got); err != nil || got.N != 3 {
+			t.Errorf("after 3 concurrent increments: got %d (%v), want 3", got.N, err)
+		}
+		refuse := errors.New("no")
+		if _, err := bucket.Modify(ctx, s, "count.json", 1<<10, func(c *counter, _ bool) error { c.N = 100; return refuse }); err != refuse {
+			t.Errorf("a change that fails: got %v, want its error", err)
+		}
+		if _, err := bucket.Read(ctx, s, "count.json", &got); err != nil || got.N != 3 {
+			t.Errorf("after a failed change: got %d, want 3 (nothing written)", got.N)
+		}
+	})
+}
+
+// countingGets counts the reads of documents.
+type countingGets struct {
+	storagetest.Store
+	mu   sync.Mutex
+	gets int
+}
+
+func (c *countingGets) Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, bucket.ObjectInfo, error) {
+	c.mu.Lock()
+	c.gets++
+	c.mu.Unlock()
+	return c.Store.Get(ctx, key, offset, length)
+}
+
+func TestCollection(t *testing.T) {
+	ctx := t.Context()
+	s := &countingGets{Store: storagetest.Dir(t)}
+	for _, k := range []string{"f/a.json", "f/b.json", "f/c.json"} {
+		if _, err := bucket.Create(ctx, s, k, note{Text: k}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Put(ctx, "f/bad.json", strings.NewReader("{not json"), -1, "application/json"); err != nil {
+		t.Fatal(err)
+	}
+	col := bucket.NewCollection[note](1 << 10)
+	docs, bad, err := col.List(ctx, s, "f/", nil)
+	if err != nil || len(docs) != 3 || len(bad) != 1 || bad[0] != "f/bad.json" {
+		t.Fatalf("first list: %d docs, unreadable %q, %v; want 3 and f/bad.json", len(docs), bad, err)
+	}
+	s.gets = 0
+	var b note
+	rev, _ := bucket.Read(ctx, s, "f/b.json", &b)
+	if _, err := bucket.Update(ctx, s, "f/b.json", note{Text: "changed"}, rev); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "f/c.json"); err != nil {
+		t.Fatal(err)
+	}
+	s.gets = 0
+	docs, _, err = col.List(ctx, s, "f/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.gets != 2 { // b changed, bad.json still unreadable
+		t.Errorf("second list read %d documents, want 2 (the changed one and the unreadable one)", s.gets)
+	}
+	var texts []string
+	for _, d := range docs {
+		texts = append(texts, d.V.Text)
+	}
+	if got := strings.Join(texts, ","); got != "f/a.json,changed" {
+		t.Errorf("second list: got %s, want f/a.json,changed", got)
+	}
 }

@@ -73,19 +73,28 @@ func ReadLimit(ctx context.Context, s Getter, key string, v any, limit int) (str
 		Version json.RawMessage `json:"version"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
-		return "", fmt.Errorf("parse %s: %w", key, err)
+		return "", &parseError{key, err}
 	}
 	// A "version" that is not a number is a field of the document's own
 	// (a feed version), not its schema.
 	var version int
 	if json.Unmarshal(head.Version, &version) == nil && version > SchemaVersion {
-		return "", fmt.Errorf("parse %s: document version %d is newer than this antenne knows (%d): upgrade antenne", key, version, SchemaVersion)
+		return "", &parseError{key, fmt.Errorf("document version %d is newer than this antenne knows (%d): upgrade antenne", version, SchemaVersion)}
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return "", fmt.Errorf("parse %s: %w", key, err)
+		return "", &parseError{key, err}
 	}
 	return rev, nil
 }
+
+// parseError is a document whose bytes are not what its reader expects.
+type parseError struct {
+	key string
+	err error
+}
+
+func (e *parseError) Error() string { return fmt.Sprintf("parse %s: %v", e.key, e.err) }
+func (e *parseError) Unwrap() error { return e.err }
 
 // Write stores v as JSON at key if the stored document still has revision
 // ifMatch ("": only if there is none), and returns the new revision. A

@@ -63,7 +63,7 @@ func unreadable(ctx context.Context, st bucket.Store, key string) (why, err erro
 	switch {
 	case err == nil, bucket.IsNotFound(err):
 		return nil, nil
-	case isUnreadable(err):
+	case bucket.IsUnreadable(err):
 		return err, nil
 	}
 	return nil, err

@@ -270,7 +270,7 @@ func (s *Service) deliverDue(ctx context.Context, wg *sync.WaitGroup) {
 		switch {
 		case bucket.IsNotFound(err):
 			delete(seen, info.Key)
-		case isUnreadable(err):
+		case bucket.IsUnreadable(err):
 			s.log.WarnContext(ctx, "unreadable delivery skipped: antenne check --repair removes it", "key", info.Key, "err", err)
 			s.pending.put(info.Key, outboxEntry{rev: info.ETag, unreadable: true})
 		case err != nil:

@@ -62,7 +62,7 @@ const followerListAge = 30 * time.Second
 func (s *Service) addFollower(ctx context.Context, show string, f follower) error {
 	key := followerKey(show, f.Actor)
 	idx := s.followers.of(show)
-	if err := idx.refresh(ctx, s, show, followerListAge); err != nil {
+	if err := idx.refresh(ctx, s, show, followerListAge, true); err != nil {
 		return err
 	}
 	group := hostGroup(f.Actor)
@@ -73,7 +73,7 @@ func (s *Service) addFollower(ctx context.Context, show string, f follower) erro
 	if bucket.IsConflict(err) {
 		var old follower
 		oldTag, rerr := readJSON(ctx, s.cfg.Store, key, &old)
-		if rerr != nil && !isUnreadable(rerr) {
+		if rerr != nil && !bucket.IsUnreadable(rerr) {
 			return rerr
 		}
 		if rerr == nil {
@@ -113,17 +113,17 @@ func (s *Service) removeFollower(ctx context.Context, show, actor string) error 
 // to so that every follower receives an activity once.
 func (s *Service) deliveryInboxes(ctx context.Context, show string) ([]string, error) {
 	idx := s.followers.of(show)
-	if err := idx.refresh(ctx, s, show, 0); err != nil {
+	if err := idx.refresh(ctx, s, show, 0, true); err != nil {
 		return nil, err
 	}
 	return idx.inboxes(), nil
 }
 
 // FollowerCount is the number of accounts following show, as listed at
-// most followerListAge ago.
+// most followerListAge ago. It lists, and reads no document.
 func (s *Service) FollowerCount(ctx context.Context, show string) (int, error) {
 	idx := s.followers.of(show)
-	if err := idx.refresh(ctx, s, show, followerListAge); err != nil {
+	if err := idx.refresh(ctx, s, show, followerListAge, false); err != nil {
 		return 0, fmt.Errorf("count followers of %s: %w", show, err)
 	}
 	return idx.count(), nil
@@ -133,7 +133,7 @@ func (s *Service) FollowerCount(ctx context.Context, show string) (int, error) {
 // server answered 410 Gone.
 func (s *Service) removeGone(ctx context.Context, show, inbox string) error {
 	idx := s.followers.of(show)
-	if err := idx.refresh(ctx, s, show, 0); err != nil {
+	if err := idx.refresh(ctx, s, show, 0, true); err != nil {
 		return err
 	}
 	for _, key := range idx.keysOf(inbox) {
@@ -169,7 +169,7 @@ func (x *followerIndexes) of(show string) *followerIndex {
 // not the document, only where to deliver and the host it counts against.
 // The strings are shared by every follower of one inbox or host.
 type followerEntry struct {
-	etag       string
+	etag       string // empty while the document is not read
 	inbox      string // the delivery inbox; empty when the document is unreadable
 	group      string // hostGroup of the actor
 	unreadable bool
@@ -181,20 +181,25 @@ type followerEntry struct {
 type followerIndex struct {
 	refreshing sync.Mutex // one listing at a time
 	mu         sync.Mutex
-	listed     time.Time
+	listed     time.Time                // the last listing
+	read       time.Time                // the last listing that read what changed
 	entries    map[string]followerEntry // by key
 	strs       map[string]string        // interned inboxes and groups
 }
 
 // refresh lists the follower documents when the last listing is older
-// than maxAge, reading those whose ETag changed. An unreadable document
-// is logged and skipped (check --repair removes it): it never stops the
-// others.
-func (x *followerIndex) refresh(ctx context.Context, s *Service, show string, maxAge time.Duration) error {
+// than maxAge and, with read, reads those whose ETag changed (without,
+// new documents are only counted). An unreadable document is logged and
+// skipped (check --repair removes it): it never stops the others.
+func (x *followerIndex) refresh(ctx context.Context, s *Service, show string, maxAge time.Duration, read bool) error {
 	x.refreshing.Lock()
 	defer x.refreshing.Unlock()
 	x.mu.Lock()
-	fresh := maxAge > 0 && time.Since(x.listed) < maxAge
+	last := x.listed
+	if read {
+		last = x.read
+	}
+	fresh := maxAge > 0 && time.Since(last) < maxAge
 	x.mu.Unlock()
 	if fresh {
 		return nil
@@ -210,7 +215,11 @@ func (x *followerIndex) refresh(ctx context.Context, s *Service, show string, ma
 		x.mu.Lock()
 		e, ok := x.entries[info.Key]
 		x.mu.Unlock()
-		if ok && e.etag == info.ETag {
+		if ok && (e.etag == info.ETag || !read) {
+			continue
+		}
+		if !read {
+			x.put(info.Key, followerEntry{})
 			continue
 		}
 		var f follower
@@ -219,7 +228,7 @@ func (x *followerIndex) refresh(ctx context.Context, s *Service, show string, ma
 		case bucket.IsNotFound(err):
 			delete(seen, info.Key)
 			continue
-		case isUnreadable(err) || (err == nil && f.deliveryInbox() == ""):
+		case bucket.IsUnreadable(err) || (err == nil && f.deliveryInbox() == ""):
 			s.log.WarnContext(ctx, "unreadable follower document skipped: antenne check --repair removes it", "key", info.Key, "err", err)
 			x.put(info.Key, followerEntry{etag: info.ETag, unreadable: true})
 			continue
@@ -236,6 +245,9 @@ func (x *followerIndex) refresh(ctx context.Context, s *Service, show string, ma
 		}
 	}
 	x.listed = start
+	if read {
+		x.read = start
+	}
 	return nil
 }
 
@@ -306,7 +318,7 @@ func (x *followerIndex) inboxes() []string {
 	set := map[string]bool{}
 	var out []string
 	for _, e := range x.entries {
-		if !e.unreadable && !set[e.inbox] {
+		if !e.unreadable && e.inbox != "" && !set[e.inbox] {
 			set[e.inbox] = true
 			out = append(out, e.inbox)
 		}

@@ -214,6 +214,9 @@ func (s *Service) onFollow(ctx context.Context, show string, act activity) (int,
 	if _, ok := s.federated(slug); !ok {
 		return http.StatusNotFound, errNotForUs
 	}
+	if status, err := s.blockedBy(ctx, slug, act.Actor); status != 0 {
+		return status, err
+	}
 	remote, err := s.actorOf(ctx, act.Actor)
 	if err != nil {
 		return http.StatusBadGateway, err
@@ -273,7 +276,7 @@ func (s *Service) undoFollow(ctx context.Context, show, actor, followID string) 
 	if bucket.IsNotFound(err) {
 		return http.StatusAccepted, nil
 	}
-	if err != nil && !isUnreadable(err) {
+	if err != nil && !bucket.IsUnreadable(err) {
 		return http.StatusServiceUnavailable, err
 	}
 	if err == nil && followID != "" && f.FollowID != "" && f.FollowID != followID {

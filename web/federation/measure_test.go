@@ -81,3 +81,32 @@ func TestMeasureHostileActors(t *testing.T) {
 	}
 	t.Logf("after one publication: heap %.1f MiB, bucket %.2f MiB", heap(), bucketBytes())
 }
+
+// TestMeasureFollowerCount measures 100 follower counts (what each GET of
+// /ap/shows/<show>/followers does) with ANTENNE_FED_MEASURE_FOLLOWERS
+// followers in the bucket. It only logs:
+//
+//	ANTENNE_FED_MEASURE_FOLLOWERS=10000 go test ./web/federation -run TestMeasureFollowerCount -v
+func TestMeasureFollowerCount(t *testing.T) {
+	n, err := strconv.Atoi(os.Getenv("ANTENNE_FED_MEASURE_FOLLOWERS"))
+	if err != nil {
+		t.Skip("set ANTENNE_FED_MEASURE_FOLLOWERS to the number of followers")
+	}
+	s, _ := newTestService(t, true)
+	for i := range n {
+		actor := fmt.Sprintf("https://m%d.example/users/u%d", i%50, i)
+		data, _ := json.Marshal(follower{Actor: actor, Inbox: actor + "/inbox", SharedInbox: fmt.Sprintf("https://m%d.example/inbox", i%50)})
+		if _, err := s.cfg.Store.PutIf(t.Context(), followerKey("lvel", actor), strings.NewReader(string(data)), int64(len(data)), "application/json", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, round := range []string{"first", "next"} {
+		start := time.Now()
+		for range 100 {
+			if _, err := s.FollowerCount(t.Context(), "lvel"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Logf("%s 100 counts of %d followers: %v", round, n, time.Since(start).Round(time.Millisecond))
+	}
+}

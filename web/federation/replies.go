@@ -100,6 +100,10 @@ type reply struct {
 	Content   string    `json:"content"`        // sanitised HTML
 	Published time.Time `json:"published"`
 	Updated   time.Time `json:"updated,omitzero"`
+	// Hidden by a host; Approved by a host (for a show whose replies
+	// wait for approval).
+	Hidden   bool `json:"hidden,omitempty"`
+	Approved bool `json:"approved,omitempty"`
 }
 
 // replyIndex says where a reply is kept.
@@ -194,7 +198,7 @@ func (s *Service) threadOf(ctx context.Context, inReplyTo string) (replyIndex, b
 	}
 	var idx replyIndex
 	_, err := readJSON(ctx, s.cfg.Store, replyIndexKey(inReplyTo), &idx)
-	if bucket.IsNotFound(err) || isUnreadable(err) {
+	if bucket.IsNotFound(err) || bucket.IsUnreadable(err) {
 		return replyIndex{}, false, nil
 	}
 	if err != nil {
@@ -231,6 +235,9 @@ func (s *Service) onNote(ctx context.Context, _ string, act activity) (int, erro
 	}
 	if !ok {
 		return http.StatusAccepted, nil // not a reply to us
+	}
+	if status, err := s.blockedBy(ctx, where.Show, act.Actor); status != 0 {
+		return status, err
 	}
 	content := strings.TrimSpace(replyPolicy.Sanitize(n.Content))
 	if len(content) > maxReplyHTML {
@@ -306,7 +313,7 @@ func (s *Service) onNote(ctx context.Context, _ string, act activity) (int, erro
 func (s *Service) findReply(ctx context.Context, id string) (replyIndex, bool, error) {
 	var idx replyIndex
 	_, err := readJSON(ctx, s.cfg.Store, replyIndexKey(id), &idx)
-	if bucket.IsNotFound(err) || isUnreadable(err) {
+	if bucket.IsNotFound(err) || bucket.IsUnreadable(err) {
 		return replyIndex{}, false, nil
 	}
 	return idx, err == nil, err
@@ -410,6 +417,9 @@ func (s *Service) react(ctx context.Context, typ, actor, object string, add bool
 	show, episode, ok := s.noteOf(object)
 	if !ok || !s.publishedEpisode(show, episode) {
 		return http.StatusAccepted, nil
+	}
+	if status, err := s.blockedBy(ctx, show, actor); status != 0 && add {
+		return status, err
 	}
 	key := reactionKey(actor)
 	err := s.changeThread(ctx, show, episode, func(t *thread) error {
@@ -545,6 +555,12 @@ func (c *threadCache) put(key string, t thread) {
 	c.m[key] = threadRead{t: t, at: time.Now()}
 }
 
+func (c *threadCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
+}
+
 func (c *threadCache) forget(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -585,16 +601,40 @@ type Reply struct {
 	Content            string // sanitised HTML
 	Published, Updated time.Time
 	Depth              int
+	// For the hosts (ThreadForHosts): the author's actor id, whether a
+	// host hid it, whether it waits for approval, whether its author is
+	// blocked.
+	Author                   string
+	Hidden, Pending, Blocked bool
 }
 
 // maxDepth bounds the indentation of a thread.
 const maxDepth = 4
 
-// Thread returns the replies to an episode's post and its counts.
+// Thread returns the replies to an episode's post that are shown (not
+// hidden, approved where the show wants it, of no blocked author) and
+// its counts.
 func (s *Service) Thread(ctx context.Context, show, episode string) (Thread, error) {
+	return s.thread(ctx, show, episode, false)
+}
+
+// ThreadForHosts is Thread with every reply kept, for the studio: the
+// hidden, the pending and the blocked ones too, marked as such.
+func (s *Service) ThreadForHosts(ctx context.Context, show, episode string) (Thread, error) {
+	return s.thread(ctx, show, episode, true)
+}
+
+func (s *Service) thread(ctx context.Context, show, episode string, all bool) (Thread, error) {
 	t, err := s.readThread(ctx, show, episode)
 	if err != nil {
 		return Thread{}, err
+	}
+	m, err := s.ModerationOf(ctx, show)
+	if err != nil {
+		return Thread{}, err
+	}
+	if !all {
+		t.Replies = slices.DeleteFunc(slices.Clone(t.Replies), func(r reply) bool { return !m.shows(r) })
 	}
 	out := Thread{Likes: len(t.Likes), Boosts: len(t.Boosts), Post: s.u.note(show, episode), Handle: s.Handle(show)}
 	children := map[string][]reply{}
@@ -616,7 +656,8 @@ func (s *Service) Thread(ctx context.Context, show, episode string) (Thread, err
 		slices.SortStableFunc(kids, func(a, b reply) int { return a.Published.Compare(b.Published) })
 		for _, r := range kids {
 			out.Replies = append(out.Replies, Reply{ID: r.ID, URL: r.URL, Name: r.Name, Handle: r.Handle,
-				Profile: r.Profile, Content: r.Content, Published: r.Published, Updated: r.Updated, Depth: min(depth, maxDepth)})
+				Profile: r.Profile, Content: r.Content, Published: r.Published, Updated: r.Updated, Depth: min(depth, maxDepth),
+				Author: r.Author, Hidden: r.Hidden, Pending: m.Approval && !r.Approved, Blocked: m.blocks(r.Author)})
 			walk(r.ID, depth+1)
 		}
 	}

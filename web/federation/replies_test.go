@@ -192,3 +192,87 @@ func TestRepliesBounded(t *testing.T) {
 		t.Errorf("%d replies, want %d", len(th.Replies), maxRepliesPerEpisode)
 	}
 }
+
+// TestRepliesModeration: a hidden reply leaves the thread (not the
+// hosts' view); with approval on, a reply shows only once approved; a
+// blocked domain's replies leave the thread, its follow ends and it can
+// no longer reply, react or follow (403).
+func TestRepliesModeration(t *testing.T) {
+	s, base := newTestService(t, true)
+	p := newPeer(t)
+	ep := publishTestEpisode(t, s, "Les communs")
+	post := base + "/ap/shows/lvel/notes/" + ep.ID
+	ctx := t.Context()
+	seq := 0
+	send := func(typ, object string) int {
+		t.Helper()
+		seq++
+		body := fmt.Sprintf(`{"id":"%s/act/%d","type":"%s","actor":"%s","object":%s}`, p.actor, seq, typ, p.actor, object)
+		return p.post(t, base+"/ap/inbox", []byte(body), p.key, time.Now(), nil)
+	}
+	noteJSON := func(id string) string {
+		return `{"id":"` + p.actor + `/statuses/` + id + `","type":"Note","attributedTo":"` + p.actor + `","inReplyTo":"` + post + `","to":"` + publicAddress + `","content":"<p>réponse ` + id + `</p>"}`
+	}
+	shown := func() int {
+		t.Helper()
+		s.threads.clear()
+		th, err := s.Thread(ctx, "lvel", ep.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(th.Replies)
+	}
+	if got := send("Create", noteJSON("1")); got != http.StatusAccepted {
+		t.Fatalf("reply: HTTP %d", got)
+	}
+	id := p.actor + "/statuses/1"
+	if err := s.HideReply(ctx, "lvel", ep.ID, id, true); err != nil {
+		t.Fatal(err)
+	}
+	if n := shown(); n != 0 {
+		t.Fatalf("a hidden reply is shown (%d)", n)
+	}
+	if th, _ := s.ThreadForHosts(ctx, "lvel", ep.ID); len(th.Replies) != 1 || !th.Replies[0].Hidden {
+		t.Fatalf("the hosts' view: %+v", th.Replies)
+	}
+	if err := s.HideReply(ctx, "lvel", ep.ID, id, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetApproval(ctx, "lvel", true); err != nil {
+		t.Fatal(err)
+	}
+	if n := shown(); n != 0 {
+		t.Fatalf("with approval on, an unapproved reply is shown (%d)", n)
+	}
+	if err := s.ApproveReply(ctx, "lvel", ep.ID, id); err != nil {
+		t.Fatal(err)
+	}
+	if n := shown(); n != 1 {
+		t.Fatalf("an approved reply is not shown (%d)", n)
+	}
+
+	follow := `"` + base + `/ap/shows/lvel"`
+	if got := send("Follow", follow); got != http.StatusAccepted {
+		t.Fatalf("follow: HTTP %d", got)
+	}
+	if n := followersNow(t, s); n != 1 {
+		t.Fatalf("%d followers, want 1", n)
+	}
+	if err := s.Block(ctx, "lvel", "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := followersNow(t, s); n != 0 {
+		t.Errorf("the blocked domain still follows (%d)", n)
+	}
+	if n := shown(); n != 0 {
+		t.Errorf("a blocked domain's reply is shown (%d)", n)
+	}
+	for _, tc := range []struct{ typ, obj string }{{"Create", noteJSON("2")}, {"Like", `"` + post + `"`}, {"Follow", follow}} {
+		if got := send(tc.typ, tc.obj); got != http.StatusForbidden {
+			t.Errorf("%s from a blocked domain: HTTP %d, want 403", tc.typ, got)
+		}
+	}
+	if th, _ := s.ThreadForHosts(ctx, "lvel", ep.ID); len(th.Replies) != 1 || th.Likes != 0 || !th.Replies[0].Blocked {
+		t.Errorf("after the block: %+v, %d likes", th.Replies, th.Likes)
+	}
+}

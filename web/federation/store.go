@@ -2,8 +2,6 @@ package federation
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -27,15 +25,6 @@ func readJSON(ctx context.Context, st bucket.Store, key string, v any) (string, 
 // document over maxDocSize: what could not be read back is not written.
 func writeJSON(ctx context.Context, st bucket.Store, key string, v any, ifMatch string) (string, error) {
 	return bucket.WriteLimit(ctx, st, key, v, ifMatch, maxDocSize)
-}
-
-// isUnreadable reports whether err says that a stored document can never
-// be read: too large, or not the JSON expected. Anything else (a store
-// that does not answer) may pass.
-func isUnreadable(err error) bool {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	return errors.Is(err, bucket.ErrTooLarge) || errors.As(err, &syntax) || errors.As(err, &typ)
 }
 
 // cached is a document with the ETag it was read or written with.
@@ -74,7 +63,7 @@ func (c *docCache[T]) list(ctx context.Context, st bucket.Store, prefix string) 
 			if bucket.IsNotFound(err) {
 				continue // removed meanwhile
 			}
-			if isUnreadable(err) {
+			if bucket.IsUnreadable(err) {
 				unreadable = append(unreadable, info.Key)
 				continue
 			}

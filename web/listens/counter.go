@@ -97,7 +97,7 @@ type Counter struct {
 	seq       uint64        // numbers the pairs as they count, oldest first
 
 	flushMu sync.Mutex // one flush at a time
-	shards  shardCache
+	shards  *shardCache
 }
 
 // pairKey is an (episode, listener) pair of the current day.
@@ -134,6 +134,7 @@ func New(opts Options) (*Counter, error) {
 		maxListeners:  cmp.Or(opts.MaxListeners, DefaultMaxListeners),
 		maxPerAddress: cmp.Or(opts.MaxPerAddress, DefaultMaxPerAddress),
 		pending:       map[Row]int64{},
+		shards:        newShardCache(),
 	}
 	if c.now == nil {
 		c.now = time.Now

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/picasoft/antenne/storage/bucket"
@@ -38,10 +37,6 @@ type shardDoc struct {
 }
 
 func shardKey(day, replica string) string { return shardPrefix + day + "/" + replica + ".json" }
-
-// flushAttempts bounds the read-add-write rounds of one shard when
-// another process writes it at the same time.
-const flushAttempts = 5
 
 // Flush adds the counts made since the last flush to the replica's
 // shards. Counts it could not store stay in memory for the next flush.
@@ -80,15 +75,11 @@ func (c *Counter) Flush(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// addToShard reads the replica's shard of day, adds counts and writes it
-// back if nobody wrote it meanwhile, else tries again.
+// addToShard adds counts to the replica's shard of day, with a
+// conditional write (bucket.Modify).
 func (c *Counter) addToShard(ctx context.Context, day string, counts map[Row]int64) error {
 	key := shardKey(day, c.replica)
-	for range flushAttempts {
-		doc, etag, err := readShard(ctx, c.store, key)
-		if err != nil && !errors.Is(err, bucket.ErrNotFound) {
-			return err
-		}
+	_, err := bucket.Modify(ctx, c.store, key, maxShardBytes, func(doc *shardDoc, _ bool) error {
 		sum := map[Row]int64{}
 		for _, r := range doc.Rows {
 			n := r.Count
@@ -98,24 +89,13 @@ func (c *Counter) addToShard(ctx context.Context, day string, counts map[Row]int
 		for r, n := range counts {
 			sum[r] += n
 		}
-		doc = shardDoc{Day: day, Replica: c.replica, Rows: sortedRows(sum)}
-		_, err = bucket.Write(ctx, c.store, key, doc, etag)
-		if errors.Is(err, bucket.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("write listens shard %s: %w", key, err)
-		}
+		*doc = shardDoc{Day: day, Replica: c.replica, Rows: sortedRows(sum)}
 		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("write listens shard %s: %w", key, err)
 	}
-	return fmt.Errorf("write listens shard %s: still changing after %d attempts", key, flushAttempts)
-}
-
-// readShard reads one shard and its ETag; a missing one is ErrNotFound.
-func readShard(ctx context.Context, store bucket.Store, key string) (shardDoc, string, error) {
-	var doc shardDoc
-	etag, err := bucket.ReadLimit(ctx, store, key, &doc, maxShardBytes)
-	return doc, etag, err
+	return nil
 }
 
 // sortedRows turns sums into rows in (day, show, episode, app) order.
@@ -135,18 +115,12 @@ func sortedRows(sum map[Row]int64) []Row {
 	return rows
 }
 
-// shardCache keeps the shards read, by key, with their ETag: a shard is
-// read again only when the listing shows it changed. It holds one small
-// document per replica and day.
-type shardCache struct {
-	mu    sync.Mutex
-	byKey map[string]cachedShard
-}
+// shardCache keeps the shards read: a shard is read again only when the
+// listing shows it changed. It holds one small document per replica and
+// day.
+type shardCache = bucket.Collection[shardDoc]
 
-type cachedShard struct {
-	etag string
-	rows []Row
-}
+func newShardCache() *shardCache { return bucket.NewCollection[shardDoc](maxShardBytes) }
 
 // Rows sums the stored counts of every replica for the UTC days from
 // through to (2006-01-02, inclusive), one row per (day, show, episode,
@@ -156,55 +130,35 @@ func (c *Counter) Rows(ctx context.Context, from, to string) ([]Row, error) {
 	if c == nil || c.store == nil {
 		return nil, nil
 	}
-	return c.shards.read(ctx, c.store, from, to)
+	return readShards(ctx, c.shards, c.store, from, to)
 }
 
 // Read is Rows for a process that does not count (the CLI): it reads the
 // shards of store once.
 func Read(ctx context.Context, store bucket.Store, from, to string) ([]Row, error) {
-	var cache shardCache
-	return cache.read(ctx, store, from, to)
+	return readShards(ctx, newShardCache(), store, from, to)
 }
 
-func (sc *shardCache) read(ctx context.Context, store bucket.Store, from, to string) ([]Row, error) {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	if sc.byKey == nil {
-		sc.byKey = map[string]cachedShard{}
+// readShards sums the shards of the days from through to, read through
+// cache.
+func readShards(ctx context.Context, cache *shardCache, store bucket.Store, from, to string) ([]Row, error) {
+	inDays := func(key string) bool {
+		day, _, ok := strings.Cut(strings.TrimPrefix(key, shardPrefix), "/")
+		return ok && day >= from && day <= to
+	}
+	docs, unreadable, err := cache.List(ctx, store, shardPrefix, inDays)
+	if err != nil {
+		return nil, fmt.Errorf("read listens shards: %w", err)
+	}
+	if len(unreadable) > 0 {
+		return nil, fmt.Errorf("read listens shards: %s cannot be read", strings.Join(unreadable, ", "))
 	}
 	sum := map[Row]int64{}
-	seen := map[string]bool{}
-	for info, err := range store.List(ctx, shardPrefix) {
-		if err != nil {
-			return nil, fmt.Errorf("list listens shards: %w", err)
-		}
-		day, _, ok := strings.Cut(strings.TrimPrefix(info.Key, shardPrefix), "/")
-		if !ok || day < from || day > to {
-			continue
-		}
-		seen[info.Key] = true
-		cached, ok := sc.byKey[info.Key]
-		if !ok || cached.etag != info.ETag {
-			doc, etag, err := readShard(ctx, store, info.Key)
-			if errors.Is(err, bucket.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			cached = cachedShard{etag: etag, rows: doc.Rows}
-			sc.byKey[info.Key] = cached
-		}
-		for _, r := range cached.rows {
+	for _, d := range docs {
+		for _, r := range d.V.Rows {
 			n := r.Count
 			r.Count = 0
 			sum[r] += n
-		}
-	}
-	for k := range sc.byKey {
-		day, _, _ := strings.Cut(strings.TrimPrefix(k, shardPrefix), "/")
-		if day >= from && day <= to && !seen[k] {
-			delete(sc.byKey, k)
 		}
 	}
 	return sortedRows(sum), nil

@@ -94,6 +94,15 @@ func (t *Runner) ffmpegPath() (string, error) {
 // nil, is called with the fraction of the work done, from 0 to 1.
 // Cancelling ctx stops ffmpeg and removes its partial output.
 func (t *Runner) Prepare(ctx context.Context, path, dir string, progress func(done float64)) (*audio.Prepared, error) {
+	return t.PrepareMeasured(ctx, path, dir, nil, progress)
+}
+
+// PrepareMeasured is Prepare given the meter of the recording's PCM, fed
+// while it arrived (an audio.WAVMeter's), with its levels recorded: the
+// first pass of the transcode is then skipped and only the encode remains.
+// A meter of another rate or channels than the encode's, or that did not
+// see the whole recording, is ignored: the recording is measured again.
+func (t *Runner) PrepareMeasured(ctx context.Context, path, dir string, measured *audio.Meter, progress func(done float64)) (*audio.Prepared, error) {
 	if progress == nil {
 		progress = func(float64) {}
 	}
@@ -113,7 +122,14 @@ func (t *Runner) Prepare(ctx context.Context, path, dir string, progress func(do
 	if out == path || filepath.Clean(out) == filepath.Clean(path) {
 		out = strings.TrimSuffix(out, ".mp3") + "-podcast.mp3"
 	}
-	before, after, err := t.Transcode(ctx, path, orig, out, progress)
+	if measured != nil {
+		f, _ := t.outputFormat(orig)
+		frames := orig.Duration.Seconds() * float64(f.rate)
+		if measured.Rate() != f.rate || measured.Channels() != f.channels || math.Abs(float64(measured.Frames())-frames) > float64(f.rate)/10 {
+			measured = nil
+		}
+	}
+	before, after, err := t.transcode(ctx, path, orig, out, measured, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -283,19 +299,6 @@ func (t *Runner) outputFormat(p *audio.ProbeResult) (pcmFormat, int) {
 		return pcmFormat{mp3Rate(p.SampleRate), 1}, cmp.Or(t.MonoBitrate, 96000)
 	}
 	return pcmFormat{mp3Rate(p.SampleRate), 2}, cmp.Or(t.StereoBitrate, 128000)
-}
-
-// MeterFor returns a meter for the PCM that Transcode measures of a
-// recording probed as p (its levels recorded), and the format it wants:
-// the sample rate and channels. It is for a caller that measures the
-// recording while receiving it (PrepareMeasured).
-func (t *Runner) MeterFor(p *audio.ProbeResult) (m *audio.Meter, rate, channels int, err error) {
-	f, _ := t.outputFormat(p)
-	if m, err = audio.NewMeter(f.rate, f.channels); err != nil {
-		return nil, 0, 0, err
-	}
-	m.RecordLevels()
-	return m, f.rate, f.channels, nil
 }
 
 // decodeArgs are the arguments that make ffmpeg decode the first audio
