@@ -61,7 +61,7 @@ IMAGE_BASE_OPTS := --variant=apt --include=ffmpeg,ca-certificates,tzdata \
 IMAGE_BASE     := $(IMAGE_DIR)/debian-$(DEBIAN_SUITE)-$(shell printf '%s' "$(IMAGE_BASE_OPTS)" | sha256sum | cut -c1-12).tar
 export ANTENNE_TEST_IMAGE := $(CURDIR)/$(IMAGE)
 
-.PHONY: all build image image-base test-image test soak check fmt vet deps debian-deps node-deps minio gotosocial bench bench-http bench-ingest loadtest clean screenshots
+.PHONY: all build image image-base test-image test faults soak check fmt vet deps debian-deps node-deps minio gotosocial bench bench-http bench-ingest loadtest clean screenshots
 
 all: build
 
@@ -110,12 +110,17 @@ test: deps check image
 	./.ci/with-minio $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 	$(GO) test -count=1 -timeout 10m -run 'TestMeterEBUCases' ./episodes/audio
 
+## faults: the proof under faults (cmd/antenne TestFaults), one short
+## schedule of a minute. ANTENNE_FAULTS_SEED=n replays a schedule.
+faults: deps
+	ANTENNE_FAULTS=1 $(GO) test -race -count=1 -timeout 30m -run 'TestFaults$$' -v ./cmd/antenne
+
 ## soak: the fault test of several replicas on one bucket (cmd/antenne
 ## TestFaults) for SOAK (default 30m) instead of its short run in `make
 ## test`. ANTENNE_FAULTS_SEED=n replays a schedule.
 SOAK ?= 30m
 soak: deps
-	ANTENNE_FAULTS_DURATION=$(SOAK) $(GO) test -count=1 -timeout 3h -run 'TestFaults$$' -v ./cmd/antenne
+	ANTENNE_FAULTS=1 ANTENNE_FAULTS_DURATION=$(SOAK) $(GO) test -count=1 -timeout 3h -run 'TestFaults$$' -v ./cmd/antenne
 
 ## check: gofmt and go vet.
 check: fmt vet

@@ -717,6 +717,7 @@ func (s *Service) processJob(ctx context.Context, k *leaseKeeper, progress func(
 	if err := s.putFile(ctx, media.Key, rec.prep.Path, media.Type, report); err != nil {
 		return &jobError{FailureStore, err}
 	}
+	var staleOpus *Media
 	var replaced string
 	err = s.finishEpisode(ctx, k, func(cur *Episode) error {
 		now := s.opts.Now().UTC().Truncate(time.Second)
@@ -730,6 +731,7 @@ func (s *Service) processJob(ctx context.Context, k *leaseKeeper, progress func(
 			replaced = cur.Media.Key
 		}
 		cur.Media = media
+		staleOpus, cur.Opus = cur.Opus, nil // made from another recording
 		if cur.Original != nil {
 			cur.Original.Loudness = loudnessOf(rec.prep.LoudnessBefore)
 		}
@@ -747,10 +749,16 @@ func (s *Service) processJob(ctx context.Context, k *leaseKeeper, progress func(
 		}
 		return &jobError{FailureStore, err}
 	}
+	if staleOpus != nil {
+		s.deleteUnreferenced(bg, []string{staleOpus.Key})
+	}
 	if replaced != "" {
 		s.deleteUnreferenced(bg, []string{replaced})
 	}
 	progress(1)
+	// Published: now the Opus version, which is optional (a failure
+	// leaves the episode without it, as when the show turned it off).
+	s.addOpus(ctx, show, id, path, rec.prep.Original)
 	return nil
 }
 

@@ -83,15 +83,16 @@ func TestIngestInBackground(t *testing.T) {
 		if js := svc.JobStatus(done); js.State != episodes.JobDone {
 			t.Errorf("job state: got %s, want done", js.State)
 		}
-		// The job document goes just after the episode is written.
+		// The job document goes once the episode is written and its Opus
+		// version made.
 		for deadline := time.Now().Add(10 * time.Second); svc.JobStats().Running > 0 && time.Now().Before(deadline); {
 			time.Sleep(10 * time.Millisecond)
 		}
 		if keys := keysUnder(t, blobs, "shows/lvel/jobs/"); len(keys) != 0 {
 			t.Errorf("job documents left: %v", keys)
 		}
-		if keys := keysUnder(t, blobs, "shows/lvel/media/"); len(keys) != 1 {
-			t.Errorf("media objects: got %v, want one", keys)
+		if keys := keysUnder(t, blobs, "shows/lvel/media/"); len(keys) != 2 || strings.HasSuffix(keys[0], ".opus") == strings.HasSuffix(keys[1], ".opus") {
+			t.Errorf("media objects: got %v, want the MP3 and its Opus version", keys)
 		}
 		if st := svc.JobStats(); st.Done != 1 || st.Failed != 0 {
 			t.Errorf("job stats: got %+v, want 1 done", st)
@@ -179,7 +180,11 @@ func TestJobFailureAndRetry(t *testing.T) {
 		if _, err := fixed.RetryJob(t.Context(), "lvel", e.ID); err == nil {
 			t.Errorf("RetryJob of a ready episode: got no error")
 		}
-		// Deleting removes the original too.
+		// Deleting removes the original too (once the job, which makes
+		// the Opus version after the MP3, is over).
+		for deadline := time.Now().Add(30 * time.Second); fixed.JobStats().Running > 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		if err := fixed.DeleteEpisode(t.Context(), "lvel", e.ID, ""); err != nil {
 			t.Fatal(err)
 		}

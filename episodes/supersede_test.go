@@ -190,6 +190,11 @@ func TestLateReplicaKeepsItsHandsOff(t *testing.T) {
 		}
 		runJobs(t, b, 1)
 		done := waitStatus(t, b, e.ID, episodes.Published)
+		// b's job goes on with the Opus version: its last write.
+		for deadline := time.Now().Add(30 * time.Second); done.Opus == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			b.Refresh(t.Context())
+			done, _ = b.Episode("lvel", e.ID)
+		}
 		late.open() // a's write completes, long after its lease
 		time.Sleep(3 * time.Second)
 		if _, err := blobs.Stat(t.Context(), done.Media.Key); err != nil {

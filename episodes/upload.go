@@ -170,6 +170,15 @@ func (s *Service) Ingest(ctx context.Context, up Upload) (*Episode, error) {
 		return nil, err
 	}
 	e, err = s.createUploaded(ctx, up, e, keys)
+	if err == nil && e.Original != nil {
+		// The episode is stored (published, if asked): its Opus version
+		// comes after, optional, from the original still at path.
+		if s.addOpus(ctx, up.Show, e.ID, path, rec.prep.Original) == nil {
+			if cur, cerr := s.Episode(up.Show, e.ID); cerr == nil {
+				e = cur
+			}
+		}
+	}
 	return e, s.duplicateOf(up, sum, err)
 }
 
@@ -311,6 +320,7 @@ func (s *Service) ReplaceRecording(ctx context.Context, show, id, revision strin
 	}
 	up.Show = show
 	next := cur.clone()
+	next.Opus = nil // made from the recording replaced
 	var keys []string
 	queued := false
 	if up.Background {
@@ -359,6 +369,9 @@ func (s *Service) ReplaceRecording(ctx context.Context, show, id, revision strin
 	s.deleteUnreferenced(context.WithoutCancel(ctx), old)
 	if updated.Pending != nil {
 		s.wakeJobs()
+	}
+	if cur.Opus != nil {
+		s.deleteUnreferenced(context.WithoutCancel(ctx), []string{cur.Opus.Key})
 	}
 	return updated, nil
 }

@@ -125,6 +125,8 @@ func fullShow() (*episodes.Show, []*episodes.Episode) {
 			Size: 7_654_321, Duration: 10*time.Minute + 37*time.Second, Bitrate: 96000, SHA256: sha},
 		Original: &episodes.Media{Key: "shows/lvel/originals/fcde2b2edba5.wav", Type: "audio/wav",
 			Size: 91_622_444, Duration: 10*time.Minute + 37*time.Second, Bitrate: 1152000, SHA256: sha},
+		Opus: &episodes.Media{Key: "shows/lvel/media/mumble-bonus-3b2edba5fcde.opus", Type: "audio/ogg; codecs=opus",
+			Size: 3_821_000, Duration: 10*time.Minute + 37*time.Second, Bitrate: 48000, SHA256: sha},
 	}
 	draft := &episodes.Episode{
 		Version: 1, ID: "ep-draft", Show: "lvel", Slug: "brouillon",

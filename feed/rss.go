@@ -171,19 +171,19 @@ type channel struct {
 // Item.GUID (which has no isPermaLink attribute).
 type item struct {
 	*podcast.Item
-	GUID         guid          `xml:"guid"`
-	ITitle       string        `xml:"itunes:title,omitempty"`
-	Content      *cdata        `xml:"content:encoded"`
-	IEpisode     int           `xml:"itunes:episode,omitempty"`
-	ISeason      int           `xml:"itunes:season,omitempty"`
-	IType        string        `xml:"itunes:episodeType,omitempty"`
-	Season       *season       `xml:"podcast:season"`
-	Episode      int           `xml:"podcast:episode,omitempty"`
-	Chapters     *urlType      `xml:"podcast:chapters"`
-	Transcript   *transcript   `xml:"podcast:transcript"`
-	Persons      []person      `xml:"podcast:person"`
-	AltEnclosure *altEnclosure `xml:"podcast:alternateEnclosure"`
-	Social       *social       `xml:"podcast:socialInteract"`
+	GUID          guid           `xml:"guid"`
+	ITitle        string         `xml:"itunes:title,omitempty"`
+	Content       *cdata         `xml:"content:encoded"`
+	IEpisode      int            `xml:"itunes:episode,omitempty"`
+	ISeason       int            `xml:"itunes:season,omitempty"`
+	IType         string         `xml:"itunes:episodeType,omitempty"`
+	Season        *season        `xml:"podcast:season"`
+	Episode       int            `xml:"podcast:episode,omitempty"`
+	Chapters      *urlType       `xml:"podcast:chapters"`
+	Transcript    *transcript    `xml:"podcast:transcript"`
+	Persons       []person       `xml:"podcast:person"`
+	AltEnclosures []altEnclosure `xml:"podcast:alternateEnclosure"`
+	Social        *social        `xml:"podcast:socialInteract"`
 }
 
 type social struct {
@@ -257,6 +257,7 @@ type altEnclosure struct {
 	Type      string     `xml:"type,attr"`
 	Length    int64      `xml:"length,attr,omitempty"`
 	Bitrate   int        `xml:"bitrate,attr,omitempty"`
+	Title     string     `xml:"title,attr,omitempty"`
 	Source    source     `xml:"podcast:source"`
 	Integrity *integrity `xml:"podcast:integrity"`
 }
@@ -480,18 +481,27 @@ func buildItem(p *podcast.Podcast, show *episodes.Show, ep *episodes.Episode, op
 		}
 		it.Transcript = &transcript{URL: u, Type: line(cmp.Or(t.Type, "text/plain")), Language: line(t.Language)}
 	}
-	if o := ep.PublicOriginal(show); o != nil {
-		u, err := l.Object(o.Key)
+	// The small Opus version first (apps that know alternate enclosures
+	// pick it), then the original as uploaded when the show publishes it.
+	for _, alt := range []struct {
+		what, title string
+		m           *episodes.Media
+	}{{"opus", "Opus", ep.Opus}, {"original", "Original", ep.PublicOriginal(show)}} {
+		if alt.m == nil || alt.m.Key == "" {
+			continue
+		}
+		u, err := l.Object(alt.m.Key)
 		if err != nil {
-			return nil, fmt.Errorf("original: %w", err)
+			return nil, fmt.Errorf("%s: %w", alt.what, err)
 		}
-		it.AltEnclosure = &altEnclosure{
-			Type:      line(cmp.Or(o.Type, "application/octet-stream")),
-			Length:    max(o.Size, 0),
-			Bitrate:   max(o.Bitrate, 0),
+		it.AltEnclosures = append(it.AltEnclosures, altEnclosure{
+			Type:      line(cmp.Or(alt.m.Type, "application/octet-stream")),
+			Length:    max(alt.m.Size, 0),
+			Bitrate:   max(alt.m.Bitrate, 0),
+			Title:     alt.title,
 			Source:    source{URI: u},
-			Integrity: sri(o.SHA256),
-		}
+			Integrity: sri(alt.m.SHA256),
+		})
 	}
 	if opts.SocialInteract != nil {
 		if si := opts.SocialInteract(ep); si != nil && webURL(si.URI) != "" {

@@ -121,6 +121,16 @@ func TestBrowserPublish(t *testing.T) {
 	env := newStudioEnv(t, 0)
 	base := env.srv.URL
 	host := strings.TrimPrefix(base, "http://")
+	// A show as a host sets it up: its colour, its air slot, a host.
+	if _, err := env.svc.UpdateShow(t.Context(), "lvel", "", func(sh *episodes.Show) error {
+		sh.Title, sh.Accent = "La Voix est Libre", "#7a1f5c"
+		sh.Description = "L'émission de Picasoft sur les libertés numériques, chaque vendredi à 9h30 sur Graf'hit."
+		sh.AirSlot = &episodes.AirSlot{Weekday: time.Friday, Hour: 9, Minute: 30, Station: "Graf'hit 94.9 FM"}
+		sh.Hosts = []episodes.Person{{Name: "Alice", Role: episodes.RoleHost}, {Name: "Quentin", Role: episodes.RoleHost}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	shots := os.Getenv("ANTENNE_SCREENSHOTS")
 	shoot := func(name string) {
 		if shots == "" {
@@ -274,6 +284,7 @@ func TestBrowserPublish(t *testing.T) {
 	}
 	shoot("public-show")
 	run("embed", chromedp.Navigate(base+"/lvel/"+ep.Slug+"/embed"), chromedp.WaitVisible("#player", chromedp.ByID))
+	shoot("public-embed")
 	reqs.record(false)
 	all, foreign := reqs.foreign(host)
 	if len(all) < 3 {
@@ -289,6 +300,19 @@ func TestBrowserPublish(t *testing.T) {
 		t.Errorf("feed: got %d, want the episode and its media:\n%.1500s", resp.StatusCode, feedXML)
 	}
 	if shots != "" {
+		// The settings, as an admin sees them.
+		run("settings",
+			chromedp.Navigate(base+"/studio/lvel/"),
+			chromedp.Click(`nav.studio-nav button`, chromedp.ByQuery),
+			chromedp.WaitVisible("#login", chromedp.ByID),
+			chromedp.SendKeys("#login", "root", chromedp.ByID),
+			chromedp.SendKeys("#password", testPassword, chromedp.ByID),
+			chromedp.Submit("#password", chromedp.ByID),
+			chromedp.WaitVisible(".studio-nav", chromedp.ByQuery),
+			chromedp.Navigate(base+"/studio/lvel/settings"),
+			chromedp.WaitVisible("#checklist", chromedp.ByID),
+		)
+		shoot("studio-settings")
 		t.Log(fmt.Sprintf("screenshots in %s", shots))
 	}
 }

@@ -60,6 +60,8 @@ type repliesView struct {
 type replyView struct {
 	federation.Reply
 	Content template.HTML
+	// Domain is the author's server, for the studio's block button.
+	Domain string
 }
 
 // cueView is a passage of the transcript as the page shows it: Start
@@ -171,6 +173,10 @@ func (s *Server) episodePage(c *gin.Context) {
 	s.renderView(c, http.StatusOK, "episode", view{Title: e.Title + " · " + p.show.Title, Data: v, Theme: themePath(p.show), Meta: s.episodeMeta(p.show, e)})
 }
 
+// safeReply is a reply's content, sanitised by federation on receipt
+// (paragraphs, line breaks, http(s) links only).
+func safeReply(content string) template.HTML { return template.HTML(content) }
+
 // pageReplies is the thread of replies to the episode's post, nil when
 // the show is not federated or the thread cannot be read (the page is
 // shown without it).
@@ -186,7 +192,7 @@ func (s *Server) pageReplies(ctx context.Context, sh *episodes.Show, e *episodes
 	}
 	v := &repliesView{Likes: th.Likes, Boosts: th.Boosts, Post: th.Post, Handle: th.Handle}
 	for _, r := range th.Replies {
-		v.Replies = append(v.Replies, replyView{Reply: r, Content: template.HTML(r.Content)}) // sanitised on receipt
+		v.Replies = append(v.Replies, replyView{Reply: r, Content: safeReply(r.Content)})
 	}
 	return v
 }

@@ -2,6 +2,9 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -46,7 +49,29 @@ func TestTriedAsNewUser(t *testing.T) {
 		t.Errorf("the WAV: got %q %s (original %v), want %q transcoded to MP3", want[0].Title, eps[0].Media.Type, eps[0].Original, titles[2])
 	}
 
+	// The WAV, transcoded, got its small Opus version after publication
+	// (the show's original stays private): mono, about 48 kbit/s, served
+	// with the bytes its hash names.
+	opus := eps[0].Opus
+	if opus == nil || opus.Type != "audio/ogg; codecs=opus" || opus.Bitrate != 48000 {
+		t.Fatalf("the WAV's Opus version: got %+v, want Ogg Opus at about 48 kbit/s", opus)
+	}
+	if r, got := s.do("GET", objectPath(opus.Key)); r.StatusCode != 200 || int64(len(got)) != opus.Size || sha256Hex(got) != opus.SHA256 {
+		t.Errorf("the Opus version: got %d with %d bytes, want the %d bytes of SHA-256 %s", r.StatusCode, len(got), opus.Size, opus.SHA256)
+	}
+	opusURL, _ := s.links.Object(opus.Key)
+
 	res := feedtest.Parse(t, body, s.links.Feed(s.show))
+	if pt, ok := res["partytime"]; ok {
+		alts := pt.Alternates[0]
+		if len(alts) != 1 || alts[0].URI != opusURL || alts[0].Type != opus.Type || alts[0].Length != opus.Size || alts[0].Bitrate != opus.Bitrate ||
+			alts[0].Integrity != "sha256-"+base64.StdEncoding.EncodeToString(mustHex(t, opus.SHA256)) {
+			t.Errorf("partytime read the WAV's alternate enclosures %+v, want only the Opus version %+v", alts, opus)
+		}
+		if len(pt.Alternates[1]) != 0 || len(pt.Alternates[2]) != 0 {
+			t.Errorf("partytime read alternate enclosures of the MP3 and M4A: %+v", pt.Alternates[1:])
+		}
+	}
 	for parser, got := range res {
 		if len(got.Items) != len(want) {
 			t.Errorf("%s: got %d items, want %d", parser, len(got.Items), len(want))
@@ -59,4 +84,18 @@ func TestTriedAsNewUser(t *testing.T) {
 		}
 		t.Logf("%s read the feed served by antenne: %d items as in the catalog", parser, len(got.Items))
 	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func mustHex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

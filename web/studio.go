@@ -30,6 +30,7 @@ import (
 //	GET  /studio/:show/semester/themes.md   its exports (.tex, .csv, .json), listens=1 adds listens
 //	GET  /studio/:show/listens[.csv]        listens of the show (?period=30d|A20)
 //	GET  /studio/:show/:id/listens[.csv]    listens of an episode
+//	GET  /studio/:show/replies, POST        listeners' replies (studio_replies.go)
 //	GET  /studio/:show/settings, POST       show settings (admins)
 //	GET  /studio/:show/:id, POST            the episode form (save, publish...)
 //	POST /studio/:show/:id/replace          replace the recording
@@ -50,6 +51,8 @@ func (s *Server) studioRoutes() {
 	get(sh, "/semester/:file", s.studioThemes)
 	get(sh, "/listens", s.studioListens)
 	get(sh, "/listens.csv", s.studioListensCSV)
+	get(sh, "/replies", s.studioReplies)
+	sh.POST("/replies", s.moderateReplies)
 	sh.POST("/upload", s.studioUpload)
 	admin := sh.Group("", s.requireAdmin)
 	get(admin, "/settings", s.settingsPage)

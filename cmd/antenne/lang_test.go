@@ -1,9 +1,12 @@
 package main
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 
+	"github.com/picasoft/antenne/episodes"
+	"github.com/picasoft/antenne/episodes/audio/ffmpeg"
 	"github.com/picasoft/antenne/episodes/episodestest"
 )
 
@@ -49,5 +52,14 @@ func TestCLIFrench(t *testing.T) {
 	c.vars["LANG"], c.vars["LC_ALL"] = "fr_FR.UTF-8", "C"
 	if out := c.ok("help"); !strings.Contains(out, "commands:") {
 		t.Errorf("LC_ALL=C: want English:\n%s", out)
+	}
+}
+
+// TestServeTranscoderMakesOpus: the transcoder antenne serve wires (which
+// logs each transcode) still makes the Opus version.
+func TestServeTranscoderMakesOpus(t *testing.T) {
+	var tr episodes.Transcoder = loggedTranscoder{Transcoder: ffmpeg.New("", 1), log: slog.New(slog.DiscardHandler)}
+	if _, ok := tr.(episodes.OpusEncoder); !ok {
+		t.Fatal("antenne serve's transcoder hides the Opus encoder: no Opus version would be made")
 	}
 }

@@ -352,6 +352,16 @@ type loggedTranscoder struct {
 	log *slog.Logger
 }
 
+// EncodeOpus makes the Opus version through the wrapped Transcoder
+// (episodes.OpusEncoder), which the wrapping would hide otherwise.
+func (t loggedTranscoder) EncodeOpus(ctx context.Context, src string, p *audio.ProbeResult, dst string, gainDB float64) error {
+	enc, ok := t.Transcoder.(episodes.OpusEncoder)
+	if !ok {
+		return errors.New("this transcoder makes no Opus version")
+	}
+	return enc.EncodeOpus(ctx, src, p, dst, gainDB)
+}
+
 func (t loggedTranscoder) Prepare(ctx context.Context, path, dir string, progress func(done float64)) (*audio.Prepared, error) {
 	if job, ok := episodes.JobOf(ctx); ok {
 		t.log.InfoContext(ctx, "transcode", "show", job.Show, "episode_id", job.Episode, "lease", job.Lease)

@@ -40,11 +40,24 @@ type LiveItem struct {
 	ContentLink string `json:"contentLink"`
 }
 
+// Alternate is what a parser read of a podcast:alternateEnclosure (only
+// podcast-partytime reads them).
+type Alternate struct {
+	Type      string `json:"type"`
+	Length    int64  `json:"length"`
+	Bitrate   int    `json:"bitrate"`
+	URI       string `json:"uri"`       // the first podcast:source
+	Integrity string `json:"integrity"` // podcast:integrity's value
+}
+
 // Feed is what a parser read of a feed.
 type Feed struct {
 	Title     string     `json:"title"`
 	Items     []Item     `json:"items"`
 	LiveItems []LiveItem `json:"liveItems,omitempty"`
+	// Alternates are the alternate enclosures of each item, in the
+	// items' order; nil when the parser does not read them.
+	Alternates [][]Alternate `json:"alternates,omitempty"`
 }
 
 // python reads a feed on stdin with feedparser and podcastparser; argv[1]
@@ -85,7 +98,11 @@ process.stdin.on("end", () => {
       status: l.status, start: l.start ? l.start.toISOString() : "", end: l.end ? l.end.toISOString() : "",
       guid: l.guid || "", title: l.title || "", url: l.enclosure ? l.enclosure.url : "",
       type: l.enclosure ? l.enclosure.type : "",
-      contentLink: l.contentLinks && l.contentLinks.length ? l.contentLinks[0].url : "" })) } }));
+      contentLink: l.contentLinks && l.contentLinks.length ? l.contentLinks[0].url : "" })),
+    alternates: f.items.map(i => (i.alternativeEnclosures || []).map(a => ({
+      type: a.type, length: a.length || 0, bitrate: a.bitrate || 0,
+      uri: a.source && a.source.length ? a.source[0].uri : "",
+      integrity: a.integrity ? a.integrity.value : "" }))) } }));
 });
 `
 

@@ -112,6 +112,7 @@ func (s *Service) runSweeper(ctx context.Context) {
 			return
 		case <-tick.C:
 			s.sweepSignatures(ctx)
+			s.sweepThreads(ctx)
 		}
 	}
 }

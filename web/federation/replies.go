@@ -706,3 +706,53 @@ func (s *Service) repliesCollection(w http.ResponseWriter, r *http.Request, show
 		"totalItems": len(items), "orderedItems": items,
 	})
 }
+
+// sweepThreads removes the replies kept of episodes that were deleted
+// (the thread and what points to it): nothing a listener published stays
+// once the episode it answered is gone. An episode missing from this
+// replica's catalog is read again from the bucket before: the catalog
+// may be behind another replica's.
+func (s *Service) sweepThreads(ctx context.Context) {
+	for _, show := range s.showsOf("") {
+		var keys []string
+		for info, err := range s.cfg.Store.List(ctx, threadsPrefix(show)) {
+			if err != nil {
+				s.log.WarnContext(ctx, "sweep replies: list", "show", show, "err", err)
+				return
+			}
+			keys = append(keys, info.Key)
+		}
+		for _, key := range keys {
+			episode, ok := strings.CutSuffix(strings.TrimPrefix(key, threadsPrefix(show)), ".json")
+			if !ok || strings.Contains(episode, "/") {
+				continue
+			}
+			if _, err := s.cfg.Catalog.Episode(show, episode); err == nil {
+				continue
+			}
+			if _, err := s.cfg.Catalog.ReadEpisode(ctx, show, episode); !bucket.IsNotFound(err) {
+				continue
+			}
+			if err := s.dropThread(ctx, show, episode); err != nil {
+				s.log.WarnContext(ctx, "sweep replies", "show", show, "episode", episode, "err", err)
+			}
+		}
+	}
+}
+
+// dropThread deletes the thread of an episode and its replies' index.
+func (s *Service) dropThread(ctx context.Context, show, episode string) error {
+	key := threadKey(show, episode)
+	var t thread
+	_, err := bucket.ReadLimit(ctx, s.cfg.Store, key, &t, maxThreadDoc)
+	if err != nil && !bucket.IsNotFound(err) && !bucket.IsUnreadable(err) {
+		return err
+	}
+	for _, r := range t.Replies {
+		if err := s.cfg.Store.Delete(ctx, replyIndexKey(r.ID)); err != nil {
+			return err
+		}
+	}
+	s.threads.forget(key)
+	return s.cfg.Store.Delete(ctx, key)
+}

@@ -276,3 +276,35 @@ func TestRepliesModeration(t *testing.T) {
 		t.Errorf("after the block: %+v, %d likes", th.Replies, th.Likes)
 	}
 }
+
+// TestRepliesOfDeletedEpisodeSwept: once the episode is deleted, the
+// sweep removes its replies and their index.
+func TestRepliesOfDeletedEpisodeSwept(t *testing.T) {
+	s, base := newTestService(t, true)
+	p := newPeer(t)
+	ep := publishTestEpisode(t, s, "Les communs")
+	body := `{"id":"` + p.actor + `/act/1","type":"Create","actor":"` + p.actor + `","object":{"id":"` + p.actor + `/statuses/1","type":"Note","attributedTo":"` + p.actor + `","inReplyTo":"` + base + `/ap/shows/lvel/notes/` + ep.ID + `","to":"` + publicAddress + `","content":"merci"}}`
+	if got := p.post(t, base+"/ap/inbox", []byte(body), p.key, time.Now(), nil); got != http.StatusAccepted {
+		t.Fatalf("reply: HTTP %d", got)
+	}
+	count := func() int {
+		n := 0
+		for _, prefix := range []string{threadsPrefix("lvel"), replyIndexPrefix} {
+			for range s.cfg.Store.List(t.Context(), prefix) {
+				n++
+			}
+		}
+		return n
+	}
+	s.sweepThreads(t.Context())
+	if n := count(); n != 2 {
+		t.Fatalf("%d documents for the reply of a published episode after a sweep, want 2", n)
+	}
+	if err := s.cfg.Catalog.DeleteEpisode(t.Context(), "lvel", ep.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.sweepThreads(t.Context())
+	if n := count(); n != 0 {
+		t.Fatalf("%d documents left of the deleted episode's replies", n)
+	}
+}
