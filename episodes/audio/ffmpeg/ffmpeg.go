@@ -61,6 +61,12 @@ func New(path string, workers int) *Runner {
 	return &Runner{Path: path, slots: make(chan struct{}, max(workers, 1))}
 }
 
+// ProcessesPerSlot is the most ffmpeg processes one transcoding slot runs
+// at once: a decoder and an encoder on each side of the Go leveler, and
+// the encoder's calibration beside the measure. A Runner of n workers runs
+// at most n times as many.
+const ProcessesPerSlot = 3
+
 // acquire takes a transcoding slot, waiting for one to free up; release
 // gives it back.
 func (t *Runner) acquire(ctx context.Context) (release func(), err error) {
