@@ -357,16 +357,18 @@ func TestJobsOnTwoReplicas(t *testing.T) {
 	f.consistent()
 }
 
-// TestEightConcurrentUploads sends eight 10-minute recordings at once to
-// an antenne with two ingest workers: never more than two ffmpeg
-// processes, all eight published, and /healthz and the feed answer
-// meanwhile.
+// TestEightConcurrentUploads sends eight 2-minute recordings at once to
+// an antenne with two ingest workers: never more ffmpeg processes than two
+// conversions run (ffmpeg.ProcessesPerSlot each), all eight published,
+// and /healthz and the feed answer meanwhile. (Ten minutes each took a
+// quarter of an hour under -race since the leveler runs in Go: the bound
+// is the same with shorter recordings.)
 func TestEightConcurrentUploads(t *testing.T) {
 	const workers = 2
 	f := newFaultSite(t)
 	var recs []string
 	for i := range 8 {
-		recs = append(recs, wav(t, 600, 200+60*i))
+		recs = append(recs, wav(t, 120, 200+60*i))
 	}
 	antenne := f.serve(t, "ANTENNE_INGEST_WORKERS="+strconv.Itoa(workers))
 	url, cmd, log := antenne.url, antenne.cmd, antenne.log
@@ -427,7 +429,7 @@ func TestEightConcurrentUploads(t *testing.T) {
 		})
 	}
 	uploads.Wait()
-	// 80 minutes of audio to convert: minutes of CPU on a busy machine.
+	// 16 minutes of audio to convert: minutes of CPU under -race.
 	deadline := time.Now().Add(20 * time.Minute)
 	for _, id := range ids {
 		if id == "" {
