@@ -126,12 +126,16 @@ func TestJobsTwoReplicas(t *testing.T) {
 	for _, id := range ids {
 		waitStatus(t, a, id, episodes.Draft)
 	}
+	// The jobs go on after publication with the Opus versions.
 	sa, sb := a.JobStats(), b.JobStats()
+	for deadline := time.Now().Add(time.Minute); sa.Done+sb.Done < 6 && time.Now().Before(deadline); sa, sb = a.JobStats(), b.JobStats() {
+		time.Sleep(100 * time.Millisecond)
+	}
 	if sa.Done+sb.Done != 6 || sa.Failed+sb.Failed != 0 {
 		t.Errorf("jobs done: %d by a, %d by b, failed %d; want 6 in all, none failed", sa.Done, sb.Done, sa.Failed+sb.Failed)
 	}
-	if keys := keysUnder(t, blobs, "shows/lvel/media/"); len(keys) != 6 {
-		t.Errorf("media objects: got %d, want 6", len(keys))
+	if keys := keysUnder(t, blobs, "shows/lvel/media/"); len(keys) != 12 {
+		t.Errorf("media objects: got %d, want 12 (6 MP3, 6 Opus)", len(keys))
 	}
 }
 

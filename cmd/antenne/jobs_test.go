@@ -303,10 +303,11 @@ func TestJobSurvivesKill(t *testing.T) {
 	if done.Status != "published" {
 		t.Errorf("after the restart: status %s, want published", done.Status)
 	}
-	if n := metric(t, url, "antenne_ingest_jobs_done_total"); n != 1 {
+	// The job goes on after publication with the Opus version.
+	if n := waitMetric(t, url, "antenne_ingest_jobs_done_total", 1, 2*time.Minute); n != 1 {
 		t.Errorf("jobs done by the restarted antenne: got %v, want 1", n)
 	}
-	for prefix, want := range map[string]int{"shows/lvel/episodes/": 1, "shows/lvel/media/": 1, "shows/lvel/originals/": 1, "shows/lvel/jobs/": 0} {
+	for prefix, want := range map[string]int{"shows/lvel/episodes/": 1, "shows/lvel/media/": 2, "shows/lvel/originals/": 1, "shows/lvel/jobs/": 0} {
 		if got := f.keys(prefix); len(got) != want {
 			t.Errorf("%s: got %v, want %d objects", prefix, got, want)
 		}
@@ -340,7 +341,13 @@ func TestJobsOnTwoReplicas(t *testing.T) {
 			t.Errorf("episode %s: status %s, want draft as asked", id, ep.Status)
 		}
 	}
+	// Jobs go on after publication with the Opus versions.
+	deadline := time.Now().Add(2 * time.Minute)
 	da, db := metric(t, a, "antenne_ingest_jobs_done_total"), metric(t, b, "antenne_ingest_jobs_done_total")
+	for da+db < 6 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		da, db = metric(t, a, "antenne_ingest_jobs_done_total"), metric(t, b, "antenne_ingest_jobs_done_total")
+	}
 	if da+db != 6 {
 		t.Errorf("jobs done: %v by a, %v by b; want 6 in all", da, db)
 	}
@@ -351,10 +358,23 @@ func TestJobsOnTwoReplicas(t *testing.T) {
 		t.Errorf("jobs failed: %v by a, %v by b; want none", fa, fb)
 	}
 	t.Logf("jobs done: %v by a, %v by b", da, db)
-	if got := f.keys("shows/lvel/media/"); len(got) != 6 {
-		t.Errorf("media objects: got %d, want 6", len(got))
+	if got := f.keys("shows/lvel/media/"); len(got) != 12 {
+		t.Errorf("media objects: got %d, want 12 (6 MP3, 6 Opus)", len(got))
 	}
 	f.consistent()
+}
+
+// waitMetric polls the metric of the antenne at url until it reaches
+// want or timeout passes, and returns its last value.
+func waitMetric(t *testing.T, url, name string, want float64, timeout time.Duration) float64 {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	n := metric(t, url, name)
+	for n < want && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		n = metric(t, url, name)
+	}
+	return n
 }
 
 // TestEightConcurrentUploads sends eight 2-minute recordings at once to
